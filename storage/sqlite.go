@@ -1,0 +1,56 @@
+package storage
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	_ "github.com/mattn/go-sqlite3" // registers "sqlite3"
+)
+
+// openSQLite opens one write connection and a pool of readers on the same
+// file. WAL lets readers run beside the writer; the single writer connection
+// makes Go, not SQLite's busy handler, queue the writes (Dendrite's lesson).
+func openSQLite(cfg Config) (*DB, error) {
+	if cfg.DSN == "" {
+		return nil, fmt.Errorf("storage: sqlite needs a file path")
+	}
+	if dir := filepath.Dir(cfg.DSN); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("storage: sqlite directory: %w", err)
+		}
+	}
+	params := url.Values{}
+	params.Set("_journal_mode", "WAL")
+	params.Set("_busy_timeout", "10000")
+	params.Set("_foreign_keys", "on")
+	params.Set("_synchronous", "NORMAL")
+	params.Set("_txlock", "immediate")
+	params.Set("_cache_size", "-16000")
+	write, err := sql.Open("sqlite3", "file:"+cfg.DSN+"?"+params.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("storage: open sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+
+	params.Set("_txlock", "deferred")
+	params.Set("_query_only", "true")
+	read, err := sql.Open("sqlite3", "file:"+cfg.DSN+"?"+params.Encode())
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("storage: open sqlite: %w", err)
+	}
+	readers := cfg.MaxConns
+	if readers <= 0 {
+		readers = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
+	read.SetConnMaxLifetime(0)
+	return &DB{driver: SQLite, write: write, read: read, rebind: noRebind}, nil
+}

@@ -1,0 +1,186 @@
+// Package storage is the node's database: one handle over SQLite (the
+// embedded default) or PostgreSQL, with one set of SQL queries, one list of
+// versioned migrations both dialects must pass, and a write path that is
+// serialised where the engine needs it.
+//
+// Queries are written once with `?` placeholders; the handle rewrites them
+// for PostgreSQL. Any package may import storage; federation reaches it only
+// through an interface of its own (DESIGN.md, "Packages").
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Drivers understood by Open.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// ErrNewerSchema is returned by Open when the database was migrated by a newer
+// Concord than this one: running would risk corrupting it.
+var ErrNewerSchema = errors.New("database schema is newer than this binary")
+
+// Config selects and sizes the database.
+type Config struct {
+	Driver   string // SQLite or Postgres
+	DSN      string // SQLite: a file path; Postgres: a URL or key=value string
+	MaxConns int    // Postgres: most open connections (SQLite: readers)
+	MinConns int    // Postgres: connections kept idle
+}
+
+// Querier runs SQL. Both *sql.Tx and *sql.DB satisfy it once placeholders are
+// rewritten, which is what the values handed out by DB do.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is the node's database handle. It is safe for concurrent use.
+type DB struct {
+	driver string
+	write  *sql.DB // SQLite: one connection, so writers queue in Go, not in SQLITE_BUSY
+	read   *sql.DB // SQLite: a pool of read connections; Postgres: same as write
+	rebind func(string) string
+}
+
+// Open connects, applies pending migrations and checks the schema version.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	var (
+		db  *DB
+		err error
+	)
+	switch cfg.Driver {
+	case SQLite:
+		db, err = openSQLite(cfg)
+	case Postgres:
+		db, err = openPostgres(cfg)
+	default:
+		return nil, fmt.Errorf("storage: unknown driver %q (want %q or %q)", cfg.Driver, SQLite, Postgres)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.Ping(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storage: connect to %s: %w", cfg.Driver, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Driver names the engine in use.
+func (db *DB) Driver() string { return db.driver }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return err
+	}
+	if db.read != db.write {
+		return db.read.PingContext(ctx)
+	}
+	return nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Reader returns a Querier on the read pool. On SQLite it sees every
+// committed write (WAL) but cannot write.
+func (db *DB) Reader() Querier { return rebound{db.read, db.rebind} }
+
+// Write runs fn in one transaction on the write connection and commits it if
+// fn returns nil; any error rolls everything back.
+func (db *DB) Write(ctx context.Context, fn func(q Querier) error) (err error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("storage: begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(rebound{tx, db.rebind}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("storage: commit: %w", err)
+	}
+	return nil
+}
+
+// rebound rewrites placeholders before handing a query to the engine.
+type rebound struct {
+	q interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	}
+	rebind func(string) string
+}
+
+func (r rebound) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return r.q.ExecContext(ctx, r.rebind(query), args...)
+}
+
+func (r rebound) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return r.q.QueryContext(ctx, r.rebind(query), args...)
+}
+
+func (r rebound) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return r.q.QueryRowContext(ctx, r.rebind(query), args...)
+}
+
+func noRebind(q string) string { return q }
+
+// dollarRebind turns `?` placeholders into PostgreSQL's `$n`, remembering
+// each query it has seen (the set of queries is small and fixed).
+func dollarRebind() func(string) string {
+	var cache sync.Map
+	return func(q string) string {
+		if v, ok := cache.Load(q); ok {
+			return v.(string)
+		}
+		out := make([]byte, 0, len(q)+8)
+		n := 0
+		inString := false
+		for i := 0; i < len(q); i++ {
+			c := q[i]
+			switch {
+			case c == '\'':
+				inString = !inString
+			case c == '?' && !inString:
+				n++
+				out = append(out, '$')
+				out = fmt.Appendf(out, "%d", n)
+				continue
+			}
+			out = append(out, c)
+		}
+		s := string(out)
+		cache.Store(q, s)
+		return s
+	}
+}

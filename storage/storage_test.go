@@ -1,0 +1,129 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"concord/storage"
+	"concord/storage/storagetest"
+)
+
+func TestMigrateAndMeta(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		if _, ok, err := db.Meta(ctx, "missing"); ok || err != nil {
+			t.Fatalf("Meta(missing) = ok %v, err %v", ok, err)
+		}
+		for _, v := range []string{"one", "two"} {
+			if err := db.SetMeta(ctx, "k", v); err != nil {
+				t.Fatal(err)
+			}
+			got, ok, err := db.Meta(ctx, "k")
+			if err != nil || !ok || got != v {
+				t.Fatalf("Meta(k) = %q %v %v, want %q", got, ok, err, v)
+			}
+		}
+		var version int
+		if err := db.Reader().QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&version); err != nil {
+			t.Fatal(err)
+		}
+		if version != storage.SchemaVersion() {
+			t.Fatalf("schema version %d, want %d", version, storage.SchemaVersion())
+		}
+	})
+}
+
+func TestWriteRollsBack(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		boom := errors.New("boom")
+		err := db.Write(ctx, func(q storage.Querier) error {
+			if _, err := q.ExecContext(ctx, `INSERT INTO node_meta (key, value) VALUES (?, ?)`, "half", "written"); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("Write = %v, want boom", err)
+		}
+		if _, ok, _ := db.Meta(ctx, "half"); ok {
+			t.Fatal("a failed write left a row behind")
+		}
+	})
+}
+
+func TestConcurrentWriters(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		errs := make(chan error, 200)
+		for i := range 200 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- db.Write(ctx, func(q storage.Querier) error {
+					_, err := q.ExecContext(ctx, `INSERT INTO node_meta (key, value) VALUES (?, ?)`, "k"+strings.Repeat("x", i), "v")
+					return err
+				})
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		var n int
+		if err := db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM node_meta`).Scan(&n); err != nil || n != 200 {
+			t.Fatalf("count = %d, %v", n, err)
+		}
+	})
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	for name, cfg := range storagetest.Backends(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db := storagetest.Open(t, cfg)
+			if err := db.Write(ctx, func(q storage.Querier) error {
+				_, err := q.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future', 0)`, storage.SchemaVersion()+1)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			_, err := storage.Open(ctx, cfg)
+			if !errors.Is(err, storage.ErrNewerSchema) {
+				t.Fatalf("Open = %v, want ErrNewerSchema", err)
+			}
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	for _, cfg := range []storage.Config{
+		{Driver: "mysql", DSN: "x"},
+		{Driver: storage.SQLite},
+		{Driver: storage.Postgres, DSN: "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"},
+	} {
+		if db, err := storage.Open(ctx, cfg); err == nil {
+			db.Close()
+			t.Errorf("Open(%+v) succeeded", cfg)
+		}
+	}
+}
+
+func TestReaderCannotWrite(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t, storage.Config{Driver: storage.SQLite, DSN: filepath.Join(t.TempDir(), "c.db")})
+	_, err := db.Reader().ExecContext(ctx, `INSERT INTO node_meta (key, value) VALUES ('a', 'b')`)
+	if err == nil {
+		t.Fatal("reader wrote")
+	}
+}
