@@ -37,7 +37,7 @@ type Config struct {
 
 // Querier runs SQL. Both *sql.Tx and *sql.DB satisfy it once placeholders are
 // rewritten, which is what the values handed out by DB do.
-type Querier interface {
+type Querier = interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row

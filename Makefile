@@ -1,0 +1,32 @@
+# Concord. `make` alone lists the targets.
+
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X concord/node.Version=$(VERSION)
+BENCHTIME ?= 1s
+ARGS      ?=
+
+# mattn/go-sqlite3 is C: every build needs cgo and a C compiler.
+export CGO_ENABLED := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help run test build bench lint
+
+help: ## list the targets
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z]+:.*## / { printf "  make %-6s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+run: build ## start a node on the built-in defaults (./data, http://127.0.0.1:8080); ARGS='--config node.toml'
+	./bin/concord run $(ARGS)
+
+test: ## run the whole test suite; PostgreSQL too when CONCORD_TEST_POSTGRES is set
+	$(GO) test -timeout 20m ./...
+
+build: ## build bin/concord with the version stamped in
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/concord ./node/cmd/concord
+
+bench: ## run every benchmark, node cold start and idle RSS included; BENCH=long adds the slow ones
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m ./...
+
+lint: ## fail on files gofmt would change, then go vet
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l found unformatted files:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
