@@ -16,6 +16,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"concord/clientapi"
+	"concord/federation/room"
+	"concord/federation/snowflake"
 	"concord/storage"
 )
 
@@ -33,7 +36,8 @@ type Node struct {
 	peerID  peer.ID
 	db      *storage.DB
 	metrics *prometheus.Registry
-	router  chi.Router // the client API mounts here: router.Mount("/api", ...)
+	router  chi.Router
+	events  *room.Core // the one path events enter by
 
 	tls      tlsSetup
 	server   *http.Server
@@ -111,6 +115,26 @@ func (n *Node) build(ctx context.Context) error {
 	n.router.Use(httpm.middleware)
 	n.router.Get("/health", health(n.log, n.db.Ping))
 	n.router.Method(http.MethodGet, "/metrics", metricsHandler(n.metrics, n.log))
+
+	ids := snowflake.NewGenerator(snowflake.WorkerFor([]byte(n.peerID)))
+	if n.events, err = room.New(n.db, key, ids, n.log); err != nil {
+		return err
+	}
+	n.closers = append(n.closers, closer{"events", n.events.Close})
+	issuer := cfg.HTTP.PublicURL
+	if issuer == "" {
+		issuer = cfg.Node.Name
+	}
+	api, err := clientapi.New(clientapi.Config{
+		DataDir:       cfg.Node.DataDir,
+		Issuer:        issuer,
+		AuthPerMinute: cfg.Limits.AuthPerMinute,
+		APIPerMinute:  cfg.Limits.APIPerMinute,
+	}, clientapi.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids})
+	if err != nil {
+		return fmt.Errorf("client api: %w", err)
+	}
+	api.Mount(n.router)
 
 	if n.tls, err = newTLS(cfg); err != nil {
 		return err

@@ -30,6 +30,8 @@ func openSQLite(cfg Config) (*DB, error) {
 	params.Set("_synchronous", "NORMAL")
 	params.Set("_txlock", "immediate")
 	params.Set("_cache_size", "-16000")
+	// Erased message text must not linger in free pages (spec/events.md, "Redaction").
+	params.Set("_secure_delete", "on")
 	write, err := sql.Open("sqlite3", "file:"+cfg.DSN+"?"+params.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("storage: open sqlite: %w", err)

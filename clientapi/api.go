@@ -1,0 +1,146 @@
+// Package clientapi is the Discord-compatible client API of a node: the
+// HTTP routes that Discord's clients and bot libraries call, mounted under
+// /api/v10, /api/v9 and /api. This package holds accounts, sessions, users,
+// settings, relationships and bot applications; REST for guilds, channels
+// and messages and the gateway join it later. Only package node imports it;
+// its sub-packages (auth, httperr, jsonio, ratelimit, blob, password) are
+// shared by everything under clientapi. spec/client-api.md documents the
+// routes Discord does not have.
+package clientapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"concord/clientapi/auth"
+	"concord/clientapi/blob"
+	"concord/clientapi/password"
+	"concord/clientapi/ratelimit"
+	"concord/federation/snowflake"
+	"concord/storage"
+)
+
+// Config is what the API takes from node.toml.
+type Config struct {
+	DataDir       string        // [node] data_dir: keys in jwt/, files in blobs/
+	Issuer        string        // [http] public_url, or [node] name when unset
+	AuthPerMinute int           // [limits] auth_per_minute: register/login/refresh per address
+	APIPerMinute  int           // [limits] api_per_minute: authenticated requests per user
+	KeyMaxAge     time.Duration // signing key rotation age; 0 means 30 days
+	Argon2        password.Params
+	Now           func() time.Time // tests move the clock; nil means time.Now
+}
+
+// BotAdder puts a bot into a guild when its owner or a guild manager
+// authorizes it. The guild layer implements it; its errors should be
+// *httperr.Error values (e.g. httperr.UnknownGuild, httperr.MissingAccess).
+type BotAdder interface {
+	AddBot(ctx context.Context, guildID, botUserID, actorUserID snowflake.ID, permissions uint64) error
+}
+
+// UserEvents delivers events meant for one user's gateway sessions
+// (RELATIONSHIP_ADD, USER_UPDATE, …). The gateway implements it.
+type UserEvents interface {
+	Publish(userID snowflake.ID, eventType string, payload any)
+}
+
+// Deps are the node's shared services.
+type Deps struct {
+	DB      *storage.DB
+	Log     *slog.Logger
+	Metrics prometheus.Registerer // nil: metrics are not registered
+	IDs     *snowflake.Generator
+	Blobs   blob.Store // nil: a local store under <DataDir>/blobs
+	Bots    BotAdder   // nil: authorizing a bot answers Unknown Guild
+	Events  UserEvents // nil: events are dropped
+}
+
+// API serves the account routes. Build it with New.
+type API struct {
+	cfg       Config
+	db        *storage.DB
+	log       *slog.Logger
+	ids       *snowflake.Generator
+	blobs     blob.Store
+	bots      BotAdder
+	events    UserEvents
+	auth      *auth.Service
+	hasher    *password.Hasher
+	authLimit *ratelimit.Limiter
+	apiLimit  *ratelimit.Limiter
+	metrics   metrics
+}
+
+// New builds the API, opening the signing keyring under DataDir.
+func New(cfg Config, deps Deps) (*API, error) {
+	if deps.DB == nil || deps.IDs == nil || cfg.DataDir == "" || cfg.Issuer == "" {
+		return nil, errors.New("clientapi: DB, IDs, DataDir and Issuer are required")
+	}
+	if cfg.AuthPerMinute <= 0 || cfg.APIPerMinute <= 0 {
+		return nil, fmt.Errorf("clientapi: rate limits must be positive (auth %d, api %d)", cfg.AuthPerMinute, cfg.APIPerMinute)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Argon2 == (password.Params{}) {
+		cfg.Argon2 = password.Default
+	}
+	if deps.Log == nil {
+		deps.Log = slog.Default()
+	}
+	if deps.Blobs == nil {
+		local, err := blob.NewLocal(filepath.Join(cfg.DataDir, "blobs"))
+		if err != nil {
+			return nil, err
+		}
+		deps.Blobs = local
+	}
+	hasher, err := password.NewHasher(cfg.Argon2)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := auth.New(auth.Config{
+		KeyDir:    filepath.Join(cfg.DataDir, "jwt"),
+		Issuer:    cfg.Issuer,
+		KeyMaxAge: cfg.KeyMaxAge,
+		Now:       cfg.Now,
+		Log:       deps.Log,
+	}, deps.DB, deps.IDs)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(deps.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	a := &API{
+		cfg:       cfg,
+		db:        deps.DB,
+		log:       deps.Log,
+		ids:       deps.IDs,
+		blobs:     deps.Blobs,
+		bots:      deps.Bots,
+		events:    deps.Events,
+		auth:      svc,
+		hasher:    hasher,
+		authLimit: ratelimit.New(ratelimit.Config{Limit: cfg.AuthPerMinute, Window: time.Minute, Now: cfg.Now}),
+		apiLimit:  ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now}),
+		metrics:   m,
+	}
+	return a, nil
+}
+
+// Auth is the authenticator, for the gateway and later REST routes.
+func (a *API) Auth() *auth.Service { return a.auth }
+
+func (a *API) publish(userID snowflake.ID, eventType string, payload any) {
+	if a.events != nil {
+		a.events.Publish(userID, eventType, payload)
+	}
+}

@@ -1,0 +1,35 @@
+// Package blob stores uploaded files — avatars now, attachments later —
+// behind a small interface, with a local-disk implementation under
+// <data_dir>/blobs. Local keys are content addresses (the SHA-256 of the
+// bytes, in hex), so storing the same file twice costs nothing and a key
+// can never name a path outside the store. Any package under clientapi may
+// import it.
+package blob
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// ErrNotFound is returned by Get and Delete for a key that holds nothing.
+var ErrNotFound = errors.New("blob: not found")
+
+// Store keeps immutable blobs by key.
+type Store interface {
+	// Put stores exactly size bytes from r under key. Nothing is left
+	// behind if it fails.
+	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
+	// Get opens a blob; the caller closes it.
+	Get(ctx context.Context, key string) (io.ReadSeekCloser, Info, error)
+	// Delete removes a blob.
+	Delete(ctx context.Context, key string) error
+}
+
+// Info describes a stored blob.
+type Info struct {
+	Size        int64
+	ContentType string
+	ModTime     time.Time
+}

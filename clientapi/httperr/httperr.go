@@ -1,0 +1,122 @@
+// Package httperr writes Discord's REST error bodies: `{code, message}` and,
+// for bad input, code 50035 with an `errors` tree naming each field. Every
+// client API handler (accounts, REST, gateway HTTP endpoints) maps its
+// failures to these values here and nowhere else. Any package under
+// clientapi may import it.
+package httperr
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Discord's JSON error codes used by Concord. The full table is in
+// Discord's documentation ("JSON Error Codes").
+const (
+	CodeGeneral            = 0
+	CodeUnknownApplication = 10002
+	CodeUnknownGuild       = 10004
+	CodeUnknownSession     = 10020
+	CodeUnknownUser        = 10013
+	CodeBotsCannotUse      = 20001
+	CodeOnlyBots           = 20002
+	CodeMissingAccess      = 50001
+	CodeInvalidFormBody    = 50035
+	CodeFriendsDisabled    = 80000
+	CodeNoSuchDiscordTag   = 80004
+)
+
+// Error is an API failure: an HTTP status plus Discord's body. It is an
+// error so that layers below the handler can return one unchanged.
+type Error struct {
+	Status  int                    `json:"-"`
+	Code    int                    `json:"code"`
+	Message string                 `json:"message"`
+	Errors  map[string]FieldErrors `json:"errors,omitempty"`
+}
+
+// FieldErrors is the `{_errors: [...]}` node Discord puts under a field name.
+type FieldErrors struct {
+	Errors []FieldError `json:"_errors"`
+}
+
+// FieldError is one reason a field was refused; Code is a string constant
+// such as "BASE_TYPE_REQUIRED".
+type FieldError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string {
+	if len(e.Errors) == 0 {
+		return fmt.Sprintf("%d %d: %s", e.Status, e.Code, e.Message)
+	}
+	return fmt.Sprintf("%d %d: %s %v", e.Status, e.Code, e.Message, e.Errors)
+}
+
+// Common errors. They are values, so handlers return them as they are.
+var (
+	Unauthorized       = &Error{Status: http.StatusUnauthorized, Code: CodeGeneral, Message: "401: Unauthorized"}
+	NotFound           = &Error{Status: http.StatusNotFound, Code: CodeGeneral, Message: "404: Not Found"}
+	MethodNotAllowed   = &Error{Status: http.StatusMethodNotAllowed, Code: CodeGeneral, Message: "405: Method Not Allowed"}
+	Internal           = &Error{Status: http.StatusInternalServerError, Code: CodeGeneral, Message: "500: Internal Server Error"}
+	UnknownUser        = &Error{Status: http.StatusNotFound, Code: CodeUnknownUser, Message: "Unknown User"}
+	UnknownApplication = &Error{Status: http.StatusNotFound, Code: CodeUnknownApplication, Message: "Unknown Application"}
+	UnknownGuild       = &Error{Status: http.StatusNotFound, Code: CodeUnknownGuild, Message: "Unknown Guild"}
+	UnknownSession     = &Error{Status: http.StatusNotFound, Code: CodeUnknownSession, Message: "Unknown Session"}
+	MissingAccess      = &Error{Status: http.StatusForbidden, Code: CodeMissingAccess, Message: "Missing Access"}
+	BotsCannotUse      = &Error{Status: http.StatusForbidden, Code: CodeBotsCannotUse, Message: "Bots cannot use this endpoint"}
+	OnlyBots           = &Error{Status: http.StatusForbidden, Code: CodeOnlyBots, Message: "Only bots can use this endpoint"}
+	FriendsDisabled    = &Error{Status: http.StatusBadRequest, Code: CodeFriendsDisabled, Message: "Incoming friend requests disabled."}
+	NoSuchDiscordTag   = &Error{Status: http.StatusBadRequest, Code: CodeNoSuchDiscordTag, Message: "No users with DiscordTag exist"}
+)
+
+// Field returns a 50035 Invalid Form Body error naming one field. Nested
+// fields use Discord's dotted path, e.g. "custom_status.text".
+func Field(field, code, message string) *Error {
+	return &Error{
+		Status:  http.StatusBadRequest,
+		Code:    CodeInvalidFormBody,
+		Message: "Invalid Form Body",
+		Errors:  map[string]FieldErrors{field: {Errors: []FieldError{{Code: code, Message: message}}}},
+	}
+}
+
+// Form collects field errors so a handler can report every bad field at
+// once. The zero value is ready to use.
+type Form struct {
+	errs map[string]FieldErrors
+}
+
+// Add records one refusal of field.
+func (f *Form) Add(field, code, message string) {
+	if f.errs == nil {
+		f.errs = map[string]FieldErrors{}
+	}
+	fe := f.errs[field]
+	fe.Errors = append(fe.Errors, FieldError{Code: code, Message: message})
+	f.errs[field] = fe
+}
+
+// Err returns the collected errors as one 50035 error, or nil when none.
+func (f *Form) Err() error {
+	if len(f.errs) == 0 {
+		return nil
+	}
+	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidFormBody, Message: "Invalid Form Body", Errors: f.errs}
+}
+
+// Write sends err as Discord's error body. An *Error is sent as it is; any
+// other error becomes a 500 whose details stay out of the response, so the
+// caller must log it first.
+func Write(w http.ResponseWriter, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = Internal
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.Status)
+	json.NewEncoder(w).Encode(e)
+}

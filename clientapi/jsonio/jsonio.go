@@ -1,0 +1,88 @@
+// Package jsonio reads bounded JSON request bodies and writes JSON replies
+// for the client API, turning every decoding failure into Discord's 50035
+// Invalid Form Body naming the offending field. Any package under clientapi
+// may import it.
+package jsonio
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"concord/clientapi/httperr"
+)
+
+// MaxBody is the default bound on a JSON request body.
+const MaxBody = 64 << 10
+
+// BodyField names the whole body in errors that concern no single field.
+const BodyField = "_body"
+
+// Decode reads one JSON value of at most limit bytes from r's body into dst.
+// Unknown fields are ignored, as Discord does; anything after the value is
+// an error.
+func Decode(r *http.Request, limit int64, dst any) error {
+	return decode(r, limit, dst, false)
+}
+
+func decode(r *http.Request, limit int64, dst any, optional bool) error {
+	if r.Body == nil || r.Body == http.NoBody {
+		if optional {
+			return nil
+		}
+		return httperr.Field(BodyField, "BASE_TYPE_REQUIRED", "This field is required")
+	}
+	lr := &io.LimitedReader{R: r.Body, N: limit + 1}
+	dec := json.NewDecoder(lr)
+	err := dec.Decode(dst)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data")
+	}
+	if lr.N <= 0 {
+		return httperr.Field(BodyField, "BASE_TYPE_MAX_LENGTH", fmt.Sprintf("Must be %d bytes or fewer.", limit))
+	}
+	if err == nil {
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF) && optional:
+		return nil
+	case errors.Is(err, io.EOF):
+		return httperr.Field(BodyField, "BASE_TYPE_REQUIRED", "This field is required")
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return httperr.Field(typeErr.Field, "BASE_TYPE_BAD_TYPE", "Must be of type "+jsonType(typeErr.Type.Kind().String()))
+	default:
+		return httperr.Field(BodyField, "BASE_TYPE_BAD_TYPE", "The request body contains invalid JSON.")
+	}
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	case "map", "struct":
+		return "object"
+	default:
+		return "number"
+	}
+}
+
+// DecodeOptional is Decode for bodies that may be absent: an empty body
+// leaves dst as it is.
+func DecodeOptional(r *http.Request, limit int64, dst any) error {
+	return decode(r, limit, dst, true)
+}
+
+// Write sends v as JSON with the given status.
+func Write(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

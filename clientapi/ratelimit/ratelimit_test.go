@@ -1,0 +1,56 @@
+package ratelimit
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+func TestFixedWindowLocksForTheWindow(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := New(Config{Limit: 2, Window: time.Minute, Now: func() time.Time { return now }})
+	for i, want := range []bool{true, true, false} {
+		if got := l.Allow("ip").Allowed; got != want {
+			t.Fatalf("request %d allowed = %v", i, got)
+		}
+	}
+	now = now.Add(59 * time.Second)
+	if res := l.Allow("ip"); res.Allowed || res.ResetAfter != time.Second || res.Remaining != 0 {
+		t.Fatalf("inside window: %+v", res)
+	}
+	now = now.Add(time.Second)
+	if res := l.Allow("ip"); !res.Allowed || res.Remaining != 1 {
+		t.Fatalf("new window: %+v", res)
+	}
+}
+
+func TestBoundedMemory(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := New(Config{Limit: 1, Window: time.Minute, MaxKeys: 100, Now: func() time.Time { return now }})
+	for i := range 1000 {
+		l.Allow(fmt.Sprint(i))
+	}
+	if n := l.Len(); n > 100 {
+		t.Fatalf("%d keys kept, bound is 100", n)
+	}
+	now = now.Add(2 * time.Minute)
+	l.Allow("x")
+	if n := l.Len(); n != 1 {
+		t.Fatalf("idle keys not evicted: %d", n)
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	for addr, want := range map[string]string{
+		"192.0.2.1:5000":             "192.0.2.1",
+		"[2001:db8:1:2:3:4:5:6]:443": "2001:db8:1:2::/64",
+		"[::ffff:192.0.2.9]:1":       "192.0.2.9",
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = addr
+		if got, _ := ClientIP(r); got != want {
+			t.Errorf("ClientIP(%s) = %s, want %s", addr, got, want)
+		}
+	}
+}

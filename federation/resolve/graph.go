@@ -1,0 +1,253 @@
+package resolve
+
+import (
+	"sort"
+
+	"concord/federation/guild"
+)
+
+// snapshotEvery is how many state events may pass between two snapshots of
+// the state at a checkpoint; a fork replays at most this many plus its own
+// branch.
+const snapshotEvery = 64
+
+// checkpoint is a node every other node was ordered against when it became
+// the single head, with the state after it.
+type checkpoint struct {
+	index int // the node's arrival index; -1 for the empty state
+	state *guild.State
+}
+
+// Graph is one guild's state DAG with its current state. It is not safe for
+// concurrent use: the guild's writer owns it.
+type Graph struct {
+	nodes       map[string]*Node
+	list        []*Node // arrival order
+	heads       map[*Node]struct{}
+	cur         *guild.State
+	checkpoints []checkpoint // increasing index; [0] is the empty state
+	sinceSnap   int
+	epoch       uint32
+}
+
+// NewGraph returns the graph of a guild that has no events yet.
+func NewGraph() *Graph {
+	return &Graph{
+		nodes:       map[string]*Node{},
+		heads:       map[*Node]struct{}{},
+		cur:         guild.New(),
+		checkpoints: []checkpoint{{index: -1, state: guild.New()}},
+	}
+}
+
+// State is the current state: the fold of every state event. Callers must
+// not modify it.
+func (g *Graph) State() *guild.State { return g.cur }
+
+// Node returns the node of a state event, or nil.
+func (g *Graph) Node(id string) *Node { return g.nodes[id] }
+
+// Len is the number of state events.
+func (g *Graph) Len() int { return len(g.list) }
+
+// Heads lists the state events no other state event descends from, sorted
+// by ID.
+func (g *Graph) Heads() []*Node {
+	out := make([]*Node, 0, len(g.heads))
+	for n := range g.heads {
+		out = append(out, n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// isHeadSet reports whether parents are exactly the current heads.
+func (g *Graph) isHeadSet(parents []*Node) bool {
+	if len(parents) != len(g.heads) {
+		return false
+	}
+	for _, p := range parents {
+		if _, ok := g.heads[p]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// StateBefore is the state of the events that parents and their ancestors
+// are: the state an event with those state parents is checked against.
+// The result must not be modified; it may be the current state.
+func (g *Graph) StateBefore(parents []*Node) *guild.State {
+	if g.isHeadSet(parents) {
+		return g.cur
+	}
+	base := g.baseFor(cpOf(parents))
+	set := g.ancestorsAfter(parents, base.index)
+	s := base.state.Clone()
+	g.fold(s, set)
+	return s
+}
+
+// Append adds a state event whose parents are all in the graph and updates
+// the current state. It returns the objects whose projection may have
+// changed and whether the event itself took effect in the current state.
+//
+// An event whose parents are exactly the current heads descends from every
+// event, so it folds last and, whether it merges (which lends its priority
+// to no branch) or extends the single head (whose chain holds only events
+// nothing else is ready beside), it reorders nothing: it is applied to the
+// current state directly. Any other event forks and replays.
+func (g *Graph) Append(n *Node) (guild.Changes, bool) {
+	if g.link(n) {
+		changes, applied := Step(g.cur, n, g)
+		g.snapshot(n)
+		return changes, applied
+	}
+	s, applied := g.replay()
+	changes := guild.Diff(g.cur, s)
+	g.cur = s
+	g.snapshot(n)
+	return changes, applied[n]
+}
+
+// AppendBatch adds state events in an order where parents come first
+// (parents in the graph or earlier in nodes) and updates the current state
+// once: a healed partition costs one replay instead of one per event. It
+// returns the objects whose projection may have changed and, per node,
+// whether it took effect in the current state.
+func (g *Graph) AppendBatch(nodes []*Node) (guild.Changes, []bool) {
+	var changes guild.Changes
+	applied := make([]bool, len(nodes))
+	for i, n := range nodes {
+		if !g.link(n) {
+			// From the first fork on, link the rest and fold once.
+			for _, m := range nodes[i+1:] {
+				g.link(m)
+			}
+			s, ok := g.replay()
+			changes = append(changes, guild.Diff(g.cur, s)...)
+			g.cur = s
+			for j, m := range nodes[i:] {
+				applied[i+j] = ok[m]
+			}
+			g.snapshot(nodes[len(nodes)-1])
+			return changes, applied
+		}
+		ch, ok := Step(g.cur, n, g)
+		changes = append(changes, ch...)
+		applied[i] = ok
+		g.snapshot(n)
+	}
+	return changes, applied
+}
+
+// link adds n to the graph without folding it and reports whether it may
+// be applied to the current state directly (its parents were the heads).
+// When it forks, the checkpoints it does not descend from no longer order
+// every event and are dropped.
+func (g *Graph) link(n *Node) bool {
+	fast := g.isHeadSet(n.Parents)
+	n.index = len(g.list)
+	n.cp = cpOf(n.Parents)
+	for _, p := range n.Parents {
+		n.Depth = max(n.Depth, p.Depth+1)
+		p.children = append(p.children, n)
+		delete(g.heads, p)
+	}
+	g.nodes[n.ID] = n
+	g.list = append(g.list, n)
+	g.heads[n] = struct{}{}
+	if !fast {
+		i := sort.Search(len(g.checkpoints), func(i int) bool { return g.checkpoints[i].index > n.cp })
+		g.checkpoints = g.checkpoints[:i]
+	}
+	g.sinceSnap++
+	return fast
+}
+
+// replay folds every event after the newest checkpoint onto a copy of its
+// state.
+func (g *Graph) replay() (*guild.State, map[*Node]bool) {
+	base := g.checkpoints[len(g.checkpoints)-1]
+	s := base.state.Clone()
+	return s, g.fold(s, g.list[base.index+1:])
+}
+
+// snapshot makes n, the newest event, a checkpoint when it is the single
+// head and enough events passed since the last one.
+func (g *Graph) snapshot(n *Node) {
+	if len(g.heads) == 1 && g.sinceSnap >= snapshotEvery {
+		g.checkpoints = append(g.checkpoints, checkpoint{index: n.index, state: g.cur.Clone()})
+		n.cp = n.index
+		g.sinceSnap = 0
+	}
+}
+
+// fold replays set in resolution order onto s and reports which nodes took
+// effect.
+func (g *Graph) fold(s *guild.State, set []*Node) map[*Node]bool {
+	g.epoch++
+	applied := make(map[*Node]bool, len(set))
+	for _, n := range Order(set, g.epoch) {
+		if _, ok := Step(s, n, g); ok {
+			applied[n] = true
+		}
+	}
+	return applied
+}
+
+// baseFor returns the newest checkpoint at or before index cp.
+func (g *Graph) baseFor(cp int) checkpoint {
+	i := sort.Search(len(g.checkpoints), func(i int) bool { return g.checkpoints[i].index > cp })
+	return g.checkpoints[i-1]
+}
+
+// ancestorsAfter lists parents and their ancestors that arrived after index.
+func (g *Graph) ancestorsAfter(parents []*Node, index int) []*Node {
+	g.epoch++
+	var out []*Node
+	stack := append([]*Node(nil), parents...)
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n.index <= index || n.mark == g.epoch {
+			continue
+		}
+		n.mark = g.epoch
+		out = append(out, n)
+		stack = append(stack, n.Parents...)
+	}
+	return out
+}
+
+// IsAncestor reports whether state event a is an ancestor of state event b.
+func (g *Graph) IsAncestor(a, b string) bool {
+	na, nb := g.nodes[a], g.nodes[b]
+	if na == nil || nb == nil || na == nb {
+		return false
+	}
+	seen := map[*Node]bool{}
+	stack := append([]*Node(nil), nb.Parents...)
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n == na {
+			return true
+		}
+		if seen[n] || n.Depth <= na.Depth {
+			continue
+		}
+		seen[n] = true
+		stack = append(stack, n.Parents...)
+	}
+	return false
+}
+
+// cpOf is the newest checkpoint an event with these parents descends from.
+func cpOf(parents []*Node) int {
+	cp := -1
+	for _, p := range parents {
+		cp = max(cp, p.cp)
+	}
+	return cp
+}

@@ -1,0 +1,259 @@
+package room
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"concord/federation/event"
+	"concord/federation/guild"
+	"concord/federation/resolve"
+	"concord/federation/snowflake"
+)
+
+// Accepted is what subscribers hear of an event after it was committed.
+type Accepted struct {
+	Event   *event.Event
+	State   bool           // a state event
+	Applied bool           // a state event that took effect in the current state
+	Changes guild.Changes  // objects whose projection changed
+	Hidden  bool           // a message hidden because a ban of its sender did not see it
+	Removed []snowflake.ID // messages this event took from view: deleted, erased or hidden by a ban
+}
+
+type staged struct {
+	ev       *event.Event
+	accepted *Accepted
+}
+
+// stage builds (for local events) and accepts one event into tx.
+func (r *room) stage(tx *txn, req *request) (*staged, error) {
+	ev := req.remote
+	if req.local != nil {
+		var err error
+		if ev, err = r.build(req.ctx, tx, req.local); err != nil {
+			return nil, err
+		}
+	}
+	return r.accept(req.ctx, tx, ev)
+}
+
+// build fills in the envelope of a local event: prev_events are the room's
+// forward extremities, auth_events what the rules require, and it signs it.
+func (r *room) build(ctx context.Context, tx *txn, l *localEvent) (*event.Event, error) {
+	ts := max(time.Now().UnixMilli(), r.lastTS)
+	ev := &event.Event{GuildID: r.id, Type: l.typ, Sender: l.sender, OriginTS: ts, Content: l.content}
+	if l.typ != guild.TypeGuildCreate {
+		prevs := make([]string, 0, len(r.extremities))
+		for id := range r.extremities {
+			prevs = append(prevs, id)
+		}
+		// Deepest first, so that when there are more than the limit the
+		// newest branches are the ones merged.
+		slices.SortFunc(prevs, func(a, b string) int {
+			if da, db := r.extremities[a], r.extremities[b]; da != db {
+				return int(db - da)
+			}
+			return strings.Compare(a, b)
+		})
+		if len(prevs) > event.MaxPrevEvents {
+			prevs = prevs[:event.MaxPrevEvents]
+		}
+		for _, p := range prevs {
+			ev.Depth = max(ev.Depth, r.extremities[p]+1)
+		}
+		ev.PrevEvents = prevs
+		auth, err := r.authFor(ctx, tx, ev)
+		if err != nil {
+			return nil, err
+		}
+		ev.AuthEvents = auth
+	}
+	if err := event.Sign(ev, r.core.key); err != nil {
+		return nil, err
+	}
+	r.lastTS = ts
+	return ev, nil
+}
+
+// authFor lists the auth events a local event must carry.
+func (r *room) authFor(ctx context.Context, tx *txn, ev *event.Event) ([]string, error) {
+	op := opOf(ev)
+	if err := op.Prepare(); err != nil {
+		return nil, err
+	}
+	auth := []string{r.createID}
+	if j, ok := op.Body().(*guild.MemberJoin); ok {
+		if inv := r.graph.State().Invites[j.InviteCode]; inv != nil {
+			auth = append(auth, inv.EventID)
+		}
+	}
+	for _, id := range op.TargetIDs() {
+		eid, err := tx.messageEvent(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if eid != "" && !slices.Contains(auth, eid) {
+			auth = append(auth, eid)
+		}
+	}
+	return auth, nil
+}
+
+// accept runs the checks of DESIGN.md's accept path on ev and stages its
+// writes in tx.
+func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event) (*staged, error) {
+	id := ev.ID()
+	if m, err := r.metaOf(ctx, id); err != nil {
+		return nil, err
+	} else if m != nil {
+		return nil, ErrDuplicate
+	}
+	if ev.GuildID != r.id {
+		return nil, &guild.Rejection{Reason: guild.ReasonBadContent, Detail: "event of another guild"}
+	}
+	if !guild.Known(ev.Type) {
+		return nil, &guild.Rejection{Reason: guild.ReasonUnknownType, Detail: ev.Type}
+	}
+	isState := guild.IsState(ev.Type)
+	if ev.Type == guild.TypeGuildCreate {
+		if r.createID != "" {
+			return nil, &guild.Rejection{Reason: guild.ReasonIDInUse, Detail: "guild already created"}
+		}
+	} else if r.createID == "" {
+		return nil, ErrUnknownRoom
+	}
+
+	prevMetas, err := r.metasOf(ctx, ev.PrevEvents)
+	if err != nil {
+		return nil, err
+	}
+	depth := int64(0)
+	for _, m := range prevMetas {
+		depth = max(depth, m.depth+1)
+	}
+	if ev.Depth != depth {
+		return nil, &guild.Rejection{Reason: guild.ReasonBadContent, Detail: "depth is not one more than the deepest prev event"}
+	}
+	authMetas, err := r.metasOf(ctx, ev.AuthEvents)
+	if err != nil {
+		return nil, err
+	}
+
+	sparents := r.stateParents(ev.PrevEvents, prevMetas)
+	parents := make([]*resolve.Node, len(sparents))
+	for i, p := range sparents {
+		parents[i] = r.graph.Node(p)
+	}
+	before := r.graph.StateBefore(parents)
+	op := opOf(ev)
+	want := []string{r.createID}
+	if isState {
+		if err := guild.Check(before, op); err != nil {
+			return nil, err
+		}
+		if j, ok := op.Body().(*guild.MemberJoin); ok {
+			want = append(want, before.Invites[j.InviteCode].EventID)
+		}
+	} else {
+		targets := guild.Targets{}
+		for i, m := range authMetas {
+			if m.msg != nil {
+				targets[m.msg.ID] = m.msg
+				want = append(want, ev.AuthEvents[i])
+			}
+		}
+		if err := guild.CheckMessage(before, op, targets); err != nil {
+			return nil, err
+		}
+		if len(want)-1 != len(op.TargetIDs()) {
+			want = nil // a message auth event nothing targets
+		}
+	}
+	if ev.Type == guild.TypeGuildCreate {
+		want = nil
+	}
+	slices.Sort(want)
+	if !slices.Equal(want, ev.AuthEvents) {
+		return nil, &guild.Rejection{Reason: guild.ReasonMissingAuth, Detail: "auth_events must be exactly the create event and the events the rules read"}
+	}
+
+	acc := &Accepted{Event: ev, State: isState}
+	var rank uint64
+	if isState {
+		rank = before.Authority(ev.Sender)
+		n := &resolve.Node{ID: id, Op: op, Parents: parents, Rank: rank}
+		acc.Changes, acc.Applied = r.graph.Append(n)
+		tx.dirty(acc.Changes)
+		switch b := op.Body().(type) {
+		case *guild.GuildCreate:
+			r.createID = id
+		case *guild.MemberBan:
+			r.bans[b.UserID] = append(r.bans[b.UserID], n)
+			if err := r.stageBan(ctx, tx, ev, b, acc); err != nil {
+				return nil, err
+			}
+		}
+		tx.audit(ev, op)
+	} else if err := r.stageMessage(ctx, tx, ev, op, parents, acc); err != nil {
+		return nil, err
+	}
+
+	r.remember(id, metaFor(ev, isState, sparents))
+	for _, p := range ev.PrevEvents {
+		delete(r.extremities, p)
+	}
+	r.extremities[id] = ev.Depth
+	tx.insertEvent(ev, isState, sparents, rank, op)
+	return &staged{ev: ev, accepted: acc}, nil
+}
+
+// metasOf looks up events that must all be present.
+func (r *room) metasOf(ctx context.Context, ids []string) ([]*meta, error) {
+	out := make([]*meta, len(ids))
+	for i, id := range ids {
+		m, err := r.metaOf(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if m == nil {
+			return nil, ErrMissingEvents
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
+// stateParents computes the nearest state events among the ancestors of an
+// event with these prev events: the prevs that are state events, and the
+// state parents of the others, less any that is an ancestor of another.
+func (r *room) stateParents(prevs []string, metas []*meta) []string {
+	var cand []string
+	for i, m := range metas {
+		if m.state {
+			cand = append(cand, prevs[i])
+		} else {
+			cand = append(cand, m.sparents...)
+		}
+	}
+	slices.Sort(cand)
+	cand = slices.Compact(cand)
+	if len(cand) < 2 {
+		return cand
+	}
+	out := cand[:0:0]
+	for _, a := range cand {
+		dominated := false
+		for _, b := range cand {
+			if a != b && r.graph.IsAncestor(a, b) {
+				dominated = true
+				break
+			}
+		}
+		if !dominated {
+			out = append(out, a)
+		}
+	}
+	return out
+}

@@ -1,0 +1,188 @@
+// Package room is the single path by which events enter a node
+// (DESIGN.md, "One way through the house"): Accept verifies an event, checks
+// it against the auth rules and the state before it, appends it and updates
+// the projections in one transaction, then publishes it. Local users' events
+// are built and signed by Send and take the same path.
+//
+// Each guild or DM room has one writer goroutine that owns its state DAG and
+// batches what is waiting into one commit. The node and clientapi import
+// this package; it reaches storage only through the Store interface below.
+package room
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"concord/federation/event"
+	"concord/federation/guild"
+	"concord/federation/snowflake"
+)
+
+// Querier runs SQL with `?` placeholders (storage.Querier).
+type Querier = interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Store is what the core needs of the database (storage.DB satisfies it).
+type Store interface {
+	Write(ctx context.Context, fn func(q Querier) error) error
+	Reader() Querier
+	Checkpoint(ctx context.Context) error
+}
+
+// Errors callers branch on. Rejections by the auth rules are *guild.Rejection.
+var (
+	ErrDuplicate     = errors.New("event already accepted")
+	ErrMissingEvents = errors.New("prev or auth events are missing")
+	ErrUnknownRoom   = errors.New("unknown guild")
+	ErrClosed        = errors.New("event core closed")
+)
+
+// Core holds every room of this node.
+type Core struct {
+	store  Store
+	key    crypto.PrivKey
+	origin peer.ID
+	ids    *snowflake.Generator
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	rooms  map[snowflake.ID]*room
+	closed bool
+	wg     sync.WaitGroup
+
+	hub hub
+}
+
+// New returns the core of the node whose key is key. ids must be the node's
+// one generator, so that no two parts mint the same snowflake.
+func New(store Store, key crypto.PrivKey, ids *snowflake.Generator, log *slog.Logger) (*Core, error) {
+	origin, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("room: node key: %w", err)
+	}
+	return &Core{
+		store:  store,
+		key:    key,
+		origin: origin,
+		ids:    ids,
+		log:    log,
+		rooms:  map[snowflake.ID]*room{},
+	}, nil
+}
+
+// Origin is this node's peer ID.
+func (c *Core) Origin() peer.ID { return c.origin }
+
+// NewID mints a snowflake on this node.
+func (c *Core) NewID() snowflake.ID { return c.ids.Next() }
+
+// Close stops every room's writer after it has committed what it holds.
+func (c *Core) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	for _, r := range c.rooms {
+		close(r.reqs)
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+	return nil
+}
+
+// room returns the room of guildID, loading it from storage on first use.
+// create allows a room with no events yet (for guild.create).
+func (c *Core) room(ctx context.Context, guildID snowflake.ID, create bool) (*room, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	if r := c.rooms[guildID]; r != nil {
+		return r, nil
+	}
+	r, err := loadRoom(ctx, c, guildID)
+	if err != nil {
+		return nil, err
+	}
+	if r.createID == "" && !create {
+		return nil, ErrUnknownRoom
+	}
+	c.rooms[guildID] = r
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		r.run()
+	}()
+	return r, nil
+}
+
+// forget drops a room from memory so that it is reloaded from storage next
+// time: after a failed commit its in-memory state is ahead of the database.
+func (c *Core) forget(r *room) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rooms[r.id] == r {
+		delete(c.rooms, r.id)
+		if !c.closed {
+			close(r.reqs)
+		}
+	}
+}
+
+// View runs fn with the current state of a guild. fn must not keep or
+// modify the state.
+func (c *Core) View(ctx context.Context, guildID snowflake.ID, fn func(s *guild.State) error) error {
+	r, err := c.room(ctx, guildID, false)
+	if err != nil {
+		return err
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return fn(r.graph.State())
+}
+
+// Send builds, signs and accepts an event by a local user. content is
+// marshalled to JSON. Message targets and invites are filled into
+// auth_events by the room's writer.
+func (c *Core) Send(ctx context.Context, guildID, sender snowflake.ID, typ string, content any) (*event.Event, error) {
+	body, err := jsonContent(content)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.room(ctx, guildID, typ == guild.TypeGuildCreate)
+	if err != nil {
+		return nil, err
+	}
+	return r.submit(ctx, &request{local: &localEvent{typ: typ, sender: sender, content: body}})
+}
+
+// Accept takes an event from elsewhere (another node, a backfill) through
+// the same path: it is parsed, its hash and signature verified, then checked
+// and stored.
+func (c *Core) Accept(ctx context.Context, raw []byte) (*event.Event, error) {
+	ev, err := event.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := event.Verify(ev); err != nil {
+		return nil, err
+	}
+	r, err := c.room(ctx, ev.GuildID, ev.Type == guild.TypeGuildCreate)
+	if err != nil {
+		return nil, err
+	}
+	return r.submit(ctx, &request{remote: ev})
+}

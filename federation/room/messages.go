@@ -1,0 +1,200 @@
+package room
+
+import (
+	"context"
+	"fmt"
+
+	"concord/federation/event"
+	"concord/federation/guild"
+	"concord/federation/resolve"
+	"concord/federation/snowflake"
+)
+
+// order is the key that decides between edits, pins and reactions of one
+// message whatever order they arrive in: the deeper event wins, ties by ID.
+func order(ev *event.Event) string { return fmt.Sprintf("%016x%s", ev.Depth, ev.ID()) }
+
+// stageMessage stages the projection of a message-level event.
+func (r *room) stageMessage(ctx context.Context, tx *txn, ev *event.Event, op *guild.Op, parents []*resolve.Node, acc *Accepted) error {
+	switch b := op.Body().(type) {
+	case *guild.MessageCreate:
+		acc.Hidden = r.bannedConcurrently(ev.Sender, parents)
+		erase := r.inBanWindow(ev.Sender, ev.OriginTS)
+		tx.pendingMsgs[b.ID] = ev.ID()
+		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {
+			return insertMessage(ctx, q, ev, b, acc.Hidden)
+		})
+		if erase {
+			acc.Removed = append(acc.Removed, b.ID)
+			tx.erase(r.id, b.ID)
+		}
+	case *guild.MessageEdit:
+		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error { return editMessage(ctx, q, ev, b) })
+	case *guild.MessageTarget:
+		acc.Removed = []snowflake.ID{b.ID}
+		tx.erase(r.id, b.ID)
+	case *guild.MessageBulkDelete:
+		acc.Removed = b.IDs
+		for _, id := range b.IDs {
+			tx.erase(r.id, id)
+		}
+	case *guild.Reaction:
+		user := b.UserID
+		if user == 0 {
+			user = ev.Sender
+		}
+		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {
+			return setReaction(ctx, q, b, user, ev.Type == guild.TypeReactionAdd, order(ev))
+		})
+	case *guild.ReactionRemoveAll:
+		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error { return clearReactions(ctx, q, b, order(ev)) })
+	case *guild.Pin:
+		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {
+			return setPin(ctx, q, b.MessageID, ev.Type == guild.TypePinAdd, ev.OriginTS, order(ev))
+		})
+	}
+	return nil
+}
+
+// bannedConcurrently reports whether some ban of user is not an ancestor of
+// an event whose state parents are parents: a ban that did not see the
+// message hides it on every node (spec/state-resolution.md, "Bans win").
+func (r *room) bannedConcurrently(user snowflake.ID, parents []*resolve.Node) bool {
+	for _, b := range r.bans[user] {
+		seen := false
+		for _, p := range parents {
+			if p == b || r.graph.IsAncestor(b.ID, p.ID) {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			return true
+		}
+	}
+	return false
+}
+
+// inBanWindow reports whether a ban of user erases messages sent at ts.
+func (r *room) inBanWindow(user snowflake.ID, ts int64) bool {
+	for _, b := range r.bans[user] {
+		c := b.Op.Body().(*guild.MemberBan)
+		if c.DeleteMessageSeconds > 0 && ts >= b.Op.TS-c.DeleteMessageSeconds*1000 {
+			return true
+		}
+	}
+	return false
+}
+
+// stageBan hides the target's messages the ban did not see and erases those
+// inside its delete window.
+func (r *room) stageBan(ctx context.Context, tx *txn, ev *event.Event, b *guild.MemberBan, acc *Accepted) error {
+	q := r.core.store.Reader()
+	rows, err := q.QueryContext(ctx, `SELECT id, event_id, depth, created_at FROM messages
+		WHERE guild_id = ? AND author_id = ? AND deleted = FALSE`, int64(r.id), int64(b.UserID))
+	if err != nil {
+		return err
+	}
+	type cand struct {
+		id    snowflake.ID
+		event string
+		depth int64
+		ts    int64
+	}
+	var cands []cand
+	for rows.Next() {
+		var c cand
+		var id int64
+		if err := rows.Scan(&id, &c.event, &c.depth, &c.ts); err != nil {
+			rows.Close()
+			return err
+		}
+		c.id = snowflake.ID(id)
+		cands = append(cands, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for id, eid := range tx.pendingMsgs {
+		if m := r.metas[eid]; m != nil && m.msg != nil && m.msg.AuthorID == b.UserID {
+			cands = append(cands, cand{id: id, event: eid, depth: m.depth, ts: m.msg.TS})
+		}
+	}
+	var unseen map[string]bool
+	if !r.atHead(ev) && len(cands) > 0 {
+		minDepth := cands[0].depth
+		for _, c := range cands {
+			minDepth = min(minDepth, c.depth)
+		}
+		targets := map[string]bool{}
+		for _, c := range cands {
+			targets[c.event] = true
+		}
+		seen, err := r.reachable(ctx, ev.PrevEvents, targets, minDepth)
+		if err != nil {
+			return err
+		}
+		unseen = map[string]bool{}
+		for t := range targets {
+			if !seen[t] {
+				unseen[t] = true
+			}
+		}
+	}
+	for _, c := range cands {
+		if c.ts >= ev.OriginTS-b.DeleteMessageSeconds*1000 && b.DeleteMessageSeconds > 0 {
+			acc.Removed = append(acc.Removed, c.id)
+			tx.erase(r.id, c.id)
+		} else if unseen[c.event] {
+			id := c.id
+			acc.Removed = append(acc.Removed, id)
+			tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {
+				_, err := q.ExecContext(ctx, `UPDATE messages SET hidden = TRUE WHERE id = ?`, int64(id))
+				return err
+			})
+		}
+	}
+	return nil
+}
+
+// atHead reports whether ev descends from every event the room holds.
+func (r *room) atHead(ev *event.Event) bool {
+	if len(ev.PrevEvents) != len(r.extremities) {
+		return false
+	}
+	for _, p := range ev.PrevEvents {
+		if _, ok := r.extremities[p]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// reachable walks the whole DAG back from from, no deeper than minDepth, and
+// reports which of targets it meets.
+func (r *room) reachable(ctx context.Context, from []string, targets map[string]bool, minDepth int64) (map[string]bool, error) {
+	found := map[string]bool{}
+	seen := map[string]bool{}
+	stack := append([]string(nil), from...)
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if targets[id] {
+			found[id] = true
+		}
+		m, err := r.metaOf(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if m == nil || m.depth <= minDepth {
+			continue
+		}
+		stack = append(stack, m.prevs...)
+	}
+	return found, nil
+}

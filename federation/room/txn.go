@@ -1,0 +1,170 @@
+package room
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"concord/federation/event"
+	"concord/federation/guild"
+	"concord/federation/snowflake"
+)
+
+// txn collects the writes of one batch; commit runs them in one database
+// transaction.
+type txn struct {
+	r           *room
+	ops         []func(ctx context.Context, q Querier) error
+	keys        map[guild.Key]bool
+	pendingMsgs map[snowflake.ID]string // messages created in this batch → event ID
+	redacted    bool
+}
+
+func newTxn(r *room) *txn {
+	return &txn{r: r, keys: map[guild.Key]bool{}, pendingMsgs: map[snowflake.ID]string{}}
+}
+
+func (t *txn) dirty(ch guild.Changes) {
+	for _, k := range ch {
+		t.keys[k] = true
+	}
+}
+
+// messageEvent finds the create event of a message of this room.
+func (t *txn) messageEvent(ctx context.Context, id snowflake.ID) (string, error) {
+	if eid, ok := t.pendingMsgs[id]; ok {
+		return eid, nil
+	}
+	var eid string
+	err := t.r.core.store.Reader().QueryRowContext(ctx, `SELECT event_id FROM messages WHERE id = ? AND guild_id = ?`,
+		int64(id), int64(t.r.id)).Scan(&eid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return eid, err
+}
+
+func (t *txn) insertEvent(ev *event.Event, state bool, sparents []string, rank uint64, op *guild.Op) {
+	var target int64
+	if ids := op.TargetIDs(); len(ids) == 1 {
+		target = int64(ids[0])
+	} else if c, ok := op.Body().(*guild.MessageCreate); ok {
+		target = int64(c.ID)
+	}
+	body := event.Marshal(ev)
+	t.ops = append(t.ops, func(ctx context.Context, q Querier) error {
+		if _, err := q.ExecContext(ctx, `INSERT INTO events (event_id, guild_id, type, sender, origin_ts, depth,
+			is_state, state_parents, auth_rank, target_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			ev.ID(), int64(ev.GuildID), ev.Type, int64(ev.Sender), ev.OriginTS, ev.Depth,
+			state, strings.Join(sparents, " "), int64(rank), target, body); err != nil {
+			return err
+		}
+		for _, p := range ev.PrevEvents {
+			if _, err := q.ExecContext(ctx, `DELETE FROM guild_extremities WHERE guild_id = ? AND event_id = ?`, int64(ev.GuildID), p); err != nil {
+				return err
+			}
+		}
+		_, err := q.ExecContext(ctx, `INSERT INTO guild_extremities (guild_id, event_id) VALUES (?, ?)`, int64(ev.GuildID), ev.ID())
+		return err
+	})
+}
+
+// erase deletes a message: its text leaves the projection and its events
+// are rewritten in their redacted form (spec/events.md, "Redaction").
+func (t *txn) erase(guildID, id snowflake.ID) {
+	t.redacted = true
+	t.ops = append(t.ops, func(ctx context.Context, q Querier) error {
+		if _, err := q.ExecContext(ctx, `UPDATE messages SET deleted = TRUE, content = '', embeds = '[]',
+			attachments = '[]', mentions = '[]', mention_roles = '[]', nonce = '' WHERE id = ? AND guild_id = ?`,
+			int64(id), int64(guildID)); err != nil {
+			return err
+		}
+		return redactEvents(ctx, q, guildID, id)
+	})
+}
+
+// redactEvents rewrites the create and edit events of a message.
+func redactEvents(ctx context.Context, q Querier, guildID, id snowflake.ID) error {
+	rows, err := q.QueryContext(ctx, `SELECT event_id, body FROM events WHERE guild_id = ? AND target_id = ?
+		AND type IN ('message.create', 'message.edit') AND redacted = FALSE`, int64(guildID), int64(id))
+	if err != nil {
+		return err
+	}
+	type pair struct {
+		id   string
+		body []byte
+	}
+	var todo []pair
+	for rows.Next() {
+		var p pair
+		if err := rows.Scan(&p.id, &p.body); err != nil {
+			rows.Close()
+			return err
+		}
+		todo = append(todo, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, p := range todo {
+		ev, err := event.Parse(p.body)
+		if err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, `UPDATE events SET body = ?, redacted = TRUE WHERE event_id = ?`,
+			event.Marshal(event.Redact(ev)), p.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// audit records a state event in the guild's audit log.
+func (t *txn) audit(ev *event.Event, op *guild.Op) {
+	var c struct {
+		UserID     snowflake.ID `json:"user_id"`
+		ID         snowflake.ID `json:"id"`
+		ChannelID  snowflake.ID `json:"channel_id"`
+		NewOwnerID snowflake.ID `json:"new_owner_id"`
+		Code       string       `json:"code"`
+		Reason     string       `json:"reason"`
+	}
+	json.Unmarshal(ev.Content, &c)
+	target := c.Code
+	for _, id := range []snowflake.ID{c.UserID, c.NewOwnerID, c.ID, c.ChannelID} {
+		if target == "" && id != 0 {
+			target = id.String()
+		}
+	}
+	t.ops = append(t.ops, func(ctx context.Context, q Querier) error {
+		_, err := q.ExecContext(ctx, `INSERT INTO audit_log (guild_id, event_id, user_id, action, target_id, reason, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, int64(ev.GuildID), ev.ID(), int64(ev.Sender), ev.Type, target, c.Reason, ev.OriginTS)
+		return err
+	})
+}
+
+// commit runs the batch's writes, then rewrites the projections of every
+// state object the batch touched from the room's state after it.
+func (t *txn) commit(q Querier) error {
+	ctx := context.Background()
+	for _, op := range t.ops {
+		if err := op(ctx, q); err != nil {
+			return err
+		}
+	}
+	if len(t.keys) == 0 {
+		return nil
+	}
+	t.r.mu.RLock()
+	defer t.r.mu.RUnlock()
+	s := t.r.graph.State()
+	for k := range t.keys {
+		if err := project(ctx, q, s, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
