@@ -112,7 +112,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		for _, m := range list[current:] {
 			if _, err := q.ExecContext(ctx, m.sql); err != nil {
-				return fmt.Errorf("storage: migration %04d_%s: %w", m.version, m.name, err)
+				return fmt.Errorf("storage: migration %s: %w", m.name, err)
 			}
 			if _, err := q.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 				m.version, m.name, time.Now().UnixMilli()); err != nil {

@@ -54,5 +54,5 @@ func openSQLite(cfg Config) (*DB, error) {
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 	read.SetConnMaxLifetime(0)
-	return &DB{driver: SQLite, write: write, read: read, rebind: noRebind}, nil
+	return &DB{driver: SQLite, write: write, read: read, rebind: noRebind, prepare: true}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -45,10 +46,11 @@ type Querier = interface {
 
 // DB is the node's database handle. It is safe for concurrent use.
 type DB struct {
-	driver string
-	write  *sql.DB // SQLite: one connection, so writers queue in Go, not in SQLITE_BUSY
-	read   *sql.DB // SQLite: a pool of read connections; Postgres: same as write
-	rebind func(string) string
+	driver  string
+	write   *sql.DB // SQLite: one connection, so writers queue in Go, not in SQLITE_BUSY
+	read    *sql.DB // SQLite: a pool of read connections; Postgres: same as write
+	rebind  func(string) string
+	prepare bool // SQLite: prepare each statement once per transaction
 }
 
 // Open connects, applies pending migrations and checks the schema version.
@@ -121,7 +123,11 @@ func (db *DB) Write(ctx context.Context, fn func(q Querier) error) (err error) {
 			panic(p)
 		}
 	}()
-	if err := fn(rebound{tx, db.rebind}); err != nil {
+	var q Querier = rebound{tx, db.rebind}
+	if db.prepare {
+		q = &stmtTx{tx: tx, stmts: map[string]*sql.Stmt{}}
+	}
+	if err := fn(q); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -185,9 +191,55 @@ func dollarRebind() func(string) string {
 	}
 }
 
-// Checkpoint folds SQLite's write-ahead log back into the database file and
-// truncates it, so that pages holding erased data leave the WAL. It does
-// nothing on PostgreSQL, where VACUUM reclaims dead rows.
+// stmtTx prepares each query once per transaction: on SQLite preparing a
+// statement costs as much as running a small one, and a batch of events runs
+// the same few statements many times.
+type stmtTx struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (c *stmtTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st := c.stmts[query]; st != nil {
+		return st, nil
+	}
+	st, err := c.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts[query] = st
+	return st, nil
+}
+
+func (c *stmtTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if strings.Contains(query, ";") {
+		// A script (a migration): a prepared statement would run only
+		// its first statement.
+		return c.tx.ExecContext(ctx, query, args...)
+	}
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (c *stmtTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c *stmtTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return c.tx.QueryRowContext(ctx, query, args...) // reports the same error
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
 func (db *DB) Checkpoint(ctx context.Context) error {
 	if db.driver != SQLite {
 		return nil

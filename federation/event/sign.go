@@ -18,15 +18,25 @@ import (
 // PrevEvents and AuthEvents, checks every field as Parse would, and fills
 // ContentHash, Signature and the ID. On error e is unchanged.
 func Sign(e *Event, priv crypto.PrivKey) error {
-	if priv.Type() != crypto.Ed25519 {
-		return fmt.Errorf("sign event: %s key, only Ed25519 is accepted", priv.Type())
+	if err := Seal(e, priv.GetPublic()); err != nil {
+		return err
 	}
-	origin, err := peer.IDFromPrivateKey(priv)
+	return SignSealed(e, priv)
+}
+
+// Seal does all of Sign but the signature, for the node whose public key is
+// pub: the ID is known afterwards, so a writer can chain a batch of events
+// and sign them later, in parallel, with SignSealed. On error e is unchanged.
+func Seal(e *Event, pub crypto.PubKey) error {
+	if pub.Type() != crypto.Ed25519 {
+		return fmt.Errorf("sign event: %s key, only Ed25519 is accepted", pub.Type())
+	}
+	origin, err := peer.IDFromPublicKey(pub)
 	if err != nil {
 		return fmt.Errorf("sign event: %w", err)
 	}
 	s := *e
-	s.Origin, s.originKey = origin, priv.GetPublic()
+	s.Origin, s.originKey = origin, pub
 	s.originID, s.originText = origin, origin.String()
 	if s.Content == nil {
 		s.Content = []byte("{}")
@@ -49,14 +59,18 @@ func Sign(e *Event, priv crypto.PrivKey) error {
 	if n := len(Marshal(&s)); n > MaxSize {
 		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, n, MaxSize)
 	}
-	signing := s.appendForm(nil, formSigned)
-	sig, err := priv.Sign(signing)
+	s.id = s.computeID()
+	*e = s
+	return nil
+}
+
+// SignSealed signs an event Seal prepared with the matching private key.
+func SignSealed(e *Event, priv crypto.PrivKey) error {
+	sig, err := priv.Sign(e.appendForm(nil, formSigned))
 	if err != nil {
 		return fmt.Errorf("sign event: %w", err)
 	}
-	copy(s.Signature[:], sig)
-	s.id = idOf(signing)
-	*e = s
+	copy(e.Signature[:], sig)
 	return nil
 }
 

@@ -25,6 +25,7 @@ type Accepted struct {
 type staged struct {
 	ev       *event.Event
 	accepted *Accepted
+	unsigned bool // sealed locally, signed just before commit
 }
 
 // stage builds (for local events) and accepts one event into tx.
@@ -36,7 +37,11 @@ func (r *room) stage(tx *txn, req *request) (*staged, error) {
 			return nil, err
 		}
 	}
-	return r.accept(req.ctx, tx, ev)
+	st, err := r.accept(req.ctx, tx, ev, req.local != nil, req.fromLog)
+	if st != nil {
+		st.unsigned = req.local != nil
+	}
+	return st, err
 }
 
 // build fills in the envelope of a local event: prev_events are the room's
@@ -70,7 +75,8 @@ func (r *room) build(ctx context.Context, tx *txn, l *localEvent) (*event.Event,
 		}
 		ev.AuthEvents = auth
 	}
-	if err := event.Sign(ev, r.core.key); err != nil {
+	// The writer signs the batch in parallel before it commits (process).
+	if err := event.Seal(ev, r.core.key.GetPublic()); err != nil {
 		return nil, err
 	}
 	r.lastTS = ts
@@ -103,12 +109,16 @@ func (r *room) authFor(ctx context.Context, tx *txn, ev *event.Event) ([]string,
 
 // accept runs the checks of DESIGN.md's accept path on ev and stages its
 // writes in tx.
-func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event) (*staged, error) {
+func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, local, fromLog bool) (*staged, error) {
 	id := ev.ID()
-	if m, err := r.metaOf(ctx, id); err != nil {
-		return nil, err
-	} else if m != nil {
-		return nil, ErrDuplicate
+	// A local event carries a snowflake or a timestamp no other has: only
+	// remote ones can be duplicates.
+	if !local {
+		if m, err := r.metaOf(ctx, id); err != nil {
+			return nil, err
+		} else if m != nil {
+			return nil, ErrDuplicate
+		}
 	}
 	if ev.GuildID != r.id {
 		return nil, &guild.Rejection{Reason: guild.ReasonBadContent, Detail: "event of another guild"}
@@ -150,12 +160,24 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event) (*staged, e
 	op := opOf(ev)
 	want := []string{r.createID}
 	if isState {
-		if err := guild.Check(before, op); err != nil {
+		if err := op.Prepare(); err != nil {
 			return nil, err
 		}
 		if j, ok := op.Body().(*guild.MemberJoin); ok {
-			want = append(want, before.Invites[j.InviteCode].EventID)
+			if inv := before.Invites[j.InviteCode]; inv != nil {
+				want = append(want, inv.EventID)
+			}
 		}
+		if ev.Type != guild.TypeGuildCreate && !sameSet(want, ev.AuthEvents) {
+			return nil, errWrongAuth
+		}
+		if err := guild.Check(before, op); err != nil {
+			return nil, err
+		}
+	} else if fromLog && !ev.ContentIntact() {
+		// A message erased before the log was replayed: it passed the rules
+		// when it first came; its content, and so its effect, is gone.
+		want = ev.AuthEvents
 	} else {
 		targets := guild.Targets{}
 		for i, m := range authMetas {
@@ -174,9 +196,8 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event) (*staged, e
 	if ev.Type == guild.TypeGuildCreate {
 		want = nil
 	}
-	slices.Sort(want)
-	if !slices.Equal(want, ev.AuthEvents) {
-		return nil, &guild.Rejection{Reason: guild.ReasonMissingAuth, Detail: "auth_events must be exactly the create event and the events the rules read"}
+	if !sameSet(want, ev.AuthEvents) {
+		return nil, errWrongAuth
 	}
 
 	acc := &Accepted{Event: ev, State: isState}
@@ -207,6 +228,15 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event) (*staged, e
 	r.extremities[id] = ev.Depth
 	tx.insertEvent(ev, isState, sparents, rank, op)
 	return &staged{ev: ev, accepted: acc}, nil
+}
+
+var errWrongAuth = &guild.Rejection{Reason: guild.ReasonMissingAuth,
+	Detail: "auth_events must be exactly the create event and the events the rules read"}
+
+// sameSet compares want with a sorted list of event IDs.
+func sameSet(want, sorted []string) bool {
+	slices.Sort(want)
+	return slices.Equal(want, sorted)
 }
 
 // metasOf looks up events that must all be present.

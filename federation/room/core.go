@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -185,4 +186,53 @@ func (c *Core) Accept(ctx context.Context, raw []byte) (*event.Event, error) {
 		return nil, err
 	}
 	return r.submit(ctx, &request{remote: ev})
+}
+
+// AcceptBatch accepts many events of one guild, in the order given (a
+// backfill, a sync after a partition): signatures are verified on every
+// core, then the writer takes them in order, batching commits. It returns
+// one error per event.
+func (c *Core) AcceptBatch(ctx context.Context, raws [][]byte) []error {
+	errs := make([]error, len(raws))
+	evs := make([]*event.Event, len(raws))
+	workers := min(runtime.GOMAXPROCS(0), len(raws))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(raws); i += workers {
+				ev, err := event.Parse(raws[i])
+				if err == nil {
+					err = event.Verify(ev)
+				}
+				evs[i], errs[i] = ev, err
+			}
+		}()
+	}
+	wg.Wait()
+	reqs := make([]*request, len(raws))
+	for i, ev := range evs {
+		if errs[i] != nil {
+			continue
+		}
+		r, err := c.room(ctx, ev.GuildID, ev.Type == guild.TypeGuildCreate)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		req := &request{ctx: ctx, remote: ev, done: make(chan result, 1)}
+		select {
+		case r.reqs <- req:
+			reqs[i] = req
+		case <-ctx.Done():
+			errs[i] = ctx.Err()
+		}
+	}
+	for i, req := range reqs {
+		if req != nil {
+			errs[i] = (<-req.done).err
+		}
+	}
+	return errs
 }

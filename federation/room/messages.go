@@ -16,10 +16,11 @@ func order(ev *event.Event) string { return fmt.Sprintf("%016x%s", ev.Depth, ev.
 
 // stageMessage stages the projection of a message-level event.
 func (r *room) stageMessage(ctx context.Context, tx *txn, ev *event.Event, op *guild.Op, parents []*resolve.Node, acc *Accepted) error {
+	intact := ev.ContentIntact()
 	switch b := op.Body().(type) {
 	case *guild.MessageCreate:
 		acc.Hidden = r.bannedConcurrently(ev.Sender, parents)
-		erase := r.inBanWindow(ev.Sender, ev.OriginTS)
+		erase := !intact || r.inBanWindow(ev.Sender, ev.OriginTS)
 		tx.pendingMsgs[b.ID] = ev.ID()
 		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {
 			return insertMessage(ctx, q, ev, b, acc.Hidden)
@@ -29,6 +30,9 @@ func (r *room) stageMessage(ctx context.Context, tx *txn, ev *event.Event, op *g
 			tx.erase(r.id, b.ID)
 		}
 	case *guild.MessageEdit:
+		if !intact {
+			return nil
+		}
 		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error { return editMessage(ctx, q, ev, b) })
 	case *guild.MessageTarget:
 		acc.Removed = []snowflake.ID{b.ID}

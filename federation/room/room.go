@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -29,7 +30,10 @@ type request struct {
 	ctx    context.Context
 	local  *localEvent
 	remote *event.Event
-	done   chan result
+	// fromLog marks an event replayed from this node's own log: it was
+	// accepted once, and may be stored redacted.
+	fromLog bool
+	done    chan result
 }
 
 type result struct {
@@ -49,9 +53,10 @@ type meta struct {
 
 // room is one guild's writer and the state it owns.
 type room struct {
-	id   snowflake.ID
-	core *Core
-	reqs chan *request
+	id      snowflake.ID
+	core    *Core
+	reqs    chan *request
+	stopped chan struct{} // closed when the writer has returned
 
 	mu    sync.RWMutex // guards graph for View
 	graph *resolve.Graph
@@ -84,6 +89,7 @@ func (r *room) submit(ctx context.Context, req *request) (*event.Event, error) {
 // run is the writer: it takes what is waiting, accepts it in memory, commits
 // it in one transaction and publishes it.
 func (r *room) run() {
+	defer close(r.stopped)
 	for first := range r.reqs {
 		batch := []*request{first}
 	drain:
@@ -133,6 +139,13 @@ func (r *room) process(batch []*request) bool {
 	r.mu.Unlock()
 	ok := true
 	if len(staged) > 0 {
+		if err := r.signAll(staged); err != nil {
+			r.core.log.Error("sign events", "guild", r.id, "err", err)
+			for i := range results {
+				results[i] = result{err: err}
+			}
+			return false
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err := r.core.store.Write(ctx, tx.commit)
 		cancel()
@@ -159,12 +172,36 @@ func (r *room) process(batch []*request) bool {
 	return ok
 }
 
+// signAll signs the batch's local events on every core: the signature is
+// the costliest step of a local send, and the IDs are already fixed.
+func (r *room) signAll(staged []*staged) error {
+	workers := min(runtime.GOMAXPROCS(0), len(staged))
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			var err error
+			for i := w; i < len(staged); i += workers {
+				if st := staged[i]; st.unsigned && err == nil {
+					err = event.SignSealed(st.ev, r.core.key)
+				}
+			}
+			errs <- err
+		}()
+	}
+	var err error
+	for range workers {
+		err = errors.Join(err, <-errs)
+	}
+	return err
+}
+
 // loadRoom rebuilds a room's state DAG from the stored state events.
 func loadRoom(ctx context.Context, c *Core, guildID snowflake.ID) (*room, error) {
 	r := &room{
 		id:          guildID,
 		core:        c,
 		reqs:        make(chan *request, 4*maxBatch),
+		stopped:     make(chan struct{}),
 		graph:       resolve.NewGraph(),
 		extremities: map[string]int64{},
 		metas:       map[string]*meta{},

@@ -53,20 +53,12 @@ func (t *txn) insertEvent(ev *event.Event, state bool, sparents []string, rank u
 	} else if c, ok := op.Body().(*guild.MessageCreate); ok {
 		target = int64(c.ID)
 	}
-	body := event.Marshal(ev)
 	t.ops = append(t.ops, func(ctx context.Context, q Querier) error {
-		if _, err := q.ExecContext(ctx, `INSERT INTO events (event_id, guild_id, type, sender, origin_ts, depth,
+		body := event.Marshal(ev) // after signAll
+		_, err := q.ExecContext(ctx, `INSERT INTO events (event_id, guild_id, type, sender, origin_ts, depth,
 			is_state, state_parents, auth_rank, target_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ev.ID(), int64(ev.GuildID), ev.Type, int64(ev.Sender), ev.OriginTS, ev.Depth,
-			state, strings.Join(sparents, " "), int64(rank), target, body); err != nil {
-			return err
-		}
-		for _, p := range ev.PrevEvents {
-			if _, err := q.ExecContext(ctx, `DELETE FROM guild_extremities WHERE guild_id = ? AND event_id = ?`, int64(ev.GuildID), p); err != nil {
-				return err
-			}
-		}
-		_, err := q.ExecContext(ctx, `INSERT INTO guild_extremities (guild_id, event_id) VALUES (?, ?)`, int64(ev.GuildID), ev.ID())
+			state, strings.Join(sparents, " "), int64(rank), target, body)
 		return err
 	})
 }
@@ -152,6 +144,15 @@ func (t *txn) commit(q Querier) error {
 	ctx := context.Background()
 	for _, op := range t.ops {
 		if err := op(ctx, q); err != nil {
+			return err
+		}
+	}
+	// The forward extremities as the batch leaves them.
+	if _, err := q.ExecContext(ctx, `DELETE FROM guild_extremities WHERE guild_id = ?`, int64(t.r.id)); err != nil {
+		return err
+	}
+	for id := range t.r.extremities {
+		if _, err := q.ExecContext(ctx, `INSERT INTO guild_extremities (guild_id, event_id) VALUES (?, ?)`, int64(t.r.id), id); err != nil {
 			return err
 		}
 	}
