@@ -99,11 +99,9 @@ const (
 // Authority ranks a member for state resolution: the owner above holders of
 // ADMINISTRATOR, they above everyone else, and within a class by highest role
 // (spec/permissions.md, "Authority"). The top two bits hold the class; the
-// rest count the guild's roles ranking strictly below the member's highest
-// role, so role order, ties and all, carries over exactly. Compare values
-// computed from the same guild state only. Members with the same class and
-// highest role are equal; callers break that tie themselves. Timeouts do not
-// change authority.
+// rest the position of the member's highest role, which the member cannot
+// raise itself. Members with the same class and highest position are equal;
+// callers break that tie themselves. Timeouts do not change authority.
 func Authority(g *Guild, m *Member) uint64 {
 	class := classMember
 	switch {
@@ -112,12 +110,9 @@ func Authority(g *Guild, m *Member) uint64 {
 	case Base(g, m)&Administrator != 0:
 		class = classAdmin
 	}
-	top := highest(g, m)
-	var below uint64
-	for _, r := range g.Roles {
-		if above(g, top, r) {
-			below++
-		}
-	}
-	return class | below
+	// The highest role's position, not how many roles rank below it: a
+	// member may create roles below its own, and must not raise its rank
+	// for state resolution by doing so.
+	pos := HighestPosition(g, m)
+	return class | uint64(min(max(pos, 0), 1<<40))
 }

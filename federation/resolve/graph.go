@@ -8,8 +8,8 @@ import (
 
 // snapshotEvery is how many state events may pass between two snapshots of
 // the state at a checkpoint; a fork replays at most this many plus its own
-// branch.
-const snapshotEvery = 64
+// branch. A variable so that tests can make checkpoints frequent.
+var snapshotEvery = 64
 
 // checkpoint is a node every other node was ordered against when it became
 // the single head, with the state after it.

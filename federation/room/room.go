@@ -214,6 +214,9 @@ func loadRoom(ctx context.Context, c *Core, guildID snowflake.ID) (*room, error)
 		return nil, fmt.Errorf("room: load %s: %w", guildID, err)
 	}
 	defer rows.Close()
+	// One batch: a history with forks replays once, not once per event.
+	var nodes []*resolve.Node
+	byID := map[string]*resolve.Node{}
 	for rows.Next() {
 		var (
 			id, parents string
@@ -228,18 +231,22 @@ func loadRoom(ctx context.Context, c *Core, guildID snowflake.ID) (*room, error)
 			return nil, fmt.Errorf("room: stored event %s: %w", id, err)
 		}
 		n := &resolve.Node{ID: id, Op: opOf(ev), Rank: uint64(rank)}
-		for _, p := range splitIDs(parents) {
-			n.Parents = append(n.Parents, r.graph.Node(p))
+		if err := n.Op.Prepare(); err != nil {
+			return nil, fmt.Errorf("room: stored event %s: %w", id, err)
 		}
-		r.graph.Append(n)
+		for _, p := range splitIDs(parents) {
+			n.Parents = append(n.Parents, byID[p])
+		}
+		byID[id] = n
+		nodes = append(nodes, n)
 		if ev.Type == guild.TypeGuildCreate {
 			r.createID = id
 		}
-		if ev.Type == guild.TypeMemberBan {
-			b := n.Op.Body().(*guild.MemberBan)
+		if b, ok := n.Op.Body().(*guild.MemberBan); ok {
 			r.bans[b.UserID] = append(r.bans[b.UserID], n)
 		}
 	}
+	r.graph.AppendBatch(nodes)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
