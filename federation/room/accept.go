@@ -177,6 +177,9 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, local, from
 	} else if fromLog && !ev.ContentIntact() {
 		// A message erased before the log was replayed: it passed the rules
 		// when it first came; its content, and so its effect, is gone.
+		if err := op.Prepare(); err != nil {
+			return nil, err
+		}
 		want = ev.AuthEvents
 	} else {
 		targets := guild.Targets{}

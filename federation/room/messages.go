@@ -20,7 +20,7 @@ func (r *room) stageMessage(ctx context.Context, tx *txn, ev *event.Event, op *g
 	switch b := op.Body().(type) {
 	case *guild.MessageCreate:
 		acc.Hidden = r.bannedConcurrently(ev.Sender, parents)
-		erase := !intact || r.inBanWindow(ev.Sender, ev.OriginTS)
+		erase := !intact || r.inBanWindow(ev.Sender, ev.OriginTS, parents)
 		tx.pendingMsgs[b.ID] = ev.ID()
 		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {
 			return insertMessage(ctx, q, ev, b, acc.Hidden)
@@ -65,23 +65,31 @@ func (r *room) stageMessage(ctx context.Context, tx *txn, ev *event.Event, op *g
 // message hides it on every node (spec/state-resolution.md, "Bans win").
 func (r *room) bannedConcurrently(user snowflake.ID, parents []*resolve.Node) bool {
 	for _, b := range r.bans[user] {
-		seen := false
-		for _, p := range parents {
-			if p == b || r.graph.IsAncestor(b.ID, p.ID) {
-				seen = true
-				break
-			}
-		}
-		if !seen {
+		if !r.seen(b, parents) {
 			return true
 		}
 	}
 	return false
 }
 
-// inBanWindow reports whether a ban of user erases messages sent at ts.
-func (r *room) inBanWindow(user snowflake.ID, ts int64) bool {
+// seen reports whether state event b is among, or an ancestor of, parents.
+func (r *room) seen(b *resolve.Node, parents []*resolve.Node) bool {
+	for _, p := range parents {
+		if p == b || r.graph.IsAncestor(b.ID, p.ID) {
+			return true
+		}
+	}
+	return false
+}
+
+// inBanWindow reports whether a ban of user that did not see a message sent
+// at ts (with these state parents) erases it; a ban the message descends
+// from was lifted before it, or the message could not have passed auth.
+func (r *room) inBanWindow(user snowflake.ID, ts int64, parents []*resolve.Node) bool {
 	for _, b := range r.bans[user] {
+		if r.seen(b, parents) {
+			continue
+		}
 		c := b.Op.Body().(*guild.MemberBan)
 		if c.DeleteMessageSeconds > 0 && ts >= b.Op.TS-c.DeleteMessageSeconds*1000 {
 			return true
@@ -95,7 +103,7 @@ func (r *room) inBanWindow(user snowflake.ID, ts int64) bool {
 func (r *room) stageBan(ctx context.Context, tx *txn, ev *event.Event, b *guild.MemberBan, acc *Accepted) error {
 	q := r.core.store.Reader()
 	rows, err := q.QueryContext(ctx, `SELECT id, event_id, depth, created_at FROM messages
-		WHERE guild_id = ? AND author_id = ? AND deleted = FALSE`, int64(r.id), int64(b.UserID))
+		WHERE guild_id = ? AND author_id = ?`, int64(r.id), int64(b.UserID))
 	if err != nil {
 		return err
 	}
@@ -150,7 +158,8 @@ func (r *room) stageBan(ctx context.Context, tx *txn, ev *event.Event, b *guild.
 		if c.ts >= ev.OriginTS-b.DeleteMessageSeconds*1000 && b.DeleteMessageSeconds > 0 {
 			acc.Removed = append(acc.Removed, c.id)
 			tx.erase(r.id, c.id)
-		} else if unseen[c.event] {
+		}
+		if unseen[c.event] {
 			id := c.id
 			acc.Removed = append(acc.Removed, id)
 			tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {

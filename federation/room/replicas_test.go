@@ -550,9 +550,6 @@ func TestReplicasConverge(t *testing.T) {
 // TestReplicasHiddenFlag holds the hidden flag of deleted messages to the
 // same property: it is part of the projection every node must share.
 func TestReplicasHiddenFlag(t *testing.T) {
-	t.Skip("bug: a concurrently banned member's deleted message ends hidden on some nodes only: " +
-		"messages.go stageBan reads only messages with deleted = FALSE, and marks hidden only those it does not erase " +
-		"(else if), while stageMessage hides a message that arrives after the ban whether or not it erases it")
 	runReplicaCases(t, 10, 60, 4*time.Second, true, sqliteConfigs)
 }
 

@@ -139,16 +139,12 @@ func (r *room) process(batch []*request) bool {
 	r.mu.Unlock()
 	ok := true
 	if len(staged) > 0 {
-		if err := r.signAll(staged); err != nil {
-			r.core.log.Error("sign events", "guild", r.id, "err", err)
-			for i := range results {
-				results[i] = result{err: err}
-			}
-			return false
+		err := r.signAll(staged)
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			err = r.core.store.Write(ctx, tx.commit)
+			cancel()
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := r.core.store.Write(ctx, tx.commit)
-		cancel()
 		if err != nil {
 			r.core.log.Error("commit events", "guild", r.id, "err", err)
 			for i := range results {

@@ -56,10 +56,20 @@ func (t *txn) insertEvent(ev *event.Event, state bool, sparents []string, rank u
 	t.ops = append(t.ops, func(ctx context.Context, q Querier) error {
 		body := event.Marshal(ev) // after signAll
 		_, err := q.ExecContext(ctx, `INSERT INTO events (event_id, guild_id, type, sender, origin_ts, depth,
-			is_state, state_parents, auth_rank, target_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			is_state, state_parents, auth_rank, target_id, redacted, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ev.ID(), int64(ev.GuildID), ev.Type, int64(ev.Sender), ev.OriginTS, ev.Depth,
-			state, strings.Join(sparents, " "), int64(rank), target, body)
-		return err
+			state, strings.Join(sparents, " "), int64(rank), target, !ev.ContentIntact(), body)
+		if err != nil || ev.Type != guild.TypeMessageEdit {
+			return err
+		}
+		// An edit that arrives after its message was deleted is stored
+		// redacted like the rest of the message's events.
+		var deleted bool
+		if err := q.QueryRowContext(ctx, `SELECT deleted FROM messages WHERE id = ? AND guild_id = ?`,
+			target, int64(ev.GuildID)).Scan(&deleted); err != nil || !deleted {
+			return err
+		}
+		return redactEvents(ctx, q, ev.GuildID, snowflake.ID(target))
 	})
 }
 
@@ -68,8 +78,11 @@ func (t *txn) insertEvent(ev *event.Event, state bool, sparents []string, rank u
 func (t *txn) erase(guildID, id snowflake.ID) {
 	t.redacted = true
 	t.ops = append(t.ops, func(ctx context.Context, q Querier) error {
+		// Everything the redacted log cannot reproduce is reset too, so that
+		// a rebuild from the log yields the same row.
 		if _, err := q.ExecContext(ctx, `UPDATE messages SET deleted = TRUE, content = '', embeds = '[]',
-			attachments = '[]', mentions = '[]', mention_roles = '[]', nonce = '' WHERE id = ? AND guild_id = ?`,
+			attachments = '[]', mentions = '[]', mention_roles = '[]', nonce = '', edited_at = 0, edit_order = '',
+			flags = 0, tts = FALSE, mention_everyone = FALSE, reference_id = 0 WHERE id = ? AND guild_id = ?`,
 			int64(id), int64(guildID)); err != nil {
 			return err
 		}
