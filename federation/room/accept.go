@@ -158,49 +158,8 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, local, from
 	}
 	before := r.graph.StateBefore(parents)
 	op := opOf(ev)
-	want := []string{r.createID}
-	if isState {
-		if err := op.Prepare(); err != nil {
-			return nil, err
-		}
-		if j, ok := op.Body().(*guild.MemberJoin); ok {
-			if inv := before.Invites[j.InviteCode]; inv != nil {
-				want = append(want, inv.EventID)
-			}
-		}
-		if ev.Type != guild.TypeGuildCreate && !sameSet(want, ev.AuthEvents) {
-			return nil, errWrongAuth
-		}
-		if err := guild.Check(before, op); err != nil {
-			return nil, err
-		}
-	} else if fromLog && !ev.ContentIntact() {
-		// A message erased before the log was replayed: it passed the rules
-		// when it first came; its content, and so its effect, is gone.
-		if err := op.Prepare(); err != nil {
-			return nil, err
-		}
-		want = ev.AuthEvents
-	} else {
-		targets := guild.Targets{}
-		for i, m := range authMetas {
-			if m.msg != nil {
-				targets[m.msg.ID] = m.msg
-				want = append(want, ev.AuthEvents[i])
-			}
-		}
-		if err := guild.CheckMessage(before, op, targets); err != nil {
-			return nil, err
-		}
-		if len(want)-1 != len(op.TargetIDs()) {
-			want = nil // a message auth event nothing targets
-		}
-	}
-	if ev.Type == guild.TypeGuildCreate {
-		want = nil
-	}
-	if !sameSet(want, ev.AuthEvents) {
-		return nil, errWrongAuth
+	if err := r.authorize(ev, op, before, authMetas, fromLog); err != nil {
+		return nil, err
 	}
 
 	acc := &Accepted{Event: ev, State: isState}
@@ -231,6 +190,46 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, local, from
 	r.extremities[id] = ev.Depth
 	tx.insertEvent(ev, isState, sparents, rank, op)
 	return &staged{ev: ev, accepted: acc}, nil
+}
+
+// authorize checks ev against the auth rules and the state before it. Its
+// auth_events must be exactly what the rules read: the guild's create event,
+// the invite a join uses, the create events of the messages it targets.
+func (r *room) authorize(ev *event.Event, op *guild.Op, before *guild.State, authMetas []*meta, fromLog bool) error {
+	if err := op.Prepare(); err != nil {
+		return err
+	}
+	if ev.Type == guild.TypeGuildCreate {
+		return guild.Check(before, op) // Parse allows it no auth events
+	}
+	if fromLog && !ev.ContentIntact() {
+		// A message erased before the log was replayed: it passed the rules
+		// when it first came; its content, and so its effect, is gone.
+		return nil
+	}
+	want := []string{r.createID}
+	if guild.IsState(ev.Type) {
+		if j, ok := op.Body().(*guild.MemberJoin); ok {
+			if inv := before.Invites[j.InviteCode]; inv != nil {
+				want = append(want, inv.EventID)
+			}
+		}
+		if !sameSet(want, ev.AuthEvents) {
+			return errWrongAuth
+		}
+		return guild.Check(before, op)
+	}
+	targets := guild.Targets{}
+	for i, m := range authMetas {
+		if m.msg != nil && slices.Contains(op.TargetIDs(), m.msg.ID) {
+			targets[m.msg.ID] = m.msg
+			want = append(want, ev.AuthEvents[i])
+		}
+	}
+	if !sameSet(want, ev.AuthEvents) {
+		return errWrongAuth
+	}
+	return guild.CheckMessage(before, op, targets)
 }
 
 var errWrongAuth = &guild.Rejection{Reason: guild.ReasonMissingAuth,
