@@ -16,7 +16,14 @@ var idHashLen = b64.EncodedLen(sha256.Size)
 
 // Marshal returns the canonical wire and storage form of e.
 func Marshal(e *Event) []byte {
-	return e.appendForm(nil, formWire)
+	return e.appendForm(e.buffer(), formWire)
+}
+
+// buffer returns an empty slice large enough for any form of e, so that
+// building one costs one allocation.
+func (e *Event) buffer() []byte {
+	n := 640 + len(e.Content) + len(e.Unsigned) + 48*(len(e.PrevEvents)+len(e.AuthEvents))
+	return make([]byte, 0, n)
 }
 
 // form selects which top-level fields appendForm writes.

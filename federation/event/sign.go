@@ -54,9 +54,9 @@ func Seal(e *Event, pub crypto.PubKey) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	s.ContentHash = sha256.Sum256(s.appendForm(nil, formContentHash))
+	s.ContentHash = sha256.Sum256(s.appendForm(s.buffer(), formContentHash))
 	// The signature has a fixed length, so the size is known before signing.
-	if n := len(Marshal(&s)); n > MaxSize {
+	if n := len(s.appendForm(s.buffer(), formWire)); n > MaxSize {
 		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, n, MaxSize)
 	}
 	s.id = s.computeID()
@@ -66,7 +66,7 @@ func Seal(e *Event, pub crypto.PubKey) error {
 
 // SignSealed signs an event Seal prepared with the matching private key.
 func SignSealed(e *Event, priv crypto.PrivKey) error {
-	sig, err := priv.Sign(e.appendForm(nil, formSigned))
+	sig, err := priv.Sign(e.appendForm(e.buffer(), formSigned))
 	if err != nil {
 		return fmt.Errorf("sign event: %w", err)
 	}
@@ -126,5 +126,5 @@ func Verify(e *Event) error {
 // ContentIntact reports whether e's content still matches its hash, that is,
 // whether it has not been redacted.
 func (e *Event) ContentIntact() bool {
-	return sha256.Sum256(e.appendForm(nil, formContentHash)) == e.ContentHash
+	return sha256.Sum256(e.appendForm(e.buffer(), formContentHash)) == e.ContentHash
 }

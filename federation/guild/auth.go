@@ -1,6 +1,7 @@
 package guild
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -122,6 +123,14 @@ func (op *Op) Prepare() error {
 	}
 	op.body = body
 	return nil
+}
+
+// Adopt takes from's decoded content when from is an Op of the same type
+// and content bytes, so that a local event is decoded once.
+func (op *Op) Adopt(from *Op) {
+	if from.body != nil && from.Type == op.Type && bytes.Equal(from.Content, op.Content) {
+		op.body = from.body
+	}
 }
 
 // Body is the decoded content (after Prepare).

@@ -2,10 +2,12 @@ package room
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"concord/federation/canonical"
 	"concord/federation/event"
 	"concord/federation/guild"
 	"concord/federation/resolve"
@@ -25,30 +27,43 @@ type Accepted struct {
 type staged struct {
 	ev       *event.Event
 	accepted *Accepted
-	unsigned bool // sealed locally, signed just before commit
 }
 
 // stage builds (for local events) and accepts one event into tx.
 func (r *room) stage(tx *txn, req *request) (*staged, error) {
 	ev := req.remote
+	var b *built
 	if req.local != nil {
 		var err error
-		if ev, err = r.build(req.ctx, tx, req.local); err != nil {
+		if ev, b, err = r.build(req.ctx, tx, req.local); err != nil {
 			return nil, err
 		}
 	}
-	st, err := r.accept(req.ctx, tx, ev, req.local != nil, req.fromLog)
-	if st != nil {
-		st.unsigned = req.local != nil
-	}
-	return st, err
+	return r.accept(req.ctx, tx, ev, b, req.fromLog)
+}
+
+// built is what the writer keeps of a local event it built: its decoded
+// content and the signature being made.
+type built struct {
+	op     *guild.Op
+	signed <-chan error
 }
 
 // build fills in the envelope of a local event: prev_events are the room's
-// forward extremities, auth_events what the rules require, and it signs it.
-func (r *room) build(ctx context.Context, tx *txn, l *localEvent) (*event.Event, error) {
+// forward extremities, auth_events what the rules require. Its ID is fixed
+// at once; the signature, the costliest step of a send, is made on another
+// core while the writer goes on.
+func (r *room) build(ctx context.Context, tx *txn, l *localEvent) (*event.Event, *built, error) {
 	ts := max(time.Now().UnixMilli(), r.lastTS)
-	ev := &event.Event{GuildID: r.id, Type: l.typ, Sender: l.sender, OriginTS: ts, Content: l.content}
+	content, err := canonical.Canonicalize(l.content)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: content: %w", event.ErrMalformed, err)
+	}
+	op := &guild.Op{Type: l.typ, Content: content}
+	if err := op.Prepare(); err != nil {
+		return nil, nil, err
+	}
+	ev := &event.Event{GuildID: r.id, Type: l.typ, Sender: l.sender, OriginTS: ts, Content: content}
 	if l.typ != guild.TypeGuildCreate {
 		prevs := make([]string, 0, len(r.extremities))
 		for id := range r.extremities {
@@ -69,26 +84,22 @@ func (r *room) build(ctx context.Context, tx *txn, l *localEvent) (*event.Event,
 			ev.Depth = max(ev.Depth, r.extremities[p]+1)
 		}
 		ev.PrevEvents = prevs
-		auth, err := r.authFor(ctx, tx, ev)
+		auth, err := r.authFor(ctx, tx, op)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ev.AuthEvents = auth
 	}
-	// The writer signs the batch in parallel before it commits (process).
 	if err := event.Seal(ev, r.core.key.GetPublic()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.lastTS = ts
-	return ev, nil
+	return ev, &built{op: op, signed: r.core.sign(ev)}, nil
 }
 
-// authFor lists the auth events a local event must carry.
-func (r *room) authFor(ctx context.Context, tx *txn, ev *event.Event) ([]string, error) {
-	op := opOf(ev)
-	if err := op.Prepare(); err != nil {
-		return nil, err
-	}
+// authFor lists the auth events a local event with decoded content op must
+// carry.
+func (r *room) authFor(ctx context.Context, tx *txn, op *guild.Op) ([]string, error) {
 	auth := []string{r.createID}
 	if j, ok := op.Body().(*guild.MemberJoin); ok {
 		if inv := r.graph.State().Invites[j.InviteCode]; inv != nil {
@@ -109,11 +120,12 @@ func (r *room) authFor(ctx context.Context, tx *txn, ev *event.Event) ([]string,
 
 // accept runs the checks of DESIGN.md's accept path on ev and stages its
 // writes in tx.
-func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, local, fromLog bool) (*staged, error) {
+// b is nil for an event from elsewhere.
+func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, fromLog bool) (*staged, error) {
 	id := ev.ID()
 	// A local event carries a snowflake or a timestamp no other has: only
 	// remote ones can be duplicates.
-	if !local {
+	if b == nil {
 		if m, err := r.metaOf(ctx, id); err != nil {
 			return nil, err
 		} else if m != nil {
@@ -158,6 +170,11 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, local, from
 	}
 	before := r.graph.StateBefore(parents)
 	op := opOf(ev)
+	var signed <-chan error
+	if b != nil {
+		op.Adopt(b.op)
+		signed = b.signed
+	}
 	if err := r.authorize(ev, op, before, authMetas, fromLog); err != nil {
 		return nil, err
 	}
@@ -183,12 +200,12 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, local, from
 		return nil, err
 	}
 
-	r.remember(id, metaFor(ev, isState, sparents))
+	r.remember(id, metaFor(ev, op, isState, sparents))
 	for _, p := range ev.PrevEvents {
 		delete(r.extremities, p)
 	}
 	r.extremities[id] = ev.Depth
-	tx.insertEvent(ev, isState, sparents, rank, op)
+	tx.insertEvent(ev, signed, isState, sparents, rank, op)
 	return &staged{ev: ev, accepted: acc}, nil
 }
 

@@ -62,6 +62,13 @@ type Core struct {
 	wg     sync.WaitGroup
 
 	hub hub
+
+	signer chan signJob
+}
+
+type signJob struct {
+	ev   *event.Event
+	done chan error
 }
 
 // New returns the core of the node whose key is key. ids must be the node's
@@ -71,14 +78,30 @@ func New(store Store, key crypto.PrivKey, ids *snowflake.Generator, log *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("room: node key: %w", err)
 	}
-	return &Core{
+	c := &Core{
 		store:  store,
 		key:    key,
 		origin: origin,
 		ids:    ids,
 		log:    log,
 		rooms:  map[snowflake.ID]*room{},
-	}, nil
+		signer: make(chan signJob, 4*maxBatch),
+	}
+	for range runtime.GOMAXPROCS(0) {
+		go func() {
+			for j := range c.signer {
+				j.done <- event.SignSealed(j.ev, c.key)
+			}
+		}()
+	}
+	return c, nil
+}
+
+// sign queues a sealed event for signing by the node key.
+func (c *Core) sign(ev *event.Event) <-chan error {
+	done := make(chan error, 1)
+	c.signer <- signJob{ev: ev, done: done}
+	return done
 }
 
 // Origin is this node's peer ID.
@@ -100,6 +123,7 @@ func (c *Core) Close() error {
 	}
 	c.mu.Unlock()
 	c.wg.Wait()
+	close(c.signer)
 	return nil
 }
 

@@ -21,7 +21,7 @@ func (r *room) stageMessage(ctx context.Context, tx *txn, ev *event.Event, op *g
 	case *guild.MessageCreate:
 		acc.Hidden = r.bannedConcurrently(ev.Sender, parents)
 		erase := !intact || r.inBanWindow(ev.Sender, ev.OriginTS, parents)
-		tx.pendingMsgs[b.ID] = ev.ID()
+		r.messages[b.ID] = ev.ID()
 		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {
 			return insertMessage(ctx, q, ev, b, acc.Hidden)
 		})
@@ -128,8 +128,13 @@ func (r *room) stageBan(ctx context.Context, tx *txn, ev *event.Event, b *guild.
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for id, eid := range tx.pendingMsgs {
-		if m := r.metas[eid]; m != nil && m.msg != nil && m.msg.AuthorID == b.UserID {
+	// Messages of batches not yet committed are only in memory.
+	stored := map[snowflake.ID]bool{}
+	for _, c := range cands {
+		stored[c.id] = true
+	}
+	for id, eid := range r.messages {
+		if m := r.metas[eid]; !stored[id] && m != nil && m.msg != nil && m.msg.AuthorID == b.UserID {
 			cands = append(cands, cand{id: id, event: eid, depth: m.depth, ts: m.msg.TS})
 		}
 	}

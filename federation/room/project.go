@@ -10,22 +10,21 @@ import (
 	"concord/federation/snowflake"
 )
 
-// project rewrites one state object's row from s: an upsert when it exists,
-// a delete when it does not.
-func project(ctx context.Context, q Querier, s *guild.State, k guild.Key) error {
+// project returns the statement that rewrites one state object's row from
+// s: an upsert when it exists, a delete when it does not.
+func project(s *guild.State, k guild.Key) (string, []any, error) {
 	gid := int64(s.ID)
 	var id int64
 	if k.Kind != "invite" {
 		v, err := snowflake.Parse(k.ID)
 		if err != nil {
-			return fmt.Errorf("room: projection key %v: %w", k, err)
+			return "", nil, fmt.Errorf("room: projection key %v: %w", k, err)
 		}
 		id = int64(v)
 	}
-	var err error
 	switch k.Kind {
 	case "guild":
-		_, err = q.ExecContext(ctx, `INSERT INTO guilds (id, kind, name, icon, description, owner_id, verification_level,
+		return stmt(`INSERT INTO guilds (id, kind, name, icon, description, owner_id, verification_level,
 			default_message_notifications, explicit_content_filter, system_channel_id, afk_channel_id, afk_timeout, deleted, created_by)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, icon = excluded.icon,
@@ -39,10 +38,9 @@ func project(ctx context.Context, q Querier, s *guild.State, k guild.Key) error 
 	case "role":
 		r := s.Roles[snowflake.ID(id)]
 		if r == nil {
-			_, err = q.ExecContext(ctx, `DELETE FROM roles WHERE guild_id = ? AND id = ?`, gid, id)
-			break
+			return stmt(`DELETE FROM roles WHERE guild_id = ? AND id = ?`, gid, id)
 		}
-		_, err = q.ExecContext(ctx, `INSERT INTO roles (guild_id, id, name, color, hoist, mentionable, permissions, position, icon, unicode_emoji)
+		return stmt(`INSERT INTO roles (guild_id, id, name, color, hoist, mentionable, permissions, position, icon, unicode_emoji)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (guild_id, id) DO UPDATE SET name = excluded.name, color = excluded.color, hoist = excluded.hoist,
 			mentionable = excluded.mentionable, permissions = excluded.permissions, position = excluded.position,
@@ -51,10 +49,9 @@ func project(ctx context.Context, q Querier, s *guild.State, k guild.Key) error 
 	case "channel":
 		c := s.Channels[snowflake.ID(id)]
 		if c == nil {
-			_, err = q.ExecContext(ctx, `DELETE FROM channels WHERE id = ? AND guild_id = ?`, id, gid)
-			break
+			return stmt(`DELETE FROM channels WHERE id = ? AND guild_id = ?`, id, gid)
 		}
-		_, err = q.ExecContext(ctx, `INSERT INTO channels (id, guild_id, type, name, topic, position, parent_id, nsfw,
+		return stmt(`INSERT INTO channels (id, guild_id, type, name, topic, position, parent_id, nsfw,
 			rate_limit_per_user, bitrate, user_limit, overwrites) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET type = excluded.type, name = excluded.name, topic = excluded.topic,
 			position = excluded.position, parent_id = excluded.parent_id, nsfw = excluded.nsfw,
@@ -65,10 +62,9 @@ func project(ctx context.Context, q Querier, s *guild.State, k guild.Key) error 
 	case "member":
 		m := s.Members[snowflake.ID(id)]
 		if m == nil {
-			_, err = q.ExecContext(ctx, `DELETE FROM guild_members WHERE guild_id = ? AND user_id = ?`, gid, id)
-			break
+			return stmt(`DELETE FROM guild_members WHERE guild_id = ? AND user_id = ?`, gid, id)
 		}
-		_, err = q.ExecContext(ctx, `INSERT INTO guild_members (guild_id, user_id, nick, roles, joined_at, mute, deaf, bot,
+		return stmt(`INSERT INTO guild_members (guild_id, user_id, nick, roles, joined_at, mute, deaf, bot,
 			timed_out_until, home) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (guild_id, user_id) DO UPDATE SET nick = excluded.nick, roles = excluded.roles,
 			joined_at = excluded.joined_at, mute = excluded.mute, deaf = excluded.deaf, bot = excluded.bot,
@@ -78,39 +74,33 @@ func project(ctx context.Context, q Querier, s *guild.State, k guild.Key) error 
 	case "ban":
 		b := s.Bans[snowflake.ID(id)]
 		if b == nil {
-			_, err = q.ExecContext(ctx, `DELETE FROM bans WHERE guild_id = ? AND user_id = ?`, gid, id)
-			break
+			return stmt(`DELETE FROM bans WHERE guild_id = ? AND user_id = ?`, gid, id)
 		}
-		_, err = q.ExecContext(ctx, `INSERT INTO bans (guild_id, user_id, reason, event_id) VALUES (?, ?, ?, ?)
+		return stmt(`INSERT INTO bans (guild_id, user_id, reason, event_id) VALUES (?, ?, ?, ?)
 			ON CONFLICT (guild_id, user_id) DO UPDATE SET reason = excluded.reason, event_id = excluded.event_id`,
 			gid, id, b.Reason, b.EventID)
 	case "invite":
 		inv := s.Invites[k.ID]
 		if inv == nil {
-			_, err = q.ExecContext(ctx, `DELETE FROM invites WHERE code = ? AND guild_id = ?`, k.ID, gid)
-			break
+			return stmt(`DELETE FROM invites WHERE code = ? AND guild_id = ?`, k.ID, gid)
 		}
-		_, err = q.ExecContext(ctx, `INSERT INTO invites (code, guild_id, channel_id, inviter_id, max_age, max_uses, uses,
+		return stmt(`INSERT INTO invites (code, guild_id, channel_id, inviter_id, max_age, max_uses, uses,
 			temporary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (code) DO UPDATE SET uses = excluded.uses, max_uses = excluded.max_uses, max_age = excluded.max_age`,
 			inv.Code, gid, int64(inv.ChannelID), int64(inv.InviterID), inv.MaxAge, inv.MaxUses, inv.Uses, inv.Temporary, inv.CreatedAt)
 	case "emoji":
 		e := s.Emojis[snowflake.ID(id)]
 		if e == nil {
-			_, err = q.ExecContext(ctx, `DELETE FROM emojis WHERE guild_id = ? AND id = ?`, gid, id)
-			break
+			return stmt(`DELETE FROM emojis WHERE guild_id = ? AND id = ?`, gid, id)
 		}
-		_, err = q.ExecContext(ctx, `INSERT INTO emojis (guild_id, id, name, animated, image, roles, creator_id)
+		return stmt(`INSERT INTO emojis (guild_id, id, name, animated, image, roles, creator_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, id) DO UPDATE SET name = excluded.name, roles = excluded.roles`,
 			gid, id, e.Name, e.Animated, e.Image, jsonText(idStrings(e.Roles)), int64(e.CreatorID))
-	default:
-		return fmt.Errorf("room: unknown projection kind %q", k.Kind)
 	}
-	if err != nil {
-		return fmt.Errorf("room: project %s %s: %w", k.Kind, k.ID, err)
-	}
-	return nil
+	return "", nil, fmt.Errorf("room: unknown projection kind %q", k.Kind)
 }
+
+func stmt(query string, args ...any) (string, []any, error) { return query, args, nil }
 
 func overwritesJSON(c *guild.Channel) []guild.OverwriteFields {
 	out := make([]guild.OverwriteFields, len(c.Overwrites))

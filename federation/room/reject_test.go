@@ -293,10 +293,11 @@ func TestSendRejects(t *testing.T) {
 			{"owner kicked", guild.TypeMemberKick, guild.MemberTarget{UserID: p.owner}, isReason(guild.ReasonTargetIsOwner)},
 			{"too large", guild.TypeMessageCreate, p.message(strings.Repeat("x", event.MaxSize)), isErr(event.ErrTooLarge)},
 			{"unknown type", "message.teleport", p.message("hi"), isReason(guild.ReasonUnknownType)},
-			// Send decodes the content for the rules before it builds the
-			// envelope, so what is not an object is refused as content.
+			// Send canonicalises the content, then decodes it for the rules
+			// before it builds the envelope: what is not JSON is malformed,
+			// what is not an object is refused as content.
 			{"content not an object", guild.TypeMessageCreate, json.RawMessage(`[1]`), isReason(guild.ReasonBadContent)},
-			{"content not JSON", guild.TypeMessageCreate, json.RawMessage(`{"id":`), isReason(guild.ReasonBadContent)},
+			{"content not JSON", guild.TypeMessageCreate, json.RawMessage(`{"id":`), isErr(event.ErrMalformed)},
 		}
 		for _, tt := range tests {
 			before := dump(t, p.b.db, p.guild)

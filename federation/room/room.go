@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"concord/federation/event"
@@ -67,6 +67,10 @@ type room struct {
 	metas       map[string]*meta
 	lastTS      int64
 	bans        map[snowflake.ID][]*resolve.Node // every accepted ban, by target
+	messages    map[snowflake.ID]string          // recent message IDs → create event
+
+	inflight sync.WaitGroup // batches handed to the committer, not yet committed
+	failed   atomic.Bool    // a commit failed: memory is ahead of storage
 }
 
 func (r *room) submit(ctx context.Context, req *request) (*event.Event, error) {
@@ -86,10 +90,32 @@ func (r *room) submit(ctx context.Context, req *request) (*event.Event, error) {
 	}
 }
 
-// run is the writer: it takes what is waiting, accepts it in memory, commits
-// it in one transaction and publishes it.
+// work is a staged batch on its way to the committer.
+type work struct {
+	batch   []*request
+	results []result
+	staged  []*staged
+	tx      *txn
+}
+
+// run is the writer: it takes what is waiting, accepts it in memory and
+// hands it to the committer, which commits it in one transaction and
+// publishes it while the writer stages the next batch.
 func (r *room) run() {
 	defer close(r.stopped)
+	commits := make(chan *work, 1)
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		for w := range commits {
+			r.commit(w)
+			r.inflight.Done()
+		}
+	}()
+	defer func() {
+		close(commits)
+		<-committed
+	}()
 	for first := range r.reqs {
 		batch := []*request{first}
 	drain:
@@ -104,91 +130,83 @@ func (r *room) run() {
 				break drain
 			}
 		}
-		if !r.process(batch) {
-			r.core.forget(r)
-			for req := range r.reqs {
-				req.done <- result{err: ErrClosed}
-			}
-			return
+		if r.failed.Load() {
+			break
+		}
+		r.trim()
+		w := r.stageBatch(batch)
+		r.inflight.Add(1)
+		commits <- w
+	}
+	if r.failed.Load() {
+		r.core.forget(r)
+		for req := range r.reqs {
+			req.done <- result{err: ErrClosed}
 		}
 	}
 }
 
-// process accepts a batch; it returns false when the commit failed and the
-// in-memory state can no longer be trusted.
-func (r *room) process(batch []*request) bool {
-	var (
-		staged  []*staged
-		results = make([]result, len(batch))
-	)
+// stageBatch accepts a batch in memory.
+func (r *room) stageBatch(batch []*request) *work {
+	w := &work{batch: batch, results: make([]result, len(batch)), tx: newTxn(r)}
 	r.mu.Lock()
-	tx := newTxn(r)
+	defer r.mu.Unlock()
 	for i, req := range batch {
 		if err := req.ctx.Err(); err != nil {
-			results[i].err = err
+			w.results[i].err = err
 			continue
 		}
-		st, err := r.stage(tx, req)
+		st, err := r.stage(w.tx, req)
 		if err != nil {
-			results[i].err = err
+			w.results[i].err = err
 			continue
 		}
-		staged = append(staged, st)
-		results[i].ev = st.ev
+		w.staged = append(w.staged, st)
+		w.results[i].ev = st.ev
 	}
-	r.mu.Unlock()
-	ok := true
-	if len(staged) > 0 {
-		err := r.signAll(staged)
-		if err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			err = r.core.store.Write(ctx, tx.commit)
-			cancel()
+	if len(w.staged) > 0 {
+		if err := w.tx.finish(); err != nil {
+			r.fail(w, err)
 		}
+	}
+	return w
+}
+
+// commit writes a staged batch and answers its callers. After a failure the
+// in-memory state is ahead of the database: the room fails every batch
+// after it and is reloaded from storage on next use.
+func (r *room) commit(w *work) {
+	if len(w.staged) > 0 && !r.failed.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := r.core.store.Write(ctx, w.tx.commit)
+		cancel()
 		if err != nil {
-			r.core.log.Error("commit events", "guild", r.id, "err", err)
-			for i := range results {
-				if results[i].err == nil {
-					results[i] = result{err: fmt.Errorf("room: commit: %w", err)}
-				}
-			}
-			ok = false
+			r.fail(w, err)
 		} else {
-			if tx.redacted {
+			if w.tx.redacted {
 				r.core.store.Checkpoint(context.Background())
 			}
-			for _, st := range staged {
+			for _, st := range w.staged {
 				r.core.hub.publish(st.accepted)
 			}
 		}
+	} else if len(w.staged) > 0 {
+		r.fail(w, ErrClosed)
 	}
-	for i, req := range batch {
-		req.done <- results[i]
+	for i, req := range w.batch {
+		req.done <- w.results[i]
 	}
-	return ok
 }
 
-// signAll signs the batch's local events on every core: the signature is
-// the costliest step of a local send, and the IDs are already fixed.
-func (r *room) signAll(staged []*staged) error {
-	workers := min(runtime.GOMAXPROCS(0), len(staged))
-	errs := make(chan error, workers)
-	for w := range workers {
-		go func() {
-			var err error
-			for i := w; i < len(staged); i += workers {
-				if st := staged[i]; st.unsigned && err == nil {
-					err = event.SignSealed(st.ev, r.core.key)
-				}
-			}
-			errs <- err
-		}()
+func (r *room) fail(w *work, err error) {
+	if !r.failed.Swap(true) {
+		r.core.log.Error("commit events", "guild", r.id, "err", err)
 	}
-	var err error
-	for range workers {
-		err = errors.Join(err, <-errs)
+	for i := range w.results {
+		if w.results[i].err == nil {
+			w.results[i] = result{err: fmt.Errorf("room: commit: %w", err)}
+		}
 	}
-	return err
 }
 
 // loadRoom rebuilds a room's state DAG from the stored state events.
@@ -202,10 +220,11 @@ func loadRoom(ctx context.Context, c *Core, guildID snowflake.ID) (*room, error)
 		extremities: map[string]int64{},
 		metas:       map[string]*meta{},
 		bans:        map[snowflake.ID][]*resolve.Node{},
+		messages:    map[snowflake.ID]string{},
 	}
 	q := c.store.Reader()
 	rows, err := q.QueryContext(ctx, `SELECT event_id, state_parents, auth_rank, body FROM events
-		WHERE guild_id = ? AND is_state = TRUE ORDER BY seq`, int64(guildID))
+		WHERE guild_id = ? AND is_state ORDER BY seq`, int64(guildID))
 	if err != nil {
 		return nil, fmt.Errorf("room: load %s: %w", guildID, err)
 	}
@@ -286,37 +305,40 @@ func (r *room) metaOf(ctx context.Context, id string) (*meta, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := metaFor(ev, state, splitIDs(parents))
+	m := metaFor(ev, opOf(ev), state, splitIDs(parents))
 	r.remember(id, m)
 	return m, nil
 }
 
-// remember caches an event's meta, keeping the cache bounded: the oldest
-// events are rarely referenced again and are read back from storage.
-func (r *room) remember(id string, m *meta) {
-	if len(r.metas) >= 1<<16 {
-		for k := range r.metas {
-			if _, ext := r.extremities[k]; !ext {
-				delete(r.metas, k)
-			}
-			if len(r.metas) < 1<<15 {
-				break
-			}
+// remember caches an event's meta.
+func (r *room) remember(id string, m *meta) { r.metas[id] = m }
+
+// trim keeps the caches bounded: old events are rarely referenced again and
+// are read back from storage. Only committed events may be forgotten, so it
+// first waits for the committer; the writer calls it between batches.
+func (r *room) trim() {
+	if len(r.metas) < 1<<16 && len(r.messages) < 1<<16 {
+		return
+	}
+	r.inflight.Wait()
+	clear(r.messages)
+	for k := range r.metas {
+		if _, ext := r.extremities[k]; !ext {
+			delete(r.metas, k)
+		}
+		if len(r.metas) < 1<<15 {
+			break
 		}
 	}
-	r.metas[id] = m
 }
 
-func metaFor(ev *event.Event, state bool, sparents []string) *meta {
+// metaFor is the meta of ev, whose decoded content is op (or not yet
+// decoded, when it came from storage).
+func metaFor(ev *event.Event, op *guild.Op, state bool, sparents []string) *meta {
 	m := &meta{depth: ev.Depth, state: state, sparents: sparents, prevs: ev.PrevEvents, typ: ev.Type}
-	if ev.Type == guild.TypeMessageCreate {
-		var c struct {
-			ID        snowflake.ID `json:"id"`
-			ChannelID snowflake.ID `json:"channel_id"`
-		}
-		if json.Unmarshal(ev.Content, &c) == nil {
-			m.msg = &guild.MessageInfo{ID: c.ID, ChannelID: c.ChannelID, AuthorID: ev.Sender, TS: ev.OriginTS}
-		}
+	if ev.Type == guild.TypeMessageCreate && op.Prepare() == nil {
+		c := op.Body().(*guild.MessageCreate)
+		m.msg = &guild.MessageInfo{ID: c.ID, ChannelID: c.ChannelID, AuthorID: ev.Sender, TS: ev.OriginTS}
 	}
 	return m
 }

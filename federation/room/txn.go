@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	"concord/federation/event"
@@ -13,17 +14,17 @@ import (
 )
 
 // txn collects the writes of one batch; commit runs them in one database
-// transaction.
+// transaction. Everything commit writes is captured while the batch is
+// staged (finish), so that the writer can stage the next batch meanwhile.
 type txn struct {
-	r           *room
-	ops         []func(ctx context.Context, q Querier) error
-	keys        map[guild.Key]bool
-	pendingMsgs map[snowflake.ID]string // messages created in this batch → event ID
-	redacted    bool
+	r        *room
+	ops      []func(ctx context.Context, q Querier) error
+	keys     map[guild.Key]bool
+	redacted bool
 }
 
 func newTxn(r *room) *txn {
-	return &txn{r: r, keys: map[guild.Key]bool{}, pendingMsgs: map[snowflake.ID]string{}}
+	return &txn{r: r, keys: map[guild.Key]bool{}}
 }
 
 func (t *txn) dirty(ch guild.Changes) {
@@ -34,7 +35,7 @@ func (t *txn) dirty(ch guild.Changes) {
 
 // messageEvent finds the create event of a message of this room.
 func (t *txn) messageEvent(ctx context.Context, id snowflake.ID) (string, error) {
-	if eid, ok := t.pendingMsgs[id]; ok {
+	if eid, ok := t.r.messages[id]; ok {
 		return eid, nil
 	}
 	var eid string
@@ -46,7 +47,7 @@ func (t *txn) messageEvent(ctx context.Context, id snowflake.ID) (string, error)
 	return eid, err
 }
 
-func (t *txn) insertEvent(ev *event.Event, state bool, sparents []string, rank uint64, op *guild.Op) {
+func (t *txn) insertEvent(ev *event.Event, signed <-chan error, state bool, sparents []string, rank uint64, op *guild.Op) {
 	var target int64
 	if ids := op.TargetIDs(); len(ids) == 1 {
 		target = int64(ids[0])
@@ -54,11 +55,16 @@ func (t *txn) insertEvent(ev *event.Event, state bool, sparents []string, rank u
 		target = int64(c.ID)
 	}
 	t.ops = append(t.ops, func(ctx context.Context, q Querier) error {
-		body := event.Marshal(ev) // after signAll
+		if signed != nil {
+			if err := <-signed; err != nil {
+				return fmt.Errorf("room: sign %s: %w", ev.ID(), err)
+			}
+		}
+		body := event.Marshal(ev)
 		_, err := q.ExecContext(ctx, `INSERT INTO events (event_id, guild_id, type, sender, origin_ts, depth,
 			is_state, state_parents, auth_rank, target_id, redacted, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ev.ID(), int64(ev.GuildID), ev.Type, int64(ev.Sender), ev.OriginTS, ev.Depth,
-			state, strings.Join(sparents, " "), int64(rank), target, !ev.ContentIntact(), body)
+			state, strings.Join(sparents, " "), int64(rank), target, signed == nil && !ev.ContentIntact(), body)
 		if err != nil || ev.Type != guild.TypeMessageEdit {
 			return err
 		}
@@ -151,32 +157,42 @@ func (t *txn) audit(ev *event.Event, op *guild.Op) {
 	})
 }
 
-// commit runs the batch's writes, then rewrites the projections of every
-// state object the batch touched from the room's state after it.
+// finish captures the writes that depend on the room's state after the
+// batch: the forward extremities and the projection of every state object
+// the batch touched. The writer calls it holding r.mu.
+func (t *txn) finish() error {
+	guildID := int64(t.r.id)
+	t.ops = append(t.ops, func(ctx context.Context, q Querier) error {
+		_, err := q.ExecContext(ctx, `DELETE FROM guild_extremities WHERE guild_id = ?`, guildID)
+		return err
+	})
+	for id := range t.r.extremities {
+		t.ops = append(t.ops, func(ctx context.Context, q Querier) error {
+			_, err := q.ExecContext(ctx, `INSERT INTO guild_extremities (guild_id, event_id) VALUES (?, ?)`, guildID, id)
+			return err
+		})
+	}
+	s := t.r.graph.State()
+	for k := range t.keys {
+		query, args, err := project(s, k)
+		if err != nil {
+			return err
+		}
+		t.ops = append(t.ops, func(ctx context.Context, q Querier) error {
+			if _, err := q.ExecContext(ctx, query, args...); err != nil {
+				return fmt.Errorf("room: project %s %s: %w", k.Kind, k.ID, err)
+			}
+			return nil
+		})
+	}
+	return nil
+}
+
+// commit runs the batch's writes.
 func (t *txn) commit(q Querier) error {
 	ctx := context.Background()
 	for _, op := range t.ops {
 		if err := op(ctx, q); err != nil {
-			return err
-		}
-	}
-	// The forward extremities as the batch leaves them.
-	if _, err := q.ExecContext(ctx, `DELETE FROM guild_extremities WHERE guild_id = ?`, int64(t.r.id)); err != nil {
-		return err
-	}
-	for id := range t.r.extremities {
-		if _, err := q.ExecContext(ctx, `INSERT INTO guild_extremities (guild_id, event_id) VALUES (?, ?)`, int64(t.r.id), id); err != nil {
-			return err
-		}
-	}
-	if len(t.keys) == 0 {
-		return nil
-	}
-	t.r.mu.RLock()
-	defer t.r.mu.RUnlock()
-	s := t.r.graph.State()
-	for k := range t.keys {
-		if err := project(ctx, q, s, k); err != nil {
 			return err
 		}
 	}

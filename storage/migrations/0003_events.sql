@@ -16,9 +16,9 @@ CREATE TABLE events (
     redacted      BOOLEAN NOT NULL DEFAULT FALSE,
     body          BLOB NOT NULL
 );
-CREATE INDEX events_target ON events (guild_id, target_id);
-CREATE INDEX events_guild ON events (guild_id, seq);
-CREATE INDEX events_guild_state ON events (guild_id, is_state, seq);
+-- Only a message's own events are looked up by target (to redact them).
+CREATE INDEX events_target ON events (guild_id, target_id) WHERE type IN ('message.create', 'message.edit');
+CREATE INDEX events_guild_state ON events (guild_id, seq) WHERE is_state;
 
 CREATE TABLE guild_extremities (
     guild_id BIGINT NOT NULL,
