@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"slices"
 	"sort"
 
 	"concord/federation/guild"
@@ -28,6 +29,17 @@ type Graph struct {
 	checkpoints []checkpoint // increasing index; [0] is the empty state
 	sinceSnap   int
 	epoch       uint32
+
+	// dirty: events were added that cur does not include yet (Settle).
+	dirty bool
+	// branch is the state after the event branchOf along its ancestry (not
+	// the current state): the next event of a branch that is being
+	// appended, a partition healing, is checked against it in O(1).
+	branchOf *Node
+	branch   *guild.State
+	// scratch is the last state StateBefore folded, and for which parents.
+	scratchFor []*Node
+	scratch    *guild.State
 }
 
 // NewGraph returns the graph of a guild that has no events yet.
@@ -76,15 +88,23 @@ func (g *Graph) isHeadSet(parents []*Node) bool {
 
 // StateBefore is the state of the events that parents and their ancestors
 // are: the state an event with those state parents is checked against.
-// The result must not be modified; it may be the current state.
+// The result must not be modified, and is valid until the next Append or
+// Defer; it may be the current state.
 func (g *Graph) StateBefore(parents []*Node) *guild.State {
-	if g.isHeadSet(parents) {
+	if !g.dirty && g.isHeadSet(parents) {
 		return g.cur
+	}
+	if len(parents) == 1 && parents[0] == g.branchOf {
+		return g.branch
+	}
+	if slices.Equal(parents, g.scratchFor) {
+		return g.scratch
 	}
 	base := g.baseFor(cpOf(parents))
 	set := g.ancestorsAfter(parents, base.index)
 	s := base.state.Clone()
 	g.fold(s, set)
+	g.scratchFor, g.scratch = slices.Clone(parents), s
 	return s
 }
 
@@ -98,16 +118,48 @@ func (g *Graph) StateBefore(parents []*Node) *guild.State {
 // nothing else is ready beside), it reorders nothing: it is applied to the
 // current state directly. Any other event forks and replays.
 func (g *Graph) Append(n *Node) (guild.Changes, bool) {
-	if g.link(n) {
-		changes, applied := Step(g.cur, n, g)
-		g.snapshot(n)
+	if changes, applied, decided := g.Defer(n); decided {
 		return changes, applied
+	}
+	changes, applied := g.Settle()
+	return changes, applied[n]
+}
+
+// Defer adds a state event like Append, but when it forks it leaves the
+// current state to Settle, so that many events (a healed partition) cost one
+// replay. decided reports whether the event was folded already, and then
+// changes and applied are Append's.
+func (g *Graph) Defer(n *Node) (changes guild.Changes, applied, decided bool) {
+	if g.link(n) {
+		changes, applied = Step(g.cur, n, g)
+		g.snapshot(n)
+		return changes, applied, true
+	}
+	// Keep the state after n along its ancestry for n's successor.
+	s := g.StateBefore(n.Parents)
+	if s == g.cur {
+		s = s.Clone()
+	}
+	Step(s, n, g)
+	g.branchOf, g.branch = n, s
+	g.scratchFor, g.scratch = nil, nil
+	g.dirty = true
+	return nil, false, false
+}
+
+// Settle folds what Defer left into the current state. It returns the
+// objects whose projection may have changed and which deferred events took
+// effect.
+func (g *Graph) Settle() (guild.Changes, map[*Node]bool) {
+	if !g.dirty {
+		return nil, nil
 	}
 	s, applied := g.replay()
 	changes := guild.Diff(g.cur, s)
 	g.cur = s
-	g.snapshot(n)
-	return changes, applied[n]
+	g.dirty = false
+	g.snapshot(g.list[len(g.list)-1])
+	return changes, applied
 }
 
 // AppendBatch adds state events in an order where parents come first
@@ -118,27 +170,20 @@ func (g *Graph) Append(n *Node) (guild.Changes, bool) {
 func (g *Graph) AppendBatch(nodes []*Node) (guild.Changes, []bool) {
 	var changes guild.Changes
 	applied := make([]bool, len(nodes))
+	var deferred []int
 	for i, n := range nodes {
-		if !g.link(n) {
-			// From the first fork on, link the rest and fold once.
-			for _, m := range nodes[i+1:] {
-				g.link(m)
-			}
-			s, ok := g.replay()
-			changes = append(changes, guild.Diff(g.cur, s)...)
-			g.cur = s
-			for j, m := range nodes[i:] {
-				applied[i+j] = ok[m]
-			}
-			g.snapshot(nodes[len(nodes)-1])
-			return changes, applied
-		}
-		ch, ok := Step(g.cur, n, g)
+		ch, ok, decided := g.Defer(n)
 		changes = append(changes, ch...)
 		applied[i] = ok
-		g.snapshot(n)
+		if !decided {
+			deferred = append(deferred, i)
+		}
 	}
-	return changes, applied
+	ch, settled := g.Settle()
+	for _, i := range deferred {
+		applied[i] = settled[nodes[i]]
+	}
+	return append(changes, ch...), applied
 }
 
 // link adds n to the graph without folding it and reports whether it may
@@ -146,7 +191,7 @@ func (g *Graph) AppendBatch(nodes []*Node) (guild.Changes, []bool) {
 // When it forks, the checkpoints it does not descend from no longer order
 // every event and are dropped.
 func (g *Graph) link(n *Node) bool {
-	fast := g.isHeadSet(n.Parents)
+	fast := !g.dirty && g.isHeadSet(n.Parents)
 	n.index = len(g.list)
 	n.cp = cpOf(n.Parents)
 	for _, p := range n.Parents {

@@ -54,6 +54,7 @@ type built struct {
 // at once; the signature, the costliest step of a send, is made on another
 // core while the writer goes on.
 func (r *room) build(ctx context.Context, tx *txn, l *localEvent) (*event.Event, *built, error) {
+	tx.settle() // a local event is built on the current state
 	ts := max(time.Now().UnixMilli(), r.lastTS)
 	content, err := canonical.Canonicalize(l.content)
 	if err != nil {
@@ -184,8 +185,13 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 	if isState {
 		rank = before.Authority(ev.Sender)
 		n := &resolve.Node{ID: id, Op: op, Parents: parents, Rank: rank}
-		acc.Changes, acc.Applied = r.graph.Append(n)
-		tx.dirty(acc.Changes)
+		changes, applied, decided := r.graph.Defer(n)
+		if decided {
+			acc.Changes, acc.Applied = changes, applied
+			tx.dirty(changes)
+		} else {
+			tx.deferred = append(tx.deferred, deferredNode{n, acc})
+		}
 		switch b := op.Body().(type) {
 		case *guild.GuildCreate:
 			r.createID = id

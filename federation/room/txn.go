@@ -10,6 +10,7 @@ import (
 
 	"concord/federation/event"
 	"concord/federation/guild"
+	"concord/federation/resolve"
 	"concord/federation/snowflake"
 )
 
@@ -21,6 +22,12 @@ type txn struct {
 	ops      []func(ctx context.Context, q Querier) error
 	keys     map[guild.Key]bool
 	redacted bool
+	deferred []deferredNode // forking state events the graph has yet to settle
+}
+
+type deferredNode struct {
+	n   *resolve.Node
+	acc *Accepted
 }
 
 func newTxn(r *room) *txn {
@@ -157,10 +164,26 @@ func (t *txn) audit(ev *event.Event, op *guild.Op) {
 	})
 }
 
+// settle folds the state events that forked into the current state; the
+// changes are reported with the last of them.
+func (t *txn) settle() {
+	if len(t.deferred) == 0 {
+		return
+	}
+	changes, applied := t.r.graph.Settle()
+	t.dirty(changes)
+	for _, d := range t.deferred {
+		d.acc.Applied = applied[d.n]
+	}
+	t.deferred[len(t.deferred)-1].acc.Changes = changes
+	t.deferred = nil
+}
+
 // finish captures the writes that depend on the room's state after the
 // batch: the forward extremities and the projection of every state object
 // the batch touched. The writer calls it holding r.mu.
 func (t *txn) finish() error {
+	t.settle()
 	guildID := int64(t.r.id)
 	t.ops = append(t.ops, func(ctx context.Context, q Querier) error {
 		_, err := q.ExecContext(ctx, `DELETE FROM guild_extremities WHERE guild_id = ?`, guildID)
