@@ -1,8 +1,10 @@
 // Package clientapi is the Discord-compatible client API of a node: the
 // HTTP routes that Discord's clients and bot libraries call, mounted under
 // /api/v10, /api/v9 and /api. This package holds accounts, sessions, users,
-// settings, relationships and bot applications; REST for guilds, channels
-// and messages and the gateway join it later. Only package node imports it;
+// settings, relationships, bot applications and the REST routes for guilds,
+// channels, roles, members, bans, invites and the audit log, which write
+// only through the event core (federation/room) and read its in-memory
+// state; messages and the gateway join it later. Only package node imports it;
 // its sub-packages (auth, httperr, jsonio, ratelimit, blob, password) are
 // shared by everything under clientapi. spec/client-api.md documents the
 // routes Discord does not have.
@@ -22,6 +24,7 @@ import (
 	"concord/clientapi/blob"
 	"concord/clientapi/password"
 	"concord/clientapi/ratelimit"
+	"concord/federation/room"
 	"concord/federation/snowflake"
 	"concord/storage"
 )
@@ -57,11 +60,14 @@ type Deps struct {
 	Metrics prometheus.Registerer // nil: metrics are not registered
 	IDs     *snowflake.Generator
 	Blobs   blob.Store // nil: a local store under <DataDir>/blobs
-	Bots    BotAdder   // nil: authorizing a bot answers Unknown Guild
+	Bots    BotAdder   // nil: the event core adds bots (Core), else Unknown Guild
 	Events  UserEvents // nil: events are dropped
+	// Core is the event core, the only path by which guild REST routes
+	// write; nil serves no guild routes and adds no bots.
+	Core *room.Core
 }
 
-// API serves the account routes. Build it with New.
+// API serves the client API routes. Build it with New.
 type API struct {
 	cfg       Config
 	db        *storage.DB
@@ -70,6 +76,7 @@ type API struct {
 	blobs     blob.Store
 	bots      BotAdder
 	events    UserEvents
+	core      *room.Core
 	auth      *auth.Service
 	hasher    *password.Hasher
 	authLimit *ratelimit.Limiter
@@ -127,11 +134,15 @@ func New(cfg Config, deps Deps) (*API, error) {
 		blobs:     deps.Blobs,
 		bots:      deps.Bots,
 		events:    deps.Events,
+		core:      deps.Core,
 		auth:      svc,
 		hasher:    hasher,
 		authLimit: ratelimit.New(ratelimit.Config{Limit: cfg.AuthPerMinute, Window: time.Minute, Now: cfg.Now}),
 		apiLimit:  ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now}),
 		metrics:   m,
+	}
+	if a.bots == nil && a.core != nil {
+		a.bots = a
 	}
 	return a, nil
 }

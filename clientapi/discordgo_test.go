@@ -13,14 +13,24 @@ import (
 // pointDiscordgo aims discordgo's endpoint variables at base. The derived
 // ones were computed at init, so each is reassigned.
 func pointDiscordgo(t *testing.T, base string) {
-	saved := []string{discordgo.EndpointDiscord, discordgo.EndpointAPI, discordgo.EndpointUsers, discordgo.EndpointApplications}
+	vars := []*string{&discordgo.EndpointDiscord, &discordgo.EndpointAPI, &discordgo.EndpointUsers, &discordgo.EndpointApplications,
+		&discordgo.EndpointGuilds, &discordgo.EndpointChannels, &discordgo.EndpointGuildCreate}
+	saved := make([]string, len(vars))
+	for i, v := range vars {
+		saved[i] = *v
+	}
 	t.Cleanup(func() {
-		discordgo.EndpointDiscord, discordgo.EndpointAPI, discordgo.EndpointUsers, discordgo.EndpointApplications = saved[0], saved[1], saved[2], saved[3]
+		for i, v := range vars {
+			*v = saved[i]
+		}
 	})
 	discordgo.EndpointDiscord = base + "/"
 	discordgo.EndpointAPI = discordgo.EndpointDiscord + "api/v" + discordgo.APIVersion + "/"
 	discordgo.EndpointUsers = discordgo.EndpointAPI + "users/"
 	discordgo.EndpointApplications = discordgo.EndpointAPI + "applications"
+	discordgo.EndpointGuilds = discordgo.EndpointAPI + "guilds/"
+	discordgo.EndpointChannels = discordgo.EndpointAPI + "channels/"
+	discordgo.EndpointGuildCreate = discordgo.EndpointAPI + "guilds"
 }
 
 func TestDiscordgo(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -12,10 +13,12 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"concord/clientapi/auth"
 	"concord/clientapi/password"
+	"concord/federation/room"
 	"concord/federation/snowflake"
 	"concord/storage"
 )
@@ -62,6 +65,7 @@ func (r *recorder) take() []event {
 type harness struct {
 	t      testing.TB
 	api    *API
+	core   *room.Core
 	srv    *httptest.Server
 	db     *storage.DB
 	clock  *clock
@@ -75,6 +79,15 @@ func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 	h := &harness{t: t, db: db, clock: &clock{t: time.Now()}, events: &recorder{}}
 	cfg := Config{DataDir: t.TempDir(), Issuer: "https://concord.test", AuthPerMinute: 1000, APIPerMinute: 1000, Argon2: cheap, Now: h.clock.Now}
 	deps := Deps{DB: db, Metrics: prometheus.NewRegistry(), IDs: snowflake.NewGenerator(1), Events: h.events}
+	key, _, err := crypto.GenerateEd25519Key(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deps.Core, err = room.New(db, key, deps.IDs, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	h.core = deps.Core
+	t.Cleanup(func() { h.core.Close() })
 	for _, o := range opts {
 		o(&cfg, &deps)
 	}

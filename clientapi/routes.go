@@ -67,6 +67,7 @@ func (a *API) Handler() http.Handler {
 		r.Patch("/applications/{id}", a.serve(a.patchApplication))
 		r.Post("/applications/{id}/bot/reset", a.serve(a.resetBotToken))
 		r.Post("/oauth2/authorize", a.serve(a.authorizeBot))
+		a.guildRoutes(r)
 	})
 	return r
 }

@@ -130,7 +130,7 @@ func (n *Node) build(ctx context.Context) error {
 		Issuer:        issuer,
 		AuthPerMinute: cfg.Limits.AuthPerMinute,
 		APIPerMinute:  cfg.Limits.APIPerMinute,
-	}, clientapi.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids})
+	}, clientapi.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids, Core: n.events})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}

@@ -1,0 +1,194 @@
+package clientapi
+
+import (
+	"net/http"
+
+	"concord/clientapi/httperr"
+	"concord/clientapi/jsonio"
+	"concord/federation/guild"
+	"concord/federation/perm"
+	"concord/federation/snowflake"
+)
+
+// createGuild is POST /guilds {name}: guild.create, then a text channel
+// "general" at the top, as Discord makes.
+func (a *API) createGuild(w http.ResponseWriter, r *http.Request) error {
+	c := caller(r)
+	var body struct {
+		Name string `json:"name"`
+	}
+	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
+		return err
+	}
+	if n := len([]rune(body.Name)); n < 2 || n > guild.MaxNameRunes {
+		return httperr.Field("name", "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length.")
+	}
+	id := a.core.NewID()
+	if err := a.send(r.Context(), id, c.UserID, guild.TypeGuildCreate, guild.GuildCreate{ID: id, Kind: guild.KindGuild, Name: body.Name}, nil); err != nil {
+		return err
+	}
+	general := "general"
+	if err := a.send(r.Context(), id, c.UserID, guild.TypeChannelCreate,
+		guild.ChannelCreate{ID: a.core.NewID(), Type: guild.ChannelText, ChannelFields: guild.ChannelFields{Name: &general}}, nil); err != nil {
+		return err
+	}
+	return a.writeGuild(w, r, id, http.StatusCreated, false)
+}
+
+func (a *API) writeGuild(w http.ResponseWriter, r *http.Request, id snowflake.ID, status int, counts bool) error {
+	var g guildObject
+	err := a.inGuild(r.Context(), id, caller(r).UserID, func(s *guild.State, _ *guild.Member) error {
+		g = renderGuild(s)
+		if counts {
+			n, online := len(s.Members), 0
+			g.ApproximateMemberCount, g.ApproximatePresenceCount = &n, &online
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	jsonio.Write(w, status, g)
+	return nil
+}
+
+func (a *API) getGuild(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "guild_id", httperr.UnknownGuild)
+	if err != nil {
+		return err
+	}
+	return a.writeGuild(w, r, id, http.StatusOK, r.URL.Query().Get("with_counts") == "true")
+}
+
+// patchGuildBody is PATCH /guilds/{id}. A null channel clears it.
+type patchGuildBody struct {
+	Name                        *string                `json:"name"`
+	Description                 optional[string]       `json:"description"`
+	VerificationLevel           *int                   `json:"verification_level"`
+	DefaultMessageNotifications *int                   `json:"default_message_notifications"`
+	ExplicitContentFilter       *int                   `json:"explicit_content_filter"`
+	SystemChannelID             optional[snowflake.ID] `json:"system_channel_id"`
+	AFKChannelID                optional[snowflake.ID] `json:"afk_channel_id"`
+	AFKTimeout                  *int                   `json:"afk_timeout"`
+	OwnerID                     *snowflake.ID          `json:"owner_id"`
+}
+
+// update turns the body into a guild.update, naming every bad field.
+func (b *patchGuildBody) update() (guild.GuildUpdate, bool, error) {
+	var u guild.GuildUpdate
+	var form httperr.Form
+	if b.Name != nil {
+		if n := len([]rune(*b.Name)); n < 2 || n > guild.MaxNameRunes {
+			form.Add("name", "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length.")
+		}
+		u.Name = b.Name
+	}
+	if b.Description.Set {
+		u.Description = &b.Description.V
+	}
+	for _, f := range []struct {
+		name string
+		v    *int
+		max  int
+		dst  **int
+	}{
+		{"verification_level", b.VerificationLevel, 4, &u.VerificationLevel},
+		{"default_message_notifications", b.DefaultMessageNotifications, 1, &u.DefaultMessageNotifications},
+		{"explicit_content_filter", b.ExplicitContentFilter, 2, &u.ExplicitContentFilter},
+	} {
+		if f.v != nil && (*f.v < 0 || *f.v > f.max) {
+			form.Add(f.name, "BASE_TYPE_CHOICES", "Value must be one of the allowed choices.")
+		}
+		*f.dst = f.v
+	}
+	if b.AFKTimeout != nil {
+		switch *b.AFKTimeout {
+		case 60, 300, 900, 1800, 3600:
+		default:
+			form.Add("afk_timeout", "BASE_TYPE_CHOICES", "Value must be one of {60, 300, 900, 1800, 3600}.")
+		}
+		u.AFKTimeout = b.AFKTimeout
+	}
+	if b.SystemChannelID.Set {
+		u.SystemChannelID = &b.SystemChannelID.V
+	}
+	if b.AFKChannelID.Set {
+		u.AFKChannelID = &b.AFKChannelID.V
+	}
+	changed := u != guild.GuildUpdate{}
+	return u, changed, form.Err()
+}
+
+// patchGuild is PATCH /guilds/{id}: guild.update (MANAGE_GUILD) and, when
+// owner_id names someone else, guild.transfer (owner only).
+func (a *API) patchGuild(w http.ResponseWriter, r *http.Request) error {
+	c := caller(r)
+	id, err := pathID(r, "guild_id", httperr.UnknownGuild)
+	if err != nil {
+		return err
+	}
+	var body patchGuildBody
+	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
+		return err
+	}
+	update, changed, err := body.update()
+	if err != nil {
+		return err
+	}
+	transfer := false
+	err = a.inGuild(r.Context(), id, c.UserID, func(s *guild.State, _ *guild.Member) error {
+		if body.OwnerID != nil && *body.OwnerID != s.OwnerID() {
+			if s.Members[*body.OwnerID] == nil {
+				return httperr.Field("owner_id", "GUILD_OWNER_INVALID", "The new owner must be a member of the guild.")
+			}
+			transfer = true
+		}
+		for _, ch := range []*snowflake.ID{update.SystemChannelID, update.AFKChannelID} {
+			if ch != nil && *ch != 0 && s.Channels[*ch] == nil {
+				return httperr.UnknownChannel
+			}
+		}
+		return a.needGuild(s, c.UserID, perm.ManageGuild)
+	})
+	if err != nil {
+		return err
+	}
+	if changed {
+		if err := a.send(r.Context(), id, c.UserID, guild.TypeGuildUpdate, update, httperr.UnknownChannel); err != nil {
+			return err
+		}
+	}
+	if transfer {
+		if err := a.send(r.Context(), id, c.UserID, guild.TypeGuildTransfer, guild.GuildTransfer{NewOwnerID: *body.OwnerID}, httperr.UnknownMember); err != nil {
+			return err
+		}
+	}
+	return a.writeGuild(w, r, id, http.StatusOK, false)
+}
+
+func (a *API) deleteGuild(w http.ResponseWriter, r *http.Request) error {
+	return a.guildEvent(w, r, guild.TypeGuildDelete)
+}
+
+// leaveGuild is DELETE /users/@me/guilds/{id}.
+func (a *API) leaveGuild(w http.ResponseWriter, r *http.Request) error {
+	return a.guildEvent(w, r, guild.TypeMemberLeave)
+}
+
+// guildEvent sends a content-less event about the guild as the caller, a
+// member, and answers 204.
+func (a *API) guildEvent(w http.ResponseWriter, r *http.Request, typ string) error {
+	c := caller(r)
+	id, err := pathID(r, "guild_id", httperr.UnknownGuild)
+	if err != nil {
+		return err
+	}
+	if err := a.inGuild(r.Context(), id, c.UserID, func(*guild.State, *guild.Member) error { return nil }); err != nil {
+		return err
+	}
+	if err := a.send(r.Context(), id, c.UserID, typ, struct{}{}, nil); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
