@@ -9,7 +9,7 @@ import "concord/federation/canonical"
 // change with it. Keys must be plain names (no '"', '\\' or control
 // characters), since they are compared with keys as written on the wire.
 var KeptContent = map[string][]string{
-	TypeGuildCreate:  {"id", "owner_id"},
+	TypeGuildCreate:  {"id", "kind"},
 	"message.create": {"id", "channel_id"},
 	"message.edit":   {"id", "channel_id"},
 }

@@ -65,7 +65,7 @@ var vectorCases = []struct {
 		return vectorInput{
 			GuildID: 175928847299117062, Type: TypeGuildCreate, Sender: 175928847299117063,
 			OriginTS: 1700000000000, PrevEvents: []string{}, AuthEvents: []string{},
-			Content: json.RawMessage(`{"owner_id":"175928847299117063","name":"Concord <&> \"test\"","id":"175928847299117062"}`),
+			Content: json.RawMessage(`{"name":"Concord <&> \"test\"","kind":"guild","id":"175928847299117062"}`),
 		}
 	}},
 	{"message.create with escapes and non-ASCII", func(ids []string) vectorInput {
@@ -94,7 +94,7 @@ var vectorCases = []struct {
 		return vectorInput{
 			GuildID: 175928847299117099, Type: TypeGuildCreate, Sender: 175928847299117063,
 			OriginTS: 1700000001000, PrevEvents: []string{}, AuthEvents: []string{},
-			Content: json.RawMessage(`{"id":"175928847299117099","owner_id":"175928847299117063"}`),
+			Content: json.RawMessage(`{"id":"175928847299117099","kind":"guild"}`),
 		}
 	}},
 }
