@@ -68,7 +68,7 @@ func (b *channelBody) fields(creating bool) (guild.ChannelFields, error) {
 		*v.dst = v.v
 	}
 	if b.ParentID.Set {
-		f.ParentID = &b.ParentID.V
+		f.ParentID = (*guild.Ref)(&b.ParentID.V)
 	}
 	f.NSFW = b.NSFW
 	if b.PermissionOverwrites != nil {
@@ -234,7 +234,7 @@ func (a *API) reorderChannels(w http.ResponseWriter, r *http.Request) error {
 		}
 		updates[i] = guild.ChannelUpdate{ID: e.ID, ChannelFields: guild.ChannelFields{Position: e.Position}}
 		if e.ParentID.Set {
-			updates[i].ParentID = &e.ParentID.V
+			updates[i].ParentID = (*guild.Ref)(&e.ParentID.V)
 		}
 	}
 	err = a.inGuild(r.Context(), gid, c.UserID, func(s *guild.State, _ *guild.Member) error {

@@ -110,10 +110,10 @@ func (b *patchGuildBody) update() (guild.GuildUpdate, bool, error) {
 		u.AFKTimeout = b.AFKTimeout
 	}
 	if b.SystemChannelID.Set {
-		u.SystemChannelID = &b.SystemChannelID.V
+		u.SystemChannelID = (*guild.Ref)(&b.SystemChannelID.V)
 	}
 	if b.AFKChannelID.Set {
-		u.AFKChannelID = &b.AFKChannelID.V
+		u.AFKChannelID = (*guild.Ref)(&b.AFKChannelID.V)
 	}
 	changed := u != guild.GuildUpdate{}
 	return u, changed, form.Err()
@@ -143,8 +143,8 @@ func (a *API) patchGuild(w http.ResponseWriter, r *http.Request) error {
 			}
 			transfer = true
 		}
-		for _, ch := range []*snowflake.ID{update.SystemChannelID, update.AFKChannelID} {
-			if ch != nil && *ch != 0 && s.Channels[*ch] == nil {
+		for _, ch := range []*guild.Ref{update.SystemChannelID, update.AFKChannelID} {
+			if ch != nil && *ch != 0 && s.Channels[snowflake.ID(*ch)] == nil {
 				return httperr.UnknownChannel
 			}
 		}

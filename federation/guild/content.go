@@ -12,6 +12,22 @@ import (
 // ID is a snowflake carried in content.
 type ID = snowflake.ID
 
+// Ref is a reference to a channel that may be cleared: "0" means none.
+// (A plain ID refuses 0, which is never a snowflake.)
+type Ref snowflake.ID
+
+// MarshalJSON writes the reference as a JSON string.
+func (r Ref) MarshalJSON() ([]byte, error) { return snowflake.ID(r).MarshalJSON() }
+
+// UnmarshalJSON accepts "0" or a snowflake.
+func (r *Ref) UnmarshalJSON(b []byte) error {
+	if string(b) == `"0"` {
+		*r = 0
+		return nil
+	}
+	return (*snowflake.ID)(r).UnmarshalJSON(b)
+}
+
 // Recipient binds a DM participant to their home node.
 type Recipient struct {
 	UserID ID     `json:"user_id"`
@@ -37,8 +53,8 @@ type GuildUpdate struct {
 	VerificationLevel           *int    `json:"verification_level,omitempty"`
 	DefaultMessageNotifications *int    `json:"default_message_notifications,omitempty"`
 	ExplicitContentFilter       *int    `json:"explicit_content_filter,omitempty"`
-	SystemChannelID             *ID     `json:"system_channel_id,omitempty"`
-	AFKChannelID                *ID     `json:"afk_channel_id,omitempty"`
+	SystemChannelID             *Ref    `json:"system_channel_id,omitempty"` // "0" clears
+	AFKChannelID                *Ref    `json:"afk_channel_id,omitempty"`    // "0" clears
 	AFKTimeout                  *int    `json:"afk_timeout,omitempty"`
 }
 
@@ -133,7 +149,7 @@ type ChannelFields struct {
 	Name             *string            `json:"name,omitempty"`
 	Topic            *string            `json:"topic,omitempty"`
 	Position         *int               `json:"position,omitempty"`
-	ParentID         *ID                `json:"parent_id,omitempty"` // 0 clears
+	ParentID         *Ref               `json:"parent_id,omitempty"` // "0" clears
 	NSFW             *bool              `json:"nsfw,omitempty"`
 	RateLimitPerUser *int               `json:"rate_limit_per_user,omitempty"`
 	Bitrate          *int               `json:"bitrate,omitempty"`

@@ -42,9 +42,9 @@ func checkChannelFields(s *State, op *Op, chType int, self ID, f *ChannelFields,
 		return reject(ReasonBadContent, "user_limit must be 0 to 99")
 	}
 	if f.ParentID != nil && *f.ParentID != 0 {
-		p := s.Channels[*f.ParentID]
-		if p == nil || p.Type != ChannelCategory || chType == ChannelCategory || *f.ParentID == self {
-			return reject(ReasonUnknownTarget, "parent %s is not a category", *f.ParentID)
+		p := s.Channels[ID(*f.ParentID)]
+		if p == nil || p.Type != ChannelCategory || chType == ChannelCategory || ID(*f.ParentID) == self {
+			return reject(ReasonUnknownTarget, "parent %s is not a category", ID(*f.ParentID))
 		}
 	}
 	if f.Overwrites != nil {
@@ -129,7 +129,7 @@ func fillChannel(channel *Channel, f *ChannelFields) {
 	set(&channel.Name, f.Name)
 	set(&channel.Topic, f.Topic)
 	set(&channel.Position, f.Position)
-	set(&channel.ParentID, f.ParentID)
+	setRef(&channel.ParentID, f.ParentID)
 	set(&channel.NSFW, f.NSFW)
 	set(&channel.RateLimitPerUser, f.RateLimitPerUser)
 	set(&channel.Bitrate, f.Bitrate)

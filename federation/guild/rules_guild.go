@@ -112,9 +112,9 @@ func checkGuildUpdate(s *State, op *Op, c *GuildUpdate) error {
 			return err
 		}
 	}
-	for _, id := range []*ID{c.SystemChannelID, c.AFKChannelID} {
-		if id != nil && *id != 0 && s.Channels[*id] == nil {
-			return reject(ReasonUnknownTarget, "channel %s", *id)
+	for _, id := range []*Ref{c.SystemChannelID, c.AFKChannelID} {
+		if id != nil && *id != 0 && s.Channels[ID(*id)] == nil {
+			return reject(ReasonUnknownTarget, "channel %s", ID(*id))
 		}
 	}
 	for _, v := range []*int{c.VerificationLevel, c.DefaultMessageNotifications, c.ExplicitContentFilter} {
@@ -135,8 +135,8 @@ func applyGuildUpdate(s *State, op *Op, c *GuildUpdate, ch *Changes) {
 	set(&s.VerificationLevel, c.VerificationLevel)
 	set(&s.DefaultMessageNotifications, c.DefaultMessageNotifications)
 	set(&s.ExplicitContentFilter, c.ExplicitContentFilter)
-	set(&s.SystemChannelID, c.SystemChannelID)
-	set(&s.AFKChannelID, c.AFKChannelID)
+	setRef(&s.SystemChannelID, c.SystemChannelID)
+	setRef(&s.AFKChannelID, c.AFKChannelID)
 	set(&s.AFKTimeout, c.AFKTimeout)
 	ch.add("guild", s.ID)
 }
@@ -175,6 +175,12 @@ func applyGuildTransfer(s *State, op *Op, c *GuildTransfer, ch *Changes) {
 func set[T any](dst *T, v *T) {
 	if v != nil {
 		*dst = *v
+	}
+}
+
+func setRef(dst *ID, v *Ref) {
+	if v != nil {
+		*dst = ID(*v)
 	}
 }
 

@@ -40,7 +40,7 @@ func busyGuild(t *testing.T, f *fixture, erase, editBeforeDelete bool) {
 		{ID: helper, Type: perm.OverwriteRole, Allow: perm.SendMessages},
 	}
 	f.send(f.owner, guild.TypeChannelCreate, guild.ChannelCreate{ID: news, Type: guild.ChannelText,
-		ChannelFields: guild.ChannelFields{Name: str("news"), Topic: str("read me"), ParentID: &category, Overwrites: &overwrites}})
+		ChannelFields: guild.ChannelFields{Name: str("news"), Topic: str("read me"), ParentID: (*guild.Ref)(&category), Overwrites: &overwrites}})
 	f.send(f.owner, guild.TypeChannelCreate, guild.ChannelCreate{ID: voice, Type: guild.ChannelVoice, ChannelFields: guild.ChannelFields{Name: str("talk"), UserLimit: num(5)}})
 	f.send(f.owner, guild.TypeChannelUpdate, guild.ChannelUpdate{ID: f.text, ChannelFields: guild.ChannelFields{Topic: str("chat"), RateLimitPerUser: num(2)}})
 
@@ -108,7 +108,7 @@ func busyGuild(t *testing.T, f *fixture, erase, editBeforeDelete bool) {
 	code := "gone" + f.core.NewID().String()
 	f.send(f.owner, guild.TypeInviteCreate, guild.InviteCreate{Code: code, ChannelID: f.text, MaxUses: 3, MaxAge: 3600})
 	f.send(f.owner, guild.TypeInviteRevoke, guild.InviteRevoke{Code: code})
-	f.send(f.owner, guild.TypeGuildUpdate, guild.GuildUpdate{Name: str("renamed guild"), SystemChannelID: &f.text})
+	f.send(f.owner, guild.TypeGuildUpdate, guild.GuildUpdate{Name: str("renamed guild"), SystemChannelID: (*guild.Ref)(&f.text)})
 }
 
 // checkRebuild dumps every projection of f's guild, rebuilds them from the
