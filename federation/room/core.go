@@ -56,10 +56,11 @@ type Core struct {
 	ids    *snowflake.Generator
 	log    *slog.Logger
 
-	mu     sync.Mutex
-	rooms  map[snowflake.ID]*room
-	closed bool
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	rooms   map[snowflake.ID]*room
+	loading map[snowflake.ID]chan struct{} // closed when that guild's load ends
+	closed  bool
+	wg      sync.WaitGroup
 
 	hub hub
 
@@ -79,13 +80,14 @@ func New(store Store, key crypto.PrivKey, ids *snowflake.Generator, log *slog.Lo
 		return nil, fmt.Errorf("room: node key: %w", err)
 	}
 	c := &Core{
-		store:  store,
-		key:    key,
-		origin: origin,
-		ids:    ids,
-		log:    log,
-		rooms:  map[snowflake.ID]*room{},
-		signer: make(chan signJob, 4*maxBatch),
+		store:   store,
+		key:     key,
+		origin:  origin,
+		ids:     ids,
+		log:     log,
+		rooms:   map[snowflake.ID]*room{},
+		loading: map[snowflake.ID]chan struct{}{},
+		signer:  make(chan signJob, 4*maxBatch),
 	}
 	for range runtime.GOMAXPROCS(0) {
 		go func() {
@@ -128,30 +130,57 @@ func (c *Core) Close() error {
 }
 
 // room returns the room of guildID, loading it from storage on first use.
-// create allows a room with no events yet (for guild.create).
+// create allows a room with no events yet (for guild.create). A load reads
+// the guild's state events without holding c.mu, so other guilds go on
+// meanwhile; callers asking for a guild being loaded wait for that load.
 func (c *Core) room(ctx context.Context, guildID snowflake.ID, create bool) (*room, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil, ErrClosed
-	}
-	if r := c.rooms[guildID]; r != nil {
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return nil, ErrClosed
+		}
+		if r := c.rooms[guildID]; r != nil {
+			c.mu.Unlock()
+			return r, nil
+		}
+		if wait := c.loading[guildID]; wait != nil {
+			c.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		done := make(chan struct{})
+		c.loading[guildID] = done
+		c.mu.Unlock()
+
+		r, err := loadRoom(ctx, c, guildID)
+		if err == nil && r.createID == "" && !create {
+			err = ErrUnknownRoom
+		}
+		c.mu.Lock()
+		delete(c.loading, guildID)
+		if err == nil && c.closed {
+			err = ErrClosed
+		}
+		if err == nil {
+			c.rooms[guildID] = r
+			c.wg.Add(1)
+			go func() {
+				defer c.wg.Done()
+				r.run()
+			}()
+		}
+		c.mu.Unlock()
+		close(done)
+		if err != nil {
+			return nil, err
+		}
 		return r, nil
 	}
-	r, err := loadRoom(ctx, c, guildID)
-	if err != nil {
-		return nil, err
-	}
-	if r.createID == "" && !create {
-		return nil, ErrUnknownRoom
-	}
-	c.rooms[guildID] = r
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		r.run()
-	}()
-	return r, nil
 }
 
 // forget drops a room from memory so that it is reloaded from storage next
