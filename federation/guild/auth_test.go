@@ -415,6 +415,14 @@ func TestAuthDMRoom(t *testing.T) {
 			}
 		})
 	}
+	// The DM's creator has no more rights than the other participant: it
+	// may not delete the other's message.
+	del := &guild.Op{EventID: "$del", GuildID: gid, Type: guild.TypeMessageDelete, Sender: owner, Origin: "node-a", TS: 3,
+		Content: []byte(`{"id":"900","channel_id":"100"}`), AuthEvents: []string{"$dm", "$msg"}}
+	targets := guild.Targets{900: {ID: 900, ChannelID: 100, AuthorID: 4, TS: 2}}
+	if got := reason(guild.CheckMessage(s, del, targets)); got != guild.ReasonMissingPerm {
+		t.Fatalf("DM creator deleting the other's message: %q, want %q", got, guild.ReasonMissingPerm)
+	}
 }
 
 func TestAuthDeletedGuild(t *testing.T) {

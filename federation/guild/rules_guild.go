@@ -7,7 +7,7 @@ import (
 // dmPermissions is what every participant of a DM or group DM may do in it.
 const dmPermissions = perm.ViewChannel | perm.SendMessages | perm.ReadMessageHistory |
 	perm.AddReactions | perm.AttachFiles | perm.EmbedLinks | perm.UseExternalEmojis |
-	perm.PinMessages | perm.Connect | perm.Speak | perm.Stream | perm.UseVAD
+	perm.PinMessages | perm.Connect | perm.Speak | perm.Stream | perm.UseVAD | perm.ChangeNickname
 
 func guildRules() map[string]rule {
 	return map[string]rule{

@@ -168,6 +168,19 @@ func (s *State) Permissions(user, channel ID, nowMs int64) perm.Bits {
 	if m == nil || s.Deleted {
 		return 0
 	}
+	if s.Kind != KindGuild {
+		// A DM room's permissions are the same for everyone in it; its
+		// creator gains nothing over the others but, in a group DM, the
+		// owner's right to remove people.
+		p := s.perm.Roles[s.ID].Permissions
+		if s.Kind == KindGroupDM && user == s.OwnerID() {
+			p |= perm.KickMembers
+		}
+		if channel != 0 && s.Channels[channel] == nil {
+			return 0
+		}
+		return p
+	}
 	if channel == 0 {
 		return perm.InGuild(&s.perm, &m.Member, nowMs)
 	}
