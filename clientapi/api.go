@@ -2,9 +2,10 @@
 // HTTP routes that Discord's clients and bot libraries call, mounted under
 // /api/v10, /api/v9 and /api. This package holds accounts, sessions, users,
 // settings, relationships, bot applications and the REST routes for guilds,
-// channels, roles, members, bans, invites and the audit log, which write
-// only through the event core (federation/room) and read its in-memory
-// state; messages and the gateway join it later. Only package node imports it;
+// channels, roles, members, bans, invites, the audit log, messages,
+// reactions, pins and DMs, which write only through the event core
+// (federation/room) and read its in-memory state and projections; the
+// gateway joins it later. Only package node imports it;
 // its sub-packages (auth, httperr, jsonio, ratelimit, blob, password) are
 // shared by everything under clientapi. spec/client-api.md documents the
 // routes Discord does not have.
@@ -31,13 +32,22 @@ import (
 
 // Config is what the API takes from node.toml.
 type Config struct {
-	DataDir       string        // [node] data_dir: keys in jwt/, files in blobs/
-	Issuer        string        // [http] public_url, or [node] name when unset
-	AuthPerMinute int           // [limits] auth_per_minute: register/login/refresh per address
-	APIPerMinute  int           // [limits] api_per_minute: authenticated requests per user
-	KeyMaxAge     time.Duration // signing key rotation age; 0 means 30 days
-	Argon2        password.Params
-	Now           func() time.Time // tests move the clock; nil means time.Now
+	DataDir       string // [node] data_dir: keys in jwt/, files in blobs/
+	Issuer        string // [http] public_url, or [node] name when unset
+	AuthPerMinute int    // [limits] auth_per_minute: register/login/refresh per address
+	APIPerMinute  int    // [limits] api_per_minute: authenticated requests per user
+	// MessagesPer10s is [limits] channel_messages_per_10s: messages one user
+	// may send to one channel per 10 seconds; 0 means Discord's 10.
+	MessagesPer10s int
+	// PublicURL is [http] public_url, the base of attachment URLs; empty
+	// gives root-relative URLs (/attachments/…).
+	PublicURL string
+	// MaxUploadBytes is [limits] max_upload_bytes: the largest file, and
+	// the most all files of one message may add up to; 0 means 25 MiB.
+	MaxUploadBytes int64
+	KeyMaxAge      time.Duration // signing key rotation age; 0 means 30 days
+	Argon2         password.Params
+	Now            func() time.Time // tests move the clock; nil means time.Now
 }
 
 // BotAdder puts a bot into a guild when its owner or a guild manager
@@ -62,6 +72,7 @@ type Deps struct {
 	Blobs   blob.Store // nil: a local store under <DataDir>/blobs
 	Bots    BotAdder   // nil: the event core adds bots (Core), else Unknown Guild
 	Events  UserEvents // nil: events are dropped
+	Typing  Typing     // nil: typing indicators are dropped
 	// Core is the event core, the only path by which guild REST routes
 	// write; nil serves no guild routes and adds no bots.
 	Core *room.Core
@@ -82,6 +93,8 @@ type API struct {
 	authLimit *ratelimit.Limiter
 	apiLimit  *ratelimit.Limiter
 	metrics   metrics
+	msgs      *messaging
+	uploads   *uploads
 }
 
 // New builds the API, opening the signing keyring under DataDir.
@@ -140,6 +153,12 @@ func New(cfg Config, deps Deps) (*API, error) {
 		authLimit: ratelimit.New(ratelimit.Config{Limit: cfg.AuthPerMinute, Window: time.Minute, Now: cfg.Now}),
 		apiLimit:  ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now}),
 		metrics:   m,
+	}
+	if a.msgs, err = newMessaging(cfg, deps); err != nil {
+		return nil, err
+	}
+	if a.uploads, err = newUploads(cfg, deps.Blobs, deps.DB); err != nil {
+		return nil, err
 	}
 	if a.bots == nil && a.core != nil {
 		a.bots = a

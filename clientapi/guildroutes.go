@@ -18,6 +18,7 @@ func (a *API) guildRoutes(r chi.Router) {
 		r.Patch("/", a.serve(a.patchGuild))
 		r.Delete("/", a.serve(a.deleteGuild))
 		r.Get("/audit-logs", a.serve(a.getAuditLog))
+		r.Get("/messages/search", a.serve(a.searchMessages))
 
 		r.Get("/channels", a.serve(a.listChannels))
 		r.Post("/channels", a.serve(a.createChannel))

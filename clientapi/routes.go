@@ -18,7 +18,8 @@ import (
 var APIRoots = []string{"/api/v10", "/api/v9", "/api"}
 
 // Mount serves the API under every root in APIRoots, the JWKS at
-// /.well-known/jwks.json and avatars at /avatars/… (Discord's CDN path).
+// /.well-known/jwks.json, and avatars at /avatars/… and message files at
+// /attachments/… (Discord's CDN paths).
 func (a *API) Mount(r chi.Router) {
 	h := a.Handler()
 	for _, root := range APIRoots {
@@ -26,6 +27,7 @@ func (a *API) Mount(r chi.Router) {
 	}
 	r.Get("/.well-known/jwks.json", a.jwks)
 	r.Get("/avatars/{user_id}/{file}", a.serve(a.getAvatar))
+	r.Get("/attachments/{channel_id}/{attachment_id}/{filename}", a.serve(a.getAttachment))
 }
 
 // Handler serves the routes relative to an API root.
@@ -68,6 +70,7 @@ func (a *API) Handler() http.Handler {
 		r.Post("/applications/{id}/bot/reset", a.serve(a.resetBotToken))
 		r.Post("/oauth2/authorize", a.serve(a.authorizeBot))
 		a.guildRoutes(r)
+		a.messageRoutes(r)
 	})
 	return r
 }

@@ -51,12 +51,20 @@ type HTTPConfig struct {
 	ShutdownTimeout   time.Duration `toml:"shutdown_timeout"`
 }
 
-// StorageConfig is the [storage] section.
+// StorageConfig is the [storage] section: the database, and where
+// uploaded files (blobs) are kept.
 type StorageConfig struct {
-	Driver   string `toml:"driver"`
-	DSN      string `toml:"dsn"`
-	MaxConns int    `toml:"max_conns"`
-	MinConns int    `toml:"min_conns"`
+	Driver      string `toml:"driver"`
+	DSN         string `toml:"dsn"`
+	MaxConns    int    `toml:"max_conns"`
+	MinConns    int    `toml:"min_conns"`
+	BlobDriver  string `toml:"blob_driver"`
+	S3Endpoint  string `toml:"s3_endpoint"`
+	S3Bucket    string `toml:"s3_bucket"`
+	S3AccessKey string `toml:"s3_access_key"`
+	S3SecretKey string `toml:"s3_secret_key"`
+	S3UseTLS    bool   `toml:"s3_use_tls"`
+	S3Region    string `toml:"s3_region"`
 }
 
 // FederationConfig is the [federation] section: the libp2p host.
@@ -108,7 +116,7 @@ func DefaultConfig() Config {
 			IdleTimeout:       120 * time.Second,
 			ShutdownTimeout:   10 * time.Second,
 		},
-		Storage: StorageConfig{Driver: "sqlite", MaxConns: 20, MinConns: 5},
+		Storage: StorageConfig{Driver: "sqlite", MaxConns: 20, MinConns: 5, BlobDriver: "local", S3UseTLS: true},
 		Federation: FederationConfig{
 			Listen:    []string{"/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1"},
 			Bootstrap: []string{},

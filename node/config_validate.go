@@ -71,6 +71,25 @@ func (c Config) Validate() error {
 	if s.MinConns < 0 || s.MinConns > s.MaxConns {
 		v.add("storage.min_conns", "must be between 0 and max_conns (%d)", s.MaxConns)
 	}
+	switch s.BlobDriver {
+	case "local":
+		for _, kv := range [][2]string{{"storage.s3_endpoint", s.S3Endpoint}, {"storage.s3_bucket", s.S3Bucket},
+			{"storage.s3_access_key", s.S3AccessKey}, {"storage.s3_secret_key", s.S3SecretKey}, {"storage.s3_region", s.S3Region}} {
+			if kv[1] != "" {
+				v.add(kv[0], "is set but storage.blob_driver is \"local\"")
+			}
+		}
+	case "s3":
+		v.nonEmpty("storage.s3_endpoint", s.S3Endpoint)
+		if strings.Contains(s.S3Endpoint, "://") || strings.Contains(s.S3Endpoint, "/") {
+			v.add("storage.s3_endpoint", "%q must be host[:port], without scheme or path (s3_use_tls picks https)", s.S3Endpoint)
+		}
+		v.nonEmpty("storage.s3_bucket", s.S3Bucket)
+		v.nonEmpty("storage.s3_access_key", s.S3AccessKey)
+		v.nonEmpty("storage.s3_secret_key", s.S3SecretKey)
+	default:
+		v.add("storage.blob_driver", "%q is not local or s3", s.BlobDriver)
+	}
 
 	f := c.Federation
 	for _, a := range f.Listen {

@@ -125,12 +125,19 @@ func (n *Node) build(ctx context.Context) error {
 	if issuer == "" {
 		issuer = cfg.Node.Name
 	}
+	blobs, err := openBlobs(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	api, err := clientapi.New(clientapi.Config{
-		DataDir:       cfg.Node.DataDir,
-		Issuer:        issuer,
-		AuthPerMinute: cfg.Limits.AuthPerMinute,
-		APIPerMinute:  cfg.Limits.APIPerMinute,
-	}, clientapi.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids, Core: n.events})
+		DataDir:        cfg.Node.DataDir,
+		Issuer:         issuer,
+		PublicURL:      cfg.HTTP.PublicURL,
+		AuthPerMinute:  cfg.Limits.AuthPerMinute,
+		APIPerMinute:   cfg.Limits.APIPerMinute,
+		MessagesPer10s: cfg.Limits.ChannelMessagesPer10s,
+		MaxUploadBytes: cfg.Limits.MaxUploadBytes,
+	}, clientapi.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids, Core: n.events, Blobs: blobs})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}

@@ -1,9 +1,9 @@
-// Package blob stores uploaded files — avatars now, attachments later —
+// Package blob stores uploaded files — avatars and message attachments —
 // behind a small interface, with a local-disk implementation under
-// <data_dir>/blobs. Local keys are content addresses (the SHA-256 of the
-// bytes, in hex), so storing the same file twice costs nothing and a key
-// can never name a path outside the store. Any package under clientapi may
-// import it.
+// <data_dir>/blobs and an S3-compatible one (MinIO, AWS, …). Keys are
+// content addresses (the SHA-256 of the bytes, in hex), so storing the same
+// file twice costs nothing and a key can never name a path outside the
+// store. Any package under clientapi may import it.
 package blob
 
 import (
