@@ -69,20 +69,14 @@ func parseAvatar(uri string) (*avatar, error) {
 	return &avatar{data: data, key: key, hash: hash, contentType: ct}, nil
 }
 
-// getAvatar serves GET /avatars/{user_id}/{hash}.{ext}. The stored image
-// is sent as it is, whatever extension was asked for (we do not convert),
-// with its real Content-Type. The URL names the content, so it may be
-// cached for ever.
+// getAvatar serves GET /avatars/{user_id}/{hash}.{ext}.
 func (a *API) getAvatar(w http.ResponseWriter, r *http.Request) error {
 	uid, err := pathID(r, "user_id", httperr.NotFound)
 	if err != nil {
 		return err
 	}
-	file := chi.URLParam(r, "file")
-	hash, ext, _ := strings.Cut(file, ".")
-	switch ext {
-	case "png", "jpg", "jpeg", "gif", "webp":
-	default:
+	hash, ok := imageFile(r)
+	if !ok {
 		return httperr.NotFound
 	}
 	var stored, key *string
@@ -93,7 +87,24 @@ func (a *API) getAvatar(w http.ResponseWriter, r *http.Request) error {
 	if stored == nil || key == nil || *stored != hash {
 		return httperr.NotFound
 	}
-	f, info, err := a.blobs.Get(r.Context(), *key)
+	return a.serveImage(w, r, *key, hash)
+}
+
+// imageFile reads the {file} of an image URL, "{hash}.{ext}".
+func imageFile(r *http.Request) (hash string, ok bool) {
+	hash, ext, _ := strings.Cut(chi.URLParam(r, "file"), ".")
+	switch ext {
+	case "png", "jpg", "jpeg", "gif", "webp":
+		return hash, true
+	}
+	return "", false
+}
+
+// serveImage sends a stored image as it is, whatever extension was asked
+// for (we do not convert), with its real Content-Type. The URL names the
+// content, so it may be cached for ever.
+func (a *API) serveImage(w http.ResponseWriter, r *http.Request, key, hash string) error {
+	f, info, err := a.blobs.Get(r.Context(), key)
 	if errors.Is(err, blob.ErrNotFound) {
 		return httperr.NotFound
 	}

@@ -112,7 +112,7 @@ type memberObject struct {
 
 func renderGuild(s *guild.State) guildObject {
 	g := guildObject{
-		ID: s.ID, Name: s.Name, Icon: nonEmpty(s.Icon), Description: nonEmpty(s.Description),
+		ID: s.ID, Name: s.Name, Icon: nonEmpty(iconHash(s.Icon)), Description: nonEmpty(s.Description),
 		OwnerID: s.OwnerID(), AFKChannelID: nonZero(s.AFKChannelID), AFKTimeout: s.AFKTimeout,
 		SystemChannelID: nonZero(s.SystemChannelID), VerificationLevel: s.VerificationLevel,
 		DefaultMessageNotifications: s.DefaultMessageNotifications, ExplicitContentFilter: s.ExplicitContentFilter,

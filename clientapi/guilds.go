@@ -1,6 +1,7 @@
 package clientapi
 
 import (
+	"bytes"
 	"net/http"
 
 	"concord/clientapi/httperr"
@@ -15,16 +16,21 @@ import (
 func (a *API) createGuild(w http.ResponseWriter, r *http.Request) error {
 	c := caller(r)
 	var body struct {
-		Name string `json:"name"`
+		Name string           `json:"name"`
+		Icon optional[string] `json:"icon"`
 	}
-	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
+	if err := jsonio.Decode(r, maxAvatarBody, &body); err != nil {
 		return err
 	}
 	if n := len([]rune(body.Name)); n < 2 || n > guild.MaxNameRunes {
 		return httperr.Field("name", "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length.")
 	}
+	icon, err := a.storeIcon(r, body.Icon)
+	if err != nil {
+		return err
+	}
 	id := a.core.NewID()
-	if err := a.send(r.Context(), id, c.UserID, guild.TypeGuildCreate, guild.GuildCreate{ID: id, Kind: guild.KindGuild, Name: body.Name}, nil); err != nil {
+	if err := a.send(r.Context(), id, c.UserID, guild.TypeGuildCreate, guild.GuildCreate{ID: id, Kind: guild.KindGuild, Name: body.Name, Icon: icon}, nil); err != nil {
 		return err
 	}
 	general := "general"
@@ -71,6 +77,7 @@ type patchGuildBody struct {
 	AFKChannelID                optional[snowflake.ID] `json:"afk_channel_id"`
 	AFKTimeout                  *int                   `json:"afk_timeout"`
 	OwnerID                     *snowflake.ID          `json:"owner_id"`
+	Icon                        optional[string]       `json:"icon"` // a data URI, or null
 }
 
 // update turns the body into a guild.update, naming every bad field.
@@ -128,7 +135,7 @@ func (a *API) patchGuild(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var body patchGuildBody
-	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
+	if err := jsonio.Decode(r, maxAvatarBody, &body); err != nil {
 		return err
 	}
 	update, changed, err := body.update()
@@ -152,6 +159,13 @@ func (a *API) patchGuild(w http.ResponseWriter, r *http.Request) error {
 	})
 	if err != nil {
 		return err
+	}
+	// The image is stored only once the caller is known to be allowed.
+	if update.Icon, err = a.storeIcon(r, body.Icon); err != nil {
+		return err
+	}
+	if update.Icon != nil {
+		changed = true
 	}
 	if changed {
 		if err := a.send(r.Context(), id, c.UserID, guild.TypeGuildUpdate, update, httperr.UnknownChannel); err != nil {
@@ -191,4 +205,55 @@ func (a *API) guildEvent(w http.ResponseWriter, r *http.Request, typ string) err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// storeIcon keeps a guild icon given as a data URI in the blob store and
+// returns what guild content carries: the blob's key (the whole SHA-256, so
+// that another node can fetch it), "" for null, nil when the field is absent.
+func (a *API) storeIcon(r *http.Request, field optional[string]) (*string, error) {
+	if !field.Set {
+		return nil, nil
+	}
+	if field.V == "" {
+		return &field.V, nil
+	}
+	img, err := parseAvatar(field.V)
+	if err != nil {
+		return nil, httperr.Field("icon", "IMAGE_INVALID", err.Error())
+	}
+	if err := a.blobs.Put(r.Context(), img.key, bytes.NewReader(img.data), int64(len(img.data)), img.contentType); err != nil {
+		return nil, err
+	}
+	return &img.key, nil
+}
+
+// iconHash is the Discord icon hash of a stored icon key: its first 32 hex
+// digits, as avatars use.
+func iconHash(key string) string {
+	if len(key) < 32 {
+		return key
+	}
+	return key[:32]
+}
+
+// getIcon serves GET /icons/{guild_id}/{hash}.{ext}, public like Discord's
+// CDN.
+func (a *API) getIcon(w http.ResponseWriter, r *http.Request) error {
+	gid, err := pathID(r, "guild_id", httperr.NotFound)
+	if err != nil {
+		return err
+	}
+	hash, ok := imageFile(r)
+	if !ok {
+		return httperr.NotFound
+	}
+	var key string
+	err = a.core.View(r.Context(), gid, func(s *guild.State) error {
+		key = s.Icon
+		return nil
+	})
+	if err != nil || key == "" || iconHash(key) != hash {
+		return httperr.NotFound
+	}
+	return a.serveImage(w, r, key, hash)
 }

@@ -27,6 +27,9 @@ func (a *API) Mount(r chi.Router) {
 	}
 	r.Get("/.well-known/jwks.json", a.jwks)
 	r.Get("/avatars/{user_id}/{file}", a.serve(a.getAvatar))
+	if a.core != nil {
+		r.Get("/icons/{guild_id}/{file}", a.serve(a.getIcon))
+	}
 	r.Get("/attachments/{channel_id}/{attachment_id}/{filename}", a.serve(a.getAttachment))
 }
 

@@ -1,0 +1,111 @@
+package gateway
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"concord/federation/snowflake"
+)
+
+// Config tunes a Gateway; zero fields take the defaults in New.
+type Config struct {
+	// PublicURL is the WebSocket URL clients are told to use, e.g.
+	// wss://chat.example.org/gateway; READY's resume_gateway_url too.
+	PublicURL         string
+	HeartbeatInterval time.Duration // 41.25 s, Discord's
+	ResumeWindow      time.Duration // how long a dropped session waits for a resume: 2 min
+	PresenceGrace     time.Duration // a user stays online this long after their last connection: 5 s
+	ReplayMax         int           // dispatches a session keeps for resume: 1000
+	ReplayBytes       int           // and at most these payload bytes: 1 MiB
+	QueueMax          int           // frames waiting to be written before a slow client is dropped: 1024
+	QueueBytes        int           // and payload bytes: 4 MiB
+	WriteTimeout      time.Duration // one frame's write: 10 s
+	InboundWindow     time.Duration // the window of the 120-events inbound limit: 60 s
+}
+
+func (c *Config) defaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	defi := func(d *int, v int) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.HeartbeatInterval, 41250*time.Millisecond)
+	def(&c.ResumeWindow, 2*time.Minute)
+	def(&c.PresenceGrace, 5*time.Second)
+	def(&c.WriteTimeout, 10*time.Second)
+	def(&c.InboundWindow, time.Minute)
+	defi(&c.ReplayMax, 1000)
+	defi(&c.ReplayBytes, 1<<20)
+	defi(&c.QueueMax, 1024)
+	defi(&c.QueueBytes, 4<<20)
+}
+
+// Gateway serves the gateway WebSocket and fans dispatches out to sessions.
+// Build it with New.
+type Gateway struct {
+	cfg      Config
+	p        Provider
+	log      *slog.Logger
+	m        *metrics
+	upgrader websocket.Upgrader
+
+	mu       sync.RWMutex
+	rooms    map[snowflake.ID]*roomSubs                    // guild or DM room → sessions
+	users    map[snowflake.ID]*userSessions                // user → sessions, presence
+	sessions map[string]*session                           // by session_id
+	voice    map[snowflake.ID]map[snowflake.ID]*voiceState // guild → user → state
+	starts   map[snowflake.ID]*startCount                  // identifies per user, for session_start_limit
+}
+
+// roomSubs are the sessions subscribed to one guild or DM room.
+type roomSubs struct {
+	all      map[*session]struct{}
+	presence map[*session]struct{} // the subset with GUILD_PRESENCES: presence fan-out skips the rest
+	epoch    uint32                // bumped when permissions in the room may have changed
+}
+
+// New builds a Gateway. reg may be nil.
+func New(cfg Config, p Provider, log *slog.Logger, reg prometheus.Registerer) (*Gateway, error) {
+	if p == nil {
+		return nil, errors.New("gateway: nil provider")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg.defaults()
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{
+		cfg: cfg, p: p, log: log, m: m,
+		rooms:    map[snowflake.ID]*roomSubs{},
+		users:    map[snowflake.ID]*userSessions{},
+		sessions: map[string]*session{},
+		voice:    map[snowflake.ID]map[snowflake.ID]*voiceState{},
+		starts:   map[snowflake.ID]*startCount{},
+	}
+	g.upgrader = websocket.Upgrader{
+		// A small read buffer (inbound frames are at most 4 KiB and rare)
+		// and pooled write buffers keep an idle connection cheap.
+		ReadBufferSize:    1024,
+		WriteBufferSize:   4096,
+		WriteBufferPool:   &sync.Pool{},
+		EnableCompression: true,
+		// Tokens travel in identify, never in cookies: a cross-origin page
+		// gains nothing by connecting.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	return g, nil
+}

@@ -1,0 +1,141 @@
+package gateway
+
+import (
+	"encoding/json"
+	"slices"
+	"sync/atomic"
+
+	"concord/federation/snowflake"
+)
+
+// Publish fans d out to every session allowed to see it. It never blocks on
+// a client: each session gets the shared body on its own bounded queue. It
+// may be called from the event core's writer (room.Core.Subscribe).
+func (g *Gateway) Publish(d Dispatch) {
+	b := newBody(d.Type, d.Payload)
+	var nc *body
+	if d.PayloadNoContent != nil {
+		nc = newBody(d.Type, d.PayloadNoContent)
+	}
+	n := 0
+	g.mu.RLock()
+	if d.GuildID != 0 {
+		if r := g.rooms[d.GuildID]; r != nil {
+			if permissionTypes[d.Type] {
+				atomic.AddUint32(&r.epoch, 1)
+			}
+			set := r.all
+			if d.Intent&IntentGuildPresences != 0 {
+				set = r.presence
+			}
+			for s := range set {
+				if s.deliver(&d, r, b, nc) {
+					n++
+				}
+			}
+		}
+	} else {
+		for _, uid := range d.UserIDs {
+			if u := g.users[uid]; u != nil {
+				for s := range u.sessions {
+					if s.intents&d.Intent == d.Intent && s.send(b) {
+						n++
+					}
+				}
+			}
+		}
+	}
+	g.mu.RUnlock()
+	g.m.dispatch(d.Type, n)
+	if d.Type == "GUILD_DELETE" && d.GuildID != 0 {
+		g.dropRoom(d.GuildID)
+	}
+}
+
+// deliver sends d to s if its intents and VIEW_CHANNEL allow, choosing the
+// payload without content for bots lacking MESSAGE_CONTENT.
+func (s *session) deliver(d *Dispatch, r *roomSubs, b, nc *body) bool {
+	if s.intents&d.Intent != d.Intent {
+		return false
+	}
+	if d.ChannelID != 0 && d.ChannelID != d.GuildID && !s.canView(r, d.GuildID, d.ChannelID) {
+		return false
+	}
+	if nc != nil && s.caller.Bot && s.intents&IntentMessageContent == 0 && !slices.Contains(d.ContentUsers, s.caller.UserID) {
+		b = nc
+	}
+	return s.send(b)
+}
+
+// UserEvent sends one user-scoped event to all of userID's sessions; it
+// fits clientapi's UserEvents (RELATIONSHIP_ADD, USER_UPDATE, …).
+func (g *Gateway) UserEvent(userID snowflake.ID, eventType string, payload any) {
+	data, err := json.Marshal(payload)
+	if err != nil {
+		g.log.Error("gateway: render user event", "type", eventType, "err", err)
+		return
+	}
+	g.Publish(Dispatch{Type: eventType, Payload: data, UserIDs: []snowflake.ID{userID}})
+}
+
+// subscribe adds s to room. g.mu is held for writing.
+func (g *Gateway) subscribe(s *session, room snowflake.ID, isGuild bool) {
+	r := g.rooms[room]
+	if r == nil {
+		r = &roomSubs{all: map[*session]struct{}{}, presence: map[*session]struct{}{}}
+		g.rooms[room] = r
+	}
+	r.all[s] = struct{}{}
+	if s.intents&IntentGuildPresences != 0 {
+		r.presence[s] = struct{}{}
+	}
+	if s.rooms == nil {
+		s.rooms = map[snowflake.ID]bool{}
+	}
+	s.rooms[room] = isGuild
+}
+
+// unsubscribe removes s from room. g.mu is held for writing.
+func (g *Gateway) unsubscribe(s *session, room snowflake.ID) {
+	if r := g.rooms[room]; r != nil {
+		delete(r.all, s)
+		delete(r.presence, s)
+		if len(r.all) == 0 {
+			delete(g.rooms, room)
+		}
+	}
+	delete(s.rooms, room)
+}
+
+func (g *Gateway) dropRoom(room snowflake.ID) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if r := g.rooms[room]; r != nil {
+		for s := range r.all {
+			delete(s.rooms, room)
+		}
+		delete(g.rooms, room)
+	}
+	delete(g.voice, room)
+}
+
+// sessionsOf lists userID's sessions.
+func (g *Gateway) sessionsOf(userID snowflake.ID) []*session {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	u := g.users[userID]
+	if u == nil {
+		return nil
+	}
+	out := make([]*session, 0, len(u.sessions))
+	for s := range u.sessions {
+		out = append(out, s)
+	}
+	return out
+}
+
+// inShard reports whether guildID's events belong to shard (Discord's
+// formula: (guild_id >> 22) % num_shards).
+func inShard(guildID snowflake.ID, shard [2]int) bool {
+	return shard[1] <= 1 || int((uint64(guildID)>>22)%uint64(shard[1])) == shard[0]
+}
