@@ -131,7 +131,9 @@ func newTestServer(t testing.TB, cfg Config) *testServer {
 		mux.HandleFunc("GET /api/v"+v+"/gateway", gw)
 		mux.HandleFunc("GET /api/v"+v+"/gateway/bot", bot)
 	}
+	// discordgo appends a slash to the URL it is given; discord.js does not.
 	mux.Handle("/gateway", g)
+	mux.Handle("/gateway/", g)
 	t.Cleanup(func() {
 		g.Close()
 		ts.srv.CloseClientConnections()

@@ -90,7 +90,7 @@ func (s *session) push(b *body) {
 		// A slow reader is cut off rather than slowing everyone's
 		// fan-out; what it missed stays in the replay buffer for a resume.
 		s.g.m.drops.Inc()
-		s.queue, s.queueBytes = nil, 0
+		s.queue, s.queueBytes, s.replaying = nil, 0, 0
 		c.closeAsync(CloseRateLimited, "send queue full")
 		return
 	}
