@@ -185,8 +185,9 @@ func (a *API) runSearch(ctx context.Context, gid snowflake.ID, channels []snowfl
 	where := []string{"m.guild_id = ?", "m.channel_id IN (?" + strings.Repeat(", ?", len(channels)-1) + ")",
 		"m.deleted = FALSE", "m.hidden = FALSE"}
 	args := append([]any{int64(gid)}, int64Args(channels)...)
+	from := "messages m"
 	if len(q.terms) > 0 {
-		cond, arg := matchCondition(a.db.Driver(), q.terms)
+		cond, arg := matchCondition(a.db.Driver(), q.terms, &from)
 		where = append(where, cond)
 		args = append(args, arg)
 	}
@@ -208,7 +209,7 @@ func (a *API) runSearch(ctx context.Context, gid snowflake.ID, channels []snowfl
 		order = "ASC"
 	}
 	cols := "m." + strings.ReplaceAll(messageColumns, ", ", ", m.")
-	query := `SELECT ` + cols + `, COUNT(*) OVER () FROM messages m WHERE ` + strings.Join(where, " AND ") +
+	query := `SELECT ` + cols + `, COUNT(*) OVER () FROM ` + from + ` WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY m.id ` + order + ` LIMIT ? OFFSET ?`
 	rows, err := a.db.Reader().QueryContext(ctx, query, append(args, q.limit, q.offset)...)
 	if err != nil {
@@ -232,15 +233,18 @@ func (a *API) runSearch(ctx context.Context, gid snowflake.ID, channels []snowfl
 	}
 	if len(out) == 0 && q.offset > 0 {
 		// Past the last page the window has no row to count on.
-		err = a.db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM messages m WHERE `+strings.Join(where, " AND "), args...).Scan(&total)
+		err = a.db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+strings.Join(where, " AND "), args...).Scan(&total)
 	}
 	return out, total, err
 }
 
 // matchCondition is the one dialect difference of search: every term must
 // occur in the content, through FTS4 on SQLite and a tsvector on
-// PostgreSQL (0004_search.*.sql).
-func matchCondition(driver string, terms []string) (string, any) {
+// PostgreSQL (0004_search.*.sql). On SQLite the search starts from the
+// index (from becomes a CROSS JOIN, which SQLite never reorders): left to
+// itself the planner walks a channel's messages and tests each against
+// the index, which grows with the channel, not with the matches.
+func matchCondition(driver string, terms []string, from *string) (string, any) {
 	if driver == storage.Postgres {
 		return `m.content_tsv @@ plainto_tsquery('simple', ?)`, strings.Join(terms, " ")
 	}
@@ -248,7 +252,8 @@ func matchCondition(driver string, terms []string) (string, any) {
 	for i, t := range terms {
 		quoted[i] = `"` + t + `"` // terms hold only letters and digits
 	}
-	return `m.rowid IN (SELECT docid FROM messages_fts WHERE messages_fts MATCH ?)`, strings.Join(quoted, " ")
+	*from = `messages_fts CROSS JOIN messages m ON m.rowid = messages_fts.docid`
+	return `messages_fts MATCH ?`, strings.Join(quoted, " ")
 }
 
 // renderSearch renders hits with the message renderer, one channel at a
