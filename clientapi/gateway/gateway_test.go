@@ -367,3 +367,35 @@ func presenceOf(c *client, userID snowflake.ID) wire {
 		}
 	}
 }
+
+func TestMembershipAndUserEvents(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	ts.p.addUser("tok1", Caller{UserID: 1}, guildA)
+	ts.p.addUser("tok2", Caller{UserID: 2}, guildA)
+	c := dial(t, ts.wsURL)
+	c.identify("tok1", userIntents|IntentDirectMessages|IntentDirectMessageTyping, 1)
+	other := dial(t, ts.wsURL)
+	other.identify("tok2", userIntents, 1)
+
+	ts.g.JoinGuild(t.Context(), guildB, 1)
+	var gc struct{ ID snowflake.ID }
+	json.Unmarshal(c.expect("GUILD_CREATE").D, &gc)
+	if gc.ID != guildB {
+		t.Fatalf("joined guild %d", gc.ID)
+	}
+	ts.g.LeaveGuild(guildA, 1)
+	if w := c.expect("GUILD_DELETE"); string(w.D) != `{"id":"`+guildA.String()+`"}` {
+		t.Fatalf("GUILD_DELETE %s", w.D)
+	}
+	ts.g.Publish(message(1, "not for you"))
+	ts.g.UserEvent(1, "RELATIONSHIP_ADD", map[string]any{"id": "2", "type": 1})
+	c.expect("RELATIONSHIP_ADD") // and no MESSAGE_CREATE before it
+	other.expect("MESSAGE_CREATE")
+
+	const dm = snowflake.ID(555 << 22)
+	ts.g.AddRoom(dm, 1)
+	ts.g.Typing(dm, dm, 2)
+	if w := c.expect("TYPING_START"); strings.Contains(string(w.D), "guild_id") {
+		t.Fatalf("DM typing %s", w.D)
+	}
+}

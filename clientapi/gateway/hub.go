@@ -38,7 +38,8 @@ func (g *Gateway) Publish(d Dispatch) {
 		for _, uid := range d.UserIDs {
 			if u := g.users[uid]; u != nil {
 				for s := range u.sessions {
-					if s.intents&d.Intent == d.Intent && s.send(b) {
+					// User events go to shard 0, like DMs on Discord.
+					if s.shard[0] == 0 && s.intents&d.Intent == d.Intent && s.send(b) {
 						n++
 					}
 				}
@@ -78,6 +79,15 @@ func (g *Gateway) UserEvent(userID snowflake.ID, eventType string, payload any) 
 	g.Publish(Dispatch{Type: eventType, Payload: data, UserIDs: []snowflake.ID{userID}})
 }
 
+// UserEvents adapts a Gateway to clientapi's UserEvents interface, whose
+// method is named Publish too.
+type UserEvents struct{ G *Gateway }
+
+// Publish sends one user-scoped event; see Gateway.UserEvent.
+func (u UserEvents) Publish(userID snowflake.ID, eventType string, payload any) {
+	u.G.UserEvent(userID, eventType, payload)
+}
+
 // subscribe adds s to room. g.mu is held for writing.
 func (g *Gateway) subscribe(s *session, room snowflake.ID, isGuild bool) {
 	r := g.rooms[room]
@@ -89,10 +99,9 @@ func (g *Gateway) subscribe(s *session, room snowflake.ID, isGuild bool) {
 	if s.intents&IntentGuildPresences != 0 {
 		r.presence[s] = struct{}{}
 	}
-	if s.rooms == nil {
-		s.rooms = map[snowflake.ID]bool{}
+	if _, ok := s.rooms.get(room); !ok {
+		s.rooms = append(s.rooms, roomRef{room, isGuild})
 	}
-	s.rooms[room] = isGuild
 }
 
 // unsubscribe removes s from room. g.mu is held for writing.
@@ -104,7 +113,7 @@ func (g *Gateway) unsubscribe(s *session, room snowflake.ID) {
 			delete(g.rooms, room)
 		}
 	}
-	delete(s.rooms, room)
+	s.rooms.del(room)
 }
 
 func (g *Gateway) dropRoom(room snowflake.ID) {
@@ -112,7 +121,7 @@ func (g *Gateway) dropRoom(room snowflake.ID) {
 	defer g.mu.Unlock()
 	if r := g.rooms[room]; r != nil {
 		for s := range r.all {
-			delete(s.rooms, room)
+			s.rooms.del(room)
 		}
 		delete(g.rooms, room)
 	}

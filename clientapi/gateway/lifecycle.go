@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"concord/federation/snowflake"
@@ -97,9 +98,9 @@ func (g *Gateway) detach(s *session, c *conn, end bool) {
 	if u.online == 0 {
 		u.guilds = u.guilds[:0]
 		for s := range u.sessions {
-			for id, isGuild := range s.rooms {
-				if isGuild && !containsID(u.guilds, id) {
-					u.guilds = append(u.guilds, id)
+			for _, r := range s.rooms {
+				if r.guild && !containsID(u.guilds, r.id) {
+					u.guilds = append(u.guilds, r.id)
 				}
 			}
 		}
@@ -130,8 +131,8 @@ func (g *Gateway) remove(s *session) {
 	s.replay, s.queue, s.pending, s.views = nil, nil, nil, nil
 	s.mu.Unlock()
 	delete(g.sessions, s.id)
-	for id := range s.rooms {
-		g.unsubscribe(s, id)
+	for _, r := range slices.Clone(s.rooms) {
+		g.unsubscribe(s, r.id)
 	}
 	if u := g.users[s.caller.UserID]; u != nil {
 		delete(u.sessions, s)
@@ -141,18 +142,30 @@ func (g *Gateway) remove(s *session) {
 	}
 }
 
-// Close ends every session and connection; for shutdown and tests.
+// Close ends every session and connection and stops the gateway's timers;
+// for shutdown and tests. Clients are told 4000 so that they reconnect, to
+// another node or to this one restarted.
 func (g *Gateway) Close() {
-	g.mu.RLock()
+	g.mu.Lock()
 	var conns []*conn
 	for _, s := range g.sessions {
 		s.mu.Lock()
 		if s.conn != nil {
 			conns = append(conns, s.conn)
 		}
+		if s.expiry != nil {
+			s.expiry.Stop()
+		}
 		s.mu.Unlock()
+		g.remove(s)
 	}
-	g.mu.RUnlock()
+	for _, u := range g.users {
+		if u.grace != nil {
+			u.grace.Stop()
+		}
+	}
+	clear(g.users)
+	g.mu.Unlock()
 	for _, c := range conns {
 		c.close(CloseUnknownError, "shutting down")
 	}

@@ -68,7 +68,7 @@ func (c *conn) requestMembers(raw json.RawMessage) (int, string) {
 	}
 	for _, gid := range guilds {
 		g.mu.RLock()
-		member := s.rooms[gid]
+		member, _ := s.rooms.get(gid)
 		g.mu.RUnlock()
 		if !member {
 			continue

@@ -21,7 +21,7 @@ func (g *Gateway) JoinGuild(ctx context.Context, guildID, userID snowflake.ID) {
 			continue
 		}
 		g.mu.Lock()
-		_, had := s.rooms[guildID]
+		_, had := s.rooms.get(guildID)
 		if !had {
 			g.subscribe(s, guildID, true)
 		}
@@ -46,7 +46,7 @@ func (g *Gateway) LeaveGuild(guildID, userID snowflake.ID) {
 	b := newBody("GUILD_DELETE", payload)
 	for _, s := range g.sessionsOf(userID) {
 		g.mu.Lock()
-		_, had := s.rooms[guildID]
+		_, had := s.rooms.get(guildID)
 		g.unsubscribe(s, guildID)
 		g.mu.Unlock()
 		if had && s.send(b) {
@@ -68,7 +68,7 @@ func (g *Gateway) AddRoom(roomID, userID snowflake.ID) {
 			continue
 		}
 		g.mu.Lock()
-		if _, had := s.rooms[roomID]; !had {
+		if _, had := s.rooms.get(roomID); !had {
 			g.subscribe(s, roomID, false)
 		}
 		g.mu.Unlock()

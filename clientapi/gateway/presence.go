@@ -48,6 +48,10 @@ func (g *Gateway) presenceChanged(userID snowflake.ID) {
 		g.mu.Unlock()
 		return
 	}
+	if u.online == 0 && u.grace != nil {
+		g.mu.Unlock()
+		return // still shown as before until the grace period ends
+	}
 	status := u.status
 	if u.online == 0 || status == "invisible" {
 		status = "offline"
@@ -63,9 +67,9 @@ func (g *Gateway) presenceChanged(userID snowflake.ID) {
 	u.shown, u.shownAct = status, string(acts)
 	var guilds []snowflake.ID
 	for s := range u.sessions {
-		for id, isGuild := range s.rooms {
-			if isGuild && !containsID(guilds, id) {
-				guilds = append(guilds, id)
+		for _, r := range s.rooms {
+			if r.guild && !containsID(guilds, r.id) {
+				guilds = append(guilds, r.id)
 			}
 		}
 	}

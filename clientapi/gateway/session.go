@@ -24,8 +24,8 @@ type session struct {
 	intents  Intents
 	shard    [2]int
 	large    int
-	compress bool                  // identify asked for per-payload compression
-	rooms    map[snowflake.ID]bool // subscribed rooms: true for a guild, false for a DM
+	compress bool    // identify asked for per-payload compression
+	rooms    roomSet // subscribed rooms
 
 	mu          sync.Mutex
 	seq         int64
@@ -42,6 +42,34 @@ type session struct {
 	views       map[snowflake.ID]view
 	expiry      *time.Timer
 	ended       bool
+}
+
+// roomSet is a session's rooms: a slice, because most users are in a few
+// guilds and a map costs an idle session more than the search.
+type roomSet []roomRef
+
+type roomRef struct {
+	id    snowflake.ID
+	guild bool // false for a DM room
+}
+
+// get reports whether id is in the set and whether it is a guild.
+func (rs roomSet) get(id snowflake.ID) (isGuild, ok bool) {
+	for _, r := range rs {
+		if r.id == id {
+			return r.guild, true
+		}
+	}
+	return false, false
+}
+
+func (rs *roomSet) del(id snowflake.ID) {
+	for i, r := range *rs {
+		if r.id == id {
+			*rs = append((*rs)[:i], (*rs)[i+1:]...)
+			return
+		}
+	}
 }
 
 // view is a cached VIEW_CHANNEL answer, valid while its room's epoch holds.

@@ -40,7 +40,7 @@ func (c *conn) voiceStateUpdate(raw json.RawMessage) (int, string) {
 	}
 	s, g := c.sess, c.g
 	g.mu.RLock()
-	isGuild := s.rooms[d.GuildID]
+	isGuild, _ := s.rooms.get(d.GuildID)
 	g.mu.RUnlock()
 	if !isGuild {
 		return 0, ""
