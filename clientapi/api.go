@@ -23,6 +23,7 @@ import (
 
 	"concord/clientapi/auth"
 	"concord/clientapi/blob"
+	"concord/clientapi/gateway"
 	"concord/clientapi/password"
 	"concord/clientapi/ratelimit"
 	"concord/federation/room"
@@ -42,6 +43,10 @@ type Config struct {
 	// PublicURL is [http] public_url, the base of attachment URLs; empty
 	// gives root-relative URLs (/attachments/…).
 	PublicURL string
+	// GatewayURL is the gateway's WebSocket URL (ws(s)://host/gateway),
+	// which GET /gateway hands out. With the event core, the API runs the
+	// gateway; empty turns it off.
+	GatewayURL string
 	// MaxUploadBytes is [limits] max_upload_bytes: the largest file, and
 	// the most all files of one message may add up to; 0 means 25 MiB.
 	MaxUploadBytes int64
@@ -80,21 +85,23 @@ type Deps struct {
 
 // API serves the client API routes. Build it with New.
 type API struct {
-	cfg       Config
-	db        *storage.DB
-	log       *slog.Logger
-	ids       *snowflake.Generator
-	blobs     blob.Store
-	bots      BotAdder
-	events    UserEvents
-	core      *room.Core
-	auth      *auth.Service
-	hasher    *password.Hasher
-	authLimit *ratelimit.Limiter
-	apiLimit  *ratelimit.Limiter
-	metrics   metrics
-	msgs      *messaging
-	uploads   *uploads
+	cfg        Config
+	db         *storage.DB
+	log        *slog.Logger
+	ids        *snowflake.Generator
+	blobs      blob.Store
+	bots       BotAdder
+	events     UserEvents
+	core       *room.Core
+	gw         *gateway.Gateway // nil without the event core
+	stopEvents func()
+	auth       *auth.Service
+	hasher     *password.Hasher
+	authLimit  *ratelimit.Limiter
+	apiLimit   *ratelimit.Limiter
+	metrics    metrics
+	msgs       *messaging
+	uploads    *uploads
 }
 
 // New builds the API, opening the signing keyring under DataDir.
@@ -163,7 +170,40 @@ func New(cfg Config, deps Deps) (*API, error) {
 	if a.bots == nil && a.core != nil {
 		a.bots = a
 	}
+	if a.core != nil && cfg.GatewayURL != "" {
+		if err := a.startGateway(deps); err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
+}
+
+// startGateway runs the gateway on this API and the event core: it hears
+// typing and user events from the REST routes and every committed event.
+func (a *API) startGateway(deps Deps) error {
+	gw, err := gateway.New(gateway.Config{PublicURL: a.cfg.GatewayURL}, a.GatewayProvider(), a.log, deps.Metrics)
+	if err != nil {
+		return fmt.Errorf("clientapi: gateway: %w", err)
+	}
+	a.gw = gw
+	if a.events == nil {
+		a.events = gateway.UserEvents{G: gw}
+	}
+	if a.msgs.typing == nil {
+		a.msgs.typing = gw
+	}
+	a.stopEvents = a.GatewayEvents(gw)
+	return nil
+}
+
+// Close stops the gateway: it stops hearing events, then closes every
+// session.
+func (a *API) Close() error {
+	if a.gw != nil {
+		a.stopEvents()
+		a.gw.Close()
+	}
+	return nil
 }
 
 // Auth is the authenticator, for the gateway and later REST routes.

@@ -31,6 +31,11 @@ func (a *API) Mount(r chi.Router) {
 		r.Get("/icons/{guild_id}/{file}", a.serve(a.getIcon))
 	}
 	r.Get("/attachments/{channel_id}/{attachment_id}/{filename}", a.serve(a.getAttachment))
+	if a.gw != nil {
+		// discordgo dials the URL it was given with a slash appended.
+		r.Handle("/gateway", a.gw)
+		r.Handle("/gateway/", a.gw)
+	}
 }
 
 // Handler serves the routes relative to an API root.
@@ -38,6 +43,13 @@ func (a *API) Handler() http.Handler {
 	r := chi.NewRouter()
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) { httperr.Write(w, httperr.NotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) { httperr.Write(w, httperr.MethodNotAllowed) })
+
+	if a.gw != nil {
+		// /gateway needs no token; /gateway/bot checks its own.
+		gw, bot := a.gw.RESTHandlers(a.cfg.GatewayURL)
+		r.Get("/gateway", gw)
+		r.Get("/gateway/bot", bot)
+	}
 
 	r.Group(func(r chi.Router) {
 		r.Use(a.authLimit.Middleware("auth", ratelimit.ClientIP))

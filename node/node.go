@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"concord/clientapi"
+	"concord/clientapi/gateway"
 	"concord/federation/room"
 	"concord/federation/snowflake"
 	"concord/storage"
@@ -116,6 +117,13 @@ func (n *Node) build(ctx context.Context) error {
 	n.router.Get("/health", health(n.log, n.db.Ping))
 	n.router.Method(http.MethodGet, "/metrics", metricsHandler(n.metrics, n.log))
 
+	if n.tls, err = newTLS(cfg); err != nil {
+		return err
+	}
+	if n.listener, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
+		return fmt.Errorf("http.listen: %w", err)
+	}
+
 	ids := snowflake.NewGenerator(snowflake.WorkerFor([]byte(n.peerID)))
 	if n.events, err = room.New(n.db, key, ids, n.log); err != nil {
 		return err
@@ -137,20 +145,16 @@ func (n *Node) build(ctx context.Context) error {
 		APIPerMinute:   cfg.Limits.APIPerMinute,
 		MessagesPer10s: cfg.Limits.ChannelMessagesPer10s,
 		MaxUploadBytes: cfg.Limits.MaxUploadBytes,
+		GatewayURL:     gateway.PublicURL(n.URL()),
 	}, clientapi.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids, Core: n.events, Blobs: blobs})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
+	n.closers = append(n.closers, closer{"client api", api.Close})
 	api.Mount(n.router)
-
-	if n.tls, err = newTLS(cfg); err != nil {
-		return err
-	}
 	n.server = newServer(cfg.HTTP, n.router, n.log)
 	n.server.TLSConfig = n.tls.config
-	if n.listener, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
-		return fmt.Errorf("http.listen: %w", err)
-	}
+
 	if n.tls.acme != nil && cfg.HTTP.ACMEHTTPListen != "" {
 		n.acmeServer = newServer(cfg.HTTP, n.tls.acme.HTTPHandler(nil), n.log)
 		if n.acmeListener, err = net.Listen("tcp", cfg.HTTP.ACMEHTTPListen); err != nil {
