@@ -271,7 +271,7 @@ func TestPresenceTypingVoiceMembers(t *testing.T) {
 	}
 
 	ts.g.Typing(guildA, chanA, 2)
-	if ty := w.expect("TYPING_START"); !strings.Contains(string(ty.D), `"user_id":"2"`) {
+	if ty := w.expect("TYPING_START"); !strings.Contains(string(ty.D), `"user_id":"2"`) || !strings.Contains(string(ty.D), `"member":{"user":{"id":"2"`) {
 		t.Fatalf("typing %s", ty.D)
 	}
 

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"time"
 
@@ -169,14 +170,17 @@ func (g *Gateway) presencesOf(guildID snowflake.ID, limit int) []json.RawMessage
 func (g *Gateway) Typing(guildID, channelID, userID snowflake.ID) {
 	dm := guildID == channelID
 	p := struct {
-		ChannelID snowflake.ID `json:"channel_id"`
-		GuildID   snowflake.ID `json:"guild_id,omitempty"`
-		UserID    snowflake.ID `json:"user_id"`
-		Timestamp int64        `json:"timestamp"`
-	}{channelID, guildID, userID, time.Now().Unix()}
+		ChannelID snowflake.ID    `json:"channel_id"`
+		GuildID   snowflake.ID    `json:"guild_id,omitempty"`
+		UserID    snowflake.ID    `json:"user_id"`
+		Timestamp int64           `json:"timestamp"`
+		Member    json.RawMessage `json:"member,omitempty"`
+	}{ChannelID: channelID, GuildID: guildID, UserID: userID, Timestamp: time.Now().Unix()}
 	intent := IntentGuildMessageTyping
 	if dm {
 		p.GuildID, intent = 0, IntentDirectMessageTyping
+	} else if members, _, err := g.p.Members(context.Background(), guildID, MemberQuery{UserIDs: []snowflake.ID{userID}}); err == nil && len(members) == 1 {
+		p.Member = members[0] // Discord sends the typist's member object in guilds
 	}
 	data, _ := json.Marshal(p) // plain data always marshals
 	g.Publish(Dispatch{Type: "TYPING_START", GuildID: guildID, ChannelID: channelID, Intent: intent, Payload: data})
