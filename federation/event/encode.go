@@ -58,7 +58,7 @@ func (e *Event) appendForm(dst []byte, f form) []byte {
 		dst = b64.AppendEncode(dst, e.ContentHash[:])
 		dst = append(dst, `"}`...)
 	}
-	origin := e.originString()
+	origin := e.OriginString()
 	dst = append(dst, `,"origin":"`...)
 	dst = append(dst, origin...)
 	dst = append(dst, `","origin_ts":`...)

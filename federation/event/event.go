@@ -71,7 +71,9 @@ type Event struct {
 	originText string
 }
 
-func (e *Event) originString() string {
+// OriginString is Origin in base58, as Parse or Sign saw it: encoding
+// base58 costs more than the rest of Parse, so it is kept.
+func (e *Event) OriginString() string {
 	if e.originText != "" && e.originID == e.Origin {
 		return e.originText
 	}

@@ -13,34 +13,53 @@ import (
 	"concord/federation/canonical"
 )
 
+// Signer makes events of one node. It works out the node's peer ID once;
+// making an event costs hashing and one Ed25519 signature.
+type Signer struct {
+	priv   crypto.PrivKey
+	pub    crypto.PubKey
+	origin peer.ID
+	text   string
+}
+
+// NewSigner returns the signer of the node holding priv, an Ed25519 key.
+func NewSigner(priv crypto.PrivKey) (*Signer, error) {
+	if priv.Type() != crypto.Ed25519 {
+		return nil, fmt.Errorf("sign event: %s key, only Ed25519 is accepted", priv.Type())
+	}
+	origin, err := peer.IDFromPrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("sign event: %w", err)
+	}
+	return &Signer{priv: priv, pub: priv.GetPublic(), origin: origin, text: origin.String()}, nil
+}
+
 // Sign completes e as an event of the node holding priv (an Ed25519 key): it
 // sets Origin, canonicalises Content (nil means {}) and Unsigned, sorts
 // PrevEvents and AuthEvents, checks every field as Parse would, and fills
 // ContentHash, Signature and the ID. On error e is unchanged.
 func Sign(e *Event, priv crypto.PrivKey) error {
-	if err := Seal(e, priv.GetPublic()); err != nil {
+	s, err := NewSigner(priv)
+	if err != nil {
 		return err
 	}
-	return SignSealed(e, priv)
+	if err := s.Seal(e); err != nil {
+		return err
+	}
+	return s.Sign(e)
 }
 
-// Seal does all of Sign but the signature, for the node whose public key is
-// pub: the ID is known afterwards, so a writer can chain a batch of events
-// and sign them later, in parallel, with SignSealed. On error e is unchanged.
-func Seal(e *Event, pub crypto.PubKey) error {
-	if pub.Type() != crypto.Ed25519 {
-		return fmt.Errorf("sign event: %s key, only Ed25519 is accepted", pub.Type())
-	}
-	origin, err := peer.IDFromPublicKey(pub)
-	if err != nil {
-		return fmt.Errorf("sign event: %w", err)
-	}
+// Seal does all of Sign but the signature: the ID is known afterwards, so a
+// writer can chain a batch of events and sign them later, in parallel, with
+// Sign. On error e is unchanged.
+func (sg *Signer) Seal(e *Event) error {
 	s := *e
-	s.Origin, s.originKey = origin, pub
-	s.originID, s.originText = origin, origin.String()
+	s.Origin, s.originKey = sg.origin, sg.pub
+	s.originID, s.originText = sg.origin, sg.text
 	if s.Content == nil {
 		s.Content = []byte("{}")
 	}
+	var err error
 	if s.Content, err = canonical.Canonicalize(s.Content); err != nil {
 		return fmt.Errorf("%w: content: %w", ErrMalformed, err)
 	}
@@ -54,19 +73,28 @@ func Seal(e *Event, pub crypto.PubKey) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	s.ContentHash = sha256.Sum256(s.appendForm(s.buffer(), formContentHash))
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := s.appendForm((*bp)[:0], formContentHash)
+	s.ContentHash = sha256.Sum256(buf)
 	// The signature has a fixed length, so the size is known before signing.
-	if n := len(s.appendForm(s.buffer(), formWire)); n > MaxSize {
-		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, n, MaxSize)
+	buf = s.appendForm(buf[:0], formWire)
+	*bp = buf[:0]
+	if len(buf) > MaxSize {
+		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(buf), MaxSize)
 	}
 	s.id = s.computeID()
 	*e = s
 	return nil
 }
 
-// SignSealed signs an event Seal prepared with the matching private key.
-func SignSealed(e *Event, priv crypto.PrivKey) error {
-	sig, err := priv.Sign(e.appendForm(e.buffer(), formSigned))
+// Sign signs an event Seal prepared.
+func (sg *Signer) Sign(e *Event) error {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	signing := e.appendForm((*bp)[:0], formSigned)
+	*bp = signing[:0]
+	sig, err := sg.priv.Sign(signing)
 	if err != nil {
 		return fmt.Errorf("sign event: %w", err)
 	}
@@ -126,5 +154,9 @@ func Verify(e *Event) error {
 // ContentIntact reports whether e's content still matches its hash, that is,
 // whether it has not been redacted.
 func (e *Event) ContentIntact() bool {
-	return sha256.Sum256(e.appendForm(e.buffer(), formContentHash)) == e.ContentHash
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := e.appendForm((*bp)[:0], formContentHash)
+	*bp = buf[:0]
+	return sha256.Sum256(buf) == e.ContentHash
 }

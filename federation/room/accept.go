@@ -91,7 +91,7 @@ func (r *room) build(ctx context.Context, tx *txn, l *localEvent) (*event.Event,
 		}
 		ev.AuthEvents = auth
 	}
-	if err := event.Seal(ev, r.core.key.GetPublic()); err != nil {
+	if err := r.core.signer.Seal(ev); err != nil {
 		return nil, nil, err
 	}
 	r.lastTS = ts

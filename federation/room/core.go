@@ -51,7 +51,7 @@ var (
 // Core holds every room of this node.
 type Core struct {
 	store  Store
-	key    crypto.PrivKey
+	signer *event.Signer
 	origin peer.ID
 	ids    *snowflake.Generator
 	log    *slog.Logger
@@ -64,7 +64,7 @@ type Core struct {
 
 	hub hub
 
-	signer chan signJob
+	signQueue chan signJob
 }
 
 type signJob struct {
@@ -75,24 +75,28 @@ type signJob struct {
 // New returns the core of the node whose key is key. ids must be the node's
 // one generator, so that no two parts mint the same snowflake.
 func New(store Store, key crypto.PrivKey, ids *snowflake.Generator, log *slog.Logger) (*Core, error) {
+	signer, err := event.NewSigner(key)
+	if err != nil {
+		return nil, fmt.Errorf("room: node key: %w", err)
+	}
 	origin, err := peer.IDFromPrivateKey(key)
 	if err != nil {
 		return nil, fmt.Errorf("room: node key: %w", err)
 	}
 	c := &Core{
-		store:   store,
-		key:     key,
-		origin:  origin,
-		ids:     ids,
-		log:     log,
-		rooms:   map[snowflake.ID]*room{},
-		loading: map[snowflake.ID]chan struct{}{},
-		signer:  make(chan signJob, 4*maxBatch),
+		store:     store,
+		signer:    signer,
+		origin:    origin,
+		ids:       ids,
+		log:       log,
+		rooms:     map[snowflake.ID]*room{},
+		loading:   map[snowflake.ID]chan struct{}{},
+		signQueue: make(chan signJob, 4*maxBatch),
 	}
 	for range runtime.GOMAXPROCS(0) {
 		go func() {
-			for j := range c.signer {
-				j.done <- event.SignSealed(j.ev, c.key)
+			for j := range c.signQueue {
+				j.done <- c.signer.Sign(j.ev)
 			}
 		}()
 	}
@@ -102,7 +106,7 @@ func New(store Store, key crypto.PrivKey, ids *snowflake.Generator, log *slog.Lo
 // sign queues a sealed event for signing by the node key.
 func (c *Core) sign(ev *event.Event) <-chan error {
 	done := make(chan error, 1)
-	c.signer <- signJob{ev: ev, done: done}
+	c.signQueue <- signJob{ev: ev, done: done}
 	return done
 }
 
@@ -125,7 +129,7 @@ func (c *Core) Close() error {
 	}
 	c.mu.Unlock()
 	c.wg.Wait()
-	close(c.signer)
+	close(c.signQueue)
 	return nil
 }
 

@@ -345,7 +345,7 @@ func metaFor(ev *event.Event, op *guild.Op, state bool, sparents []string) *meta
 
 func opOf(ev *event.Event) *guild.Op {
 	return &guild.Op{EventID: ev.ID(), GuildID: ev.GuildID, Type: ev.Type, Sender: ev.Sender,
-		Origin: ev.Origin.String(), TS: ev.OriginTS, Content: ev.Content, AuthEvents: ev.AuthEvents}
+		Origin: ev.OriginString(), TS: ev.OriginTS, Content: ev.Content, AuthEvents: ev.AuthEvents}
 }
 
 func splitIDs(s string) []string {

@@ -19,7 +19,7 @@ END;
 CREATE TRIGGER messages_fts_au AFTER UPDATE OF content ON messages BEGIN
     INSERT INTO messages_fts (docid, content) VALUES (new.rowid, new.content);
 END;
-CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages BEGIN
+CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages WHEN new.content != '' BEGIN
     INSERT INTO messages_fts (docid, content) VALUES (new.rowid, new.content);
 END;
 INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
@@ -37,7 +37,7 @@ CREATE TABLE message_attachments (
 CREATE INDEX message_attachments_message ON message_attachments (message_id);
 CREATE INDEX message_attachments_blob ON message_attachments (blob);
 
-CREATE TRIGGER messages_att_ai AFTER INSERT ON messages BEGIN
+CREATE TRIGGER messages_att_ai AFTER INSERT ON messages WHEN new.attachments != '[]' BEGIN
     INSERT OR REPLACE INTO message_attachments (id, message_id, channel_id, content_type, blob)
     SELECT CAST(json_extract(value, '$.id') AS INTEGER), new.id, new.channel_id, COALESCE(json_extract(value, '$.content_type'), ''), COALESCE(json_extract(value, '$.blob'), '')
     FROM json_each(new.attachments);
