@@ -123,12 +123,19 @@ func TestDiscordgoGuildScenario(t *testing.T) {
 		var app Application
 		st, b := h.do("POST", "/applications", alice.Token, map[string]any{"name": "Helper"})
 		h.want(st, 201, b, &app)
-		st, b = h.do("POST", fmt.Sprintf("/oauth2/authorize?client_id=%d&scope=bot", app.ID), alice.Token, map[string]any{"guild_id": g.ID, "authorize": true})
+		st, b = h.do("POST", fmt.Sprintf("/oauth2/authorize?client_id=%d&scope=bot&permissions=3072", app.ID), alice.Token, map[string]any{"guild_id": g.ID, "authorize": true})
 		h.want(st, 200, b, nil)
 		botMember, err := as.GuildMember(g.ID, fmt.Sprint(app.ID))
 		check("bot member", err)
-		if !botMember.User.Bot {
-			t.Fatalf("bot member %+v", botMember.User)
+		if !botMember.User.Bot || len(botMember.Roles) != 1 {
+			t.Fatalf("bot member %+v roles %v", botMember.User, botMember.Roles)
+		}
+		roles, err := as.GuildRoles(g.ID)
+		check("GuildRoles", err)
+		for _, r := range roles {
+			if r.ID == botMember.Roles[0] && (r.Name != "Helper" || r.Permissions != 3072) {
+				t.Fatalf("bot role %+v", r)
+			}
 		}
 
 		_, err = as.ChannelDelete(voice.ID)
