@@ -1,18 +1,14 @@
 package canonical
 
 import (
-	"bytes"
+	"concord/federation/vectors"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
 )
-
-var update = flag.Bool("update", false, "rewrite spec/test-vectors/canonical.json from the cases in this file")
 
 const vectorFile = "../../spec/test-vectors/canonical.json"
 
@@ -148,30 +144,12 @@ func renderVectors(t *testing.T) []byte {
 		}
 		f.Cases = append(f.Cases, fc)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(f); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return vectors.Encode(t, f)
 }
 
 func TestVectors(t *testing.T) {
 	want := renderVectors(t)
-	if *update {
-		if err := os.WriteFile(vectorFile, want, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(vectorFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is stale: run go test ./federation/canonical -run TestVectors -update", vectorFile)
-	}
+	got := vectors.Sync(t, vectorFile, want)
 	var f vectorFileT
 	if err := json.Unmarshal(got, &f); err != nil {
 		t.Fatal(err)
@@ -179,6 +157,7 @@ func TestVectors(t *testing.T) {
 	for _, c := range f.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			var in []byte
+			var err error
 			if c.Input != nil {
 				in = []byte(*c.Input)
 			} else if in, err = hex.DecodeString(c.InputHex); err != nil {

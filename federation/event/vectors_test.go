@@ -1,12 +1,10 @@
 package event
 
 import (
-	"bytes"
+	"concord/federation/vectors"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
-	"os"
 	"testing"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -14,8 +12,6 @@ import (
 
 	"concord/federation/snowflake"
 )
-
-var update = flag.Bool("update", false, "rewrite spec/test-vectors/events.json from the cases in this file")
 
 const vectorFile = "../../spec/test-vectors/events.json"
 
@@ -159,30 +155,12 @@ func renderEventVectors(t *testing.T) []byte {
 			RedactedVerifies: verifies,
 		})
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(f); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return vectors.Encode(t, f)
 }
 
 func TestVectors(t *testing.T) {
 	want := renderEventVectors(t)
-	if *update {
-		if err := os.WriteFile(vectorFile, want, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(vectorFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is stale: run go test ./federation/event -run TestVectors -update", vectorFile)
-	}
+	got := vectors.Sync(t, vectorFile, want)
 
 	// Check the code against the file on its own terms, as another
 	// implementation would.

@@ -1,15 +1,13 @@
 package guild_test
 
 import (
-	"bytes"
+	"concord/federation/vectors"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -20,8 +18,6 @@ import (
 	"concord/federation/guild"
 	"concord/federation/perm"
 )
-
-var update = flag.Bool("update", false, "rewrite spec/test-vectors/auth.json from the cases in this file")
 
 const authVectorPath = "../../spec/test-vectors/auth.json"
 
@@ -547,14 +543,7 @@ func renderAuthVectors(t *testing.T) []byte {
 		}
 		f.Cases = append(f.Cases, vec)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(f); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return vectors.Encode(t, f)
 }
 
 // replayHistory checks and applies a history's events as the file says.
@@ -636,18 +625,7 @@ var allReasons = []string{
 
 func TestAuthVectors(t *testing.T) {
 	want := renderAuthVectors(t)
-	if *update {
-		if err := os.WriteFile(authVectorPath, want, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(authVectorPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is stale: run go test ./federation/guild -run TestAuthVectors -update", authVectorPath)
-	}
+	got := vectors.Sync(t, authVectorPath, want)
 
 	// Check the code against the file on its own terms, as another
 	// implementation would.

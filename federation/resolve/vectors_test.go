@@ -2,14 +2,13 @@ package resolve
 
 import (
 	"bytes"
+	"concord/federation/vectors"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 
@@ -19,8 +18,6 @@ import (
 	"concord/federation/guild"
 	"concord/federation/perm"
 )
-
-var update = flag.Bool("update", false, "rewrite spec/test-vectors/state-resolution.json from the cases in this file")
 
 const srVectorPath = "../../spec/test-vectors/state-resolution.json"
 
@@ -341,14 +338,7 @@ func renderSRVectors(t *testing.T) []byte {
 		}
 		f.Cases = append(f.Cases, c)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(f); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return vectors.Encode(t, f)
 }
 
 func srHash(s *guild.State) string {
@@ -358,18 +348,7 @@ func srHash(s *guild.State) string {
 
 func TestStateResolutionVectors(t *testing.T) {
 	want := renderSRVectors(t)
-	if *update {
-		if err := os.WriteFile(srVectorPath, want, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(srVectorPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is stale: run go test ./federation/resolve -run TestStateResolutionVectors -update", srVectorPath)
-	}
+	got := vectors.Sync(t, srVectorPath, want)
 
 	// Check the code against the file on its own terms, as another
 	// implementation would.
