@@ -18,6 +18,8 @@ import (
 //
 //	BLOB        binary column (BYTEA on PostgreSQL)
 //	SERIAL_PK   auto-increment 64-bit primary key
+//	ID_PK       64-bit primary key given by the writer; on SQLite the rowid
+//	            itself, which spares the table a separate key index
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
@@ -29,8 +31,8 @@ type migration struct {
 }
 
 var dialectWords = map[string]*strings.Replacer{
-	SQLite:   strings.NewReplacer("SERIAL_PK", "INTEGER PRIMARY KEY AUTOINCREMENT"),
-	Postgres: strings.NewReplacer("BLOB", "BYTEA", "SERIAL_PK", "BIGSERIAL PRIMARY KEY"),
+	SQLite:   strings.NewReplacer("SERIAL_PK", "INTEGER PRIMARY KEY AUTOINCREMENT", "ID_PK", "INTEGER PRIMARY KEY"),
+	Postgres: strings.NewReplacer("BLOB", "BYTEA", "SERIAL_PK", "BIGSERIAL PRIMARY KEY", "ID_PK", "BIGINT PRIMARY KEY"),
 }
 
 // migrations returns the list for one dialect, in version order.

@@ -105,8 +105,10 @@ func (t *txn) erase(guildID, id snowflake.ID) {
 
 // redactEvents rewrites the create and edit events of a message.
 func redactEvents(ctx context.Context, q Querier, guildID, id snowflake.ID) error {
-	rows, err := q.QueryContext(ctx, `SELECT event_id, body FROM events WHERE guild_id = ? AND target_id = ?
-		AND type IN ('message.create', 'message.edit') AND redacted = FALSE`, int64(guildID), int64(id))
+	rows, err := q.QueryContext(ctx, `SELECT event_id, body FROM events WHERE event_id =
+		(SELECT event_id FROM messages WHERE id = ? AND guild_id = ?) AND redacted = FALSE
+		UNION ALL SELECT event_id, body FROM events WHERE guild_id = ? AND target_id = ?
+		AND type = 'message.edit' AND redacted = FALSE`, int64(id), int64(guildID), int64(guildID), int64(id))
 	if err != nil {
 		return err
 	}

@@ -16,8 +16,9 @@ CREATE TABLE events (
     redacted      BOOLEAN NOT NULL DEFAULT FALSE,
     body          BLOB NOT NULL
 );
--- Only a message's own events are looked up by target (to redact them).
-CREATE INDEX events_target ON events (guild_id, target_id) WHERE type IN ('message.create', 'message.edit');
+-- A message's edits are looked up by target, to redact them with it (its
+-- create event is named in messages.event_id).
+CREATE INDEX events_target ON events (guild_id, target_id) WHERE type = 'message.edit';
 CREATE INDEX events_guild_state ON events (guild_id, seq) WHERE is_state;
 
 CREATE TABLE guild_extremities (
@@ -124,7 +125,7 @@ CREATE TABLE emojis (
 -- and pins keep the (depth, event ID) of the event that decided them, so
 -- that the newest one wins whatever order they arrive in.
 CREATE TABLE messages (
-    id               BIGINT PRIMARY KEY,
+    id               ID_PK,
     guild_id         BIGINT NOT NULL,
     channel_id       BIGINT NOT NULL,
     author_id        BIGINT NOT NULL,
