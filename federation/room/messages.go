@@ -22,9 +22,7 @@ func (r *room) stageMessage(ctx context.Context, tx *txn, ev *event.Event, op *g
 		acc.Hidden = r.bannedConcurrently(ev.Sender, parents)
 		erase := !intact || r.inBanWindow(ev.Sender, ev.OriginTS, parents)
 		r.messages[b.ID] = ev.ID()
-		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {
-			return insertMessage(ctx, q, ev, b, acc.Hidden)
-		})
+		tx.messages = append(tx.messages, newMessageRow(ev, b, acc.Hidden))
 		if erase {
 			acc.Removed = append(acc.Removed, b.ID)
 			tx.erase(r.id, b.ID)

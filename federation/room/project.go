@@ -133,9 +133,13 @@ func rawList(list []json.RawMessage) string {
 	return jsonText(list)
 }
 
-// insertMessage projects a message.create. Two creations of one message ID
-// (a collision between nodes) keep the one with the smaller event ID.
-func insertMessage(ctx context.Context, q Querier, ev *event.Event, c *guild.MessageCreate, hidden bool) error {
+// messageRow is a message.create to project.
+type messageRow struct {
+	id     int64
+	values []any
+}
+
+func newMessageRow(ev *event.Event, c *guild.MessageCreate, hidden bool) messageRow {
 	var ref int64
 	if c.Reference != nil {
 		ref = int64(c.Reference.MessageID)
@@ -144,21 +148,31 @@ func insertMessage(ctx context.Context, q Querier, ev *event.Event, c *guild.Mes
 	if len(c.Attachments) > 0 {
 		attachments = jsonText(c.Attachments)
 	}
-	_, err := q.ExecContext(ctx, `INSERT INTO messages (id, guild_id, channel_id, author_id, event_id, depth, created_at,
+	return messageRow{id: int64(c.ID), values: []any{int64(c.ID), int64(ev.GuildID), int64(c.ChannelID), int64(ev.Sender),
+		ev.ID(), ev.Depth, ev.OriginTS, c.Content, rawList(c.Embeds), attachments, jsonText(idStrings(c.Mentions)),
+		jsonText(idStrings(c.MentionRoles)), c.MentionEveryone, c.TTS, c.Flags, c.Nonce, ref, hidden}}
+}
+
+// writeMessages projects message.create events. Two creations of one
+// message ID (a collision between nodes) keep the one with the smaller
+// event ID.
+func writeMessages(ctx context.Context, q Querier, msgs []messageRow) error {
+	rows := make([][]any, len(msgs))
+	for i, m := range msgs {
+		rows[i] = m.values
+	}
+	return bulkInsert(ctx, q, `INSERT INTO messages (id, guild_id, channel_id, author_id, event_id, depth, created_at,
 		content, embeds, attachments, mentions, mention_roles, mention_everyone, tts, flags, nonce, reference_id,
-		edited_at, edit_order, pinned, pin_order, pinned_at, hidden, deleted)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', FALSE, '', 0, ?, FALSE)
-		ON CONFLICT (id) DO UPDATE SET guild_id = excluded.guild_id, channel_id = excluded.channel_id,
+		edited_at, edit_order, pinned, pin_order, pinned_at, hidden, deleted)`,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', FALSE, '', 0, ?, FALSE)`,
+		`ON CONFLICT (id) DO UPDATE SET guild_id = excluded.guild_id, channel_id = excluded.channel_id,
 		author_id = excluded.author_id, event_id = excluded.event_id, depth = excluded.depth, created_at = excluded.created_at,
 		content = excluded.content, embeds = excluded.embeds, attachments = excluded.attachments,
 		mentions = excluded.mentions, mention_roles = excluded.mention_roles, mention_everyone = excluded.mention_everyone,
 		tts = excluded.tts, flags = excluded.flags, nonce = excluded.nonce, reference_id = excluded.reference_id,
 		hidden = excluded.hidden
 		WHERE messages.event_id > excluded.event_id`,
-		int64(c.ID), int64(ev.GuildID), int64(c.ChannelID), int64(ev.Sender), ev.ID(), ev.Depth, ev.OriginTS,
-		c.Content, rawList(c.Embeds), attachments, jsonText(idStrings(c.Mentions)), jsonText(idStrings(c.MentionRoles)),
-		c.MentionEveryone, c.TTS, c.Flags, c.Nonce, ref, hidden)
-	return err
+		rows, func(i int) int64 { return msgs[i].id })
 }
 
 func editMessage(ctx context.Context, q Querier, ev *event.Event, c *guild.MessageEdit) error {

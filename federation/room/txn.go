@@ -19,6 +19,9 @@ import (
 // staged (finish), so that the writer can stage the next batch meanwhile.
 type txn struct {
 	r        *room
+	events   []eventRow   // inserted first, together
+	messages []messageRow // inserted next, together
+	edits    []editCheck  // checked last: an edit of a deleted message is redacted
 	ops      []func(ctx context.Context, q Querier) error
 	keys     map[guild.Key]bool
 	redacted bool
@@ -54,6 +57,16 @@ func (t *txn) messageEvent(ctx context.Context, id snowflake.ID) (string, error)
 	return eid, err
 }
 
+type eventRow struct {
+	ev     *event.Event
+	signed <-chan error // nil for an event from elsewhere
+	values []any        // every column but body, which is known once signed
+}
+
+type editCheck struct {
+	guildID, message int64
+}
+
 func (t *txn) insertEvent(ev *event.Event, signed <-chan error, state bool, sparents []string, rank uint64, op *guild.Op) {
 	var target int64
 	if ids := op.TargetIDs(); len(ids) == 1 {
@@ -61,29 +74,47 @@ func (t *txn) insertEvent(ev *event.Event, signed <-chan error, state bool, spar
 	} else if c, ok := op.Body().(*guild.MessageCreate); ok {
 		target = int64(c.ID)
 	}
-	t.ops = append(t.ops, func(ctx context.Context, q Querier) error {
-		if signed != nil {
-			if err := <-signed; err != nil {
-				return fmt.Errorf("room: sign %s: %w", ev.ID(), err)
+	t.events = append(t.events, eventRow{ev: ev, signed: signed, values: []any{ev.ID(), int64(ev.GuildID), ev.Type,
+		int64(ev.Sender), ev.OriginTS, ev.Depth, state, strings.Join(sparents, " "), int64(rank), target,
+		signed == nil && !ev.ContentIntact()}})
+	if ev.Type == guild.TypeMessageEdit {
+		t.edits = append(t.edits, editCheck{int64(ev.GuildID), target})
+	}
+}
+
+// writeEvents inserts the batch's events, once each local one is signed.
+func (t *txn) writeEvents(ctx context.Context, q Querier) error {
+	rows := make([][]any, len(t.events))
+	for i, e := range t.events {
+		if e.signed != nil {
+			if err := <-e.signed; err != nil {
+				return fmt.Errorf("room: sign %s: %w", e.ev.ID(), err)
 			}
 		}
-		body := event.Marshal(ev)
-		_, err := q.ExecContext(ctx, `INSERT INTO events (event_id, guild_id, type, sender, origin_ts, depth,
-			is_state, state_parents, auth_rank, target_id, redacted, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			ev.ID(), int64(ev.GuildID), ev.Type, int64(ev.Sender), ev.OriginTS, ev.Depth,
-			state, strings.Join(sparents, " "), int64(rank), target, signed == nil && !ev.ContentIntact(), body)
-		if err != nil || ev.Type != guild.TypeMessageEdit {
-			return err
-		}
-		// An edit that arrives after its message was deleted is stored
-		// redacted like the rest of the message's events.
+		rows[i] = append(e.values, event.Marshal(e.ev))
+	}
+	return bulkInsert(ctx, q, `INSERT INTO events (event_id, guild_id, type, sender, origin_ts, depth,
+		is_state, state_parents, auth_rank, target_id, redacted, body)`, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, "", rows, nil)
+}
+
+// checkEdits redacts the batch's edits of messages that are deleted: an
+// edit that arrives after its message's delete is stored redacted like the
+// rest of the message's events.
+func (t *txn) checkEdits(ctx context.Context, q Querier) error {
+	for _, e := range t.edits {
 		var deleted bool
-		if err := q.QueryRowContext(ctx, `SELECT deleted FROM messages WHERE id = ? AND guild_id = ?`,
-			target, int64(ev.GuildID)).Scan(&deleted); err != nil || !deleted {
+		err := q.QueryRowContext(ctx, `SELECT deleted FROM messages WHERE id = ? AND guild_id = ?`, e.message, e.guildID).Scan(&deleted)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && !deleted {
+			continue
+		}
+		if err != nil {
 			return err
 		}
-		return redactEvents(ctx, q, ev.GuildID, snowflake.ID(target))
-	})
+		if err := redactEvents(ctx, q, snowflake.ID(e.guildID), snowflake.ID(e.message)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // erase deletes a message: its text leaves the projection and its events
@@ -213,13 +244,20 @@ func (t *txn) finish() error {
 	return nil
 }
 
-// commit runs the batch's writes.
+// commit runs the batch's writes: its events and new messages first, then
+// what changes them, in the order the events were staged.
 func (t *txn) commit(q Querier) error {
 	ctx := context.Background()
+	if err := t.writeEvents(ctx, q); err != nil {
+		return err
+	}
+	if err := writeMessages(ctx, q, t.messages); err != nil {
+		return err
+	}
 	for _, op := range t.ops {
 		if err := op(ctx, q); err != nil {
 			return err
 		}
 	}
-	return nil
+	return t.checkEdits(ctx, q)
 }
