@@ -131,6 +131,9 @@ func (r *room) run() {
 			}
 		}
 		if r.failed.Load() {
+			for _, req := range batch {
+				req.done <- result{err: ErrClosed}
+			}
 			break
 		}
 		r.trim()
