@@ -46,7 +46,7 @@ func (r *room) stage(tx *txn, req *request) (*staged, error) {
 // content and the signature being made.
 type built struct {
 	op     *guild.Op
-	signed <-chan error
+	signed <-chan signed
 }
 
 // build fills in the envelope of a local event: prev_events are the room's
@@ -171,10 +171,10 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 	}
 	before := r.graph.StateBefore(parents)
 	op := opOf(ev)
-	var signed <-chan error
+	var sig <-chan signed
 	if b != nil {
 		op.Adopt(b.op)
-		signed = b.signed
+		sig = b.signed
 	}
 	if err := r.authorize(ev, op, before, authMetas, fromLog); err != nil {
 		return nil, err
@@ -211,7 +211,7 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 		delete(r.extremities, p)
 	}
 	r.extremities[id] = ev.Depth
-	tx.insertEvent(ev, signed, isState, sparents, rank, op)
+	tx.insertEvent(ev, sig, isState, sparents, rank, op)
 	return &staged{ev: ev, accepted: acc}, nil
 }
 

@@ -69,7 +69,13 @@ type Core struct {
 
 type signJob struct {
 	ev   *event.Event
-	done chan error
+	done chan signed
+}
+
+// signed is a local event's wire form once it is signed.
+type signed struct {
+	body []byte
+	err  error
 }
 
 // New returns the core of the node whose key is key. ids must be the node's
@@ -96,16 +102,21 @@ func New(store Store, key crypto.PrivKey, ids *snowflake.Generator, log *slog.Lo
 	for range runtime.GOMAXPROCS(0) {
 		go func() {
 			for j := range c.signQueue {
-				j.done <- c.signer.Sign(j.ev)
+				if err := c.signer.Sign(j.ev); err != nil {
+					j.done <- signed{err: err}
+					continue
+				}
+				j.done <- signed{body: event.Marshal(j.ev)}
 			}
 		}()
 	}
 	return c, nil
 }
 
-// sign queues a sealed event for signing by the node key.
-func (c *Core) sign(ev *event.Event) <-chan error {
-	done := make(chan error, 1)
+// sign queues a sealed event for signing by the node key; the answer
+// carries its wire form, also made off the writer's and committer's way.
+func (c *Core) sign(ev *event.Event) <-chan signed {
+	done := make(chan signed, 1)
 	c.signQueue <- signJob{ev: ev, done: done}
 	return done
 }

@@ -59,24 +59,24 @@ func (t *txn) messageEvent(ctx context.Context, id snowflake.ID) (string, error)
 
 type eventRow struct {
 	ev     *event.Event
-	signed <-chan error // nil for an event from elsewhere
-	values []any        // every column but body, which is known once signed
+	signed <-chan signed // nil for an event from elsewhere
+	values []any         // every column but body, which is known once signed
 }
 
 type editCheck struct {
 	guildID, message int64
 }
 
-func (t *txn) insertEvent(ev *event.Event, signed <-chan error, state bool, sparents []string, rank uint64, op *guild.Op) {
+func (t *txn) insertEvent(ev *event.Event, sig <-chan signed, state bool, sparents []string, rank uint64, op *guild.Op) {
 	var target int64
 	if ids := op.TargetIDs(); len(ids) == 1 {
 		target = int64(ids[0])
 	} else if c, ok := op.Body().(*guild.MessageCreate); ok {
 		target = int64(c.ID)
 	}
-	t.events = append(t.events, eventRow{ev: ev, signed: signed, values: []any{ev.ID(), int64(ev.GuildID), ev.Type,
+	t.events = append(t.events, eventRow{ev: ev, signed: sig, values: []any{ev.ID(), int64(ev.GuildID), ev.Type,
 		int64(ev.Sender), ev.OriginTS, ev.Depth, state, strings.Join(sparents, " "), int64(rank), target,
-		signed == nil && !ev.ContentIntact()}})
+		sig == nil && !ev.ContentIntact()}})
 	if ev.Type == guild.TypeMessageEdit {
 		t.edits = append(t.edits, editCheck{int64(ev.GuildID), target})
 	}
@@ -86,12 +86,17 @@ func (t *txn) insertEvent(ev *event.Event, signed <-chan error, state bool, spar
 func (t *txn) writeEvents(ctx context.Context, q Querier) error {
 	rows := make([][]any, len(t.events))
 	for i, e := range t.events {
+		var body []byte
 		if e.signed != nil {
-			if err := <-e.signed; err != nil {
-				return fmt.Errorf("room: sign %s: %w", e.ev.ID(), err)
+			s := <-e.signed
+			if s.err != nil {
+				return fmt.Errorf("room: sign %s: %w", e.ev.ID(), s.err)
 			}
+			body = s.body
+		} else {
+			body = event.Marshal(e.ev)
 		}
-		rows[i] = append(e.values, event.Marshal(e.ev))
+		rows[i] = append(e.values, body)
 	}
 	return bulkInsert(ctx, q, `INSERT INTO events (event_id, guild_id, type, sender, origin_ts, depth,
 		is_state, state_parents, auth_rank, target_id, redacted, body)`, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, "", rows, nil)
