@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // bulkInsert writes rows with multi-row INSERTs, so that a batch of events
@@ -29,15 +30,33 @@ func bulkInsert(ctx context.Context, q Querier, head, row, tail string, rows [][
 		for n*2 <= end-start {
 			n *= 2
 		}
-		var args []any
+		args := make([]any, 0, n*len(rows[start]))
 		for _, r := range rows[start : start+n] {
 			args = append(args, r...)
 		}
-		query := head + " VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") + " " + tail
-		if _, err := q.ExecContext(ctx, query, args...); err != nil {
+		if _, err := q.ExecContext(ctx, bulkQuery(head, row, tail, n), args...); err != nil {
 			return fmt.Errorf("room: insert %d rows: %w", n, err)
 		}
 		start += n
 	}
 	return nil
+}
+
+type bulkKey struct {
+	head, tail string
+	n          int
+}
+
+// bulkQueries holds the few statements bulkInsert builds, so that a batch
+// does not build them again for every chunk.
+var bulkQueries sync.Map // bulkKey → string
+
+func bulkQuery(head, row, tail string, n int) string {
+	k := bulkKey{head, tail, n}
+	if q, ok := bulkQueries.Load(k); ok {
+		return q.(string)
+	}
+	q := head + " VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") + " " + tail
+	bulkQueries.Store(k, q)
+	return q
 }

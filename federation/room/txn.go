@@ -74,9 +74,11 @@ func (t *txn) insertEvent(ev *event.Event, sig <-chan signed, state bool, sparen
 	} else if c, ok := op.Body().(*guild.MessageCreate); ok {
 		target = int64(c.ID)
 	}
-	t.events = append(t.events, eventRow{ev: ev, signed: sig, values: []any{ev.ID(), int64(ev.GuildID), ev.Type,
+	// One spare slot for the body, added once the event is signed.
+	values := make([]any, 0, 12)
+	t.events = append(t.events, eventRow{ev: ev, signed: sig, values: append(values, ev.ID(), int64(ev.GuildID), ev.Type,
 		int64(ev.Sender), ev.OriginTS, ev.Depth, state, strings.Join(sparents, " "), int64(rank), target,
-		sig == nil && !ev.ContentIntact()}})
+		sig == nil && !ev.ContentIntact())})
 	if ev.Type == guild.TypeMessageEdit {
 		t.edits = append(t.edits, editCheck{int64(ev.GuildID), target})
 	}
