@@ -7,13 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 
 	_ "github.com/mattn/go-sqlite3" // registers "sqlite3"
 )
 
-// openSQLite opens one write connection and a pool of readers on the same
-// file. WAL lets readers run beside the writer; the single writer connection
-// makes Go, not SQLite's busy handler, queue the writes (Dendrite's lesson).
+// openSQLite opens the write pool and a pool of readers on the same file.
+// WAL lets readers run beside the writer; Write takes a mutex, so Go, not
+// SQLite's busy handler, queues the writes (Dendrite's lesson).
 func openSQLite(cfg Config) (*DB, error) {
 	if cfg.DSN == "" {
 		return nil, fmt.Errorf("storage: sqlite needs a file path")
@@ -36,8 +37,10 @@ func openSQLite(cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open sqlite: %w", err)
 	}
-	write.SetMaxOpenConns(1)
-	write.SetMaxIdleConns(1)
+	// Two connections: one holds the write transaction (Write serialises
+	// them), the other prepares statements meanwhile (stmtCache).
+	write.SetMaxOpenConns(2)
+	write.SetMaxIdleConns(2)
 	write.SetConnMaxLifetime(0)
 
 	params.Set("_txlock", "deferred")
@@ -54,5 +57,6 @@ func openSQLite(cfg Config) (*DB, error) {
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 	read.SetConnMaxLifetime(0)
-	return &DB{driver: SQLite, write: write, read: read, rebind: noRebind, prepare: true}, nil
+	return &DB{driver: SQLite, write: write, read: read, rebind: noRebind,
+		wmu: &sync.Mutex{}, stmts: &stmtCache{db: write, m: map[string]*sql.Stmt{}}}, nil
 }

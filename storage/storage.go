@@ -46,11 +46,14 @@ type Querier = interface {
 
 // DB is the node's database handle. It is safe for concurrent use.
 type DB struct {
-	driver  string
-	write   *sql.DB // SQLite: one connection, so writers queue in Go, not in SQLITE_BUSY
-	read    *sql.DB // SQLite: a pool of read connections; Postgres: same as write
-	rebind  func(string) string
-	prepare bool // SQLite: prepare each statement once per transaction
+	driver string
+	write  *sql.DB // SQLite: writes, serialised by wmu
+	read   *sql.DB // SQLite: a pool of read connections; Postgres: same as write
+	rebind func(string) string
+	// SQLite: writes are serialised here, and statements prepared once are
+	// kept across transactions (stmtTx).
+	wmu   *sync.Mutex
+	stmts *stmtCache
 }
 
 // Open connects, applies pending migrations and checks the schema version.
@@ -99,6 +102,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	if db.stmts != nil {
+		db.stmts.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -113,6 +119,10 @@ func (db *DB) Reader() Querier { return rebound{db.read, db.rebind} }
 // Write runs fn in one transaction on the write connection and commits it if
 // fn returns nil; any error rolls everything back.
 func (db *DB) Write(ctx context.Context, fn func(q Querier) error) (err error) {
+	if db.wmu != nil {
+		db.wmu.Lock()
+		defer db.wmu.Unlock()
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("storage: begin: %w", err)
@@ -124,8 +134,8 @@ func (db *DB) Write(ctx context.Context, fn func(q Querier) error) (err error) {
 		}
 	}()
 	var q Querier = rebound{tx, db.rebind}
-	if db.prepare {
-		q = &stmtTx{tx: tx, stmts: map[string]*sql.Stmt{}}
+	if db.stmts != nil {
+		q = &stmtTx{tx: tx, cache: db.stmts, stmts: map[string]*sql.Stmt{}}
 	}
 	if err := fn(q); err != nil {
 		tx.Rollback()
@@ -191,21 +201,66 @@ func dollarRebind() func(string) string {
 	}
 }
 
-// stmtTx prepares each query once per transaction: on SQLite preparing a
-// statement costs as much as running a small one, and a batch of events runs
-// the same few statements many times.
+// stmtCache keeps the write pool's prepared statements across
+// transactions: on SQLite preparing a statement costs as much as running a
+// small one, and the multi-row INSERTs of a batch of events cost more. The
+// write pool has a second connection for preparing while the first holds a
+// transaction; database/sql then prepares each statement once more on each
+// connection that runs it, and keeps it.
+type stmtCache struct {
+	db *sql.DB
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// maxCachedStmts bounds the cache; the write path uses a few dozen.
+const maxCachedStmts = 512
+
+func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := c.m[query]; st != nil {
+		return st, nil
+	}
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.m) < maxCachedStmts {
+		c.m[query] = st
+	}
+	return st, nil
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
+	c.m = nil
+}
+
+// stmtTx runs a transaction's queries as cached prepared statements.
 type stmtTx struct {
 	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
+	cache *stmtCache
+	stmts map[string]*sql.Stmt // this transaction's handles
 }
 
 func (c *stmtTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st := c.stmts[query]; st != nil {
 		return st, nil
 	}
-	st, err := c.tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
+	var st *sql.Stmt
+	if shared, err := c.cache.get(ctx, query); err == nil {
+		st = c.tx.StmtContext(ctx, shared)
+	} else {
+		// The other connection cannot see what this transaction created
+		// (a migration's tables): prepare here, for this transaction only.
+		if st, err = c.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
 	}
 	c.stmts[query] = st
 	return st, nil
@@ -244,6 +299,8 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	if db.driver != SQLite {
 		return nil
 	}
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
 	_, err := db.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return err
 }
