@@ -87,8 +87,11 @@ func (q *acceptQueue) close() {
 // translate publishes the dispatches of one committed event.
 func (a *API) translate(ctx context.Context, acc *room.Accepted, sink GatewaySink) {
 	ev := acc.Event
-	if acc.State && !acc.Applied {
-		return // state resolution set it aside: nothing visible changed
+	if acc.State && !acc.Applied && len(acc.Changes) == 0 {
+		// State resolution set it aside and nothing visible changed. (A
+		// fork's refold reports every change on one event of the batch,
+		// which may itself be set aside.)
+		return
 	}
 	dm := false
 	if err := a.core.View(ctx, ev.GuildID, func(s *guild.State) error { dm = isDM(s); return nil }); err != nil {
