@@ -47,6 +47,11 @@ type Config struct {
 	// which GET /gateway hands out. With the event core, the API runs the
 	// gateway; empty turns it off.
 	GatewayURL string
+	// GatewayEventsPerMinute and GatewayMaxPayload are [limits]
+	// gateway_events_per_minute and gateway_max_payload_bytes: what one
+	// gateway connection may send; 0 means Discord's 120 and 4096.
+	GatewayEventsPerMinute int
+	GatewayMaxPayload      int
 	// MaxUploadBytes is [limits] max_upload_bytes: the largest file, and
 	// the most all files of one message may add up to; 0 means 25 MiB.
 	MaxUploadBytes int64
@@ -181,7 +186,8 @@ func New(cfg Config, deps Deps) (*API, error) {
 // startGateway runs the gateway on this API and the event core: it hears
 // typing and user events from the REST routes and every committed event.
 func (a *API) startGateway(deps Deps) error {
-	gw, err := gateway.New(gateway.Config{PublicURL: a.cfg.GatewayURL}, a.GatewayProvider(), a.log, deps.Metrics)
+	gw, err := gateway.New(gateway.Config{PublicURL: a.cfg.GatewayURL, InboundLimit: a.cfg.GatewayEventsPerMinute,
+		MaxPayload: a.cfg.GatewayMaxPayload}, a.GatewayProvider(), a.log, deps.Metrics)
 	if err != nil {
 		return fmt.Errorf("clientapi: gateway: %w", err)
 	}

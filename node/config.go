@@ -92,7 +92,6 @@ type LimitsConfig struct {
 	ChannelMessagesPer10s  int   `toml:"channel_messages_per_10s"`
 	MaxUploadBytes         int64 `toml:"max_upload_bytes"`
 	GatewayEventsPerMinute int   `toml:"gateway_events_per_minute"`
-	GatewayIdentifyPer5s   int   `toml:"gateway_identify_per_5s"`
 	GatewayMaxPayloadBytes int   `toml:"gateway_max_payload_bytes"`
 }
 
@@ -134,7 +133,6 @@ func DefaultConfig() Config {
 			ChannelMessagesPer10s:  10,
 			MaxUploadBytes:         25 << 20,
 			GatewayEventsPerMinute: 120,
-			GatewayIdentifyPer5s:   1,
 			GatewayMaxPayloadBytes: 4096,
 		},
 		Log: LogConfig{Level: "info", Format: "json"},

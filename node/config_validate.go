@@ -126,7 +126,6 @@ func (c Config) Validate() error {
 	v.positive("limits.channel_messages_per_10s", int64(l.ChannelMessagesPer10s))
 	v.positive("limits.max_upload_bytes", l.MaxUploadBytes)
 	v.positive("limits.gateway_events_per_minute", int64(l.GatewayEventsPerMinute))
-	v.positive("limits.gateway_identify_per_5s", int64(l.GatewayIdentifyPer5s))
 	v.positive("limits.gateway_max_payload_bytes", int64(l.GatewayMaxPayloadBytes))
 
 	switch c.Log.Level {

@@ -146,6 +146,9 @@ func (n *Node) build(ctx context.Context) error {
 		MessagesPer10s: cfg.Limits.ChannelMessagesPer10s,
 		MaxUploadBytes: cfg.Limits.MaxUploadBytes,
 		GatewayURL:     gateway.PublicURL(n.URL()),
+
+		GatewayEventsPerMinute: cfg.Limits.GatewayEventsPerMinute,
+		GatewayMaxPayload:      cfg.Limits.GatewayMaxPayloadBytes,
 	}, clientapi.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids, Core: n.events, Blobs: blobs})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)

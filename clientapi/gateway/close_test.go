@@ -160,3 +160,21 @@ func counterValue(c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// The node's [limits] set the inbound payload size and event rate.
+func TestConfiguredInboundLimits(t *testing.T) {
+	ts := newTestServer(t, Config{MaxPayload: 256, InboundLimit: 5})
+	ts.p.addUser("tok", Caller{UserID: 1})
+
+	c := dial(t, ts.wsURL)
+	c.hello()
+	c.send(opHeartbeat, strings.Repeat("x", 300))
+	c.expectClose(CloseDecodeError)
+
+	c = dial(t, ts.wsURL)
+	c.hello()
+	for range 6 {
+		c.send(opHeartbeat, nil)
+	}
+	c.expectClose(CloseRateLimited)
+}

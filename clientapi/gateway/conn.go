@@ -51,9 +51,9 @@ func (c *conn) run(q url.Values) {
 	g.m.conns.Inc()
 	defer g.m.conns.Dec()
 	defer ws.Close()
-	// Our own 4096-byte check closes with 4002; this only stops a giant
+	// Our own MaxPayload check closes with 4002; this only stops a giant
 	// frame early (gorilla answers 1009).
-	ws.SetReadLimit(1 << 20)
+	ws.SetReadLimit(int64(max(1<<20, 2*g.cfg.MaxPayload)))
 	if code, reason := c.params(q); code != 0 {
 		c.close(code, reason)
 		return
@@ -111,12 +111,12 @@ func (c *conn) serve() {
 			c.ended(err)
 			return
 		}
-		data, err := io.ReadAll(io.LimitReader(rd, maxInboundPayload+1))
+		data, err := io.ReadAll(io.LimitReader(rd, int64(c.g.cfg.MaxPayload)+1))
 		if err != nil {
 			c.ended(err)
 			return
 		}
-		if len(data) > maxInboundPayload {
+		if len(data) > c.g.cfg.MaxPayload {
 			c.fail(CloseDecodeError, "payload too large")
 			return
 		}
@@ -124,7 +124,7 @@ func (c *conn) serve() {
 			c.windowStart, c.windowN = now, 0
 		}
 		c.windowN++
-		if c.windowN > inboundWindowN {
+		if c.windowN > c.g.cfg.InboundLimit {
 			c.fail(CloseRateLimited, "rate limited")
 			return
 		}

@@ -26,7 +26,9 @@ type Config struct {
 	QueueMax          int           // frames waiting to be written before a slow client is dropped: 1024
 	QueueBytes        int           // and payload bytes: 4 MiB
 	WriteTimeout      time.Duration // one frame's write: 10 s
-	InboundWindow     time.Duration // the window of the 120-events inbound limit: 60 s
+	InboundWindow     time.Duration // the window of the inbound limit: 60 s
+	InboundLimit      int           // events a connection may send per InboundWindow: 120
+	MaxPayload        int           // bytes of one inbound payload; more closes 4002: 4096
 }
 
 func (c *Config) defaults() {
@@ -49,6 +51,8 @@ func (c *Config) defaults() {
 	defi(&c.ReplayBytes, 1<<20)
 	defi(&c.QueueMax, 1024)
 	defi(&c.QueueBytes, 4<<20)
+	defi(&c.InboundLimit, inboundWindowN)
+	defi(&c.MaxPayload, maxInboundPayload)
 }
 
 // Gateway serves the gateway WebSocket and fans dispatches out to sessions.

@@ -36,8 +36,8 @@ const (
 
 // Limits Discord documents for inbound traffic.
 const (
-	maxInboundPayload = 4096
-	inboundWindowN    = 120 // events per inboundWindow per connection
+	maxInboundPayload = 4096 // Discord's; Config.MaxPayload
+	inboundWindowN    = 120  // events per InboundWindow per connection, Discord's; Config.InboundLimit
 )
 
 // Intents is a bit set of gateway intents.
