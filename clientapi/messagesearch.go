@@ -187,9 +187,9 @@ func (a *API) runSearch(ctx context.Context, gid snowflake.ID, channels []snowfl
 	args := append([]any{int64(gid)}, int64Args(channels)...)
 	from := "messages m"
 	if len(q.terms) > 0 {
-		cond, arg := matchCondition(a.db.Driver(), q.terms, &from)
-		where = append(where, cond)
-		args = append(args, arg)
+		var arg any
+		from, arg = matchFrom(a.db.Driver(), q.terms)
+		args = append([]any{arg}, args...) // the FROM's placeholder comes first
 	}
 	if len(q.authors) > 0 {
 		where = append(where, "m.author_id IN (?"+strings.Repeat(", ?", len(q.authors)-1)+")")
@@ -238,22 +238,23 @@ func (a *API) runSearch(ctx context.Context, gid snowflake.ID, channels []snowfl
 	return out, total, err
 }
 
-// matchCondition is the one dialect difference of search: every term must
-// occur in the content, through FTS4 on SQLite and a tsvector on
-// PostgreSQL (0004_search.*.sql). On SQLite the search starts from the
-// index (from becomes a CROSS JOIN, which SQLite never reorders): left to
-// itself the planner walks a channel's messages and tests each against
-// the index, which grows with the channel, not with the matches.
-func matchCondition(driver string, terms []string, from *string) (string, any) {
+// matchFrom is the one dialect difference of search: the messages whose
+// content holds every term, through FTS4 on SQLite and a tsvector on
+// PostgreSQL (0004_search.*.sql), as the FROM of the search and its one
+// argument. The search starts from the index on both: left to themselves,
+// both planners walk messages in ID order (for ORDER BY … LIMIT) or by
+// channel and test each against the index, which grows with the guild, not
+// with the matches. SQLite never reorders a CROSS JOIN; PostgreSQL does not
+// flatten a subquery with OFFSET.
+func matchFrom(driver string, terms []string) (string, any) {
 	if driver == storage.Postgres {
-		return `m.content_tsv @@ plainto_tsquery('simple', ?)`, strings.Join(terms, " ")
+		return `(SELECT * FROM messages WHERE content_tsv @@ plainto_tsquery('simple', ?) OFFSET 0) m`, strings.Join(terms, " ")
 	}
 	quoted := make([]string, len(terms))
 	for i, t := range terms {
 		quoted[i] = `"` + t + `"` // terms hold only letters and digits
 	}
-	*from = `messages_fts CROSS JOIN messages m ON m.rowid = messages_fts.docid`
-	return `messages_fts MATCH ?`, strings.Join(quoted, " ")
+	return `messages_fts CROSS JOIN messages m ON m.rowid = messages_fts.docid AND messages_fts MATCH ?`, strings.Join(quoted, " ")
 }
 
 // renderSearch renders hits with the message renderer, one channel at a
