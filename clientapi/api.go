@@ -22,7 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"concord/clientapi/auth"
-	"concord/clientapi/blob"
+	"concord/storage/blob"
 	"concord/clientapi/gateway"
 	"concord/clientapi/password"
 	"concord/clientapi/ratelimit"

@@ -19,7 +19,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"concord/clientapi/auth"
-	"concord/clientapi/blob"
+	"concord/storage/blob"
 	"concord/federation/guild"
 	"concord/federation/snowflake"
 	"concord/storage"

@@ -12,7 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"concord/clientapi/blob"
+	"concord/storage/blob"
 	"concord/clientapi/httperr"
 	"concord/federation/guild"
 	"concord/federation/snowflake"

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 
-	"concord/clientapi/blob"
+	"concord/storage/blob"
 	"concord/federation/guild"
 	"concord/storage"
 )

@@ -9,7 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"concord/clientapi/blob"
+	"concord/storage/blob"
 	"concord/clientapi/httperr"
 )
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"concord/clientapi/blob"
+	"concord/storage/blob"
 )
 
 // openBlobs opens the store [storage] blob_driver names. S3 is reached at

@@ -3,7 +3,9 @@
 // <data_dir>/blobs and an S3-compatible one (MinIO, AWS, …). Keys are
 // content addresses (the SHA-256 of the bytes, in hex), so storing the same
 // file twice costs nothing and a key can never name a path outside the
-// store. Any package under clientapi may import it.
+// store. The client API stores uploads here and the node opens it; other
+// parts (federation, fetching a remote message's files) reach it through
+// an interface of their own.
 package blob
 
 import (
