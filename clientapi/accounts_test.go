@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"concord/clientapi/auth"
+	"concord/clientapi/objects"
 	"concord/storage"
 	"concord/storage/storagetest"
 )
@@ -19,7 +20,7 @@ func TestAccountFlow(t *testing.T) {
 			t.Fatalf("register pair %+v", p)
 		}
 		for _, tok := range []string{p.Token, "Bearer " + p.Token} {
-			var me Me
+			var me objects.Me
 			st, b = h.do("GET", "/users/@me", tok, nil)
 			h.want(st, 200, b, &me)
 			if me.Username != "alice" || me.ID != p.UserID || me.Discriminator != "0" || *me.Email != "alice@example.org" {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	"concord/clientapi/accounts"
 	"concord/clientapi/httperr"
+	"concord/clientapi/objects"
 	"concord/federation/snowflake"
 	"concord/storage"
 	"concord/storage/storagetest"
@@ -31,7 +33,7 @@ func TestApplicationsAndBots(t *testing.T) {
 		guilds := &fakeGuilds{}
 		h := newHarness(t, db)
 		owner, stranger := h.register("rita"), h.register("stan")
-		var app Application
+		var app accounts.Application
 		st, b := h.do("POST", "/applications", owner.Token, map[string]any{"name": "Rita Bot"})
 		h.want(st, 201, b, &app)
 		if app.Owner.ID != owner.UserID || !app.Bot.Bot || app.Bot.ID != app.ID || app.Name != "Rita Bot" {
@@ -45,7 +47,7 @@ func TestApplicationsAndBots(t *testing.T) {
 		st, b = h.do("POST", appPath+"/bot/reset", owner.Token, nil)
 		h.want(st, 200, b, &reset)
 		bot := "Bot " + reset.Token
-		var me Me
+		var me objects.Me
 		st, b = h.do("GET", "/users/@me", bot, nil)
 		h.want(st, 200, b, &me)
 		if !me.Bot || me.ID != app.ID {
@@ -60,9 +62,9 @@ func TestApplicationsAndBots(t *testing.T) {
 		st, b = h.do("GET", "/users/@me", reset.Token, nil) // a bot token without "Bot "
 		wantUnauthorized(t, st, b)
 
-		st, b = h.do("PATCH", appPath, owner.Token, map[string]any{"flags": FlagGatewayMessageContent | FlagGatewayGuildMembers})
+		st, b = h.do("PATCH", appPath, owner.Token, map[string]any{"flags": accounts.FlagGatewayMessageContent | accounts.FlagGatewayGuildMembers})
 		h.want(st, 200, b, &app)
-		if app.Flags != FlagGatewayMessageContent|FlagGatewayGuildMembers {
+		if app.Flags != accounts.FlagGatewayMessageContent|accounts.FlagGatewayGuildMembers {
 			t.Fatalf("flags %s", b)
 		}
 		st, b = h.do("PATCH", appPath, owner.Token, map[string]any{"flags": 1})
@@ -85,7 +87,7 @@ func TestApplicationsAndBots(t *testing.T) {
 		ok := map[string]any{"guild_id": "42", "permissions": "2048", "authorize": true}
 		st, b = authorize(fmt.Sprintf("client_id=%d&scope=bot", app.ID), ok)
 		wantError(t, st, b, 404, 10004) // no guild layer yet
-		h.api.bots = guilds
+		h.bots.set(guilds)
 		refusals := []struct {
 			name, query string
 			body        any

@@ -19,10 +19,11 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"concord/clientapi/auth"
-	"concord/storage/blob"
+	"concord/clientapi/objects"
 	"concord/federation/guild"
 	"concord/federation/snowflake"
 	"concord/storage"
+	"concord/storage/blob"
 	"concord/storage/storagetest"
 )
 
@@ -90,8 +91,8 @@ func testPNG(t *testing.T, w, h int) []byte {
 
 // storedBlobs lists the blob files and spool files left on disk.
 func storedBlobs(h *harness) []string {
-	blobs, _ := filepath.Glob(filepath.Join(h.api.cfg.DataDir, "blobs", "*", "*"))
-	spool, _ := filepath.Glob(filepath.Join(h.api.cfg.DataDir, "uploads", "*"))
+	blobs, _ := filepath.Glob(filepath.Join(h.dataDir, "blobs", "*", "*"))
+	spool, _ := filepath.Glob(filepath.Join(h.dataDir, "uploads", "*"))
 	var out []string
 	for _, f := range append(blobs, spool...) {
 		if !strings.HasSuffix(f, ".type") {
@@ -120,7 +121,7 @@ func waitBlobs(t *testing.T, h *harness, want int) {
 
 func TestAttachmentUploadAndServe(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		h := newHarness(t, db, func(c *Config, _ *Deps) { c.PublicURL = "https://chat.example" })
+		h := newHarness(t, db, func(c *testConfig) { c.PublicURL = "https://chat.example" })
 		f := newChat(h)
 		img := testPNG(t, 3, 2)
 		page := []byte("<!DOCTYPE html><html><script>alert(1)</script></html>")
@@ -128,7 +129,7 @@ func TestAttachmentUploadAndServe(t *testing.T) {
 			filePart{"files[0]", `..\..\my cat.txt`, "text/plain", img}, // the bytes say PNG
 			filePart{"files[1]", "x.png", "image/png", page})            // the bytes say HTML
 		st, b := h.upload(f.other.Token, f.c, ct, bytes.NewReader(body))
-		var msg messageObject
+		var msg objects.Message
 		h.want(st, 200, b, &msg)
 		if msg.Content != "look" || len(msg.Attachments) != 2 {
 			t.Fatalf("message %s", b)
@@ -142,7 +143,7 @@ func TestAttachmentUploadAndServe(t *testing.T) {
 			t.Fatalf("html attachment %+v", doc)
 		}
 		path := fmt.Sprintf("/attachments/%s/%s/my_cat.txt", f.c, pic.ID)
-		if got := h.api.attachmentObject(f.c, guild.Attachment{ID: pic.ID, Filename: "my_cat.txt"}).URL; got != "https://chat.example"+path {
+		if got := h.objects.Attachment(f.c, guild.Attachment{ID: pic.ID, Filename: "my_cat.txt"}).URL; got != "https://chat.example"+path {
 			t.Fatalf("url %s", got)
 		}
 
@@ -202,7 +203,7 @@ func TestAttachmentUploadAndServe(t *testing.T) {
 func TestAttachmentFailuresLeaveNoBlob(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		const limit = 4096
-		h := newHarness(t, db, func(c *Config, _ *Deps) { c.MaxUploadBytes = limit })
+		h := newHarness(t, db, func(c *testConfig) { c.MaxUploadBytes = limit })
 		f := newChat(h)
 		small := bytes.Repeat([]byte("a"), 1000)
 		big := bytes.Repeat([]byte("b"), limit+1)
@@ -260,7 +261,7 @@ func TestAttachmentFailuresLeaveNoBlob(t *testing.T) {
 		waitBlobs(t, h, 1)
 
 		// The kept file is still served.
-		var list []messageObject
+		var list []objects.Message
 		st, b = h.do("GET", "/channels/"+f.c.String()+"/messages", f.owner.Token, nil)
 		h.want(st, 200, b, &list)
 		if len(list) != 1 || len(list[0].Attachments) != 1 {
@@ -280,7 +281,7 @@ func TestAttachmentFailuresLeaveNoBlob(t *testing.T) {
 // one file: whatever the order, the accepted message keeps its blob.
 func TestUploadsConcurrentSameBytes(t *testing.T) {
 	db := storagetest.Open(t, storagetest.Backends(t)[storage.SQLite])
-	h := newHarness(t, db, func(c *Config, _ *Deps) { c.MessagesPer10s = 1000 })
+	h := newHarness(t, db, func(c *testConfig) { c.MessagesPer10s = 1000 })
 	f := newChat(h)
 	for i := range 20 {
 		data := []byte(fmt.Sprintf("race %d", i))
@@ -295,31 +296,11 @@ func TestUploadsConcurrentSameBytes(t *testing.T) {
 		if st1, st2 := <-done, <-done; st1+st2 != 200+400 {
 			t.Fatalf("round %d: statuses %d and %d", i, st1, st2)
 		}
-		f, _, err := h.api.blobs.Get(context.Background(), blob.Key(data))
+		f, _, err := h.blobs.Get(context.Background(), blob.Key(data))
 		if err != nil {
 			t.Fatalf("round %d: accepted file lost: %v", i, err)
 		}
 		f.Close()
-	}
-	if n := len(h.api.uploads.holds); n != 0 {
-		t.Fatalf("%d holds left", n)
-	}
-}
-
-func TestSanitizeFilename(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{"cat.png", "cat.png"},
-		{"../../etc/passwd", "passwd"},
-		{`C:\Users\me\photo 1.jpg`, "photo_1.jpg"},
-		{"résumé.pdf", "résumé.pdf"},
-		{"..", "unknown"},
-		{"", "unknown"},
-		{"a\"b;c\r\n.txt", "a_b_c__.txt"},
-		{strings.Repeat("x", 300) + ".png", strings.Repeat("x", 251) + ".png"},
-	} {
-		if got := sanitizeFilename(c.in); got != c.want {
-			t.Errorf("sanitizeFilename(%q) = %q, want %q", c.in, got, c.want)
-		}
 	}
 }
 

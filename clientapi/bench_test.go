@@ -13,7 +13,7 @@ import (
 // production Argon2id parameters (password.Default) on SQLite.
 func BenchmarkLogin(b *testing.B) {
 	db := storagetest.Open(b, storage.Config{Driver: storage.SQLite, DSN: filepath.Join(b.TempDir(), "db")})
-	h := newHarness(b, db, func(c *Config, _ *Deps) {
+	h := newHarness(b, db, func(c *testConfig) {
 		c.Argon2 = password.Default
 		c.AuthPerMinute = 1 << 30
 	})

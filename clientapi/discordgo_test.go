@@ -6,6 +6,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"concord/clientapi/accounts"
 	"concord/storage"
 	"concord/storage/storagetest"
 )
@@ -38,7 +39,7 @@ func TestDiscordgo(t *testing.T) {
 		h := newHarness(t, db)
 		pointDiscordgo(t, h.srv.URL)
 		p := h.register("tina")
-		var app Application
+		var app accounts.Application
 		st, b := h.do("POST", "/applications", p.Token, map[string]any{"name": "Tina Bot"})
 		h.want(st, 201, b, &app)
 		var reset struct{ Token string }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"concord/clientapi/accounts"
 	"concord/storage"
 	"concord/storage/storagetest"
 )
@@ -120,7 +121,7 @@ func TestDiscordgoGuildScenario(t *testing.T) {
 		}
 		check("GuildBanDelete", as.GuildBanDelete(g.ID, bobID))
 
-		var app Application
+		var app accounts.Application
 		st, b := h.do("POST", "/applications", alice.Token, map[string]any{"name": "Helper"})
 		h.want(st, 201, b, &app)
 		st, b = h.do("POST", fmt.Sprintf("/oauth2/authorize?client_id=%d&scope=bot&permissions=3072", app.ID), alice.Token, map[string]any{"guild_id": g.ID, "authorize": true})

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -16,11 +17,18 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"concord/clientapi/accounts"
 	"concord/clientapi/auth"
+	"concord/clientapi/dispatch"
+	"concord/clientapi/gateway"
+	"concord/clientapi/guilds"
+	"concord/clientapi/objects"
 	"concord/clientapi/password"
+	"concord/federation/live"
 	"concord/federation/room"
 	"concord/federation/snowflake"
 	"concord/storage"
+	"concord/storage/blob"
 )
 
 // cheap keeps test logins fast; the benchmarks use password.Default.
@@ -48,7 +56,7 @@ type recorder struct {
 	events []event
 }
 
-func (r *recorder) Publish(to snowflake.ID, typ string, _ any) {
+func (r *recorder) UserEvent(to snowflake.ID, typ string, _ any) {
 	r.mu.Lock()
 	r.events = append(r.events, event{to, typ})
 	r.mu.Unlock()
@@ -62,44 +70,117 @@ func (r *recorder) take() []event {
 	return out
 }
 
+// harness is the client API as node wires it, on an httptest server:
+// accounts and guild routes over a real event core and database, and a
+// gateway (served at /gateway) whose translator startGateway starts.
 type harness struct {
-	t      testing.TB
-	api    *API
-	core   *room.Core
-	srv    *httptest.Server
-	db     *storage.DB
-	clock  *clock
-	events *recorder
+	t        testing.TB
+	srv      *httptest.Server
+	db       *storage.DB
+	clock    *clock
+	events   *recorder // user events from the account routes
+	dataDir  string
+	core     *room.Core
+	live     *live.Hub
+	auth     *auth.Service
+	blobs    blob.Store
+	objects  *objects.Renderer
+	deps     dispatch.Deps
+	gw       *gateway.Gateway
+	guilds   *guilds.API
+	bots     *botSwitch
+	accounts *accounts.API
 }
 
-type harnessOpt func(*Config, *Deps)
+// testConfig is what a test may change about the harness.
+type testConfig struct {
+	PublicURL      string
+	AuthPerMinute  int
+	APIPerMinute   int
+	MessagesPer10s int
+	MaxUploadBytes int64
+	KeyMaxAge      time.Duration
+	Argon2         password.Params
+}
+
+type harnessOpt func(*testConfig)
+
+// botSwitch lets a test put its own guild layer behind OAuth2.
+type botSwitch struct {
+	mu sync.Mutex
+	to accounts.BotAdder
+}
+
+func (b *botSwitch) set(to accounts.BotAdder) { b.mu.Lock(); b.to = to; b.mu.Unlock() }
+
+func (b *botSwitch) AddBot(ctx context.Context, guildID, bot, actor snowflake.ID, perms uint64) error {
+	b.mu.Lock()
+	to := b.to
+	b.mu.Unlock()
+	return to.AddBot(ctx, guildID, bot, actor, perms)
+}
 
 func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 	t.Helper()
-	h := &harness{t: t, db: db, clock: &clock{t: time.Now()}, events: &recorder{}}
-	cfg := Config{DataDir: t.TempDir(), Issuer: "https://concord.test", AuthPerMinute: 1000, APIPerMinute: 1000, Argon2: cheap, Now: h.clock.Now}
-	deps := Deps{DB: db, Metrics: prometheus.NewRegistry(), IDs: snowflake.NewGenerator(1), Events: h.events}
+	h := &harness{t: t, db: db, clock: &clock{t: time.Now()}, events: &recorder{}, dataDir: t.TempDir()}
+	cfg := testConfig{AuthPerMinute: 1000, APIPerMinute: 1000, Argon2: cheap}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg := prometheus.NewRegistry()
+	ids := snowflake.NewGenerator(1)
 	key, _, err := crypto.GenerateEd25519Key(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if deps.Core, err = room.New(db, key, deps.IDs, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+	if h.core, err = room.New(db, key, ids, log); err != nil {
 		t.Fatal(err)
 	}
-	h.core = deps.Core
 	t.Cleanup(func() { h.core.Close() })
-	for _, o := range opts {
-		o(&cfg, &deps)
+	h.live = live.New(0)
+	t.Cleanup(h.live.Close)
+	if h.blobs, err = blob.NewLocal(filepath.Join(h.dataDir, "blobs")); err != nil {
+		t.Fatal(err)
 	}
-	api, err := New(cfg, deps)
+	h.auth, err = auth.New(auth.Config{KeyDir: filepath.Join(h.dataDir, "jwt"), Issuer: "https://concord.test",
+		KeyMaxAge: cfg.KeyMaxAge, Now: h.clock.Now, Log: log}, db, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.api = api
-	r := chi.NewRouter()
-	api.Mount(r)
-	h.srv = httptest.NewServer(r)
+	// The server's address goes into the gateway's URL, so it starts first.
+	var router chi.Router
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { router.ServeHTTP(w, r) }))
 	t.Cleanup(h.srv.Close)
+	h.objects = objects.NewRenderer(db.Reader(), cfg.PublicURL)
+	h.deps = dispatch.Deps{Auth: h.auth, DB: db, Core: h.core, Objects: h.objects, Live: h.live, Now: h.clock.Now}
+	provider, err := dispatch.NewProvider(h.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gatewayURL := gateway.PublicURL(h.srv.URL)
+	if h.gw, err = gateway.New(gateway.Config{PublicURL: gatewayURL}, provider, h.live, log, reg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.gw.Close)
+	h.guilds, err = guilds.New(guilds.Config{DataDir: h.dataDir, MessagesPer10s: cfg.MessagesPer10s, MaxUploadBytes: cfg.MaxUploadBytes,
+		Now: h.clock.Now}, guilds.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Core: h.core, Blobs: h.blobs, Objects: h.objects, Live: h.live})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.bots = &botSwitch{to: h.guilds}
+	h.accounts, err = accounts.New(accounts.Config{Issuer: "https://concord.test", Argon2: cfg.Argon2, Now: h.clock.Now},
+		accounts.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Auth: h.auth, Blobs: h.blobs, Bots: h.bots, Events: h.events})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	err = Mount(r, Config{AuthPerMinute: cfg.AuthPerMinute, APIPerMinute: cfg.APIPerMinute, GatewayURL: gatewayURL, Now: h.clock.Now},
+		Parts{Auth: h.auth, Accounts: h.accounts, Guilds: h.guilds, Gateway: h.gw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	router = r
 	return h
 }
 

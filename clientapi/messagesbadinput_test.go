@@ -18,7 +18,7 @@ import (
 // Discord's error, and no event is written.
 func TestMessageBadInput(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		h := newHarness(t, db, func(c *Config, _ *Deps) { c.MessagesPer10s = 1000 })
+		h := newHarness(t, db, func(c *testConfig) { c.MessagesPer10s = 1000 })
 		u := newMatrixUsers(h)
 		f := newGuildFixture(h, u, perm.ManageMessages)
 		owner, denied, outsider := u.pairs[asOwner].Token, u.pairs[asDenied].Token, u.pairs[asOutsider].Token
@@ -111,7 +111,7 @@ func TestMessageBadInput(t *testing.T) {
 // bypass it.
 func TestMessageLimits(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		h := newHarness(t, db, func(c *Config, _ *Deps) { c.MessagesPer10s = 3 })
+		h := newHarness(t, db, func(c *testConfig) { c.MessagesPer10s = 3 })
 		u := newMatrixUsers(h)
 		f := newGuildFixture(h, u, perm.ManageMessages)
 		member := u.pairs[asMember].Token

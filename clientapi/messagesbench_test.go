@@ -25,7 +25,7 @@ import (
 // joined through an invite, each with a token.
 func benchGuild(b *testing.B, n int) (*harness, snowflake.ID, snowflake.ID, []string) {
 	db := storagetest.Open(b, storage.Config{Driver: storage.SQLite, DSN: filepath.Join(b.TempDir(), "db")})
-	h := newHarness(b, db, func(c *Config, _ *Deps) {
+	h := newHarness(b, db, func(c *testConfig) {
 		c.AuthPerMinute, c.APIPerMinute, c.MessagesPer10s = 1<<30, 1<<30, 1<<30
 	})
 	owner := h.register("owner")

@@ -31,7 +31,7 @@ func BenchmarkMessageSearch(b *testing.B) {
 	}
 	for name, cfg := range storagetest.Backends(b) {
 		b.Run(fmt.Sprintf("%s/%d", name, total), func(b *testing.B) {
-			h := newHarness(b, storagetest.Open(b, cfg), func(c *Config, _ *Deps) { c.APIPerMinute = 1 << 30 })
+			h := newHarness(b, storagetest.Open(b, cfg), func(c *testConfig) { c.APIPerMinute = 1 << 30 })
 			f := newChat(h)
 			vocab := make([]string, 5000)
 			for i := range vocab {

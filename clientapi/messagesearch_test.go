@@ -6,12 +6,19 @@ import (
 	"net/url"
 	"testing"
 
+	"concord/clientapi/objects"
 	"concord/federation/guild"
 	"concord/federation/perm"
 	"concord/federation/snowflake"
 	"concord/storage"
 	"concord/storage/storagetest"
 )
+
+// searchResult is what GET /guilds/{id}/messages/search answers.
+type searchResult struct {
+	TotalResults int                 `json:"total_results"`
+	Messages     [][]objects.Message `json:"messages"`
+}
 
 func TestMessageSearch(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {

@@ -43,7 +43,7 @@ var messageMatrix = []matrixRow{
 
 func TestMessagePermissionMatrix(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		h := newHarness(t, db, func(c *Config, _ *Deps) { c.MessagesPer10s = 1000 })
+		h := newHarness(t, db, func(c *testConfig) { c.MessagesPer10s = 1000 })
 		u := newMatrixUsers(h)
 		for _, row := range messageMatrix {
 			for who := range callers {

@@ -17,7 +17,7 @@ import (
 // discordgo's own methods; its strict decoding checks every object.
 func TestDiscordgoMessageScenario(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		h := newHarness(t, db, func(c *Config, _ *Deps) { c.MessagesPer10s = 1000 })
+		h := newHarness(t, db, func(c *testConfig) { c.MessagesPer10s = 1000 })
 		pointDiscordgo(t, h.srv.URL)
 		alice, bob := h.register("alice"), h.register("bob")
 		as, _ := discordgo.New(alice.Token)

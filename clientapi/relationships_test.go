@@ -5,9 +5,19 @@ import (
 	"fmt"
 	"testing"
 
+	"concord/clientapi/accounts"
+	"concord/clientapi/objects"
 	"concord/federation/snowflake"
 	"concord/storage"
 	"concord/storage/storagetest"
+)
+
+// Relationship types, Discord's numbering.
+const (
+	relFriend   = 1
+	relBlocked  = 2
+	relIncoming = 3
+	relOutgoing = 4
 )
 
 func TestRelationships(t *testing.T) {
@@ -16,7 +26,7 @@ func TestRelationships(t *testing.T) {
 		a, b, c := h.register("olga"), h.register("pete"), h.register("quinn")
 		path := func(id snowflake.ID) string { return fmt.Sprintf("/users/@me/relationships/%d", id) }
 		rels := func(tok string) map[snowflake.ID]int {
-			var list []Relationship
+			var list []accounts.Relationship
 			st, body := h.do("GET", "/users/@me/relationships", tok, nil)
 			h.want(st, 200, body, &list)
 			out := map[snowflake.ID]int{}
@@ -49,7 +59,7 @@ func TestRelationships(t *testing.T) {
 		st, body = h.do("PUT", path(c.UserID), a.Token, map[string]any{})
 		wantError(t, st, body, 400, 80000)
 		for _, pair := range [][2]snowflake.ID{{a.UserID, c.UserID}, {c.UserID, a.UserID}} {
-			if blocked, err := Blocked(context.Background(), db.Reader(), pair[0], pair[1]); err != nil || !blocked {
+			if blocked, err := accounts.Blocked(context.Background(), db.Reader(), pair[0], pair[1]); err != nil || !blocked {
 				t.Fatalf("Blocked%v = %v, %v", pair, blocked, err)
 			}
 		}
@@ -112,7 +122,7 @@ func TestUserSearch(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		var found []User
+		var found []objects.User
 		st, body = h.do("GET", "/users/search?q=sa&limit=10", me.Token, nil)
 		h.want(st, 200, body, &found)
 		got := map[snowflake.ID]bool{}

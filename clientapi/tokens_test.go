@@ -36,7 +36,7 @@ func TestTokenRefusals(t *testing.T) {
 		json.Unmarshal(payload, &claims)
 
 		// The attacker knows our public key (it is in the JWKS).
-		jwks := h.api.Auth().Keys().JWKS()
+		jwks := h.auth.Keys().JWKS()
 		pubDER, _ := x509.MarshalPKIXPublicKey(jwks.Keys[0].Key)
 		other, _ := rsa.GenerateKey(rand.Reader, 2048)
 		wrongKey, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: other, KeyID: header.Kid}}, nil)
@@ -89,7 +89,7 @@ func TestKeyRotationKeepsSessions(t *testing.T) {
 		h := newHarness(t, db)
 		p := h.register("frank")
 		oldKid := kidOf(t, p.Token)
-		if err := h.api.Auth().Keys().Rotate(); err != nil {
+		if err := h.auth.Keys().Rotate(); err != nil {
 			t.Fatal(err)
 		}
 		st, b := h.do("GET", "/users/@me", p.Token, nil)
@@ -118,7 +118,7 @@ func TestKeyRotationKeepsSessions(t *testing.T) {
 
 func TestAutomaticRotation(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		h := newHarness(t, db, func(c *Config, _ *Deps) { c.KeyMaxAge = 24 * time.Hour })
+		h := newHarness(t, db, func(c *testConfig) { c.KeyMaxAge = 24 * time.Hour })
 		p := h.register("grace")
 		h.clock.Add(25 * time.Hour)
 		var p2 auth.Pair
@@ -167,7 +167,7 @@ func TestSessions(t *testing.T) {
 
 func TestRateLimits(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		h := newHarness(t, db, func(c *Config, _ *Deps) { c.AuthPerMinute, c.APIPerMinute = 5, 3 })
+		h := newHarness(t, db, func(c *testConfig) { c.AuthPerMinute, c.APIPerMinute = 5, 3 })
 		for i := range 5 {
 			resp := h.raw("POST", "/api/v9/auth/login", "", map[string]any{"login": "x", "password": "y"})
 			resp.Body.Close()

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"concord/clientapi/accounts"
+	"concord/clientapi/objects"
 	"concord/storage"
 	"concord/storage/storagetest"
 )
@@ -30,7 +32,7 @@ func TestUsers(t *testing.T) {
 		p := h.register("liam")
 		other := h.register("mia")
 		uri, data := pngDataURI(t)
-		var me Me
+		var me objects.Me
 		st, b := h.do("PATCH", "/users/@me", p.Token, map[string]any{"global_name": "Liam L", "bio": "hi", "avatar": uri, "username": "liam2"})
 		h.want(st, 200, b, &me)
 		if me.Username != "liam2" || *me.GlobalName != "Liam L" || me.Bio != "hi" || me.Avatar == nil || len(*me.Avatar) != 32 {
@@ -91,7 +93,7 @@ func TestSettings(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		h := newHarness(t, db)
 		p := h.register("noah")
-		var s Settings
+		var s accounts.Settings
 		st, b := h.do("GET", "/users/@me/settings", p.Token, nil)
 		h.want(st, 200, b, &s)
 		if s.Status != "online" || !s.FriendSourceFlags.All {
@@ -106,7 +108,7 @@ func TestSettings(t *testing.T) {
 		if s.Status != "dnd" || s.Theme != "light" || s.CustomStatus == nil || *s.CustomStatus.Text != "busy" || s.FriendSourceFlags.All {
 			t.Fatalf("patched %s", b)
 		}
-		var me Me
+		var me objects.Me
 		st, b = h.do("GET", "/users/@me", p.Token, nil)
 		h.want(st, 200, b, &me)
 		if me.Locale != "fr" {

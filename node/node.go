@@ -16,8 +16,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"concord/clientapi"
+	"concord/clientapi/dispatch"
 	"concord/clientapi/gateway"
+	"concord/federation/live"
 	"concord/federation/room"
 	"concord/federation/snowflake"
 	"concord/storage"
@@ -39,6 +40,11 @@ type Node struct {
 	metrics *prometheus.Registry
 	router  chi.Router
 	events  *room.Core // the one path events enter by
+
+	// The client API's parts, built by buildClientAPI.
+	live     *live.Hub // presence, typing, voice: what the gateway, the SFU and federation share
+	gateway  *gateway.Gateway
+	dispatch *dispatch.Translator // committed events and live state → gateway dispatches
 
 	tls      tlsSetup
 	server   *http.Server
@@ -129,32 +135,9 @@ func (n *Node) build(ctx context.Context) error {
 		return err
 	}
 	n.closers = append(n.closers, closer{"events", n.events.Close})
-	issuer := cfg.HTTP.PublicURL
-	if issuer == "" {
-		issuer = cfg.Node.Name
-	}
-	blobs, err := openBlobs(ctx, cfg)
-	if err != nil {
+	if err := n.buildClientAPI(ctx, ids); err != nil {
 		return err
 	}
-	api, err := clientapi.New(clientapi.Config{
-		DataDir:        cfg.Node.DataDir,
-		Issuer:         issuer,
-		PublicURL:      cfg.HTTP.PublicURL,
-		AuthPerMinute:  cfg.Limits.AuthPerMinute,
-		APIPerMinute:   cfg.Limits.APIPerMinute,
-		MessagesPer10s: cfg.Limits.ChannelMessagesPer10s,
-		MaxUploadBytes: cfg.Limits.MaxUploadBytes,
-		GatewayURL:     gateway.PublicURL(n.URL()),
-
-		GatewayEventsPerMinute: cfg.Limits.GatewayEventsPerMinute,
-		GatewayMaxPayload:      cfg.Limits.GatewayMaxPayloadBytes,
-	}, clientapi.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids, Core: n.events, Blobs: blobs})
-	if err != nil {
-		return fmt.Errorf("client api: %w", err)
-	}
-	n.closers = append(n.closers, closer{"client api", api.Close})
-	api.Mount(n.router)
 	n.server = newServer(cfg.HTTP, n.router, n.log)
 	n.server.TLSConfig = n.tls.config
 

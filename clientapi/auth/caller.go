@@ -73,3 +73,19 @@ func (s *Service) Require(next http.Handler) http.Handler {
 		}
 	})
 }
+
+// From is the caller of a request behind Require, which always has one.
+func From(r *http.Request) Caller {
+	c, _ := CallerFrom(r.Context())
+	return c
+}
+
+// Person is the caller of a route Discord keeps to people: a bot is
+// refused with Discord's 20001.
+func Person(r *http.Request) (Caller, error) {
+	c := From(r)
+	if c.Bot {
+		return c, httperr.BotsCannotUse
+	}
+	return c, nil
+}

@@ -173,7 +173,7 @@ func (c *conn) handle(op int, d json.RawMessage) (int, string) {
 			if json.Unmarshal(d, &p) != nil {
 				return CloseDecodeError, "decode error"
 			}
-			c.g.setPresence(c.sess.caller.UserID, p)
+			c.sess.setPresence(p)
 			return 0, ""
 		case opVoiceStateUpdate:
 			return c.voiceStateUpdate(d)
@@ -214,7 +214,6 @@ func (c *conn) fail(code int, reason string) {
 
 func (c *conn) release(end bool) {
 	if c.sess != nil {
-		// Presence follows after the grace period, from detach.
 		c.g.detach(c.sess, c, end)
 	}
 }

@@ -3,11 +3,14 @@
 //
 // It owns the wire protocol (hello, identify, resume, heartbeats, close
 // codes, zlib-stream and per-payload compression), sessions and their replay
-// buffers, intents, inbound rate limits, fan-out of dispatches to sessions,
-// presence, typing and in-memory voice states. It knows nothing of storage
-// or of how objects are rendered: it asks a Provider (implemented by
-// clientapi) for identities, READY and GUILD_CREATE data, member lists and
-// channel visibility, and is handed rendered dispatches through Publish.
+// buffers, intents, inbound rate limits and fan-out of dispatches to
+// sessions. It knows nothing of storage or of how objects are rendered: it
+// asks a Provider (clientapi/dispatch) for identities, READY and
+// GUILD_CREATE data, member lists and channel visibility, and is handed
+// rendered dispatches through Publish. Presence, typing and voice state are
+// not its own: it tells the node's live state (Live, federation/live) which
+// users are connected and what op 3 and op 4 ask, and their dispatches come
+// back through Publish like any other.
 //
 // Wire flow (Discord's): the server sends op 10 Hello; the client sends op 2
 // Identify (or op 6 Resume) and heartbeats (op 1) every heartbeat_interval;
@@ -27,7 +30,7 @@
 //     inflater, a dispatch body is compressed once for all its recipients,
 //     and a connection holds no deflate context.
 //
-// Only the node (which mounts ServeHTTP) and clientapi (which mounts the
-// REST handlers and implements Provider) import this package; it imports
-// only federation/snowflake of the project.
+// node builds it; clientapi mounts ServeHTTP and the REST handlers;
+// clientapi/dispatch implements Provider and feeds Publish. Of the project
+// it imports only federation/snowflake and federation/live.
 package gateway

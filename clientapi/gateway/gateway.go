@@ -20,7 +20,6 @@ type Config struct {
 	PublicURL         string
 	HeartbeatInterval time.Duration // 41.25 s, Discord's
 	ResumeWindow      time.Duration // how long a dropped session waits for a resume: 2 min
-	PresenceGrace     time.Duration // a user stays online this long after their last connection: 5 s
 	ReplayMax         int           // dispatches a session keeps for resume: 1000
 	ReplayBytes       int           // and at most these payload bytes: 1 MiB
 	QueueMax          int           // frames waiting to be written before a slow client is dropped: 1024
@@ -44,7 +43,6 @@ func (c *Config) defaults() {
 	}
 	def(&c.HeartbeatInterval, 41250*time.Millisecond)
 	def(&c.ResumeWindow, 2*time.Minute)
-	def(&c.PresenceGrace, 5*time.Second)
 	def(&c.WriteTimeout, 10*time.Second)
 	def(&c.InboundWindow, time.Minute)
 	defi(&c.ReplayMax, 1000)
@@ -60,16 +58,16 @@ func (c *Config) defaults() {
 type Gateway struct {
 	cfg      Config
 	p        Provider
+	live     Live
 	log      *slog.Logger
 	m        *metrics
 	upgrader websocket.Upgrader
 
 	mu       sync.RWMutex
-	rooms    map[snowflake.ID]*roomSubs                    // guild or DM room → sessions
-	users    map[snowflake.ID]*userSessions                // user → sessions, presence
-	sessions map[string]*session                           // by session_id
-	voice    map[snowflake.ID]map[snowflake.ID]*voiceState // guild → user → state
-	starts   map[snowflake.ID]*startCount                  // identifies per user, for session_start_limit
+	rooms    map[snowflake.ID]*roomSubs             // guild or DM room → sessions
+	users    map[snowflake.ID]map[*session]struct{} // user → sessions
+	sessions map[string]*session                    // by session_id
+	starts   map[snowflake.ID]*startCount           // identifies per user, for session_start_limit
 }
 
 // roomSubs are the sessions subscribed to one guild or DM room.
@@ -79,10 +77,11 @@ type roomSubs struct {
 	epoch    uint32                // bumped when permissions in the room may have changed
 }
 
-// New builds a Gateway. reg may be nil.
-func New(cfg Config, p Provider, log *slog.Logger, reg prometheus.Registerer) (*Gateway, error) {
-	if p == nil {
-		return nil, errors.New("gateway: nil provider")
+// New builds a Gateway that asks p for what it sends and tells l who is
+// connected. reg may be nil.
+func New(cfg Config, p Provider, l Live, log *slog.Logger, reg prometheus.Registerer) (*Gateway, error) {
+	if p == nil || l == nil {
+		return nil, errors.New("gateway: a provider and live state are required")
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -93,11 +92,10 @@ func New(cfg Config, p Provider, log *slog.Logger, reg prometheus.Registerer) (*
 		return nil, err
 	}
 	g := &Gateway{
-		cfg: cfg, p: p, log: log, m: m,
+		cfg: cfg, p: p, live: l, log: log, m: m,
 		rooms:    map[snowflake.ID]*roomSubs{},
-		users:    map[snowflake.ID]*userSessions{},
+		users:    map[snowflake.ID]map[*session]struct{}{},
 		sessions: map[string]*session{},
-		voice:    map[snowflake.ID]map[snowflake.ID]*voiceState{},
 		starts:   map[snowflake.ID]*startCount{},
 	}
 	g.upgrader = websocket.Upgrader{

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"concord/federation/live"
 	"concord/federation/snowflake"
 )
 
@@ -252,10 +253,14 @@ func TestPayloadCompression(t *testing.T) {
 	}
 }
 
-func TestPresenceTypingVoiceMembers(t *testing.T) {
-	ts := newTestServer(t, Config{PresenceGrace: 20 * time.Millisecond})
+// TestLiveStateAndMembers checks what the gateway tells the live state:
+// connections, op 3 and op 4 (its dispatches are rendered elsewhere), and
+// op 8 with presences.
+func TestLiveStateAndMembers(t *testing.T) {
+	ts := newTestServer(t, Config{})
 	ts.p.addUser("watcher", Caller{UserID: 1}, guildA)
 	ts.p.addUser("other", Caller{UserID: 2}, guildA)
+	ts.p.hidden[[2]snowflake.ID{chanA + 1, 2}] = true
 	w := dial(t, ts.wsURL)
 	w.identify("watcher", allIntents, 1)
 
@@ -263,24 +268,21 @@ func TestPresenceTypingVoiceMembers(t *testing.T) {
 	o.hello()
 	o.send(opIdentify, map[string]any{"token": "other", "intents": userIntents,
 		"presence": map[string]any{"status": "dnd", "activities": []any{map[string]any{"name": "chess", "type": 0}}}})
-	o.expect("READY")
+	ready := o.expect("READY")
 	o.expect("GUILD_CREATE")
-	p := presenceOf(w, 2)
-	if !strings.Contains(string(p.D), `"dnd"`) || !strings.Contains(string(p.D), "chess") {
-		t.Fatalf("presence %s", p.D)
-	}
+	waitFor(t, "dnd with chess", func() bool {
+		p := ts.live.Presence(2)
+		return p.Status == live.StatusDND && strings.Contains(string(p.Activities), "chess")
+	})
+	o.send(opPresenceUpdate, map[string]any{"status": "idle", "activities": nil, "since": nil, "afk": false})
+	waitFor(t, "idle", func() bool { return ts.live.Presence(2).Status == live.StatusIdle })
 
-	ts.g.Typing(guildA, chanA, 2)
-	if ty := w.expect("TYPING_START"); !strings.Contains(string(ty.D), `"user_id":"2"`) || !strings.Contains(string(ty.D), `"member":{"user":{"id":"2"`) {
-		t.Fatalf("typing %s", ty.D)
-	}
-
+	o.send(opVoiceStateUpdate, map[string]any{"guild_id": guildA, "channel_id": chanA + 1, "self_mute": true}) // hidden: ignored
+	o.send(opVoiceStateUpdate, map[string]any{"guild_id": guildB, "channel_id": chanA})                        // not in guildB: ignored
 	o.send(opVoiceStateUpdate, map[string]any{"guild_id": guildA, "channel_id": chanA, "self_mute": true})
-	if v := w.expect("VOICE_STATE_UPDATE"); !strings.Contains(string(v.D), `"self_mute":true`) {
-		t.Fatalf("voice %s", v.D)
-	}
-	if got := ts.g.VoiceStates(guildA, chanA); len(got) != 1 || got[0] != 2 {
-		t.Fatalf("voice states %v", got)
+	waitFor(t, "in voice", func() bool { return len(ts.live.InChannel(guildA, chanA)) == 1 })
+	if v := ts.live.VoiceStates(guildA); len(v) != 1 || v[0].UserID != 2 || !v[0].SelfMute {
+		t.Fatalf("voice states %+v", v)
 	}
 
 	w.send(opRequestGuildMembers, map[string]any{"guild_id": guildA, "user_ids": []any{"2", "99"}, "presences": true, "nonce": "n1"})
@@ -301,16 +303,39 @@ func TestPresenceTypingVoiceMembers(t *testing.T) {
 		t.Fatalf("query chunk has %d members", len(chunk.Members))
 	}
 
-	// The other user leaves: after the grace period they show offline and
-	// leave voice.
+	// A dropped connection that resumes in time shows what it asked for,
+	// and nobody saw it go.
+	var rd struct {
+		SessionID string `json:"session_id"`
+	}
+	json.Unmarshal(ready.D, &rd)
+	o.ws.UnderlyingConn().Close()
+	seq := o.seq
+	o = dial(t, ts.wsURL)
+	o.hello()
+	o.send(opResume, map[string]any{"token": "other", "session_id": rd.SessionID, "seq": seq})
+	o.expect("RESUMED")
+	time.Sleep(40 * time.Millisecond) // past the grace period
+	if p := ts.live.Presence(2); p.Status != live.StatusIdle {
+		t.Fatalf("after resume: %+v", p)
+	}
+
+	// Gone for good: after the grace period, offline and out of voice.
 	o.ws.WriteControl(8, []byte{0x03, 0xe8}, time.Now().Add(time.Second))
-	p = presenceOf(w, 2)
-	if !strings.Contains(string(p.D), `"offline"`) {
-		t.Fatalf("presence %s", p.D)
+	waitFor(t, "offline", func() bool { return ts.live.Presence(2).Status == live.StatusOffline })
+	waitFor(t, "out of voice", func() bool { return len(ts.live.VoiceStates(guildA)) == 0 })
+}
+
+// waitFor polls cond for up to two seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for range 200 {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	if v := w.expect("VOICE_STATE_UPDATE"); !strings.Contains(string(v.D), `"channel_id":null`) {
-		t.Fatalf("voice %s", v.D)
-	}
+	t.Fatalf("waited for %s", what)
 }
 
 func TestRESTHandlers(t *testing.T) {
@@ -355,19 +380,6 @@ func TestRESTHandlers(t *testing.T) {
 	}
 }
 
-// presenceOf reads until a PRESENCE_UPDATE about userID.
-func presenceOf(c *client, userID snowflake.ID) wire {
-	c.t.Helper()
-	for {
-		w := c.expect("PRESENCE_UPDATE")
-		var p struct{ User struct{ ID snowflake.ID } }
-		json.Unmarshal(w.D, &p)
-		if p.User.ID == userID {
-			return w
-		}
-	}
-}
-
 func TestMembershipAndUserEvents(t *testing.T) {
 	ts := newTestServer(t, Config{})
 	ts.p.addUser("tok1", Caller{UserID: 1}, guildA)
@@ -394,8 +406,9 @@ func TestMembershipAndUserEvents(t *testing.T) {
 
 	const dm = snowflake.ID(555 << 22)
 	ts.g.AddRoom(dm, 1)
-	ts.g.Typing(dm, dm, 2)
-	if w := c.expect("TYPING_START"); strings.Contains(string(w.D), "guild_id") {
+	ts.g.Publish(Dispatch{Type: "TYPING_START", GuildID: dm, ChannelID: dm, Intent: IntentDirectMessageTyping,
+		Payload: json.RawMessage(`{"channel_id":"` + dm.String() + `","user_id":"2"}`)})
+	if w := c.expect("TYPING_START"); !strings.Contains(string(w.D), dm.String()) {
 		t.Fatalf("DM typing %s", w.D)
 	}
 }

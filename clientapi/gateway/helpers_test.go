@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"concord/federation/live"
 	"concord/federation/snowflake"
 )
 
@@ -27,6 +29,7 @@ type fakeProvider struct {
 	guilds  map[snowflake.ID][]snowflake.ID // user → guilds
 	members map[snowflake.ID][]snowflake.ID // guild → users
 	hidden  map[[2]snowflake.ID]bool        // (channel, user) without VIEW_CHANNEL
+	live    *live.Hub                       // for the presences of members
 }
 
 func newFakeProvider() *fakeProvider {
@@ -65,37 +68,39 @@ func (p *fakeProvider) Ready(_ context.Context, userID snowflake.ID) (ReadyData,
 	return ReadyData{User: json.RawMessage(user), Guilds: append([]snowflake.ID(nil), p.guilds[userID]...), ApplicationID: userID}, nil
 }
 
-func (p *fakeProvider) GuildCreate(_ context.Context, guildID, _ snowflake.ID, _ int) (json.RawMessage, error) {
+func (p *fakeProvider) GuildCreate(_ context.Context, guildID, _ snowflake.ID, _ GuildCreateOptions) (json.RawMessage, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return json.RawMessage(fmt.Sprintf(`{"id":"%d","name":"guild %d","owner_id":"1","channels":[{"id":"%d","type":0,"name":"general","guild_id":"%d"}],"roles":[],"members":[],"member_count":%d,"large":false}`,
+	return json.RawMessage(fmt.Sprintf(`{"id":"%d","name":"guild %d","owner_id":"1","channels":[{"id":"%d","type":0,"name":"general","guild_id":"%d"}],"roles":[],"members":[],"member_count":%d,"large":false,"presences":[],"voice_states":[]}`,
 		guildID, guildID, guildID+1, guildID, len(p.members[guildID]))), nil
 }
 
-func (p *fakeProvider) Members(_ context.Context, guildID snowflake.ID, q MemberQuery) ([]json.RawMessage, []snowflake.ID, error) {
+func (p *fakeProvider) Members(_ context.Context, guildID snowflake.ID, q MemberQuery) (Members, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var out []json.RawMessage
-	var notFound []snowflake.ID
-	render := func(id snowflake.ID) json.RawMessage {
-		return json.RawMessage(fmt.Sprintf(`{"user":{"id":"%d","username":"u%d"},"roles":[],"joined_at":"2026-01-01T00:00:00Z","deaf":false,"mute":false}`, id, id))
+	var out Members
+	add := func(id snowflake.ID) {
+		out.Members = append(out.Members, json.RawMessage(fmt.Sprintf(`{"user":{"id":"%d","username":"u%d"},"roles":[],"joined_at":"2026-01-01T00:00:00Z","deaf":false,"mute":false}`, id, id)))
+		if pr := p.live.Presence(id); q.Presences && pr.Status != live.StatusOffline {
+			out.Presences = append(out.Presences, json.RawMessage(fmt.Sprintf(`{"user":{"id":"%d"},"status":%q}`, id, pr.Status)))
+		}
 	}
 	if len(q.UserIDs) > 0 {
 		for _, id := range q.UserIDs {
-			if containsID(p.members[guildID], id) {
-				out = append(out, render(id))
+			if slices.Contains(p.members[guildID], id) {
+				add(id)
 			} else {
-				notFound = append(notFound, id)
+				out.NotFound = append(out.NotFound, id)
 			}
 		}
-		return out, notFound, nil
+		return out, nil
 	}
 	for _, id := range p.members[guildID] {
-		if strings.HasPrefix(fmt.Sprintf("u%d", id), q.Query) && (q.Limit == 0 || len(out) < q.Limit) {
-			out = append(out, render(id))
+		if strings.HasPrefix(fmt.Sprintf("u%d", id), q.Query) && (q.Limit == 0 || len(out.Members) < q.Limit) {
+			add(id)
 		}
 	}
-	return out, nil, nil
+	return out, nil
 }
 
 func (p *fakeProvider) CanView(_, channelID, userID snowflake.ID) bool {
@@ -109,6 +114,7 @@ func (p *fakeProvider) CanView(_, channelID, userID snowflake.ID) bool {
 type testServer struct {
 	g     *Gateway
 	p     *fakeProvider
+	live  *live.Hub
 	srv   *httptest.Server
 	wsURL string
 }
@@ -116,12 +122,13 @@ type testServer struct {
 func newTestServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
 	p := newFakeProvider()
-	ts := &testServer{p: p}
+	p.live = live.New(20 * time.Millisecond)
+	ts := &testServer{p: p, live: p.live}
 	mux := http.NewServeMux()
 	ts.srv = httptest.NewServer(mux)
 	ts.wsURL = "ws" + strings.TrimPrefix(ts.srv.URL, "http") + "/gateway"
 	cfg.PublicURL = ts.wsURL
-	g, err := New(cfg, p, nil, nil)
+	g, err := New(cfg, p, p.live, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,6 +143,7 @@ func newTestServer(t testing.TB, cfg Config) *testServer {
 	mux.Handle("/gateway/", g)
 	t.Cleanup(func() {
 		g.Close()
+		p.live.Close()
 		ts.srv.CloseClientConnections()
 		ts.srv.Close()
 	})

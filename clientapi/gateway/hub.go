@@ -3,24 +3,29 @@ package gateway
 import (
 	"encoding/json"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"concord/federation/snowflake"
 )
 
 // Publish fans d out to every session allowed to see it. It never blocks on
-// a client: each session gets the shared body on its own bounded queue. It
-// may be called from the event core's writer (room.Core.Subscribe).
+// a client: each session gets the shared body on its own bounded queue. The
+// recipients are listed under the gateway's lock and served after it is
+// released, so that a visibility check that must ask the provider holds up
+// nobody else.
 func (g *Gateway) Publish(d Dispatch) {
 	b := newBody(d.Type, d.Payload)
 	var nc *body
 	if d.PayloadNoContent != nil {
 		nc = newBody(d.Type, d.PayloadNoContent)
 	}
-	n := 0
+	buf := recipients.Get().(*[]*session)
+	list := (*buf)[:0]
+	var r *roomSubs
 	g.mu.RLock()
 	if d.GuildID != 0 {
-		if r := g.rooms[d.GuildID]; r != nil {
+		if r = g.rooms[d.GuildID]; r != nil {
 			if permissionTypes[d.Type] {
 				atomic.AddUint32(&r.epoch, 1)
 			}
@@ -29,29 +34,41 @@ func (g *Gateway) Publish(d Dispatch) {
 				set = r.presence
 			}
 			for s := range set {
-				if s.deliver(&d, r, b, nc) {
-					n++
-				}
+				list = append(list, s)
 			}
 		}
 	} else {
 		for _, uid := range d.UserIDs {
-			if u := g.users[uid]; u != nil {
-				for s := range u.sessions {
-					// User events go to shard 0, like DMs on Discord.
-					if s.shard[0] == 0 && s.intents&d.Intent == d.Intent && s.send(b) {
-						n++
-					}
-				}
+			for s := range g.users[uid] {
+				list = append(list, s)
 			}
 		}
 	}
 	g.mu.RUnlock()
+	n := 0
+	for _, s := range list {
+		switch {
+		case r != nil:
+			if s.deliver(&d, r, b, nc) {
+				n++
+			}
+		// User events go to shard 0, like DMs on Discord.
+		case s.shard[0] == 0 && s.intents&d.Intent == d.Intent && s.send(b):
+			n++
+		}
+	}
+	clear(list)
+	*buf = list[:0]
+	recipients.Put(buf)
 	g.m.dispatch(d.Type, n)
 	if d.Type == "GUILD_DELETE" && d.GuildID != 0 {
 		g.dropRoom(d.GuildID)
 	}
 }
+
+// recipients pools the lists Publish makes, which can be as long as a
+// guild's sessions.
+var recipients = sync.Pool{New: func() any { return new([]*session) }}
 
 // deliver sends d to s if its intents and VIEW_CHANNEL allow, choosing the
 // payload without content for bots lacking MESSAGE_CONTENT.
@@ -68,8 +85,8 @@ func (s *session) deliver(d *Dispatch, r *roomSubs, b, nc *body) bool {
 	return s.send(b)
 }
 
-// UserEvent sends one user-scoped event to all of userID's sessions; it
-// fits clientapi's UserEvents (RELATIONSHIP_ADD, USER_UPDATE, …).
+// UserEvent sends one user-scoped event (RELATIONSHIP_ADD, USER_UPDATE, …)
+// to all of userID's sessions.
 func (g *Gateway) UserEvent(userID snowflake.ID, eventType string, payload any) {
 	data, err := json.Marshal(payload)
 	if err != nil {
@@ -77,15 +94,6 @@ func (g *Gateway) UserEvent(userID snowflake.ID, eventType string, payload any) 
 		return
 	}
 	g.Publish(Dispatch{Type: eventType, Payload: data, UserIDs: []snowflake.ID{userID}})
-}
-
-// UserEvents adapts a Gateway to clientapi's UserEvents interface, whose
-// method is named Publish too.
-type UserEvents struct{ G *Gateway }
-
-// Publish sends one user-scoped event; see Gateway.UserEvent.
-func (u UserEvents) Publish(userID snowflake.ID, eventType string, payload any) {
-	u.G.UserEvent(userID, eventType, payload)
 }
 
 // subscribe adds s to room. g.mu is held for writing.
@@ -125,7 +133,6 @@ func (g *Gateway) dropRoom(room snowflake.ID) {
 		}
 		delete(g.rooms, room)
 	}
-	delete(g.voice, room)
 }
 
 // sessionsOf lists userID's sessions.
@@ -136,8 +143,8 @@ func (g *Gateway) sessionsOf(userID snowflake.ID) []*session {
 	if u == nil {
 		return nil
 	}
-	out := make([]*session, 0, len(u.sessions))
-	for s := range u.sessions {
+	out := make([]*session, 0, len(u))
+	for s := range u {
 		out = append(out, s)
 	}
 	return out

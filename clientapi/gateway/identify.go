@@ -76,15 +76,13 @@ func (c *conn) identify(raw json.RawMessage) (int, string) {
 	}
 	s := &session{g: c.g, id: newSessionID(), caller: caller, intents: intents, shard: shard, large: large,
 		compress: d.Compress, starting: true}
+	if d.Presence != nil {
+		s.presence = d.Presence.request()
+	}
 	c.g.register(s, &rd)
 	c.g.attach(s, c)
 	c.sess = s
 	c.g.countStart(caller.UserID)
-	if d.Presence != nil {
-		c.g.setPresence(caller.UserID, *d.Presence)
-	} else {
-		c.g.presenceChanged(caller.UserID)
-	}
 
 	first := []*body{newBody("READY", c.g.renderReady(s, &rd, d.Shard != nil))}
 	for _, id := range rd.Guilds {
@@ -155,35 +153,10 @@ func (g *Gateway) renderReady(s *session, rd *ReadyData, withShard bool) json.Ra
 	return data
 }
 
-// guildCreate renders GUILD_CREATE for s: the provider's object plus the
-// presences and voice states the gateway holds.
+// guildCreate renders GUILD_CREATE for s.
 func (g *Gateway) guildCreate(ctx context.Context, s *session, guildID snowflake.ID) (json.RawMessage, error) {
-	gc, err := g.p.GuildCreate(ctx, guildID, s.caller.UserID, s.large)
-	if err != nil {
-		return nil, err
-	}
-	if len(gc) < 2 || gc[len(gc)-1] != '}' {
-		return nil, errors.New("gateway: GUILD_CREATE is not an object")
-	}
-	presences, voice := []json.RawMessage{}, []json.RawMessage{}
-	if s.intents&IntentGuildPresences != 0 {
-		presences = append(presences, g.presencesOf(guildID, s.large)...)
-	}
-	if s.intents&IntentGuildVoiceStates != 0 {
-		voice = append(voice, g.voiceStatesOf(guildID)...)
-	}
-	p, _ := json.Marshal(presences)
-	v, _ := json.Marshal(voice)
-	out := make([]byte, 0, len(gc)+len(p)+len(v)+32)
-	out = append(out, gc[:len(gc)-1]...)
-	if len(gc) > 2 {
-		out = append(out, ',')
-	}
-	out = append(out, `"presences":`...)
-	out = append(out, p...)
-	out = append(out, `,"voice_states":`...)
-	out = append(out, v...)
-	return append(out, '}'), nil
+	return g.p.GuildCreate(ctx, guildID, s.caller.UserID, GuildCreateOptions{LargeThreshold: s.large,
+		Presences: s.intents&IntentGuildPresences != 0, VoiceStates: s.intents&IntentGuildVoiceStates != 0})
 }
 
 type resumeData struct {
@@ -255,6 +228,5 @@ func (c *conn) resume(raw json.RawMessage) (int, string) {
 	s.mu.Unlock()
 	g.m.resumes.WithLabelValues(resumeOK).Inc()
 	g.m.dispatch("RESUMED", 1)
-	g.presenceChanged(caller.UserID)
 	return 0, ""
 }

@@ -3,25 +3,9 @@ package gateway
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"slices"
 	"time"
-
-	"concord/federation/snowflake"
 )
-
-// userSessions is what the gateway holds per connected user: their sessions
-// and presence. Guarded by the Gateway's mu.
-type userSessions struct {
-	sessions   map[*session]struct{}
-	online     int    // attached connections
-	status     string // asked for: online, idle, dnd, invisible
-	activities json.RawMessage
-	shown      string         // what others last saw
-	shownAct   string         // the activities they last saw
-	grace      *time.Timer    // pending offline
-	guilds     []snowflake.ID // guilds when the last connection went, for the offline broadcast
-}
 
 func newSessionID() string {
 	var b [16]byte
@@ -37,10 +21,10 @@ func (g *Gateway) register(s *session, rd *ReadyData) {
 	g.sessions[s.id] = s
 	u := g.users[s.caller.UserID]
 	if u == nil {
-		u = &userSessions{sessions: map[*session]struct{}{}, status: "online", shown: "offline"}
+		u = map[*session]struct{}{}
 		g.users[s.caller.UserID] = u
 	}
-	u.sessions[s] = struct{}{}
+	u[s] = struct{}{}
 	for _, id := range rd.Guilds {
 		if inShard(id, s.shard) {
 			g.subscribe(s, id, true)
@@ -53,12 +37,11 @@ func (g *Gateway) register(s *session, rd *ReadyData) {
 	}
 }
 
-// attach binds c to s (identify or resume). A connection still attached is
-// replaced: its client has gone elsewhere.
+// attach binds c to s (identify or resume) and tells the live state of
+// the connection. A connection still attached is replaced (its client has
+// gone elsewhere) and returned; the live state counts it as the same one.
 func (g *Gateway) attach(s *session, c *conn) (old *conn) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	u := g.users[s.caller.UserID]
 	s.mu.Lock()
 	old = s.conn
 	if s.expiry != nil {
@@ -66,25 +49,25 @@ func (g *Gateway) attach(s *session, c *conn) (old *conn) {
 		s.expiry = nil
 	}
 	s.conn = c
+	presence := s.presence
 	s.mu.Unlock()
+	g.mu.Unlock()
 	if old == nil {
-		u.online++
-	}
-	if u.grace != nil {
-		u.grace.Stop()
-		u.grace = nil
+		g.live.Connect(s.caller.UserID, presence)
 	}
 	return old
 }
 
 // detach unbinds c from s after its connection ended; end says the session
 // ends too, otherwise it waits ResumeWindow for a resume.
+// The live state hears of it, and shows the user offline once none of
+// their connections is left.
 func (g *Gateway) detach(s *session, c *conn, end bool) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	s.mu.Lock()
 	if s.conn != c || s.ended {
 		s.mu.Unlock()
+		g.mu.Unlock()
 		return
 	}
 	s.conn = nil
@@ -93,23 +76,11 @@ func (g *Gateway) detach(s *session, c *conn, end bool) {
 		s.expiry = time.AfterFunc(g.cfg.ResumeWindow, func() { g.expire(s) })
 	}
 	s.mu.Unlock()
-	u := g.users[s.caller.UserID]
-	u.online--
-	if u.online == 0 {
-		u.guilds = u.guilds[:0]
-		for s := range u.sessions {
-			for _, r := range s.rooms {
-				if r.guild && !containsID(u.guilds, r.id) {
-					u.guilds = append(u.guilds, r.id)
-				}
-			}
-		}
-		uid := s.caller.UserID
-		u.grace = time.AfterFunc(g.cfg.PresenceGrace, func() { g.offline(uid) })
-	}
 	if end {
 		g.remove(s)
 	}
+	g.mu.Unlock()
+	g.live.Disconnect(s.caller.UserID)
 }
 
 // expire ends s if no resume came within the window.
@@ -135,8 +106,8 @@ func (g *Gateway) remove(s *session) {
 		g.unsubscribe(s, r.id)
 	}
 	if u := g.users[s.caller.UserID]; u != nil {
-		delete(u.sessions, s)
-		if len(u.sessions) == 0 && u.online == 0 && u.grace == nil {
+		delete(u, s)
+		if len(u) == 0 {
 			delete(g.users, s.caller.UserID)
 		}
 	}
@@ -144,7 +115,8 @@ func (g *Gateway) remove(s *session) {
 
 // Close ends every session and connection and stops the gateway's timers;
 // for shutdown and tests. Clients are told 4000 so that they reconnect, to
-// another node or to this one restarted.
+// another node or to this one restarted. The live state is not told: the
+// node closes it too.
 func (g *Gateway) Close() {
 	g.mu.Lock()
 	var conns []*conn
@@ -159,23 +131,9 @@ func (g *Gateway) Close() {
 		s.mu.Unlock()
 		g.remove(s)
 	}
-	for _, u := range g.users {
-		if u.grace != nil {
-			u.grace.Stop()
-		}
-	}
 	clear(g.users)
 	g.mu.Unlock()
 	for _, c := range conns {
 		c.close(CloseUnknownError, "shutting down")
 	}
-}
-
-func containsID(ids []snowflake.ID, id snowflake.ID) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }

@@ -73,24 +73,26 @@ func (c *conn) requestMembers(raw json.RawMessage) (int, string) {
 		if !member {
 			continue
 		}
-		var members []json.RawMessage
-		notFound := users
+		found := Members{NotFound: users}
 		if !denied {
 			ctx, cancel := context.WithTimeout(context.Background(), providerTimeout)
 			var err error
-			members, notFound, err = g.p.Members(ctx, gid, MemberQuery{Query: d.Query, Limit: limit, UserIDs: users})
+			found, err = g.p.Members(ctx, gid, MemberQuery{Query: d.Query, Limit: limit, UserIDs: users, Presences: d.Presences})
 			cancel()
 			if err != nil {
 				g.log.Error("gateway: request members", "guild", gid, "err", err)
-				members, notFound = nil, users
+				found = Members{NotFound: users}
 			}
 		}
-		g.sendChunks(s, gid, members, notFound, d.Presences && !denied, d.Nonce)
+		g.sendChunks(s, gid, found, d.Presences && !denied, d.Nonce)
 	}
 	return 0, ""
 }
 
-func (g *Gateway) sendChunks(s *session, gid snowflake.ID, members []json.RawMessage, notFound []snowflake.ID, presences bool, nonce string) {
+// sendChunks sends found in chunks of chunkSize; each chunk carries the
+// presences of its own members.
+func (g *Gateway) sendChunks(s *session, gid snowflake.ID, found Members, presences bool, nonce string) {
+	members := found.Members
 	count := max(1, (len(members)+chunkSize-1)/chunkSize)
 	for i := range count {
 		part := members[min(i*chunkSize, len(members)):min((i+1)*chunkSize, len(members))]
@@ -99,10 +101,10 @@ func (g *Gateway) sendChunks(s *session, gid snowflake.ID, members []json.RawMes
 			ch.Members = []json.RawMessage{}
 		}
 		if i == 0 {
-			ch.NotFound = notFound
+			ch.NotFound = found.NotFound
 		}
 		if presences {
-			ch.Presences = g.presencesFor(part)
+			ch.Presences = presencesFor(part, found.Presences)
 		}
 		data, _ := json.Marshal(ch) // members came from the provider as JSON
 		s.send(newBody("GUILD_MEMBERS_CHUNK", data))
@@ -110,20 +112,24 @@ func (g *Gateway) sendChunks(s *session, gid snowflake.ID, members []json.RawMes
 	g.m.dispatch("GUILD_MEMBERS_CHUNK", count)
 }
 
-// presencesFor renders the presences of the online members among members.
-func (g *Gateway) presencesFor(members []json.RawMessage) []json.RawMessage {
+// presencesFor picks, from all the presences found, those of the users
+// among members.
+func presencesFor(members, all []json.RawMessage) []json.RawMessage {
+	type ref struct {
+		User struct{ ID snowflake.ID } `json:"user"`
+	}
+	byUser := make(map[snowflake.ID]json.RawMessage, len(all))
+	for _, p := range all {
+		var r ref
+		if json.Unmarshal(p, &r) == nil {
+			byUser[r.User.ID] = p
+		}
+	}
 	out := []json.RawMessage{}
-	g.mu.RLock()
-	defer g.mu.RUnlock()
 	for _, m := range members {
-		var mm struct {
-			User struct{ ID snowflake.ID } `json:"user"`
-		}
-		if json.Unmarshal(m, &mm) != nil {
-			continue
-		}
-		if u := g.users[mm.User.ID]; u != nil && u.shown != "offline" {
-			out = append(out, renderPresence(mm.User.ID, 0, u.shown, json.RawMessage(u.shownAct)))
+		var r ref
+		if json.Unmarshal(m, &r) == nil && byUser[r.User.ID] != nil {
+			out = append(out, byUser[r.User.ID])
 		}
 	}
 	return out

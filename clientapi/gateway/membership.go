@@ -53,11 +53,6 @@ func (g *Gateway) LeaveGuild(guildID, userID snowflake.ID) {
 			g.m.dispatch("GUILD_DELETE", 1)
 		}
 	}
-	g.mu.Lock()
-	if m := g.voice[guildID]; m != nil {
-		delete(m, userID)
-	}
-	g.mu.Unlock()
 }
 
 // AddRoom subscribes userID's sessions to a DM room created after their

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"concord/federation/live"
 	"concord/federation/snowflake"
 )
 
@@ -30,9 +31,24 @@ type ReadyData struct {
 
 // MemberQuery is an op 8 request for one guild.
 type MemberQuery struct {
-	Query   string         // username / nick prefix; used when UserIDs is empty
-	Limit   int            // 0: no limit (the gateway checks GUILD_MEMBERS first)
-	UserIDs []snowflake.ID // exact members, at most 100
+	Query     string         // username / nick prefix; used when UserIDs is empty
+	Limit     int            // 0: no limit (the gateway checks GUILD_MEMBERS first)
+	UserIDs   []snowflake.ID // exact members, at most 100
+	Presences bool           // also the presences of those found who are online
+}
+
+// Members is the answer to a MemberQuery.
+type Members struct {
+	Members   []json.RawMessage // member objects
+	Presences []json.RawMessage // presence updates, when asked for
+	NotFound  []snowflake.ID    // of the UserIDs asked for
+}
+
+// GuildCreateOptions is what a session asks of a GUILD_CREATE.
+type GuildCreateOptions struct {
+	LargeThreshold int  // more members than this: only the user is listed
+	Presences      bool // the session has GUILD_PRESENCES
+	VoiceStates    bool // the session has GUILD_VOICE_STATES
 }
 
 // Provider is what the gateway needs from the rest of the node. clientapi
@@ -47,17 +63,26 @@ type Provider interface {
 	// Ready returns the data of READY for user.
 	Ready(ctx context.Context, userID snowflake.ID) (ReadyData, error)
 	// GuildCreate renders the GUILD_CREATE object of guildID as userID sees
-	// it: the guild with channels the user can view, roles, members (up to
-	// largeThreshold), member_count, large, joined_at. It must leave out
-	// presences and voice_states: the gateway holds those and adds them.
-	GuildCreate(ctx context.Context, guildID, userID snowflake.ID, largeThreshold int) (json.RawMessage, error)
+	// it: the guild with channels the user can view, roles, members,
+	// member_count, large, joined_at, and presences and voice_states (empty
+	// unless asked for).
+	GuildCreate(ctx context.Context, guildID, userID snowflake.ID, opt GuildCreateOptions) (json.RawMessage, error)
 	// Members renders the guild member objects matching q, and for
 	// q.UserIDs the IDs that are not members.
-	Members(ctx context.Context, guildID snowflake.ID, q MemberQuery) (members []json.RawMessage, notFound []snowflake.ID, err error)
+	Members(ctx context.Context, guildID snowflake.ID, q MemberQuery) (Members, error)
 	// CanView reports whether userID has VIEW_CHANNEL in channelID. It is
 	// called often (the gateway caches answers per session and channel
 	// until the guild's state changes) and must be answered from memory.
 	CanView(guildID, channelID, userID snowflake.ID) bool
+}
+
+// Live is the node's live state (federation/live's Hub) as the gateway
+// feeds it: connections coming and going, and what op 3 and op 4 ask.
+type Live interface {
+	Connect(userID snowflake.ID, req *live.Request)
+	Disconnect(userID snowflake.ID)
+	SetPresence(userID snowflake.ID, req live.Request)
+	SetVoice(v live.VoiceState)
 }
 
 // Dispatch is one event as the gateway sends it, rendered once by the

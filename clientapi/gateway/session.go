@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"concord/federation/live"
 	"concord/federation/snowflake"
 )
 
@@ -40,6 +41,7 @@ type session struct {
 	starting    bool    // READY not sent yet: live dispatches wait in pending
 	pending     []*body // live dispatches that arrived during identify
 	views       map[snowflake.ID]view
+	presence    *live.Request // the last presence the client asked for, shown again after a resume
 	expiry      *time.Timer
 	ended       bool
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 )
 
@@ -160,4 +161,22 @@ func Write(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(e.Status)
 	json.NewEncoder(w).Encode(e)
+}
+
+// Handler is a route that returns its failure instead of writing it, so
+// that every error reaches the client through Write.
+type Handler func(w http.ResponseWriter, r *http.Request) error
+
+// Serve adapts h: an *Error is sent as it is; any other error is logged
+// with the request's method and path, then answered 500.
+func Serve(log *slog.Logger, h Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				log.Error("client api", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			Write(w, err)
+		}
+	}
 }

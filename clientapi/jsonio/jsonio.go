@@ -86,3 +86,20 @@ func Write(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }
+
+// Optional is a PATCH field: Set when the client sent it, Null when it
+// sent null (which clears the value), V otherwise.
+type Optional[T any] struct {
+	Set  bool
+	Null bool
+	V    T
+}
+
+func (o *Optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &o.V)
+}

@@ -1,0 +1,147 @@
+// Package accounts is the node-local half of the client API: accounts and
+// their sessions (register, login, refresh, logout), users and their
+// profiles and avatars, settings, relationships (friends and blocks), bot
+// applications and the OAuth2 route that adds a bot to a guild. None of it
+// is guild history: it lives in this node's tables, written directly in
+// transactions, never through the event core. Package clientapi mounts its
+// routes; node builds it.
+package accounts
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"concord/clientapi/auth"
+	"concord/clientapi/httperr"
+	"concord/clientapi/password"
+	"concord/federation/snowflake"
+	"concord/storage"
+	"concord/storage/blob"
+)
+
+// Config is what accounts take from node.toml.
+type Config struct {
+	Issuer string // [http] public_url, or [node] name: where OAuth2 sends a user back
+	Argon2 password.Params
+	Now    func() time.Time // tests move the clock; nil means time.Now
+}
+
+// BotAdder puts a bot into a guild when its owner or a guild manager
+// authorizes it; the guild routes implement it. Its errors should be
+// *httperr.Error values (Unknown Guild, Missing Permissions …).
+type BotAdder interface {
+	AddBot(ctx context.Context, guildID, botUserID, actorUserID snowflake.ID, permissions uint64) error
+}
+
+// Events delivers events meant for one user's gateway sessions
+// (RELATIONSHIP_ADD, USER_UPDATE, …); the gateway implements it.
+type Events interface {
+	UserEvent(userID snowflake.ID, eventType string, payload any)
+}
+
+// Deps are the node's shared services.
+type Deps struct {
+	DB      *storage.DB
+	Log     *slog.Logger
+	Metrics prometheus.Registerer // nil: metrics are not registered
+	IDs     *snowflake.Generator
+	Auth    *auth.Service
+	Blobs   blob.Store
+	Bots    BotAdder // nil: adding a bot answers Unknown Guild
+	Events  Events   // nil: events are dropped
+}
+
+// API serves the account routes. Build it with New.
+type API struct {
+	cfg     Config
+	db      *storage.DB
+	log     *slog.Logger
+	ids     *snowflake.Generator
+	auth    *auth.Service
+	blobs   blob.Store
+	bots    BotAdder
+	events  Events
+	hasher  *password.Hasher
+	metrics metrics
+}
+
+// New builds the account routes.
+func New(cfg Config, deps Deps) (*API, error) {
+	if deps.DB == nil || deps.IDs == nil || deps.Auth == nil || deps.Blobs == nil || cfg.Issuer == "" {
+		return nil, errors.New("accounts: DB, IDs, Auth, Blobs and Issuer are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Argon2 == (password.Params{}) {
+		cfg.Argon2 = password.Default
+	}
+	if deps.Log == nil {
+		deps.Log = slog.Default()
+	}
+	hasher, err := password.NewHasher(cfg.Argon2)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(deps.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	return &API{cfg: cfg, db: deps.DB, log: deps.Log, ids: deps.IDs, auth: deps.Auth, blobs: deps.Blobs,
+		bots: deps.Bots, events: deps.Events, hasher: hasher, metrics: m}, nil
+}
+
+// SignIn serves the routes that take no token: register, login and
+// refresh. The caller puts its per-address limit in front of them.
+func (a *API) SignIn(r chi.Router) {
+	r.Post("/auth/register", a.serve(a.register))
+	r.Post("/auth/login", a.serve(a.login))
+	r.Post("/auth/refresh", a.serve(a.refresh))
+}
+
+// Routes serves the routes that need a caller; r already requires one.
+func (a *API) Routes(r chi.Router) {
+	r.Post("/auth/logout", a.serve(a.logout))
+	r.Get("/auth/sessions", a.serve(a.listSessions))
+	r.Delete("/auth/sessions/{id}", a.serve(a.revokeSession))
+
+	r.Get("/users/@me", a.serve(a.getMe))
+	r.Patch("/users/@me", a.serve(a.patchMe))
+	r.Get("/users/search", a.serve(a.searchUsers))
+	r.Get("/users/{id}", a.serve(a.getUser))
+
+	r.Get("/users/@me/settings", a.serve(a.getSettings))
+	r.Patch("/users/@me/settings", a.serve(a.patchSettings))
+
+	r.Get("/users/@me/relationships", a.serve(a.listRelationships))
+	r.Post("/users/@me/relationships", a.serve(a.addRelationshipByName))
+	r.Put("/users/@me/relationships/{id}", a.serve(a.putRelationship))
+	r.Delete("/users/@me/relationships/{id}", a.serve(a.deleteRelationship))
+
+	r.Post("/applications", a.serve(a.createApplication))
+	r.Get("/applications/@me", a.serve(a.getOwnApplication))
+	r.Get("/oauth2/applications/@me", a.serve(a.getOwnApplication))
+	r.Get("/applications/{id}", a.serve(a.getApplication))
+	r.Patch("/applications/{id}", a.serve(a.patchApplication))
+	r.Post("/applications/{id}/bot/reset", a.serve(a.resetBotToken))
+	r.Post("/oauth2/authorize", a.serve(a.authorizeBot))
+}
+
+// Files serves avatars at Discord's CDN path, public as Discord's are.
+func (a *API) Files(r chi.Router) {
+	r.Get("/avatars/{user_id}/{file}", a.serve(a.getAvatar))
+}
+
+func (a *API) serve(h httperr.Handler) http.HandlerFunc { return httperr.Serve(a.log, h) }
+
+func (a *API) publish(userID snowflake.ID, eventType string, payload any) {
+	if a.events != nil {
+		a.events.UserEvent(userID, eventType, payload)
+	}
+}

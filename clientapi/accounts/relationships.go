@@ -1,0 +1,222 @@
+package accounts
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"concord/clientapi/auth"
+	"concord/clientapi/httperr"
+	"concord/clientapi/jsonio"
+	"concord/clientapi/objects"
+	"concord/clientapi/params"
+	"concord/federation/snowflake"
+	"concord/storage"
+)
+
+// Relationship types, Discord's numbering. Each row is one side's view:
+// a request is (sender → outgoing, receiver → incoming).
+const (
+	relNone     = 0
+	relFriend   = 1
+	relBlocked  = 2
+	relIncoming = 3
+	relOutgoing = 4
+)
+
+// Relationship is Discord's relationship object.
+type Relationship struct {
+	ID       snowflake.ID `json:"id"`
+	Type     int          `json:"type"`
+	User     objects.User `json:"user"`
+	Nickname *string      `json:"nickname"`
+}
+
+// relEvent is a gateway event a relationship change owes one user, sent
+// after the change commits.
+type relEvent struct {
+	to      snowflake.ID
+	typ     string // RELATIONSHIP_ADD or RELATIONSHIP_REMOVE
+	peer    snowflake.ID
+	relType int
+}
+
+// Blocked reports whether either of a and b blocks the other. DM creation
+// calls it inside its own transaction, hence the Querier.
+func Blocked(ctx context.Context, q storage.Querier, a, b snowflake.ID) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM relationships
+		WHERE type = ? AND ((user_id = ? AND peer_id = ?) OR (user_id = ? AND peer_id = ?))`,
+		relBlocked, int64(a), int64(b), int64(b), int64(a)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("check block %s/%s: %w", a, b, err)
+	}
+	return n > 0, nil
+}
+
+func relType(ctx context.Context, q storage.Querier, user, peer snowflake.ID) (int, error) {
+	var t int
+	err := q.QueryRowContext(ctx, `SELECT type FROM relationships WHERE user_id = ? AND peer_id = ?`, int64(user), int64(peer)).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return relNone, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("load relationship: %w", err)
+	}
+	return t, nil
+}
+
+func (a *API) setRel(ctx context.Context, q storage.Querier, user, peer snowflake.ID, t int) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO relationships (user_id, peer_id, type, since) VALUES (?, ?, ?, ?)
+		ON CONFLICT (user_id, peer_id) DO UPDATE SET type = excluded.type, since = excluded.since`,
+		int64(user), int64(peer), t, a.cfg.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("save relationship: %w", err)
+	}
+	return nil
+}
+
+func delRel(ctx context.Context, q storage.Querier, user, peer snowflake.ID) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM relationships WHERE user_id = ? AND peer_id = ?`, int64(user), int64(peer)); err != nil {
+		return fmt.Errorf("delete relationship: %w", err)
+	}
+	return nil
+}
+
+func (a *API) listRelationships(w http.ResponseWriter, r *http.Request) error {
+	c, err := auth.Person(r)
+	if err != nil {
+		return err
+	}
+	rows, err := a.db.Reader().QueryContext(r.Context(), `SELECT r.type, r.nickname, u.id, u.username, u.global_name, u.avatar, u.bot, u.flags
+		FROM relationships r JOIN users u ON u.id = r.peer_id WHERE r.user_id = ? ORDER BY r.since`, int64(c.UserID))
+	if err != nil {
+		return fmt.Errorf("list relationships: %w", err)
+	}
+	defer rows.Close()
+	out := []Relationship{}
+	for rows.Next() {
+		var rel Relationship
+		u := &rel.User
+		if err := rows.Scan(&rel.Type, &rel.Nickname, &u.ID, &u.Username, &u.GlobalName, &u.Avatar, &u.Bot, &u.PublicFlags); err != nil {
+			return fmt.Errorf("list relationships: %w", err)
+		}
+		u.Discriminator = "0"
+		rel.ID = u.ID
+		out = append(out, rel)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list relationships: %w", err)
+	}
+	jsonio.Write(w, http.StatusOK, out)
+	return nil
+}
+
+// putRelationship is PUT /users/@me/relationships/{id} {type?}: no type or
+// 1 sends a friend request or accepts an incoming one; 2 blocks.
+func (a *API) putRelationship(w http.ResponseWriter, r *http.Request) error {
+	c, err := auth.Person(r)
+	if err != nil {
+		return err
+	}
+	peer, err := params.ID(r, "id", httperr.UnknownUser)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Type *int `json:"type"`
+	}
+	if err := jsonio.DecodeOptional(r, jsonio.MaxBody, &body); err != nil {
+		return err
+	}
+	t := relFriend
+	if body.Type != nil {
+		t = *body.Type
+	}
+	if t != relFriend && t != relBlocked {
+		return httperr.Field("type", "BASE_TYPE_CHOICES", "Value must be one of (1, 2).")
+	}
+	return a.changeRelationships(w, r, func(q storage.Querier) ([]relEvent, error) {
+		if t == relBlocked {
+			return a.block(r.Context(), q, c.UserID, peer)
+		}
+		return a.befriend(r.Context(), q, c.UserID, peer)
+	})
+}
+
+// addRelationshipByName is POST /users/@me/relationships {username}.
+func (a *API) addRelationshipByName(w http.ResponseWriter, r *http.Request) error {
+	c, err := auth.Person(r)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Username string `json:"username"`
+	}
+	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
+		return err
+	}
+	return a.changeRelationships(w, r, func(q storage.Querier) ([]relEvent, error) {
+		var peer snowflake.ID
+		err := q.QueryRowContext(r.Context(), `SELECT id FROM users WHERE lower(username) = lower(?)`, strings.TrimSpace(body.Username)).Scan(&peer)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, httperr.NoSuchDiscordTag
+		}
+		if err != nil {
+			return nil, fmt.Errorf("find user: %w", err)
+		}
+		return a.befriend(r.Context(), q, c.UserID, peer)
+	})
+}
+
+func (a *API) deleteRelationship(w http.ResponseWriter, r *http.Request) error {
+	c, err := auth.Person(r)
+	if err != nil {
+		return err
+	}
+	peer, err := params.ID(r, "id", httperr.UnknownUser)
+	if err != nil {
+		return err
+	}
+	return a.changeRelationships(w, r, func(q storage.Querier) ([]relEvent, error) {
+		return a.unfriend(r.Context(), q, c.UserID, peer)
+	})
+}
+
+// changeRelationships runs change in one transaction, then sends the
+// events it produced and answers 204.
+func (a *API) changeRelationships(w http.ResponseWriter, r *http.Request, change func(q storage.Querier) ([]relEvent, error)) error {
+	var events []relEvent
+	err := a.db.Write(r.Context(), func(q storage.Querier) error {
+		var err error
+		events, err = change(q)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, ev := range events {
+		a.sendRelEvent(r.Context(), ev)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) sendRelEvent(ctx context.Context, ev relEvent) {
+	if a.events == nil {
+		return
+	}
+	if ev.typ == "RELATIONSHIP_REMOVE" {
+		a.events.UserEvent(ev.to, ev.typ, map[string]any{"id": ev.peer, "type": ev.relType})
+		return
+	}
+	peer, err := objects.LoadMe(ctx, a.db.Reader(), ev.peer)
+	if err != nil {
+		a.log.Warn("relationship event", "peer", ev.peer, "err", err)
+		return
+	}
+	a.events.UserEvent(ev.to, ev.typ, Relationship{ID: ev.peer, Type: ev.relType, User: peer.User})
+}

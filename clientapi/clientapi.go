@@ -1,0 +1,109 @@
+// Package clientapi is Discord's client API as a node serves it. Its parts
+// are packages of their own, which node builds and this package mounts
+// under /api/v10, /api/v9 and /api with the middleware they share:
+//
+//   - accounts: accounts, sessions, users, settings, relationships, bot
+//     applications (node-local tables);
+//   - guilds: guilds, channels, roles, members, messages and DMs (written
+//     only through the event core);
+//   - dispatch: committed events and live state as gateway dispatches, and
+//     the gateway's provider;
+//   - gateway: Discord's gateway wire protocol;
+//   - objects: Discord's JSON objects, shared by REST and dispatches;
+//   - auth, httperr, jsonio, params, images, password, ratelimit: helpers
+//     any of them may use.
+//
+// Besides the routes it serves the JWKS, the gateway's WebSocket and
+// Discord's CDN paths. Only node imports it. spec/client-api.md documents
+// the routes Discord does not have.
+package clientapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"concord/clientapi/accounts"
+	"concord/clientapi/auth"
+	"concord/clientapi/gateway"
+	"concord/clientapi/guilds"
+	"concord/clientapi/httperr"
+	"concord/clientapi/jsonio"
+	"concord/clientapi/ratelimit"
+)
+
+// Roots are the prefixes Discord's libraries use; each serves the same
+// routes.
+var Roots = []string{"/api/v10", "/api/v9", "/api"}
+
+// Config is what the mounted API takes from node.toml.
+type Config struct {
+	AuthPerMinute int    // [limits] auth_per_minute: register/login/refresh per address
+	APIPerMinute  int    // [limits] api_per_minute: authenticated requests per user
+	GatewayURL    string // the gateway's WebSocket URL, which GET /gateway hands out
+	Now           func() time.Time
+}
+
+// Parts are the pieces node built.
+type Parts struct {
+	Auth     *auth.Service
+	Accounts *accounts.API
+	Guilds   *guilds.API
+	Gateway  *gateway.Gateway
+}
+
+// Mount serves parts on r: the API under every root in Roots, the JWKS at
+// /.well-known/jwks.json, the gateway at /gateway, and the CDN paths
+// (avatars, icons, attachments).
+func Mount(r chi.Router, cfg Config, p Parts) error {
+	if p.Auth == nil || p.Accounts == nil || p.Guilds == nil || p.Gateway == nil {
+		return errors.New("clientapi: every part is required")
+	}
+	if cfg.AuthPerMinute <= 0 || cfg.APIPerMinute <= 0 {
+		return fmt.Errorf("clientapi: rate limits must be positive (auth %d, api %d)", cfg.AuthPerMinute, cfg.APIPerMinute)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	authLimit := ratelimit.New(ratelimit.Config{Limit: cfg.AuthPerMinute, Window: time.Minute, Now: cfg.Now})
+	apiLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
+
+	api := chi.NewRouter()
+	api.NotFound(func(w http.ResponseWriter, _ *http.Request) { httperr.Write(w, httperr.NotFound) })
+	api.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) { httperr.Write(w, httperr.MethodNotAllowed) })
+	// /gateway needs no token; /gateway/bot checks its own.
+	gw, bot := p.Gateway.RESTHandlers(cfg.GatewayURL)
+	api.Get("/gateway", gw)
+	api.Get("/gateway/bot", bot)
+	api.Group(func(r chi.Router) {
+		r.Use(authLimit.Middleware("auth", ratelimit.ClientIP))
+		p.Accounts.SignIn(r)
+	})
+	api.Group(func(r chi.Router) {
+		r.Use(p.Auth.Require, apiLimit.Middleware("api", callerKey))
+		p.Accounts.Routes(r)
+		p.Guilds.Routes(r)
+	})
+	for _, root := range Roots {
+		r.Mount(root, api)
+	}
+
+	r.Get("/.well-known/jwks.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		jsonio.Write(w, http.StatusOK, p.Auth.Keys().JWKS())
+	})
+	// discordgo dials the URL it was given with a slash appended.
+	r.Handle("/gateway", p.Gateway)
+	r.Handle("/gateway/", p.Gateway)
+	p.Accounts.Files(r)
+	p.Guilds.Files(r)
+	return nil
+}
+
+func callerKey(r *http.Request) (string, bool) {
+	c, ok := auth.CallerFrom(r.Context())
+	return c.UserID.String(), ok
+}

@@ -1,0 +1,140 @@
+package guilds
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"concord/clientapi/accounts"
+	"concord/clientapi/auth"
+	"concord/clientapi/httperr"
+	"concord/clientapi/jsonio"
+	"concord/federation/guild"
+	"concord/federation/snowflake"
+)
+
+// A DM or group DM is a room of its own (guild.create with kind dm or
+// group_dm) whose one channel has the room's ID. Recipients must be users
+// of this node; remote ones arrive with federation.
+
+type dmBody struct {
+	RecipientID *snowflake.ID  `json:"recipient_id"`
+	Recipients  []snowflake.ID `json:"recipients"`
+	Name        string         `json:"name"`
+}
+
+func (a *API) createDM(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	me := auth.From(r).UserID
+	var body dmBody
+	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
+		return err
+	}
+	others := body.Recipients
+	kind := guild.KindGroupDM
+	if body.RecipientID != nil {
+		others, kind = []snowflake.ID{*body.RecipientID}, guild.KindDM
+	}
+	slices.Sort(others)
+	others = slices.Compact(others)
+	if len(others) == 0 {
+		return httperr.Field("recipient_id", "BASE_TYPE_REQUIRED", "This field is required")
+	}
+	if len(others)+1 > guild.MaxGroupDM {
+		return httperr.Field("recipients", "BASE_TYPE_MAX_LENGTH", "Must be 9 or fewer in length.")
+	}
+	if kind == guild.KindGroupDM && len([]rune(body.Name)) > guild.MaxNameRunes {
+		return httperr.Field("name", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
+	}
+	for _, id := range others {
+		if err := a.dmAllowed(ctx, me, id); err != nil {
+			return err
+		}
+	}
+	a.msgs.dmMu.Lock()
+	defer a.msgs.dmMu.Unlock()
+	id, err := a.findDM(ctx, me, others, kind)
+	if err != nil {
+		return err
+	}
+	if id == 0 {
+		id = a.core.NewID()
+		origin := a.core.Origin().String()
+		c := guild.GuildCreate{ID: id, Kind: kind, Recipients: []guild.Recipient{{UserID: me, Origin: origin}}}
+		if kind == guild.KindGroupDM {
+			c.Name = body.Name
+		}
+		for _, o := range others {
+			c.Recipients = append(c.Recipients, guild.Recipient{UserID: o, Origin: origin})
+		}
+		if _, err := a.core.Send(ctx, id, me, guild.TypeGuildCreate, c); err != nil {
+			return eventError(err, httperr.UnknownUser)
+		}
+	}
+	out, err := a.objects.DMs(ctx, me, id)
+	if err != nil {
+		return err
+	}
+	if len(out) == 0 {
+		return fmt.Errorf("dm %s vanished after creation", id)
+	}
+	jsonio.Write(w, http.StatusOK, out[0])
+	return nil
+}
+
+// dmAllowed refuses a recipient who is not a user here, oneself, or anyone
+// either side has blocked.
+func (a *API) dmAllowed(ctx context.Context, me, other snowflake.ID) error {
+	if other == me {
+		return httperr.CannotMessageUser
+	}
+	var one int
+	err := a.db.Reader().QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, int64(other)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return httperr.UnknownUser
+	}
+	if err != nil {
+		return fmt.Errorf("dm recipient: %w", err)
+	}
+	blocked, err := accounts.Blocked(ctx, a.db.Reader(), me, other)
+	if err != nil {
+		return err
+	}
+	if blocked {
+		return httperr.CannotMessageUser
+	}
+	return nil
+}
+
+// findDM returns the existing one-to-one DM between me and the other user;
+// a group DM is always new, as on Discord.
+func (a *API) findDM(ctx context.Context, me snowflake.ID, others []snowflake.ID, kind string) (snowflake.ID, error) {
+	if kind != guild.KindDM {
+		return 0, nil
+	}
+	var id int64
+	err := a.db.Reader().QueryRowContext(ctx, `SELECT g.id FROM guilds g
+		JOIN guild_members x ON x.guild_id = g.id AND x.user_id = ?
+		JOIN guild_members y ON y.guild_id = g.id AND y.user_id = ?
+		WHERE g.kind = ? AND g.deleted = FALSE ORDER BY g.id LIMIT 1`,
+		int64(me), int64(others[0]), guild.KindDM).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find dm: %w", err)
+	}
+	return snowflake.ID(id), nil
+}
+
+func (a *API) listDMs(w http.ResponseWriter, r *http.Request) error {
+	out, err := a.objects.DMs(r.Context(), auth.From(r).UserID, 0)
+	if err != nil {
+		return err
+	}
+	jsonio.Write(w, http.StatusOK, out)
+	return nil
+}

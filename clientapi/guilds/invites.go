@@ -1,0 +1,311 @@
+package guilds
+
+import (
+	"cmp"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/go-chi/chi/v5"
+
+	"concord/clientapi/auth"
+	"concord/clientapi/httperr"
+	"concord/clientapi/jsonio"
+	"concord/clientapi/objects"
+	"concord/clientapi/params"
+	"concord/federation/guild"
+	"concord/federation/perm"
+	"concord/federation/snowflake"
+)
+
+// inviteObject is Discord's invite with its metadata.
+type inviteObject struct {
+	Code                     string        `json:"code"`
+	Type                     int           `json:"type"`
+	GuildID                  snowflake.ID  `json:"guild_id"`
+	Guild                    inviteGuild   `json:"guild"`
+	Channel                  inviteChannel `json:"channel"`
+	Inviter                  *objects.User `json:"inviter,omitempty"`
+	Uses                     int           `json:"uses"`
+	MaxUses                  int           `json:"max_uses"`
+	MaxAge                   int64         `json:"max_age"`
+	Temporary                bool          `json:"temporary"`
+	CreatedAt                string        `json:"created_at"`
+	ExpiresAt                *string       `json:"expires_at"`
+	ApproximateMemberCount   *int          `json:"approximate_member_count,omitempty"`
+	ApproximatePresenceCount *int          `json:"approximate_presence_count,omitempty"`
+	inviterID                snowflake.ID  // filled into Inviter outside the state lock
+}
+
+type inviteGuild struct {
+	ID                snowflake.ID `json:"id"`
+	Name              string       `json:"name"`
+	Icon              *string      `json:"icon"`
+	Splash            *string      `json:"splash"`
+	Banner            *string      `json:"banner"`
+	Description       *string      `json:"description"`
+	Features          []string     `json:"features"`
+	VerificationLevel int          `json:"verification_level"`
+	NSFWLevel         int          `json:"nsfw_level"`
+}
+
+type inviteChannel struct {
+	ID   snowflake.ID `json:"id"`
+	Name string       `json:"name"`
+	Type int          `json:"type"`
+}
+
+func renderInvite(s *guild.State, inv *guild.Invite, counts bool) inviteObject {
+	ch := s.Channels[inv.ChannelID]
+	o := inviteObject{Code: inv.Code, GuildID: s.ID, Uses: inv.Uses, MaxUses: inv.MaxUses, MaxAge: inv.MaxAge,
+		Temporary: inv.Temporary, CreatedAt: objects.ISOTime(inv.CreatedAt), inviterID: inv.InviterID,
+		Guild: inviteGuild{ID: s.ID, Name: s.Name, Icon: objects.NonEmpty(s.Icon), Description: objects.NonEmpty(s.Description),
+			Features: []string{}, VerificationLevel: s.VerificationLevel},
+		Channel: inviteChannel{ID: ch.ID, Name: ch.Name, Type: ch.Type}}
+	if inv.MaxAge > 0 {
+		t := objects.ISOTime(inv.CreatedAt + inv.MaxAge*1000)
+		o.ExpiresAt = &t
+	}
+	if counts {
+		n, online := len(s.Members), 0
+		o.ApproximateMemberCount, o.ApproximatePresenceCount = &n, &online
+	}
+	return o
+}
+
+// withInviters fills in the inviters' user objects.
+func (a *API) withInviters(r *http.Request, invites []inviteObject) error {
+	ids := make([]snowflake.ID, len(invites))
+	for i, inv := range invites {
+		ids[i] = inv.inviterID
+	}
+	users, err := a.objects.Users(r.Context(), ids)
+	if err != nil {
+		return err
+	}
+	for i := range invites {
+		u := users[invites[i].inviterID]
+		invites[i].Inviter = &u
+	}
+	return nil
+}
+
+// usable reports whether an invite still admits someone at nowMs.
+func usable(inv *guild.Invite, nowMs int64) bool {
+	return (inv.MaxAge == 0 || nowMs <= inv.CreatedAt+inv.MaxAge*1000) && (inv.MaxUses == 0 || inv.Uses < inv.MaxUses)
+}
+
+const inviteAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// newInviteCode is 8 random letters and digits: 62^8 codes make guessing
+// one hopeless and a collision (refused by the rules) negligible.
+func newInviteCode() string {
+	code := make([]byte, 0, 8)
+	var buf [16]byte
+	for len(code) < 8 {
+		rand.Read(buf[:])
+		for _, b := range buf {
+			// 248 = 4*62: dropping larger bytes keeps every letter equally likely.
+			if b < 248 && len(code) < 8 {
+				code = append(code, inviteAlphabet[b%62])
+			}
+		}
+	}
+	return string(code)
+}
+
+// createInvite is POST /channels/{id}/invites {max_age, max_uses,
+// temporary, unique}. Every invite is unique here: codes are never reused.
+func (a *API) createInvite(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		MaxAge    *int64 `json:"max_age"`
+		MaxUses   int    `json:"max_uses"`
+		Temporary bool   `json:"temporary"`
+		Unique    bool   `json:"unique"`
+	}
+	if err := jsonio.DecodeOptional(r, jsonio.MaxBody, &body); err != nil {
+		return err
+	}
+	maxAge := int64(86400)
+	if body.MaxAge != nil {
+		maxAge = *body.MaxAge
+	}
+	var form httperr.Form
+	if maxAge < 0 || maxAge > 604800 {
+		form.Add("max_age", "NUMBER_TYPE_MAX", "Must be between 0 and 604800.")
+	}
+	if body.MaxUses < 0 || body.MaxUses > 100 {
+		form.Add("max_uses", "NUMBER_TYPE_MAX", "Must be between 0 and 100.")
+	}
+	if err := form.Err(); err != nil {
+		return err
+	}
+	gid, id, _, err := a.visibleChannel(r)
+	if err != nil {
+		return err
+	}
+	code := newInviteCode()
+	inv := guild.InviteCreate{Code: code, ChannelID: id, MaxAge: maxAge, MaxUses: body.MaxUses, Temporary: body.Temporary}
+	if err := a.send(r.Context(), gid, auth.From(r).UserID, guild.TypeInviteCreate, inv, httperr.UnknownChannel); err != nil {
+		return err
+	}
+	out, err := a.invite(r, gid, code, false)
+	if err != nil {
+		return err
+	}
+	jsonio.Write(w, http.StatusOK, out)
+	return nil
+}
+
+// invite renders one invite of a guild, for anyone: an invite is its own
+// credential.
+func (a *API) invite(r *http.Request, gid snowflake.ID, code string, counts bool) (inviteObject, error) {
+	var out []inviteObject
+	err := a.core.View(r.Context(), gid, func(s *guild.State) error {
+		inv := s.Invites[code]
+		if s.Deleted || inv == nil || !usable(inv, a.nowMs()) {
+			return httperr.UnknownInvite
+		}
+		out = []inviteObject{renderInvite(s, inv, counts)}
+		return nil
+	})
+	if err != nil {
+		return inviteObject{}, eventError(err, httperr.UnknownInvite)
+	}
+	return out[0], a.withInviters(r, out)
+}
+
+// inviteGuildID finds the guild of {code} from the projection.
+func (a *API) inviteGuildID(r *http.Request) (string, snowflake.ID, error) {
+	code := chi.URLParam(r, "code")
+	var gid int64
+	err := a.db.Reader().QueryRowContext(r.Context(), `SELECT guild_id FROM invites WHERE code = ?`, code).Scan(&gid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, httperr.UnknownInvite
+	}
+	return code, snowflake.ID(gid), err
+}
+
+// getInvite is GET /invites/{code}?with_counts=true, a preview for anyone.
+func (a *API) getInvite(w http.ResponseWriter, r *http.Request) error {
+	code, gid, err := a.inviteGuildID(r)
+	if err != nil {
+		return err
+	}
+	out, err := a.invite(r, gid, code, r.URL.Query().Get("with_counts") == "true")
+	if err != nil {
+		return err
+	}
+	jsonio.Write(w, http.StatusOK, out)
+	return nil
+}
+
+// acceptInvite is POST /invites/{code}: member.join as the caller. A
+// member accepting again gets the invite, as on Discord.
+func (a *API) acceptInvite(w http.ResponseWriter, r *http.Request) error {
+	c := auth.From(r)
+	code, gid, err := a.inviteGuildID(r)
+	if err != nil {
+		return err
+	}
+	out, err := a.invite(r, gid, code, true)
+	if err != nil {
+		return err
+	}
+	member := false
+	err = a.core.View(r.Context(), gid, func(s *guild.State) error {
+		member = s.Members[c.UserID] != nil
+		if s.Bans[c.UserID] != nil {
+			return httperr.Banned
+		}
+		return nil
+	})
+	if err != nil {
+		return eventError(err, httperr.UnknownInvite)
+	}
+	if !member {
+		if err := a.send(r.Context(), gid, c.UserID, guild.TypeMemberJoin, guild.MemberJoin{InviteCode: code}, httperr.UnknownInvite); err != nil {
+			return err
+		}
+	}
+	jsonio.Write(w, http.StatusOK, out)
+	return nil
+}
+
+// deleteInvite is DELETE /invites/{code}: the inviter, MANAGE_GUILD, or
+// MANAGE_CHANNELS in its channel. Non-members are told it is unknown.
+func (a *API) deleteInvite(w http.ResponseWriter, r *http.Request) error {
+	c := auth.From(r)
+	code, gid, err := a.inviteGuildID(r)
+	if err != nil {
+		return err
+	}
+	var out []inviteObject
+	err = a.inGuild(r.Context(), gid, c.UserID, func(s *guild.State, _ *guild.Member) error {
+		inv := s.Invites[code]
+		if inv == nil || !s.Permissions(c.UserID, inv.ChannelID, a.nowMs()).Has(perm.ViewChannel) {
+			return httperr.UnknownInvite
+		}
+		out = []inviteObject{renderInvite(s, inv, false)}
+		return nil
+	})
+	if errors.Is(err, httperr.UnknownGuild) {
+		return httperr.UnknownInvite
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.send(r.Context(), gid, c.UserID, guild.TypeInviteRevoke, guild.InviteRevoke{Code: code}, httperr.UnknownInvite); err != nil {
+		return err
+	}
+	if err := a.withInviters(r, out); err != nil {
+		return err
+	}
+	jsonio.Write(w, http.StatusOK, out[0])
+	return nil
+}
+
+// listInvites answers the invites for which keep holds, once the caller
+// holds need (in channel, or guild-wide when channel is 0).
+func (a *API) listInvites(w http.ResponseWriter, r *http.Request, gid, channel snowflake.ID, need perm.Bits) error {
+	c := auth.From(r)
+	out := []inviteObject{}
+	err := a.inGuild(r.Context(), gid, c.UserID, func(s *guild.State, _ *guild.Member) error {
+		if !s.Permissions(c.UserID, channel, a.nowMs()).Has(need) {
+			return httperr.MissingPermissions
+		}
+		for _, inv := range s.Invites {
+			if channel == 0 || inv.ChannelID == channel {
+				out = append(out, renderInvite(s, inv, false))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(out, func(x, y inviteObject) int { return cmp.Compare(x.Code, y.Code) })
+	if err := a.withInviters(r, out); err != nil {
+		return err
+	}
+	jsonio.Write(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) listGuildInvites(w http.ResponseWriter, r *http.Request) error {
+	gid, err := params.ID(r, "guild_id", httperr.UnknownGuild)
+	if err != nil {
+		return err
+	}
+	return a.listInvites(w, r, gid, 0, perm.ManageGuild)
+}
+
+func (a *API) listChannelInvites(w http.ResponseWriter, r *http.Request) error {
+	gid, id, _, err := a.visibleChannel(r)
+	if err != nil {
+		return err
+	}
+	return a.listInvites(w, r, gid, id, perm.ManageChannels)
+}

@@ -1,0 +1,286 @@
+package guilds
+
+import (
+	"context"
+	"errors"
+	"mime"
+	"net/http"
+	"slices"
+
+	"concord/clientapi/auth"
+	"concord/clientapi/httperr"
+	"concord/clientapi/jsonio"
+	"concord/clientapi/objects"
+	"concord/clientapi/params"
+	"concord/federation/guild"
+	"concord/federation/perm"
+	"concord/federation/snowflake"
+)
+
+// maxMessageBody bounds a JSON message: 2000 characters of content and ten
+// embeds of 6000 fit well within it.
+const maxMessageBody = 256 << 10
+
+// readMessageBody reads a message create in either of Discord's forms:
+// JSON, or multipart/form-data with payload_json and files[n].
+func (a *API) readMessageBody(r *http.Request) (*messageBody, []guild.Attachment, error) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		return a.parseMessageForm(r)
+	}
+	var b messageBody
+	if err := jsonio.Decode(r, maxMessageBody, &b); err != nil {
+		return nil, nil, err
+	}
+	return &b, nil, nil
+}
+
+// sendPlan is what a send takes from the channel's state.
+type sendPlan struct {
+	at       where
+	slowmode int  // rate_limit_per_user, seconds
+	bypass   bool // exempt from slowmode
+}
+
+func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	channelID, err := params.ID(r, "channel_id", httperr.UnknownChannel)
+	if err != nil {
+		return err
+	}
+	user := auth.From(r).UserID
+	// Refuse who may not send here before reading (and storing) any files.
+	if err := a.inMessageChannel(ctx, channelID, user, func(_ *guild.State, _ *guild.Channel, have perm.Bits) error {
+		if !have.Has(perm.SendMessages) {
+			return httperr.MissingPermissions
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	body, files, err := a.readMessageBody(r)
+	if err != nil {
+		return err
+	}
+	accepted := false
+	if len(files) > 0 {
+		// Files of a message that is refused must not stay behind.
+		defer func() { a.releaseUploads(files, accepted) }()
+	}
+	mc, err := body.create(channelID, files)
+	if err != nil {
+		return err
+	}
+	var plan sendPlan
+	err = a.inMessageChannel(ctx, channelID, user, func(s *guild.State, ch *guild.Channel, have perm.Bits) error {
+		plan = sendPlan{at: where{guildID: s.ID, channel: ch.ID, dm: objects.IsDM(s), have: have}, slowmode: ch.RateLimitPerUser,
+			bypass: have.Has(perm.ManageMessages) || have.Has(perm.ManageChannels) || have.Has(perm.BypassSlowmode)}
+		if !have.Has(perm.SendMessages) {
+			return httperr.MissingPermissions
+		}
+		mc.Mentions, mc.MentionRoles, mc.MentionEveryone = mentions(s, have, mc.Content, body.AllowedMentions)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	have := plan.at.have
+	if mc.TTS && !have.Has(perm.SendTTSMessages) {
+		mc.TTS = false // Discord sends the message without speech
+	}
+	if len(mc.Embeds) > 0 && !have.Has(perm.EmbedLinks) || len(files) > 0 && !have.Has(perm.AttachFiles) {
+		return httperr.MissingPermissions
+	}
+	if err := a.reply(ctx, plan.at, body, &mc); err != nil {
+		return err
+	}
+	if !a.msgs.allowSend(w, channelID, user) {
+		return nil
+	}
+	if !plan.bypass {
+		if wait := a.msgs.slowmode(channelID, user, plan.slowmode); wait > 0 {
+			writeSlowmode(w, wait)
+			return nil
+		}
+	}
+	mc.ID = a.core.NewID()
+	ev, err := a.core.Send(ctx, plan.at.guildID, user, guild.TypeMessageCreate, mc)
+	if err != nil {
+		return a.sendError(err)
+	}
+	accepted = true
+	a.msgs.sent.Inc()
+	out, err := a.objects.Render(ctx, plan.at.place(), user, []objects.MessageRow{objects.RowFromCreate(plan.at.place(), user, &mc, ev.OriginTS)}, a.members(ctx, plan.at.guildID), true)
+	if err != nil {
+		return err
+	}
+	out[0].Nonce = body.Nonce
+	jsonio.Write(w, http.StatusOK, out[0])
+	return nil
+}
+
+// sendError maps a refused send; the event core's own words are in
+// eventError.
+func (a *API) sendError(err error) error {
+	var rej *guild.Rejection
+	if errors.As(err, &rej) && rej.Reason == guild.ReasonUnknownTarget {
+		return httperr.UnknownChannel
+	}
+	return eventError(err, httperr.UnknownChannel)
+}
+
+// reply resolves message_reference: a visible message of the same
+// channel. An unknown one fails the send unless fail_if_not_exists is
+// false, in which case the message goes out as a plain one, as on Discord.
+func (a *API) reply(ctx context.Context, at where, body *messageBody, mc *guild.MessageCreate) error {
+	ref := body.MessageReference
+	if ref == nil {
+		return nil
+	}
+	fail := ref.FailIfNotExists == nil || *ref.FailIfNotExists
+	unknown := httperr.Field("message_reference", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message")
+	if ref.ChannelID != nil && *ref.ChannelID != at.channel {
+		return httperr.Field("message_reference", "MESSAGE_REFERENCE_INVALID_CHANNEL", "Cannot reply to a message in another channel")
+	}
+	target, err := a.objects.Message(ctx, at.channel, ref.MessageID)
+	if errors.Is(err, httperr.UnknownMessage) {
+		if fail {
+			return unknown
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !at.have.Has(perm.ReadMessageHistory) {
+		return httperr.MissingPermissions
+	}
+	mc.Reference = &guild.MessageReference{MessageID: target.ID, ChannelID: at.channel}
+	if pingsReplied(body.AllowedMentions) && !slices.Contains(mc.Mentions, target.AuthorID) {
+		mc.Mentions = append(mc.Mentions, target.AuthorID)
+	}
+	return nil
+}
+
+func (a *API) editMessage(w http.ResponseWriter, r *http.Request) error {
+	at, m, err := a.messageFor(r, perm.ViewChannel)
+	if err != nil {
+		return err
+	}
+	var body editBody
+	if err := jsonio.Decode(r, maxMessageBody, &body); err != nil {
+		return err
+	}
+	user := auth.From(r).UserID
+	if m.AuthorID != user {
+		// Others may only suppress embeds, with MANAGE_MESSAGES.
+		if body.Content.Set || body.Embeds.Set {
+			return httperr.CannotEditOthers
+		}
+		if !at.have.Has(perm.ManageMessages) {
+			return httperr.MissingPermissions
+		}
+	}
+	e, err := body.edit(m)
+	if err != nil {
+		return err
+	}
+	if e.Embeds != nil && len(*e.Embeds) > 0 && !at.have.Has(perm.EmbedLinks) {
+		return httperr.MissingPermissions
+	}
+	if err := a.sendEvent(r.Context(), at, user, guild.TypeMessageEdit, e, httperr.UnknownMessage); err != nil {
+		return err
+	}
+	m, err = a.objects.Message(r.Context(), at.channel, m.ID)
+	if err != nil {
+		return err
+	}
+	return a.writeMessage(w, r, at, m, http.StatusOK)
+}
+
+func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request) error {
+	at, m, err := a.messageFor(r, perm.ViewChannel)
+	if err != nil {
+		return err
+	}
+	user := auth.From(r).UserID
+	if m.AuthorID != user {
+		if at.dm {
+			return httperr.CannotInDM // nobody deletes another's DM message
+		}
+		if !at.have.Has(perm.ManageMessages) {
+			return httperr.MissingPermissions
+		}
+	}
+	err = a.sendEvent(r.Context(), at, user, guild.TypeMessageDelete, guild.MessageTarget{ID: m.ID, ChannelID: m.ChannelID}, httperr.UnknownMessage)
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// bulkDeleteAge is how old a message bulk delete may reach (the rules check
+// it again against the event's timestamp).
+const bulkDeleteAge = 14 * 24 * 3600 * 1000
+
+func (a *API) bulkDelete(w http.ResponseWriter, r *http.Request) error {
+	channelID, err := params.ID(r, "channel_id", httperr.UnknownChannel)
+	if err != nil {
+		return err
+	}
+	user := auth.From(r).UserID
+	at, err := a.channelFor(r.Context(), channelID, user, perm.ViewChannel)
+	if err != nil {
+		return err
+	}
+	if at.dm {
+		return httperr.CannotInDM
+	}
+	if !at.have.Has(perm.ManageMessages) {
+		return httperr.MissingPermissions
+	}
+	var body struct {
+		Messages []snowflake.ID `json:"messages"`
+	}
+	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
+		return err
+	}
+	if n := len(body.Messages); n < 2 || n > guild.MaxBulkDelete {
+		return httperr.Field("messages", "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length.")
+	}
+	seen := map[snowflake.ID]bool{}
+	oldest := a.nowMs() - bulkDeleteAge
+	for _, id := range body.Messages {
+		if seen[id] {
+			return httperr.Field("messages", "BASE_TYPE_DUPLICATES", "Duplicate messages")
+		}
+		seen[id] = true
+		if id.Time().UnixMilli() < oldest {
+			return httperr.BulkDeleteTooOld
+		}
+	}
+	// IDs that name no visible message here count toward the bounds, as on
+	// Discord, but are left out of the event.
+	rows, err := a.objects.Query(r.Context(), `channel_id = ? AND `+objects.VisibleMessage+` AND id IN (?`+objects.Placeholders(len(body.Messages)-1)+`)`,
+		append([]any{int64(channelID)}, objects.Int64Args(body.Messages)...)...)
+	if err != nil {
+		return err
+	}
+	ids := make([]snowflake.ID, len(rows))
+	for i, m := range rows {
+		ids[i] = m.ID
+	}
+	slices.Sort(ids)
+	switch len(ids) {
+	case 0:
+	case 1:
+		err = a.sendEvent(r.Context(), at, user, guild.TypeMessageDelete, guild.MessageTarget{ID: ids[0], ChannelID: channelID}, httperr.UnknownMessage)
+	default:
+		err = a.sendEvent(r.Context(), at, user, guild.TypeMessageBulkDelete, guild.MessageBulkDelete{ChannelID: channelID, IDs: ids}, httperr.UnknownMessage)
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,135 @@
+package guilds
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"concord/clientapi/httperr"
+	"concord/clientapi/objects"
+	"concord/federation/guild"
+	"concord/federation/perm"
+	"concord/federation/room"
+	"concord/federation/snowflake"
+)
+
+// Message routes act in a guild text channel or in a DM room, whose one
+// channel has the room's own ID. Both are found through the channels
+// projection and then read from the room's in-memory state.
+
+// roomOf caches which room holds a channel: a channel never moves between
+// rooms, so a hit stays true, and the state check that follows catches a
+// deleted one. It saves a query on every send.
+type roomOf struct{ m sync.Map }
+
+func (c *roomOf) get(ctx context.Context, a *API, channelID snowflake.ID) (snowflake.ID, error) {
+	if v, ok := c.m.Load(channelID); ok {
+		return v.(snowflake.ID), nil
+	}
+	gid, err := a.channelGuild(ctx, channelID)
+	if err != nil {
+		return 0, err
+	}
+	c.m.Store(channelID, gid)
+	return gid, nil
+}
+
+// inMessageChannel runs fn on a channel that holds messages (a guild text
+// or voice channel, or a DM) which user can see. Anything else — unknown,
+// deleted, a category, a guild or DM the user is not in, a channel without
+// VIEW_CHANNEL — answers Unknown Channel. Discord answers 50001 Missing
+// Access for a channel that exists but cannot be seen; we answer as for an
+// unknown one so that nothing leaks (issue 5, "Bad input").
+func (a *API) inMessageChannel(ctx context.Context, channelID, user snowflake.ID, fn func(s *guild.State, ch *guild.Channel, have perm.Bits) error) error {
+	gid, err := a.msgs.rooms.get(ctx, a, channelID)
+	if err != nil {
+		return err
+	}
+	err = a.core.View(ctx, gid, func(s *guild.State) error {
+		ch := s.Channels[channelID]
+		if s.Deleted || s.Members[user] == nil || ch == nil || ch.Type == guild.ChannelCategory {
+			return httperr.UnknownChannel
+		}
+		if s.Kind != guild.KindGuild && !objects.IsDM(s) {
+			return httperr.UnknownChannel
+		}
+		have := s.Permissions(user, channelID, a.nowMs())
+		if !have.Has(perm.ViewChannel) {
+			return httperr.UnknownChannel
+		}
+		return fn(s, ch, have)
+	})
+	if errors.Is(err, room.ErrUnknownRoom) {
+		return httperr.UnknownChannel
+	}
+	return err
+}
+
+// where is what a message route copies out of the room state to use after
+// the room's lock is released.
+type where struct {
+	guildID snowflake.ID // the room: the guild, or the DM room (== channel)
+	channel snowflake.ID
+	dm      bool
+	have    perm.Bits
+}
+
+// place is what rendering needs of where.
+func (w where) place() objects.Place {
+	return objects.Place{Room: w.guildID, Channel: w.channel, DM: w.dm}
+}
+
+// renderMessages renders rows as viewer sees them, with members from the
+// room's current state.
+func (a *API) renderMessages(ctx context.Context, w where, viewer snowflake.ID, rows []objects.MessageRow) ([]objects.Message, error) {
+	return a.objects.Render(ctx, w.place(), viewer, rows, a.members(ctx, w.guildID), false)
+}
+
+// members reads member objects from a room's current state.
+func (a *API) members(ctx context.Context, roomID snowflake.ID) objects.Members {
+	return func(ids []snowflake.ID) map[snowflake.ID]objects.Member {
+		out := map[snowflake.ID]objects.Member{}
+		a.core.View(ctx, roomID, func(s *guild.State) error {
+			for _, id := range ids {
+				if m := s.Members[id]; m != nil {
+					out[id] = objects.RenderMember(m)
+				}
+			}
+			return nil
+		})
+		return out
+	}
+}
+
+// channelFor resolves a channel the caller can see, checking need.
+func (a *API) channelFor(ctx context.Context, channelID, user snowflake.ID, need perm.Bits) (where, error) {
+	var w where
+	err := a.inMessageChannel(ctx, channelID, user, func(s *guild.State, ch *guild.Channel, have perm.Bits) error {
+		w = where{guildID: s.ID, channel: ch.ID, dm: objects.IsDM(s), have: have}
+		if !have.Has(need) {
+			return httperr.MissingPermissions
+		}
+		return nil
+	})
+	return w, err
+}
+
+// sendEvent writes a message-level event as user; unknown is the error for
+// a target the rules do not know.
+func (a *API) sendEvent(ctx context.Context, w where, user snowflake.ID, typ string, content any, unknown *httperr.Error) error {
+	_, err := a.core.Send(ctx, w.guildID, user, typ, content)
+	var rej *guild.Rejection
+	if errors.As(err, &rej) {
+		switch rej.Reason {
+		case guild.ReasonNotAuthor:
+			return httperr.CannotEditOthers
+		case guild.ReasonMissingAuth, guild.ReasonMessageMismatch:
+			// A target message this node does not hold, or holds elsewhere.
+			return httperr.UnknownMessage
+		}
+	}
+	if errors.Is(err, room.ErrUnknownRoom) {
+		return httperr.UnknownChannel
+	}
+	return eventError(err, unknown)
+}

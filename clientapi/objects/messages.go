@@ -1,0 +1,246 @@
+package objects
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"concord/clientapi/httperr"
+	"concord/federation/guild"
+	"concord/federation/snowflake"
+	"concord/storage"
+)
+
+// Place is where messages are: a guild channel, or a DM room's one
+// channel, whose ID is the room's.
+type Place struct {
+	Room    snowflake.ID // the guild, or the DM room
+	Channel snowflake.ID
+	DM      bool
+}
+
+// Members returns the member objects, without users, of those among ids
+// who belong to a message's guild; a renderer calls it once per page.
+type Members func(ids []snowflake.ID) map[snowflake.ID]Member
+
+// Renderer reads and renders messages: it knows the node's storage and the
+// base of its attachment URLs.
+type Renderer struct {
+	db        storage.Querier
+	publicURL string
+}
+
+// NewRenderer renders from db; publicURL ([http] public_url) is the base of
+// attachment URLs, empty for root-relative ones.
+func NewRenderer(db storage.Querier, publicURL string) *Renderer {
+	return &Renderer{db: db, publicURL: strings.TrimSuffix(publicURL, "/")}
+}
+
+// Users reads users by ID (LoadUsers on the node's storage).
+func (r *Renderer) Users(ctx context.Context, ids []snowflake.ID) (map[snowflake.ID]User, error) {
+	return LoadUsers(ctx, r.db, ids)
+}
+
+// WithUsers fills in members' users (WithUsers on the node's storage).
+func (r *Renderer) WithUsers(ctx context.Context, members []Member) error {
+	return WithUsers(ctx, r.db, members)
+}
+
+// Message reads one visible message of a channel; any other answers
+// Unknown Message.
+func (r *Renderer) Message(ctx context.Context, channel, id snowflake.ID) (MessageRow, error) {
+	m, err := ScanMessage(r.db.QueryRowContext(ctx, `SELECT `+MessageColumns+` FROM messages
+		WHERE id = ? AND channel_id = ? AND `+VisibleMessage, int64(id), int64(channel)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, httperr.UnknownMessage
+	}
+	if err != nil {
+		return m, fmt.Errorf("load message %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// Query reads the messages a condition on the messages table selects.
+func (r *Renderer) Query(ctx context.Context, where string, args ...any) ([]MessageRow, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT `+MessageColumns+` FROM messages WHERE `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list messages: %w", err)
+	}
+	defer rows.Close()
+	var out []MessageRow
+	for rows.Next() {
+		m, err := ScanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list messages: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Render renders rows as viewer sees them: users, members (in guilds,
+// from members), reactions with "me", and for replies the message replied
+// to. fresh rows were just sent and cannot have reactions yet, which saves
+// a send a query.
+func (r *Renderer) Render(ctx context.Context, p Place, viewer snowflake.ID, rows []MessageRow, members Members, fresh bool) ([]Message, error) {
+	out := make([]Message, len(rows))
+	mentions := make([][]snowflake.ID, len(rows))
+	var users, refs []snowflake.ID
+	for i, m := range rows {
+		out[i], mentions[i] = r.renderRow(m, p.DM)
+		users = append(users, m.AuthorID)
+		users = append(users, mentions[i]...)
+		if m.ReferenceID != 0 {
+			refs = append(refs, m.ReferenceID)
+		}
+	}
+	refObjs := map[snowflake.ID]*Message{}
+	if len(refs) > 0 {
+		refRows, err := r.Query(ctx, `channel_id = ? AND `+VisibleMessage+` AND id IN (?`+Placeholders(len(refs)-1)+`)`,
+			append([]any{int64(p.Channel)}, Int64Args(refs)...)...)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range refRows {
+			o, _ := r.renderRow(m, p.DM)
+			refObjs[m.ID] = &o
+			users = append(users, m.AuthorID)
+		}
+	}
+	slices.Sort(users)
+	users = slices.Compact(users)
+	byID, err := r.Users(ctx, users)
+	if err != nil {
+		return nil, err
+	}
+	var byMember map[snowflake.ID]Member
+	if !p.DM && members != nil {
+		byMember = members(users)
+	}
+	fill := func(o *Message) {
+		o.Author = byID[o.Author.ID]
+		if m, ok := byMember[o.Author.ID]; ok {
+			m.User = nil // a message's member is partial: the user is the author
+			o.Member = &m
+		}
+	}
+	reactions := map[snowflake.ID][]Reaction{}
+	if !fresh {
+		if reactions, err = r.reactions(ctx, viewer, rows); err != nil {
+			return nil, err
+		}
+	}
+	for i := range out {
+		fill(&out[i])
+		for _, id := range mentions[i] {
+			out[i].Mentions = append(out[i].Mentions, byID[id])
+		}
+		out[i].Reactions = reactions[out[i].ID]
+		if ref := rows[i].ReferenceID; ref != 0 {
+			o := refObjs[ref]
+			if o != nil {
+				cp := *o
+				fill(&cp)
+				o = &cp
+			}
+			out[i].ReferencedMessage = &o
+		}
+	}
+	return out, nil
+}
+
+// renderRow turns a row into the object, leaving users, member, reactions
+// and the referenced message to Render.
+func (r *Renderer) renderRow(m MessageRow, dm bool) (Message, []snowflake.ID) {
+	o := Message{ID: m.ID, ChannelID: m.ChannelID, Author: User{ID: m.AuthorID}, Content: m.Content,
+		Timestamp: ISOTime(m.CreatedAt), TTS: m.TTS, MentionEveryone: m.MentionEveryone, Pinned: m.Pinned,
+		Type: messageDefault, Flags: m.Flags, Mentions: []User{}, MentionRoles: []snowflake.ID{},
+		Attachments: []Attachment{}, Embeds: []json.RawMessage{}}
+	if !dm {
+		o.GuildID = &m.GuildID
+	}
+	if m.EditedAt != 0 {
+		t := ISOTime(m.EditedAt)
+		o.EditedTimestamp = &t
+	}
+	var mentions []snowflake.ID
+	json.Unmarshal([]byte(m.Mentions), &mentions)
+	json.Unmarshal([]byte(m.MentionRoles), &o.MentionRoles)
+	json.Unmarshal([]byte(m.Embeds), &o.Embeds)
+	if o.MentionRoles == nil {
+		o.MentionRoles = []snowflake.ID{}
+	}
+	if o.Embeds == nil {
+		o.Embeds = []json.RawMessage{}
+	}
+	var files []guild.Attachment
+	json.Unmarshal([]byte(m.Attachments), &files)
+	for _, f := range files {
+		o.Attachments = append(o.Attachments, r.Attachment(m.ChannelID, f))
+	}
+	if m.ReferenceID != 0 {
+		o.Type = messageReply
+		o.MessageReference = &MessageRef{MessageID: m.ReferenceID, ChannelID: m.ChannelID, GuildID: o.GuildID}
+	}
+	return o, mentions
+}
+
+// Attachment renders a file of a message in channel ch. The node is its
+// own CDN, so url and proxy_url are the same.
+func (r *Renderer) Attachment(ch snowflake.ID, at guild.Attachment) Attachment {
+	u := r.publicURL + "/attachments/" + ch.String() + "/" + at.ID.String() + "/" + url.PathEscape(at.Filename)
+	o := Attachment{ID: at.ID, Filename: at.Filename, Size: at.Size, URL: u, ProxyURL: u, ContentType: at.ContentType}
+	if at.Width > 0 && at.Height > 0 {
+		w, h := at.Width, at.Height
+		o.Width, o.Height = &w, &h
+	}
+	return o
+}
+
+// reactions counts the present reactions of rows per emoji, in the order
+// each emoji first appeared, and marks viewer's own.
+func (r *Renderer) reactions(ctx context.Context, viewer snowflake.ID, rows []MessageRow) (map[snowflake.ID][]Reaction, error) {
+	out := map[snowflake.ID][]Reaction{}
+	if len(rows) == 0 {
+		return out, nil
+	}
+	ids := make([]snowflake.ID, len(rows))
+	for i, m := range rows {
+		ids[i] = m.ID
+	}
+	q, err := r.db.QueryContext(ctx, `SELECT message_id, MAX(emoji_id), MAX(emoji_name), COUNT(*),
+		SUM(CASE WHEN user_id = ? THEN 1 ELSE 0 END), MIN(decided_by)
+		FROM reactions WHERE present = TRUE AND message_id IN (?`+Placeholders(len(ids)-1)+`)
+		GROUP BY message_id, emoji ORDER BY message_id, MIN(decided_by)`,
+		append([]any{int64(viewer)}, Int64Args(ids)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("load reactions: %w", err)
+	}
+	defer q.Close()
+	for q.Next() {
+		var mid, eid int64
+		var name, first string
+		var count, me int
+		if err := q.Scan(&mid, &eid, &name, &count, &me, &first); err != nil {
+			return nil, fmt.Errorf("load reactions: %w", err)
+		}
+		rc := Reaction{Count: count, CountDetails: ReactionCounts{Normal: count}, Me: me > 0,
+			Emoji: ReactionEmoji{Name: name}, BurstColors: []string{}}
+		if eid != 0 {
+			id := snowflake.ID(eid)
+			rc.Emoji.ID = &id
+		}
+		out[snowflake.ID(mid)] = append(out[snowflake.ID(mid)], rc)
+	}
+	return out, q.Err()
+}
+
+// EmojiOf renders an emoji of an event as a reaction's partial emoji.
+func EmojiOf(e guild.Emoji) *ReactionEmoji {
+	return &ReactionEmoji{ID: NonZero(e.ID), Name: e.Name}
+}

@@ -1,0 +1,74 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"concord/clientapi"
+	"concord/clientapi/accounts"
+	"concord/clientapi/auth"
+	"concord/clientapi/dispatch"
+	"concord/clientapi/gateway"
+	"concord/clientapi/guilds"
+	"concord/clientapi/objects"
+	"concord/federation/live"
+	"concord/federation/snowflake"
+)
+
+// buildClientAPI wires Discord's client API as peers over the event core:
+// the live state, the renderer, accounts and guild routes, the gateway and
+// the translator that feeds it, and mounts their routes.
+func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) error {
+	cfg := n.cfg
+	issuer := cfg.HTTP.PublicURL
+	if issuer == "" {
+		issuer = cfg.Node.Name
+	}
+	blobs, err := openBlobs(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	authSvc, err := auth.New(auth.Config{KeyDir: filepath.Join(cfg.Node.DataDir, "jwt"), Issuer: issuer, Log: n.log}, n.db, ids)
+	if err != nil {
+		return fmt.Errorf("client api: %w", err)
+	}
+	n.live = live.New(0)
+	n.closers = append(n.closers, closer{"live state", func() error { n.live.Close(); return nil }})
+	render := objects.NewRenderer(n.db.Reader(), cfg.HTTP.PublicURL)
+	deps := dispatch.Deps{Auth: authSvc, DB: n.db, Core: n.events, Objects: render, Live: n.live}
+	provider, err := dispatch.NewProvider(deps)
+	if err != nil {
+		return err
+	}
+	gatewayURL := gateway.PublicURL(n.URL())
+	n.gateway, err = gateway.New(gateway.Config{PublicURL: gatewayURL, InboundLimit: cfg.Limits.GatewayEventsPerMinute,
+		MaxPayload: cfg.Limits.GatewayMaxPayloadBytes}, provider, n.live, n.log, n.metrics)
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	n.closers = append(n.closers, closer{"gateway", func() error { n.gateway.Close(); return nil }})
+	n.dispatch, err = dispatch.NewTranslator(dispatch.Config{Log: n.log, Metrics: n.metrics}, deps, n.gateway)
+	if err != nil {
+		return err
+	}
+	n.closers = append(n.closers, closer{"dispatch", n.dispatch.Close})
+
+	guildAPI, err := guilds.New(guilds.Config{DataDir: cfg.Node.DataDir, MessagesPer10s: cfg.Limits.ChannelMessagesPer10s,
+		MaxUploadBytes: cfg.Limits.MaxUploadBytes}, guilds.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids,
+		Core: n.events, Blobs: blobs, Objects: render, Live: n.live})
+	if err != nil {
+		return fmt.Errorf("client api: %w", err)
+	}
+	accountAPI, err := accounts.New(accounts.Config{Issuer: issuer}, accounts.Deps{DB: n.db, Log: n.log, Metrics: n.metrics,
+		IDs: ids, Auth: authSvc, Blobs: blobs, Bots: guildAPI, Events: n.gateway})
+	if err != nil {
+		return fmt.Errorf("client api: %w", err)
+	}
+	err = clientapi.Mount(n.router, clientapi.Config{AuthPerMinute: cfg.Limits.AuthPerMinute, APIPerMinute: cfg.Limits.APIPerMinute,
+		GatewayURL: gatewayURL}, clientapi.Parts{Auth: authSvc, Accounts: accountAPI, Guilds: guildAPI, Gateway: n.gateway})
+	if err != nil {
+		return fmt.Errorf("client api: %w", err)
+	}
+	return nil
+}
