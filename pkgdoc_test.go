@@ -13,8 +13,8 @@ import (
 )
 
 // TestPackageDocs fails for every package in the module that lacks a package
-// doc comment: STYLE.md asks each package to say what it is for and who may
-// import it.
+// doc comment: each package says what it is for and who may import it
+// (ARCHITECTURE.md).
 func TestPackageDocs(t *testing.T) {
 	missing, n, err := undocumented(".")
 	if err != nil {

@@ -49,7 +49,7 @@ func p99(lat []time.Duration) float64 {
 }
 
 // BenchmarkSendMessage is POST /channels/{id}/messages over HTTP on SQLite
-// from 50 concurrent senders, each a different user (issue 5: ≥ 5,000/s,
+// from 50 concurrent senders, each a different user (goal: ≥ 5,000/s,
 // p99 < 50 ms).
 func BenchmarkSendMessage(b *testing.B) {
 	const senders = 50
@@ -104,7 +104,7 @@ func BenchmarkSendMessage(b *testing.B) {
 
 // BenchmarkHistoryPage is GET /channels/{id}/messages?limit=100 at random
 // points of a channel of 100,000 messages (1,000,000 with BENCH=long),
-// inserted through the event core (issue 5: p99 < 5 ms at 1,000,000).
+// inserted through the event core (goal: p99 < 5 ms at 1,000,000).
 func BenchmarkHistoryPage(b *testing.B) {
 	total := 100_000
 	if os.Getenv("BENCH") == "long" {

@@ -5,7 +5,8 @@
 //
 // Queries are written once with `?` placeholders; the handle rewrites them
 // for PostgreSQL. Any package may import storage; federation reaches it only
-// through an interface of its own (DESIGN.md, "Packages").
+// through an interface of its own (see ARCHITECTURE.md), so that the
+// protocol code never depends on a database.
 package storage
 
 import (

@@ -39,7 +39,7 @@ func (c *roomOf) get(ctx context.Context, a *API, channelID snowflake.ID) (snowf
 // deleted, a category, a guild or DM the user is not in, a channel without
 // VIEW_CHANNEL — answers Unknown Channel. Discord answers 50001 Missing
 // Access for a channel that exists but cannot be seen; we answer as for an
-// unknown one so that nothing leaks (issue 5, "Bad input").
+// unknown one so that nothing leaks.
 func (a *API) inMessageChannel(ctx context.Context, channelID, user snowflake.ID, fn func(s *guild.State, ch *guild.Channel, have perm.Bits) error) error {
 	gid, err := a.msgs.rooms.get(ctx, a, channelID)
 	if err != nil {

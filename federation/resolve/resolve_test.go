@@ -487,7 +487,8 @@ func scratch(h *history, check func(before, after *guild.State, n *Node, applied
 	return s
 }
 
-// checkInvariants checks DESIGN.md's properties on the fold of h.
+// checkInvariants checks the properties of spec/state-resolution.md ("The
+// properties") on the fold of h.
 func checkInvariants(t testing.TB, h *history, final *guild.State) {
 	t.Helper()
 	nodes := ancestry{}
