@@ -78,8 +78,8 @@ const (
 )
 
 // Application flags that grant privileged intents to a bot. The values are
-// Discord's and equal clientapi's Flag* constants, which this package may
-// not import.
+// Discord's and equal clientapi/accounts' Flag* constants, which this
+// package may not import.
 const (
 	AppFlagGatewayPresence              = 1 << 12
 	AppFlagGatewayPresenceLimited       = 1 << 13

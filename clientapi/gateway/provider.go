@@ -51,8 +51,9 @@ type GuildCreateOptions struct {
 	VoiceStates    bool // the session has GUILD_VOICE_STATES
 }
 
-// Provider is what the gateway needs from the rest of the node. clientapi
-// implements it over storage and the event core. Its methods are called
+// Provider is what the gateway needs from the rest of the node;
+// clientapi/dispatch implements it over storage, the event core and the
+// live state. Its methods are called
 // from connection goroutines and from Publish, so they must be safe for
 // concurrent use and must never call back into the Gateway.
 type Provider interface {

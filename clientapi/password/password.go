@@ -1,8 +1,7 @@
 // Package password hashes and checks account passwords with Argon2id and
 // enforces Concord's password policy. Hashes are PHC strings carrying their
 // own parameters, so raising the parameters later only needs a rehash on the
-// next successful login (NeedsRehash). Only clientapi's account code imports
-// it.
+// next successful login (NeedsRehash). Only clientapi/accounts imports it.
 package password
 
 import (
