@@ -302,6 +302,33 @@ func TestAuthMember(t *testing.T) {
 	})
 }
 
+func TestInviteUsable(t *testing.T) {
+	const created = 1_000_000
+	tests := []struct {
+		maxAge      int64
+		maxUses     int
+		uses        int
+		now         int64
+		want        bool
+		description string
+	}{
+		{0, 0, 5, created + 1e12, true, "no limits"},
+		{60, 0, 0, created + 60_000, true, "at its last millisecond"},
+		{60, 0, 0, created + 60_001, false, "expired"},
+		{0, 2, 1, created, true, "a use left"},
+		{0, 2, 2, created, false, "used up"},
+		{60, 2, 2, created + 1000, false, "used up before it expires"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.description, func(t *testing.T) {
+			inv := &guild.Invite{MaxAge: tc.maxAge, MaxUses: tc.maxUses, Uses: tc.uses, CreatedAt: created}
+			if got := inv.Usable(tc.now); got != tc.want {
+				t.Fatalf("Usable(%d) = %v, want %v", tc.now, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestAuthRole(t *testing.T) {
 	runAuthCases(t, []authCase{
 		{name: "create by mod", sender: mod, typ: guild.TypeRoleCreate, content: j(`{"id":"210","name":"kickers","permissions":"%d"}`, perm.KickMembers)},

@@ -39,11 +39,8 @@ func checkMemberJoin(s *State, op *Op, c *MemberJoin) error {
 	if !contains(op.AuthEvents, inv.EventID) {
 		return reject(ReasonMissingAuth, "auth_events lacks invite %q", c.InviteCode)
 	}
-	if inv.MaxAge > 0 && op.TS > inv.CreatedAt+inv.MaxAge*1000 {
-		return reject(ReasonInvalidInvite, "invite %q expired", c.InviteCode)
-	}
-	if inv.MaxUses > 0 && inv.Uses >= inv.MaxUses {
-		return reject(ReasonInvalidInvite, "invite %q is used up", c.InviteCode)
+	if !inv.Usable(op.TS) {
+		return reject(ReasonInvalidInvite, "invite %q has expired or is used up", c.InviteCode)
 	}
 	return nil
 }
