@@ -56,16 +56,28 @@ const (
 // ErrBadContent wraps content that does not decode.
 var ErrBadContent = errors.New("bad content")
 
-// Rejection is why an event may not change the guild.
+// Rejection is why an event may not change the guild: the Reason, which is
+// protocol, and the Code (with Field) a client is told, which is not
+// (spec/auth-rules.md, "Reasons and client error codes").
 type Rejection struct {
 	Reason string
+	Code   Code
+	// Field is the request field at fault when Code is CodeInvalidFormBody,
+	// in the client API's spelling; empty when the fault is not one field.
+	Field  string
 	Detail string
 }
 
 func (r *Rejection) Error() string { return "rejected: " + r.Reason + ": " + r.Detail }
 
-func reject(reason, format string, args ...any) error {
-	return &Rejection{Reason: reason, Detail: fmt.Sprintf(format, args...)}
+func reject(reason string, code Code, format string, args ...any) error {
+	return &Rejection{Reason: reason, Code: code, Detail: fmt.Sprintf(format, args...)}
+}
+
+// invalid refuses content a client could have sent differently: Discord's
+// Invalid Form Body, naming field ("" when the fault is not one field).
+func invalid(reason, field, format string, args ...any) error {
+	return &Rejection{Reason: reason, Code: CodeInvalidFormBody, Field: field, Detail: fmt.Sprintf(format, args...)}
 }
 
 // Key names one projected object an event changed.
@@ -115,11 +127,11 @@ func (op *Op) Prepare() error {
 		if messageTypes[op.Type] {
 			return op.prepareMessage()
 		}
-		return reject(ReasonUnknownType, "%q", op.Type)
+		return invalid(ReasonUnknownType, "", "%q", op.Type)
 	}
 	body, err := r.decode(op.Content)
 	if err != nil {
-		return reject(ReasonBadContent, "%s: %v", op.Type, err)
+		return invalid(ReasonBadContent, "", "%s: %v", op.Type, err)
 	}
 	op.body = body
 	return nil
@@ -146,17 +158,19 @@ func Check(s *State, op *Op) error {
 	}
 	r, ok := rules[op.Type]
 	if !ok {
-		return reject(ReasonUnknownType, "%q is not a state event", op.Type)
+		return invalid(ReasonUnknownType, "", "%q is not a state event", op.Type)
 	}
 	if op.Type != TypeGuildCreate {
 		if s.Deleted {
-			return reject(ReasonGuildDeleted, "guild %s was deleted", s.ID)
+			return reject(ReasonGuildDeleted, hiddenCode(op.Type), "guild %s was deleted", s.ID)
 		}
+		// An event that does not name the guild's creation does not know
+		// the guild.
 		if s.CreateEvent == "" {
-			return reject(ReasonMissingAuth, "guild has no create event")
+			return reject(ReasonMissingAuth, hiddenCode(op.Type), "guild has no create event")
 		}
 		if !contains(op.AuthEvents, s.CreateEvent) {
-			return reject(ReasonMissingAuth, "auth_events lacks the guild's create event")
+			return reject(ReasonMissingAuth, hiddenCode(op.Type), "auth_events lacks the guild's create event")
 		}
 		if op.Type != TypeMemberJoin {
 			if err := senderIsMember(s, op); err != nil {
@@ -197,10 +211,10 @@ func ApplyBan(s *State, op *Op) (Changes, bool) {
 
 func senderIsMember(s *State, op *Op) error {
 	if s.Members[op.Sender] == nil {
-		return reject(ReasonNotMember, "sender %s is not a member", op.Sender)
+		return reject(ReasonNotMember, hiddenCode(op.Type), "sender %s is not a member", op.Sender)
 	}
 	if home := s.Homes[op.Sender]; home != op.Origin {
-		return reject(ReasonWrongOrigin, "sender %s belongs to %s, not %s", op.Sender, home, op.Origin)
+		return reject(ReasonWrongOrigin, CodeMissingAccess, "sender %s belongs to %s, not %s", op.Sender, home, op.Origin)
 	}
 	return nil
 }
@@ -209,7 +223,7 @@ func senderIsMember(s *State, op *Op) error {
 // node that first brought them into this guild.
 func bindHome(s *State, user ID, origin string) error {
 	if home, ok := s.Homes[user]; ok && home != origin {
-		return reject(ReasonWrongOrigin, "user %s belongs to %s, not %s", user, home, origin)
+		return reject(ReasonWrongOrigin, CodeMissingAccess, "user %s belongs to %s, not %s", user, home, origin)
 	}
 	return nil
 }
@@ -220,7 +234,7 @@ func need(s *State, op *Op, channel ID, bits perm.Bits) error {
 		if channel != 0 {
 			where = "channel " + channel.String()
 		}
-		return reject(ReasonMissingPerm, "%s lacks %s in %s", op.Sender, (bits &^ have).String(), where)
+		return reject(ReasonMissingPerm, CodeMissingPermissions, "%s lacks %s in %s", op.Sender, (bits &^ have).String(), where)
 	}
 	return nil
 }
@@ -238,7 +252,7 @@ func runeLen(s string) int { return len([]rune(s)) }
 
 func checkName(field, name string, minLen, maxLen int) error {
 	if n := runeLen(name); n < minLen || n > maxLen {
-		return reject(ReasonBadContent, "%s must be %d to %d characters", field, minLen, maxLen)
+		return invalid(ReasonBadContent, field, "%s must be %d to %d characters", field, minLen, maxLen)
 	}
 	return nil
 }

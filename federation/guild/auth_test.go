@@ -164,15 +164,24 @@ func runAuthCases(t *testing.T, cases []authCase) {
 	}
 }
 
+// reason is err's Rejection.Reason, "" for nil. A rejection that tells a
+// client no code, or names a field under a code other than Invalid Form
+// Body, reads as something else, so that every table checks that too.
 func reason(err error) string {
 	if err == nil {
 		return ""
 	}
 	var r *guild.Rejection
-	if errors.As(err, &r) {
-		return r.Reason
+	if !errors.As(err, &r) {
+		return "not a Rejection: " + err.Error()
 	}
-	return "not a Rejection: " + err.Error()
+	switch {
+	case r.Code == 0:
+		return r.Reason + " without a code"
+	case r.Field != "" && r.Code != guild.CodeInvalidFormBody:
+		return fmt.Sprintf("%s with field %q under code %d", r.Reason, r.Field, r.Code)
+	}
+	return r.Reason
 }
 
 func j(format string, args ...any) string { return fmt.Sprintf(format, args...) }
@@ -221,6 +230,7 @@ func TestAuthGuildCreate(t *testing.T) {
 		{"undefined everyone bits", `{"id":"100","kind":"guild","name":"new guild","everyone_permissions":"140737488355328"}`, "", guild.ReasonBadContent},
 		{"dm", `{"id":"100","kind":"dm","recipients":[{"user_id":"1","origin":"node-a"},{"user_id":"4","origin":"node-c"}]}`, "", ""},
 		{"dm of three", `{"id":"100","kind":"dm","recipients":[{"user_id":"1","origin":"node-a"},{"user_id":"4","origin":"node-c"},{"user_id":"3","origin":"node-b"}]}`, "", guild.ReasonBadContent},
+		{"dm with one recipient twice", `{"id":"100","kind":"dm","recipients":[{"user_id":"1","origin":"node-a"},{"user_id":"1","origin":"node-a"}]}`, "", guild.ReasonBadContent},
 		{"dm without sender", `{"id":"100","kind":"dm","recipients":[{"user_id":"2","origin":"node-a"},{"user_id":"4","origin":"node-c"}]}`, "", guild.ReasonBadContent},
 		{"dm sender on another node", `{"id":"100","kind":"dm","recipients":[{"user_id":"1","origin":"node-x"},{"user_id":"4","origin":"node-c"}]}`, "", guild.ReasonWrongOrigin},
 		{"dm with permissions", `{"id":"100","kind":"dm","everyone_permissions":"0","recipients":[{"user_id":"1","origin":"node-a"},{"user_id":"4","origin":"node-c"}]}`, "", guild.ReasonBadContent},
@@ -300,6 +310,33 @@ func TestAuthMember(t *testing.T) {
 		{name: "mute by member", sender: member, typ: guild.TypeMemberUpdate, content: j(`{"user_id":"%d","mute":true}`, helper), want: guild.ReasonMissingPerm},
 		{name: "mute by admin", sender: admin, typ: guild.TypeMemberUpdate, content: j(`{"user_id":"%d","mute":true}`, helper)},
 	})
+}
+
+func TestInviteUsable(t *testing.T) {
+	const created = 1_000_000
+	tests := []struct {
+		maxAge      int64
+		maxUses     int
+		uses        int
+		now         int64
+		want        bool
+		description string
+	}{
+		{0, 0, 5, created + 1e12, true, "no limits"},
+		{60, 0, 0, created + 60_000, true, "at its last millisecond"},
+		{60, 0, 0, created + 60_001, false, "expired"},
+		{0, 2, 1, created, true, "a use left"},
+		{0, 2, 2, created, false, "used up"},
+		{60, 2, 2, created + 1000, false, "used up before it expires"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.description, func(t *testing.T) {
+			inv := &guild.Invite{MaxAge: tc.maxAge, MaxUses: tc.maxUses, Uses: tc.uses, CreatedAt: created}
+			if got := inv.Usable(tc.now); got != tc.want {
+				t.Fatalf("Usable(%d) = %v, want %v", tc.now, got, tc.want)
+			}
+		})
+	}
 }
 
 func TestAuthRole(t *testing.T) {
@@ -434,15 +471,22 @@ func TestAuthDeletedGuild(t *testing.T) {
 	}
 }
 
-func TestCheckMessage(t *testing.T) {
-	// Messages 500 (by member, in general, at now-1000), 501 (by helper, in
-	// general), 502 (by member in secret), 503 (old, by member in general).
-	targets := guild.Targets{
+// messageTargets are the messages message-level cases may name: 500 (by
+// member, in general, at now-1000), 501 (by helper, in general), 502 (by
+// admin in secret), 503 (old, by member in general), and 900 (by member in
+// a DM room with the fixture's guild ID).
+func messageTargets() guild.Targets {
+	return guild.Targets{
 		500: {ID: 500, ChannelID: general, AuthorID: member, TS: now - 1000},
 		501: {ID: 501, ChannelID: general, AuthorID: helper, TS: now - 1000},
 		502: {ID: 502, ChannelID: secret, AuthorID: admin, TS: now - 1000},
 		503: {ID: 503, ChannelID: general, AuthorID: member, TS: now - 15*24*3600*1000},
+		900: {ID: 900, ChannelID: gid, AuthorID: member, TS: now - 1000},
 	}
+}
+
+func TestCheckMessage(t *testing.T) {
+	targets := messageTargets()
 	tests := []struct {
 		name    string
 		sender  int

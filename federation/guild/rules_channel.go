@@ -27,41 +27,41 @@ func checkChannelFields(s *State, op *Op, chType int, self ID, f *ChannelFields,
 		}
 	}
 	if f.Topic != nil && runeLen(*f.Topic) > MaxTopicRunes {
-		return reject(ReasonBadContent, "topic is longer than %d", MaxTopicRunes)
+		return invalid(ReasonBadContent, "topic", "topic is longer than %d", MaxTopicRunes)
 	}
 	if f.RateLimitPerUser != nil && (*f.RateLimitPerUser < 0 || *f.RateLimitPerUser > 21600) {
-		return reject(ReasonBadContent, "rate_limit_per_user must be 0 to 21600")
+		return invalid(ReasonBadContent, "rate_limit_per_user", "rate_limit_per_user must be 0 to 21600")
 	}
 	if f.Position != nil && *f.Position < 0 {
-		return reject(ReasonBadContent, "position must not be negative")
+		return invalid(ReasonBadContent, "position", "position must not be negative")
 	}
 	if f.Bitrate != nil && (*f.Bitrate < 8000 || *f.Bitrate > 384000) {
-		return reject(ReasonBadContent, "bitrate must be 8000 to 384000")
+		return invalid(ReasonBadContent, "bitrate", "bitrate must be 8000 to 384000")
 	}
 	if f.UserLimit != nil && (*f.UserLimit < 0 || *f.UserLimit > 99) {
-		return reject(ReasonBadContent, "user_limit must be 0 to 99")
+		return invalid(ReasonBadContent, "user_limit", "user_limit must be 0 to 99")
 	}
 	if f.ParentID != nil && *f.ParentID != 0 {
 		p := s.Channels[ID(*f.ParentID)]
 		if p == nil || p.Type != ChannelCategory || chType == ChannelCategory || ID(*f.ParentID) == self {
-			return reject(ReasonUnknownTarget, "parent %s is not a category", ID(*f.ParentID))
+			return reject(ReasonUnknownTarget, CodeUnknownChannel, "parent %s is not a category", ID(*f.ParentID))
 		}
 	}
 	if f.Overwrites != nil {
 		if len(*f.Overwrites) > 100 {
-			return reject(ReasonLimit, "at most 100 overwrites")
+			return invalid(ReasonLimit, "permission_overwrites", "at most 100 overwrites")
 		}
 		if !have.Has(perm.ManageRoles) && have&perm.Administrator == 0 {
-			return reject(ReasonMissingPerm, "%s lacks MANAGE_ROLES to set overwrites", op.Sender)
+			return reject(ReasonMissingPerm, CodeMissingPermissions, "%s lacks MANAGE_ROLES to set overwrites", op.Sender)
 		}
 		seen := map[ID]bool{}
 		for i := range *f.Overwrites {
 			o := &(*f.Overwrites)[i]
 			if seen[o.ID] {
-				return reject(ReasonBadContent, "two overwrites for %s", o.ID)
+				return invalid(ReasonBadContent, "permission_overwrites", "two overwrites for %s", o.ID)
 			}
 			seen[o.ID] = true
-			if err := checkOverwrite(s, op, o, have); err != nil {
+			if err := checkOverwrite(s, op, o, have, "permission_overwrites"); err != nil {
 				return err
 			}
 		}
@@ -69,45 +69,56 @@ func checkChannelFields(s *State, op *Op, chType int, self ID, f *ChannelFields,
 	return nil
 }
 
-func checkOverwrite(s *State, op *Op, o *OverwriteFields, have perm.Bits) error {
+// checkOverwrite checks one overwrite. in is the request field holding it,
+// or "" when the overwrite's own fields are the request's.
+func checkOverwrite(s *State, op *Op, o *OverwriteFields, have perm.Bits, in string) error {
+	field := func(name string) string {
+		if in != "" {
+			return in
+		}
+		return name
+	}
 	switch o.Type {
 	case perm.OverwriteRole:
 		if s.Roles[o.ID] == nil {
-			return reject(ReasonUnknownTarget, "role %s", o.ID)
+			return reject(ReasonUnknownTarget, CodeUnknownRole, "role %s", o.ID)
 		}
 	case perm.OverwriteMember:
 		if o.ID == 0 {
-			return reject(ReasonUnknownTarget, "member 0")
+			return reject(ReasonUnknownTarget, CodeUnknownMember, "member 0")
 		}
 	default:
-		return reject(ReasonBadContent, "overwrite type must be 0 or 1")
+		return invalid(ReasonBadContent, field("type"), "overwrite type must be 0 or 1")
 	}
-	if (o.Allow|o.Deny)&^perm.ChannelMask != 0 {
-		return reject(ReasonBadContent, "overwrite carries bits that do not apply to channels")
+	if o.Allow&^perm.ChannelMask != 0 {
+		return invalid(ReasonBadContent, field("allow"), "allow carries bits that do not apply to channels")
+	}
+	if o.Deny&^perm.ChannelMask != 0 {
+		return invalid(ReasonBadContent, field("deny"), "deny carries bits that do not apply to channels")
 	}
 	if !perm.CanGrant(have, o.Allow|o.Deny) {
-		return reject(ReasonMissingPerm, "%s may not grant %s", op.Sender, ((o.Allow | o.Deny) &^ have).String())
+		return reject(ReasonMissingPerm, CodeMissingPermissions, "%s may not grant %s", op.Sender, ((o.Allow | o.Deny) &^ have).String())
 	}
 	return nil
 }
 
 func checkChannelCreate(s *State, op *Op, c *ChannelCreate) error {
-	if err := guildOnly(s); err != nil {
+	if err := guildOnly(s, op); err != nil {
 		return err
 	}
 	if c.ID == 0 || s.Channels[c.ID] != nil || c.ID == s.ID {
-		return reject(ReasonIDInUse, "channel %s", c.ID)
+		return invalid(ReasonIDInUse, "id", "channel %s", c.ID)
 	}
 	if len(s.Channels) >= MaxChannels {
-		return reject(ReasonLimit, "a guild has at most %d channels", MaxChannels)
+		return reject(ReasonLimit, CodeMaxChannels, "a guild has at most %d channels", MaxChannels)
 	}
 	switch c.Type {
 	case ChannelText, ChannelVoice, ChannelCategory:
 	default:
-		return reject(ReasonBadContent, "channel type %d", c.Type)
+		return invalid(ReasonBadContent, "type", "channel type %d", c.Type)
 	}
 	if c.Name == nil {
-		return reject(ReasonBadContent, "name is required")
+		return invalid(ReasonBadContent, "name", "name is required")
 	}
 	if err := need(s, op, 0, perm.ManageChannels); err != nil {
 		return err
@@ -142,19 +153,26 @@ func fillChannel(channel *Channel, f *ChannelFields) {
 	}
 }
 
-func guildChannel(s *State, id ID) (*Channel, error) {
-	if err := guildOnly(s); err != nil {
+// guildChannel is the channel id of a guild, which the sender can see. A
+// channel it cannot see is unknown to it, as in the client API, so that
+// nothing leaks; every rule calling this needs a permission in the channel,
+// which no one lacking VIEW_CHANNEL there holds.
+func guildChannel(s *State, op *Op, id ID) (*Channel, error) {
+	if err := guildOnly(s, op); err != nil {
 		return nil, err
 	}
 	channel := s.Channels[id]
 	if channel == nil {
-		return nil, reject(ReasonUnknownTarget, "channel %s", id)
+		return nil, reject(ReasonUnknownTarget, CodeUnknownChannel, "channel %s", id)
+	}
+	if !s.Permissions(op.Sender, id, op.TS).Has(perm.ViewChannel) {
+		return nil, reject(ReasonMissingPerm, CodeUnknownChannel, "%s cannot see channel %s", op.Sender, id)
 	}
 	return channel, nil
 }
 
 func checkChannelUpdate(s *State, op *Op, c *ChannelUpdate) error {
-	channel, err := guildChannel(s, c.ID)
+	channel, err := guildChannel(s, op, c.ID)
 	if err != nil {
 		return err
 	}
@@ -170,7 +188,7 @@ func applyChannelUpdate(s *State, op *Op, c *ChannelUpdate, ch *Changes) {
 }
 
 func checkChannelDelete(s *State, op *Op, c *ChannelDelete) error {
-	if _, err := guildChannel(s, c.ID); err != nil {
+	if _, err := guildChannel(s, op, c.ID); err != nil {
 		return err
 	}
 	return need(s, op, c.ID, perm.ManageChannels)
@@ -194,14 +212,14 @@ func applyChannelDelete(s *State, op *Op, c *ChannelDelete, ch *Changes) {
 }
 
 func checkChannelOverwrite(s *State, op *Op, c *ChannelOverwrite) error {
-	if _, err := guildChannel(s, c.ChannelID); err != nil {
+	if _, err := guildChannel(s, op, c.ChannelID); err != nil {
 		return err
 	}
 	have := s.Permissions(op.Sender, c.ChannelID, op.TS)
 	if !have.Has(perm.ManageRoles) && have&perm.Administrator == 0 {
 		return need(s, op, c.ChannelID, perm.ManageRoles)
 	}
-	return checkOverwrite(s, op, &c.OverwriteFields, have)
+	return checkOverwrite(s, op, &c.OverwriteFields, have, "")
 }
 
 func applyChannelOverwrite(s *State, op *Op, c *ChannelOverwrite, ch *Changes) {
@@ -211,7 +229,7 @@ func applyChannelOverwrite(s *State, op *Op, c *ChannelOverwrite, ch *Changes) {
 }
 
 func checkChannelOverwriteDelete(s *State, op *Op, c *ChannelOverwriteDelete) error {
-	channel, err := guildChannel(s, c.ChannelID)
+	channel, err := guildChannel(s, op, c.ChannelID)
 	if err != nil {
 		return err
 	}
@@ -220,7 +238,7 @@ func checkChannelOverwriteDelete(s *State, op *Op, c *ChannelOverwriteDelete) er
 		found = found || o.ID == c.ID
 	}
 	if !found {
-		return reject(ReasonUnknownTarget, "overwrite %s", c.ID)
+		return reject(ReasonUnknownTarget, CodeUnknownOverwrite, "overwrite %s", c.ID)
 	}
 	return need(s, op, c.ChannelID, perm.ManageRoles)
 }
@@ -237,21 +255,24 @@ func applyChannelOverwriteDelete(s *State, op *Op, c *ChannelOverwriteDelete, ch
 }
 
 func checkInviteCreate(s *State, op *Op, c *InviteCreate) error {
-	channel, err := guildChannel(s, c.ChannelID)
+	channel, err := guildChannel(s, op, c.ChannelID)
 	if err != nil {
 		return err
 	}
 	if channel.Type == ChannelCategory {
-		return reject(ReasonBadContent, "invites lead to a text or voice channel")
+		return invalid(ReasonBadContent, "", "invites lead to a text or voice channel")
 	}
 	if len(c.Code) < 2 || len(c.Code) > 32 || !alnum(c.Code) {
-		return reject(ReasonBadContent, "code must be 2 to 32 letters and digits")
+		return invalid(ReasonBadContent, "code", "code must be 2 to 32 letters and digits")
 	}
 	if s.Invites[c.Code] != nil {
-		return reject(ReasonIDInUse, "invite %q", c.Code)
+		return invalid(ReasonIDInUse, "code", "invite %q", c.Code)
 	}
-	if c.MaxAge < 0 || c.MaxAge > 604800 || c.MaxUses < 0 || c.MaxUses > 100 {
-		return reject(ReasonBadContent, "max_age must be 0 to 604800 and max_uses 0 to 100")
+	if c.MaxAge < 0 || c.MaxAge > 604800 {
+		return invalid(ReasonBadContent, "max_age", "max_age must be 0 to 604800")
+	}
+	if c.MaxUses < 0 || c.MaxUses > 100 {
+		return invalid(ReasonBadContent, "max_uses", "max_uses must be 0 to 100")
 	}
 	return need(s, op, c.ChannelID, perm.CreateInstantInvite)
 }
@@ -265,10 +286,14 @@ func applyInviteCreate(s *State, op *Op, c *InviteCreate, ch *Changes) {
 func checkInviteRevoke(s *State, op *Op, c *InviteRevoke) error {
 	inv := s.Invites[c.Code]
 	if inv == nil {
-		return reject(ReasonUnknownTarget, "invite %q", c.Code)
+		return reject(ReasonUnknownTarget, CodeUnknownInvite, "invite %q", c.Code)
 	}
 	if inv.InviterID == op.Sender || s.Permissions(op.Sender, 0, op.TS).Has(perm.ManageGuild) {
 		return nil
+	}
+	// The client API does not show an invite to a channel one cannot see.
+	if !s.Permissions(op.Sender, inv.ChannelID, op.TS).Has(perm.ViewChannel) {
+		return reject(ReasonMissingPerm, CodeUnknownInvite, "%s cannot see channel %s", op.Sender, inv.ChannelID)
 	}
 	return need(s, op, inv.ChannelID, perm.ManageChannels)
 }
@@ -279,21 +304,24 @@ func applyInviteRevoke(s *State, op *Op, c *InviteRevoke, ch *Changes) {
 }
 
 func checkEmojiCreate(s *State, op *Op, c *EmojiCreate) error {
-	if err := guildOnly(s); err != nil {
+	if err := guildOnly(s, op); err != nil {
 		return err
 	}
 	if c.ID == 0 || s.Emojis[c.ID] != nil {
-		return reject(ReasonIDInUse, "emoji %s", c.ID)
+		return invalid(ReasonIDInUse, "id", "emoji %s", c.ID)
 	}
 	if len(s.Emojis) >= 250 {
-		return reject(ReasonLimit, "a guild has at most 250 emojis")
+		return reject(ReasonLimit, CodeMaxEmojis, "a guild has at most 250 emojis")
 	}
-	if len(c.Name) < 2 || len(c.Name) > 32 || !alnum(c.Name) || c.Image == "" {
-		return reject(ReasonBadContent, "emoji name must be 2 to 32 of A-Z a-z 0-9 _, with an image")
+	if len(c.Name) < 2 || len(c.Name) > 32 || !alnum(c.Name) {
+		return invalid(ReasonBadContent, "name", "emoji name must be 2 to 32 of A-Z a-z 0-9 _")
+	}
+	if c.Image == "" {
+		return invalid(ReasonBadContent, "image", "an emoji needs an image")
 	}
 	for _, r := range c.Roles {
 		if s.Roles[r] == nil {
-			return reject(ReasonUnknownTarget, "role %s", r)
+			return reject(ReasonUnknownTarget, CodeUnknownRole, "role %s", r)
 		}
 	}
 	have := s.Permissions(op.Sender, 0, op.TS)
@@ -311,7 +339,7 @@ func applyEmojiCreate(s *State, op *Op, c *EmojiCreate, ch *Changes) {
 func checkEmojiDelete(s *State, op *Op, c *EmojiDelete) error {
 	e := s.Emojis[c.ID]
 	if e == nil {
-		return reject(ReasonUnknownTarget, "emoji %s", c.ID)
+		return reject(ReasonUnknownTarget, CodeUnknownEmoji, "emoji %s", c.ID)
 	}
 	have := s.Permissions(op.Sender, 0, op.TS)
 	if have.Has(perm.ManageGuildExpressions) || (e.CreatorID == op.Sender && have.Has(perm.CreateGuildExpressions)) {

@@ -20,50 +20,50 @@ func guildRules() map[string]rule {
 
 func checkGuildCreate(s *State, op *Op, c *GuildCreate) error {
 	if s.CreateEvent != "" {
-		return reject(ReasonIDInUse, "guild already created")
+		return invalid(ReasonIDInUse, "id", "guild already created")
 	}
 	if c.ID != op.GuildID {
-		return reject(ReasonBadContent, "id %s is not the event's guild %s", c.ID, op.GuildID)
+		return invalid(ReasonBadContent, "id", "id %s is not the event's guild %s", c.ID, op.GuildID)
 	}
 	if c.EveryonePermissions != nil && *c.EveryonePermissions&^perm.All != 0 {
-		return reject(ReasonBadContent, "everyone_permissions has undefined bits")
+		return invalid(ReasonBadContent, "everyone_permissions", "everyone_permissions has undefined bits")
 	}
 	switch c.Kind {
 	case KindGuild:
 		if len(c.Recipients) != 0 {
-			return reject(ReasonBadContent, "a guild has no recipients")
+			return invalid(ReasonBadContent, "recipients", "a guild has no recipients")
 		}
 		return checkName("name", c.Name, 2, MaxNameRunes)
 	case KindDM, KindGroupDM:
 		if c.EveryonePermissions != nil {
-			return reject(ReasonBadContent, "a DM's permissions are fixed")
+			return invalid(ReasonBadContent, "everyone_permissions", "a DM's permissions are fixed")
 		}
 		if c.Kind == KindDM && len(c.Recipients) != 2 {
-			return reject(ReasonBadContent, "a DM has exactly two recipients")
+			return invalid(ReasonBadContent, "recipients", "a DM has exactly two recipients")
 		}
 		if len(c.Recipients) < 1 || len(c.Recipients) > MaxGroupDM {
-			return reject(ReasonLimit, "a group DM has 1 to %d recipients", MaxGroupDM)
+			return invalid(ReasonLimit, "recipients", "a group DM has 1 to %d recipients", MaxGroupDM)
 		}
 		seen := map[ID]bool{}
 		self := false
 		for _, r := range c.Recipients {
 			if r.UserID == 0 || r.Origin == "" || seen[r.UserID] {
-				return reject(ReasonBadContent, "recipients must be distinct users with a home node")
+				return invalid(ReasonBadContent, "recipients", "recipients must be distinct users with a home node")
 			}
 			seen[r.UserID] = true
 			if r.UserID == op.Sender {
 				if r.Origin != op.Origin {
-					return reject(ReasonWrongOrigin, "the sender's home is the event's origin")
+					return reject(ReasonWrongOrigin, CodeMissingAccess, "the sender's home is the event's origin")
 				}
 				self = true
 			}
 		}
 		if !self {
-			return reject(ReasonBadContent, "the sender must be a recipient")
+			return invalid(ReasonBadContent, "recipients", "the sender must be a recipient")
 		}
 		return checkName("name", c.Name, 0, MaxNameRunes)
 	}
-	return reject(ReasonBadContent, "kind %q is not guild, dm or group_dm", c.Kind)
+	return invalid(ReasonBadContent, "kind", "kind %q is not guild, dm or group_dm", c.Kind)
 }
 
 func applyGuildCreate(s *State, op *Op, c *GuildCreate, ch *Changes) {
@@ -100,12 +100,11 @@ func applyGuildCreate(s *State, op *Op, c *GuildCreate, ch *Changes) {
 	ch.add("member", op.Sender)
 }
 
+// checkGuildUpdate weighs the permission last, after the channels named
+// exist, as the client API does.
 func checkGuildUpdate(s *State, op *Op, c *GuildUpdate) error {
 	if s.Kind == KindDM {
-		return reject(ReasonNotInThisKind, "a DM has no settings")
-	}
-	if err := need(s, op, 0, perm.ManageGuild); err != nil {
-		return err
+		return reject(ReasonNotInThisKind, hiddenCode(op.Type), "a DM has no settings")
 	}
 	if c.Name != nil {
 		if err := checkName("name", *c.Name, 2, MaxNameRunes); err != nil {
@@ -114,18 +113,25 @@ func checkGuildUpdate(s *State, op *Op, c *GuildUpdate) error {
 	}
 	for _, id := range []*Ref{c.SystemChannelID, c.AFKChannelID} {
 		if id != nil && *id != 0 && s.Channels[ID(*id)] == nil {
-			return reject(ReasonUnknownTarget, "channel %s", ID(*id))
+			return reject(ReasonUnknownTarget, CodeUnknownChannel, "channel %s", ID(*id))
 		}
 	}
-	for _, v := range []*int{c.VerificationLevel, c.DefaultMessageNotifications, c.ExplicitContentFilter} {
-		if v != nil && (*v < 0 || *v > 4) {
-			return reject(ReasonBadContent, "setting out of range")
+	for _, v := range []struct {
+		field string
+		v     *int
+	}{
+		{"verification_level", c.VerificationLevel},
+		{"default_message_notifications", c.DefaultMessageNotifications},
+		{"explicit_content_filter", c.ExplicitContentFilter},
+	} {
+		if v.v != nil && (*v.v < 0 || *v.v > 4) {
+			return invalid(ReasonBadContent, v.field, "%s must be 0 to 4", v.field)
 		}
 	}
 	if c.AFKTimeout != nil && (*c.AFKTimeout < 60 || *c.AFKTimeout > 3600) {
-		return reject(ReasonBadContent, "afk_timeout must be 60 to 3600")
+		return invalid(ReasonBadContent, "afk_timeout", "afk_timeout must be 60 to 3600")
 	}
-	return nil
+	return need(s, op, 0, perm.ManageGuild)
 }
 
 func applyGuildUpdate(s *State, op *Op, c *GuildUpdate, ch *Changes) {
@@ -142,11 +148,11 @@ func applyGuildUpdate(s *State, op *Op, c *GuildUpdate, ch *Changes) {
 }
 
 func checkOwnerOnly[T any](s *State, op *Op, _ *T) error {
-	if op.Sender != s.OwnerID() {
-		return reject(ReasonOwnerOnly, "only the owner may %s", op.Type)
-	}
 	if s.Kind == KindDM {
-		return reject(ReasonNotInThisKind, "a DM has no owner")
+		return reject(ReasonNotInThisKind, hiddenCode(op.Type), "a DM has no owner")
+	}
+	if op.Sender != s.OwnerID() {
+		return reject(ReasonOwnerOnly, CodeMissingPermissions, "only the owner may %s", op.Type)
 	}
 	return nil
 }
@@ -156,13 +162,22 @@ func applyGuildDelete(s *State, op *Op, _ *struct{}, ch *Changes) {
 	ch.add("guild", s.ID)
 }
 
+// checkGuildTransfer refuses a new owner who is not a member before asking
+// whether the sender owns the guild, as the client API does; the other
+// faults of the new owner come after.
 func checkGuildTransfer(s *State, op *Op, c *GuildTransfer) error {
-	if err := checkOwnerOnly(s, op, c); err != nil {
-		return err
+	if s.Kind == KindDM {
+		return reject(ReasonNotInThisKind, hiddenCode(op.Type), "a DM has no owner")
 	}
 	m := s.Members[c.NewOwnerID]
-	if m == nil || m.Bot || c.NewOwnerID == op.Sender {
-		return reject(ReasonUnknownTarget, "new owner %s must be another member who is not a bot", c.NewOwnerID)
+	if m == nil {
+		return invalid(ReasonUnknownTarget, "owner_id", "new owner %s is not a member", c.NewOwnerID)
+	}
+	if op.Sender != s.OwnerID() {
+		return reject(ReasonOwnerOnly, CodeMissingPermissions, "only the owner may %s", op.Type)
+	}
+	if m.Bot || c.NewOwnerID == op.Sender {
+		return invalid(ReasonUnknownTarget, "owner_id", "new owner %s must be another member who is not a bot", c.NewOwnerID)
 	}
 	return nil
 }

@@ -19,33 +19,29 @@ func memberRules() map[string]rule {
 	}
 }
 
+// checkMemberJoin weighs the invite before who is joining, as the client
+// API does: an unusable invite is unknown whoever presents it.
 func checkMemberJoin(s *State, op *Op, c *MemberJoin) error {
 	if s.Kind != KindGuild {
-		return reject(ReasonNotInThisKind, "DMs are joined by being added")
-	}
-	if s.Members[op.Sender] != nil {
-		return reject(ReasonAlreadyApplied, "%s is already a member", op.Sender)
-	}
-	if s.Bans[op.Sender] != nil {
-		return reject(ReasonBanned, "%s is banned", op.Sender)
-	}
-	if err := bindHome(s, op.Sender, op.Origin); err != nil {
-		return err
+		return reject(ReasonNotInThisKind, hiddenCode(op.Type), "DMs are joined by being added")
 	}
 	inv := s.Invites[c.InviteCode]
 	if inv == nil {
-		return reject(ReasonInvalidInvite, "unknown invite %q", c.InviteCode)
+		return reject(ReasonInvalidInvite, CodeUnknownInvite, "unknown invite %q", c.InviteCode)
 	}
 	if !contains(op.AuthEvents, inv.EventID) {
-		return reject(ReasonMissingAuth, "auth_events lacks invite %q", c.InviteCode)
+		return reject(ReasonMissingAuth, CodeUnknownInvite, "auth_events lacks invite %q", c.InviteCode)
 	}
-	if inv.MaxAge > 0 && op.TS > inv.CreatedAt+inv.MaxAge*1000 {
-		return reject(ReasonInvalidInvite, "invite %q expired", c.InviteCode)
+	if !inv.Usable(op.TS) {
+		return reject(ReasonInvalidInvite, CodeUnknownInvite, "invite %q has expired or is used up", c.InviteCode)
 	}
-	if inv.MaxUses > 0 && inv.Uses >= inv.MaxUses {
-		return reject(ReasonInvalidInvite, "invite %q is used up", c.InviteCode)
+	if s.Members[op.Sender] != nil {
+		return invalid(ReasonAlreadyApplied, "", "%s is already a member", op.Sender)
 	}
-	return nil
+	if s.Bans[op.Sender] != nil {
+		return reject(ReasonBanned, CodeBanned, "%s is banned", op.Sender)
+	}
+	return bindHome(s, op.Sender, op.Origin)
 }
 
 func applyMemberJoin(s *State, op *Op, c *MemberJoin, ch *Changes) {
@@ -56,27 +52,27 @@ func applyMemberJoin(s *State, op *Op, c *MemberJoin, ch *Changes) {
 	ch.add("invite", stringer(c.InviteCode))
 }
 
+// checkMemberAdd finds a user already there before asking who may add
+// them: the client API answers that as a success, to anyone.
 func checkMemberAdd(s *State, op *Op, c *MemberAdd) error {
-	switch s.Kind {
-	case KindDM:
-		return reject(ReasonNotInThisKind, "a DM has two participants")
-	case KindGroupDM:
-		if len(s.Members) >= MaxGroupDM {
-			return reject(ReasonLimit, "a group DM has at most %d members", MaxGroupDM)
-		}
-		if c.Bot {
-			return reject(ReasonNotInThisKind, "bots are not added to group DMs")
-		}
-	default:
-		if err := need(s, op, 0, perm.ManageGuild); err != nil {
-			return err
-		}
+	if s.Kind == KindDM {
+		return reject(ReasonNotInThisKind, hiddenCode(op.Type), "a DM has two participants")
 	}
 	if c.UserID == 0 || s.Members[c.UserID] != nil {
-		return reject(ReasonAlreadyApplied, "%s is already a member", c.UserID)
+		return invalid(ReasonAlreadyApplied, "", "%s is already a member", c.UserID)
+	}
+	if s.Kind == KindGroupDM {
+		if len(s.Members) >= MaxGroupDM {
+			return reject(ReasonLimit, CodeMaxRecipients, "a group DM has at most %d members", MaxGroupDM)
+		}
+		if c.Bot {
+			return reject(ReasonNotInThisKind, hiddenCode(op.Type), "bots are not added to group DMs")
+		}
+	} else if err := need(s, op, 0, perm.ManageGuild); err != nil {
+		return err
 	}
 	if s.Bans[c.UserID] != nil {
-		return reject(ReasonBanned, "%s is banned", c.UserID)
+		return reject(ReasonBanned, CodeBanned, "%s is banned", c.UserID)
 	}
 	// The added user's home is the node that adds them (bots live on the node
 	// that made their application).
@@ -91,7 +87,7 @@ func applyMemberAdd(s *State, op *Op, c *MemberAdd, ch *Changes) {
 
 func checkMemberLeave(s *State, op *Op, _ *struct{}) error {
 	if op.Sender == s.OwnerID() && s.Kind != KindDM {
-		return reject(ReasonOwnerOnly, "the owner must transfer ownership before leaving")
+		return reject(ReasonOwnerOnly, CodeMissingPermissions, "the owner must transfer ownership before leaving")
 	}
 	return nil
 }
@@ -102,26 +98,27 @@ func applyMemberLeave(s *State, op *Op, _ *struct{}, ch *Changes) {
 }
 
 // moderate checks an action by the sender on target that needs bits and
-// the hierarchy.
+// the hierarchy. The permission comes before the target being the sender,
+// as in the client API: who may not act at all is told so.
 func moderate(s *State, op *Op, target ID, bits perm.Bits) error {
 	if target == s.OwnerID() {
-		return reject(ReasonTargetIsOwner, "the owner cannot be the target of %s", op.Type)
-	}
-	if target == op.Sender {
-		return reject(ReasonBadContent, "use member.leave to leave")
+		return reject(ReasonTargetIsOwner, CodeMissingPermissions, "the owner cannot be the target of %s", op.Type)
 	}
 	if err := need(s, op, 0, bits); err != nil {
 		return err
 	}
+	if target == op.Sender {
+		return invalid(ReasonBadContent, "", "use member.leave to leave")
+	}
 	if t := s.Members[target]; t != nil && !perm.CanModerate(&s.perm, &s.Members[op.Sender].Member, &t.Member, bits, op.TS) {
-		return reject(ReasonHierarchy, "%s does not outrank %s", op.Sender, target)
+		return reject(ReasonHierarchy, CodeMissingPermissions, "%s does not outrank %s", op.Sender, target)
 	}
 	return nil
 }
 
 func checkMemberKick(s *State, op *Op, c *MemberTarget) error {
 	if s.Members[c.UserID] == nil {
-		return reject(ReasonUnknownTarget, "member %s", c.UserID)
+		return reject(ReasonUnknownTarget, CodeUnknownMember, "member %s", c.UserID)
 	}
 	return moderate(s, op, c.UserID, perm.KickMembers)
 }
@@ -131,20 +128,26 @@ func applyMemberKick(s *State, op *Op, c *MemberTarget, ch *Changes) {
 	ch.add("member", c.UserID)
 }
 
+// checkMemberBan looks at the user's bans only once the sender is found
+// able to ban them, so that only who may ban learns whether someone already
+// is, and others hear Missing Permissions, as from Discord.
 func checkMemberBan(s *State, op *Op, c *MemberBan) error {
 	if s.Kind != KindGuild {
-		return reject(ReasonNotInThisKind, "DMs have no bans")
+		return reject(ReasonNotInThisKind, hiddenCode(op.Type), "DMs have no bans")
 	}
 	if c.UserID == 0 {
-		return reject(ReasonBadContent, "user_id is required")
-	}
-	if s.Bans[c.UserID] != nil {
-		return reject(ReasonAlreadyApplied, "%s is already banned", c.UserID)
+		return invalid(ReasonBadContent, "user_id", "user_id is required")
 	}
 	if c.DeleteMessageSeconds < 0 || c.DeleteMessageSeconds > MaxDeleteSeconds {
-		return reject(ReasonBadContent, "delete_message_seconds must be 0 to %d", MaxDeleteSeconds)
+		return invalid(ReasonBadContent, "delete_message_seconds", "delete_message_seconds must be 0 to %d", MaxDeleteSeconds)
 	}
-	return moderate(s, op, c.UserID, perm.BanMembers)
+	if err := moderate(s, op, c.UserID, perm.BanMembers); err != nil {
+		return err
+	}
+	if s.Bans[c.UserID] != nil {
+		return invalid(ReasonAlreadyApplied, "", "%s is already banned", c.UserID)
+	}
+	return nil
 }
 
 func applyMemberBan(s *State, op *Op, c *MemberBan, ch *Changes) {
@@ -156,11 +159,16 @@ func applyMemberBan(s *State, op *Op, c *MemberBan, ch *Changes) {
 	ch.add("ban", c.UserID)
 }
 
+// checkMemberUnban asks for BAN_MEMBERS before looking at the bans, as the
+// client API does.
 func checkMemberUnban(s *State, op *Op, c *MemberTarget) error {
-	if s.Bans[c.UserID] == nil {
-		return reject(ReasonUnknownTarget, "%s is not banned", c.UserID)
+	if err := need(s, op, 0, perm.BanMembers); err != nil {
+		return err
 	}
-	return need(s, op, 0, perm.BanMembers)
+	if s.Bans[c.UserID] == nil {
+		return reject(ReasonUnknownTarget, CodeUnknownBan, "%s is not banned", c.UserID)
+	}
+	return nil
 }
 
 func applyMemberUnban(s *State, op *Op, c *MemberTarget, ch *Changes) {
@@ -188,19 +196,34 @@ func CheckUnbanLifts(s *State, op *Op, env Env) bool {
 	return true
 }
 
+// checkMemberUpdate checks the target, what the update sets and that every
+// role it names exists before what the sender may do, so that an unknown
+// role is reported as such to anyone.
 func checkMemberUpdate(s *State, op *Op, c *MemberUpdate) error {
 	t := s.Members[c.UserID]
 	if t == nil {
-		return reject(ReasonUnknownTarget, "member %s", c.UserID)
+		return reject(ReasonUnknownTarget, CodeUnknownMember, "member %s", c.UserID)
 	}
 	if s.Kind != KindGuild && (len(c.RolesAdd)+len(c.RolesRemove) > 0 || c.CommunicationDisabledUntil != nil) {
-		return reject(ReasonNotInThisKind, "DMs have no roles or timeouts")
+		return reject(ReasonNotInThisKind, hiddenCode(op.Type), "DMs have no roles or timeouts")
 	}
-	actor := &s.Members[op.Sender].Member
 	if c.Nick != nil {
 		if err := checkName("nick", *c.Nick, 0, 32); err != nil {
 			return err
 		}
+	}
+	if c.CommunicationDisabledUntil != nil {
+		if until := *c.CommunicationDisabledUntil; until != 0 && (until < 0 || until > op.TS+maxTimeout) {
+			return invalid(ReasonBadContent, "communication_disabled_until", "a timeout lasts at most 28 days")
+		}
+	}
+	roles := append(append([]ID(nil), c.RolesAdd...), c.RolesRemove...)
+	for _, id := range roles {
+		if s.Roles[id] == nil || id == s.ID {
+			return reject(ReasonUnknownTarget, CodeUnknownRole, "role %s", id)
+		}
+	}
+	if c.Nick != nil {
 		if c.UserID == op.Sender {
 			if !s.Permissions(op.Sender, 0, op.TS).Has(perm.ChangeNickname) {
 				if err := need(s, op, 0, perm.ManageNicknames); err != nil {
@@ -211,15 +234,10 @@ func checkMemberUpdate(s *State, op *Op, c *MemberUpdate) error {
 			return err
 		}
 	}
-	for _, list := range [][]ID{c.RolesAdd, c.RolesRemove} {
-		for _, id := range list {
-			r := s.Roles[id]
-			if r == nil || id == s.ID {
-				return reject(ReasonUnknownTarget, "role %s", id)
-			}
-			if !perm.CanManageRole(&s.perm, actor, r.Role, op.TS) {
-				return reject(ReasonHierarchy, "%s may not assign role %s", op.Sender, id)
-			}
+	actor := &s.Members[op.Sender].Member
+	for _, id := range roles {
+		if !perm.CanManageRole(&s.perm, actor, s.Roles[id].Role, op.TS) {
+			return reject(ReasonHierarchy, CodeMissingPermissions, "%s may not assign role %s", op.Sender, id)
 		}
 	}
 	if c.Mute != nil {
@@ -233,12 +251,7 @@ func checkMemberUpdate(s *State, op *Op, c *MemberUpdate) error {
 		}
 	}
 	if c.CommunicationDisabledUntil != nil {
-		if until := *c.CommunicationDisabledUntil; until != 0 && (until < 0 || until > op.TS+maxTimeout) {
-			return reject(ReasonBadContent, "a timeout lasts at most 28 days")
-		}
-		if err := moderate(s, op, c.UserID, perm.ModerateMembers); err != nil {
-			return err
-		}
+		return moderate(s, op, c.UserID, perm.ModerateMembers)
 	}
 	return nil
 }

@@ -63,7 +63,7 @@ func (op *Op) prepareMessage() error {
 		body, err = Decode[Pin](op.Content)
 	}
 	if err != nil {
-		return reject(ReasonBadContent, "%s: %v", op.Type, err)
+		return invalid(ReasonBadContent, "", "%s: %v", op.Type, err)
 	}
 	op.body = body
 	return nil
@@ -76,13 +76,13 @@ func CheckMessage(s *State, op *Op, targets Targets) error {
 		return err
 	}
 	if !messageTypes[op.Type] {
-		return reject(ReasonUnknownType, "%q is not a message event", op.Type)
+		return invalid(ReasonUnknownType, "", "%q is not a message event", op.Type)
 	}
 	if s.Deleted {
-		return reject(ReasonGuildDeleted, "guild %s was deleted", s.ID)
+		return reject(ReasonGuildDeleted, hiddenCode(op.Type), "guild %s was deleted", s.ID)
 	}
 	if !contains(op.AuthEvents, s.CreateEvent) {
-		return reject(ReasonMissingAuth, "auth_events lacks the guild's create event")
+		return reject(ReasonMissingAuth, hiddenCode(op.Type), "auth_events lacks the guild's create event")
 	}
 	if err := senderIsMember(s, op); err != nil {
 		return err
@@ -90,11 +90,13 @@ func CheckMessage(s *State, op *Op, targets Targets) error {
 	var channel ID
 	for _, id := range op.TargetIDs() {
 		t := targets[id]
+		// A target the event does not carry, or carries from elsewhere, is
+		// a message this node cannot show the client.
 		if t == nil {
-			return reject(ReasonMissingAuth, "auth_events lacks message %s", id)
+			return reject(ReasonMissingAuth, CodeUnknownMessage, "auth_events lacks message %s", id)
 		}
 		if channel != 0 && t.ChannelID != channel {
-			return reject(ReasonMessageMismatch, "messages of several channels")
+			return reject(ReasonMessageMismatch, CodeUnknownMessage, "messages of several channels")
 		}
 		channel = t.ChannelID
 	}
@@ -114,39 +116,68 @@ func CheckMessage(s *State, op *Op, targets Targets) error {
 	case *Pin:
 		return checkPin(s, op, b, targets[b.MessageID])
 	}
-	return reject(ReasonUnknownType, "%q", op.Type)
+	return invalid(ReasonUnknownType, "", "%q", op.Type)
+}
+
+// seeChannel checks that target (if any) lives in channel and that the
+// sender can see the channel. A channel it cannot see is unknown to it, as
+// in the client API, so that nothing leaks.
+func seeChannel(s *State, op *Op, channel ID, target *MessageInfo) error {
+	if s.Channels[channel] == nil {
+		return reject(ReasonUnknownTarget, CodeUnknownChannel, "channel %s", channel)
+	}
+	if target != nil && target.ChannelID != channel {
+		return reject(ReasonMessageMismatch, CodeUnknownMessage, "message %s is not in channel %s", target.ID, channel)
+	}
+	if !s.Permissions(op.Sender, channel, op.TS).Has(perm.ViewChannel) {
+		return reject(ReasonMissingPerm, CodeUnknownChannel, "%s cannot see channel %s", op.Sender, channel)
+	}
+	return nil
 }
 
 // checkInChannel checks that target lives in channel and that the sender
 // holds bits there.
 func checkInChannel(s *State, op *Op, channel ID, target *MessageInfo, bits perm.Bits) error {
-	if s.Channels[channel] == nil {
-		return reject(ReasonUnknownTarget, "channel %s", channel)
-	}
-	if target != nil && target.ChannelID != channel {
-		return reject(ReasonMessageMismatch, "message %s is not in channel %s", target.ID, channel)
+	if err := seeChannel(s, op, channel, target); err != nil {
+		return err
 	}
 	return need(s, op, channel, bits)
 }
 
+// manageOthers checks that the sender may act on others' messages in
+// channel. Nobody may in a DM, which Discord answers with a code of its own.
+func manageOthers(s *State, op *Op, channel ID) error {
+	if s.Kind != KindGuild {
+		return reject(ReasonMissingPerm, CodeCannotInDM, "nobody manages another's messages in a DM")
+	}
+	return need(s, op, channel, perm.ViewChannel|perm.ManageMessages)
+}
+
+// checkMessageCreate asks whether the sender may post in the channel at all
+// before it looks at the message, as the client API does.
 func checkMessageCreate(s *State, op *Op, c *MessageCreate) error {
 	if c.ID == 0 {
-		return reject(ReasonBadContent, "id is required")
+		return invalid(ReasonBadContent, "id", "id is required")
 	}
-	channel := s.Channels[c.ChannelID]
-	if channel == nil || channel.Type == ChannelCategory {
-		return reject(ReasonUnknownTarget, "channel %s", c.ChannelID)
+	if ch := s.Channels[c.ChannelID]; ch != nil && ch.Type == ChannelCategory {
+		return reject(ReasonUnknownTarget, CodeUnknownChannel, "channel %s is a category", c.ChannelID)
+	}
+	if err := checkInChannel(s, op, c.ChannelID, nil, perm.ViewChannel|perm.SendMessages); err != nil {
+		return err
 	}
 	if runeLen(c.Content) > MaxContentRunes {
-		return reject(ReasonBadContent, "content is longer than %d characters", MaxContentRunes)
+		return invalid(ReasonBadContent, "content", "content is longer than %d characters", MaxContentRunes)
 	}
 	if c.Content == "" && len(c.Embeds) == 0 && len(c.Attachments) == 0 {
-		return reject(ReasonBadContent, "a message needs content, an embed or a file")
+		return reject(ReasonBadContent, CodeEmptyMessage, "a message needs content, an embed or a file")
 	}
-	if len(c.Embeds) > MaxEmbeds || len(c.Attachments) > MaxAttachments {
-		return reject(ReasonLimit, "at most %d embeds and %d files", MaxEmbeds, MaxAttachments)
+	if len(c.Embeds) > MaxEmbeds {
+		return invalid(ReasonLimit, "embeds", "at most %d embeds", MaxEmbeds)
 	}
-	bits := perm.ViewChannel | perm.SendMessages
+	if len(c.Attachments) > MaxAttachments {
+		return invalid(ReasonLimit, "files", "at most %d files", MaxAttachments)
+	}
+	var bits perm.Bits
 	if len(c.Attachments) > 0 {
 		bits |= perm.AttachFiles
 	}
@@ -162,56 +193,78 @@ func checkMessageCreate(s *State, op *Op, c *MessageCreate) error {
 	return need(s, op, c.ChannelID, bits)
 }
 
+// checkMessageEdit asks who may edit before what the edit says, as the
+// client API does.
 func checkMessageEdit(s *State, op *Op, c *MessageEdit, t *MessageInfo) error {
-	if c.Content != nil && runeLen(*c.Content) > MaxContentRunes {
-		return reject(ReasonBadContent, "content is longer than %d characters", MaxContentRunes)
-	}
-	if c.Embeds != nil && len(*c.Embeds) > MaxEmbeds {
-		return reject(ReasonLimit, "at most %d embeds", MaxEmbeds)
+	if err := seeChannel(s, op, c.ChannelID, t); err != nil {
+		return err
 	}
 	if t.AuthorID != op.Sender {
 		// Others may only change flags (suppress embeds), with MANAGE_MESSAGES.
 		if c.Content != nil || c.Embeds != nil {
-			return reject(ReasonNotAuthor, "only the author edits a message")
+			return reject(ReasonNotAuthor, CodeCannotEditOthers, "only the author edits a message")
 		}
-		return checkInChannel(s, op, c.ChannelID, t, perm.ViewChannel|perm.ManageMessages)
+		if err := need(s, op, c.ChannelID, perm.ViewChannel|perm.ManageMessages); err != nil {
+			return err
+		}
 	}
-	return checkInChannel(s, op, c.ChannelID, t, perm.ViewChannel)
+	if c.Content != nil && runeLen(*c.Content) > MaxContentRunes {
+		return invalid(ReasonBadContent, "content", "content is longer than %d characters", MaxContentRunes)
+	}
+	if c.Embeds != nil && len(*c.Embeds) > MaxEmbeds {
+		return invalid(ReasonLimit, "embeds", "at most %d embeds", MaxEmbeds)
+	}
+	return nil
 }
 
 func checkMessageDelete(s *State, op *Op, c *MessageTarget, t *MessageInfo) error {
-	if t.AuthorID == op.Sender {
-		return checkInChannel(s, op, c.ChannelID, t, perm.ViewChannel)
+	if err := seeChannel(s, op, c.ChannelID, t); err != nil {
+		return err
 	}
-	return checkInChannel(s, op, c.ChannelID, t, perm.ViewChannel|perm.ManageMessages)
+	if t.AuthorID == op.Sender {
+		return nil
+	}
+	return manageOthers(s, op, c.ChannelID)
 }
 
+// checkBulkDelete asks who may delete before which messages, as the client
+// API does.
 func checkBulkDelete(s *State, op *Op, c *MessageBulkDelete, targets Targets) error {
+	var first *MessageInfo
+	if len(c.IDs) > 0 {
+		first = targets[c.IDs[0]]
+	}
+	if err := seeChannel(s, op, c.ChannelID, first); err != nil {
+		return err
+	}
+	if err := manageOthers(s, op, c.ChannelID); err != nil {
+		return err
+	}
 	if len(c.IDs) < 2 || len(c.IDs) > MaxBulkDelete {
-		return reject(ReasonBadContent, "bulk delete takes 2 to %d messages", MaxBulkDelete)
+		return invalid(ReasonBadContent, "messages", "bulk delete takes 2 to %d messages", MaxBulkDelete)
 	}
 	seen := map[ID]bool{}
 	for _, id := range c.IDs {
 		if seen[id] {
-			return reject(ReasonBadContent, "message %s listed twice", id)
+			return invalid(ReasonBadContent, "messages", "message %s listed twice", id)
 		}
 		seen[id] = true
 		if t := targets[id]; t.TS < op.TS-bulkDeleteWindow {
-			return reject(ReasonBadContent, "message %s is older than two weeks", id)
+			return reject(ReasonBadContent, CodeBulkDeleteTooOld, "message %s is older than two weeks", id)
 		}
 	}
-	return checkInChannel(s, op, c.ChannelID, targets[c.IDs[0]], perm.ViewChannel|perm.ManageMessages)
+	return nil
 }
 
 func checkReaction(s *State, op *Op, c *Reaction, t *MessageInfo) error {
 	e := c.Emoji
 	if e.ID == 0 && (e.Name == "" || len(e.Name) > 64) {
-		return reject(ReasonBadContent, "emoji needs a name of at most 64 bytes or an id")
+		return reject(ReasonBadContent, CodeUnknownEmoji, "emoji needs a name of at most 64 bytes or an id")
 	}
 	bits := perm.ViewChannel | perm.ReadMessageHistory
 	if op.Type == TypeReactionAdd {
 		if c.UserID != 0 && c.UserID != op.Sender {
-			return reject(ReasonBadContent, "one adds only one's own reaction")
+			return invalid(ReasonBadContent, "", "one adds only one's own reaction")
 		}
 		bits |= perm.AddReactions
 		if e.ID != 0 && s.Emojis[e.ID] == nil {

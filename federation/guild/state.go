@@ -69,6 +69,14 @@ type Invite struct {
 	EventID   string
 }
 
+// Usable reports whether the invite still admits someone at nowMs (unix
+// ms): it has not expired and is not used up.
+func (inv *Invite) Usable(nowMs int64) bool {
+	expired := inv.MaxAge > 0 && nowMs > inv.CreatedAt+inv.MaxAge*1000
+	usedUp := inv.MaxUses > 0 && inv.Uses >= inv.MaxUses
+	return !expired && !usedUp
+}
+
 // CustomEmoji is a guild's own emoji.
 type CustomEmoji struct {
 	ID        ID

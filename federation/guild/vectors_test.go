@@ -48,13 +48,14 @@ type authHistory struct {
 }
 
 type authVector struct {
-	Name             string `json:"name"`
-	History          string `json:"history"`
-	Rules            string `json:"rules"` // "state" (Check) or "message" (CheckMessage)
-	Event            vecOp  `json:"event"`
-	Verdict          string `json:"verdict"` // "accepted" or "rejected"
-	Reason           string `json:"reason,omitempty"`
-	StateAfterSHA256 string `json:"state_after_sha256,omitempty"`
+	Name             string     `json:"name"`
+	History          string     `json:"history"`
+	Rules            string     `json:"rules"` // "state" (Check) or "message" (CheckMessage)
+	Event            vecOp      `json:"event"`
+	Verdict          string     `json:"verdict"` // "accepted" or "rejected"
+	Reason           string     `json:"reason,omitempty"`
+	Code             guild.Code `json:"code,omitempty"` // what a client is told of a rejection
+	StateAfterSHA256 string     `json:"state_after_sha256,omitempty"`
 }
 
 type authVectorFile struct {
@@ -486,7 +487,7 @@ func renderAuthVectors(t *testing.T) []byte {
 	t.Helper()
 	hs := authHistories(t)
 	f := authVectorFile{
-		Description: "Auth rule test vectors (spec/auth-rules.md, \"Test vectors\"). Each history is a list of state events that pass guild.Check in order and are applied in order; state_sha256 is the SHA-256 of the canonical state after them (spec/state-resolution.md, \"Canonical state\"); messages are message.create events accepted in that state. Each case checks one event against the state after its history, with Check (rules \"state\") or CheckMessage (rules \"message\", with the history's messages that the event names in auth_events as its targets), and gives the verdict, the reason of a rejection, and for an accepted state event the SHA-256 of the canonical state after applying it.",
+		Description: "Auth rule test vectors (spec/auth-rules.md, \"Test vectors\"). Each history is a list of state events that pass guild.Check in order and are applied in order; state_sha256 is the SHA-256 of the canonical state after them (spec/state-resolution.md, \"Canonical state\"); messages are message.create events accepted in that state. Each case checks one event against the state after its history, with Check (rules \"state\") or CheckMessage (rules \"message\", with the history's messages that the event names in auth_events as its targets), and gives the verdict, for a rejection its reason and the Discord error code a client is told (spec/auth-rules.md, \"Reasons and client error codes\"), and for an accepted state event the SHA-256 of the canonical state after applying it.",
 	}
 	for _, name := range []string{"empty", "guild", "deleted", "dm", "group_dm"} {
 		f.Histories = append(f.Histories, hs[name].done())
@@ -532,12 +533,15 @@ func renderAuthVectors(t *testing.T) []byte {
 			vec.Rules = "message"
 		}
 		s := replayHistory(t, &b.h)
-		got := runAuthVector(s, &b.h, &vec)
+		got, code := runAuthVector(s, &b.h, &vec)
 		if got != c.want {
 			t.Fatalf("case %q: got %q, want %q", c.name, got, c.want)
 		}
 		if got != "" {
-			vec.Verdict, vec.Reason = "rejected", got
+			if code == 0 {
+				t.Fatalf("case %q: rejected as %s without a code", c.name, got)
+			}
+			vec.Verdict, vec.Reason, vec.Code = "rejected", got, code
 		} else if !c.msg {
 			vec.StateAfterSHA256 = stateHash(s)
 		}
@@ -562,8 +566,8 @@ func replayHistory(t *testing.T, h *authHistory) *guild.State {
 
 // runAuthVector checks a case's event against s, the state after its
 // history, applies it to s if it is an accepted state event, and returns
-// the rejection reason ("" when accepted).
-func runAuthVector(s *guild.State, h *authHistory, v *authVector) string {
+// the rejection's reason ("" when accepted) and code.
+func runAuthVector(s *guild.State, h *authHistory, v *authVector) (string, guild.Code) {
 	op := v.Event.op()
 	var err error
 	if v.Rules == "message" {
@@ -578,7 +582,7 @@ func runAuthVector(s *guild.State, h *authHistory, v *authVector) string {
 				ChannelID guild.ID `json:"channel_id"`
 			}
 			if json.Unmarshal(m.Content, &c) != nil {
-				return "bad message " + m.EventID
+				return "bad message " + m.EventID, 0
 			}
 			targets[c.ID] = &guild.MessageInfo{ID: c.ID, ChannelID: c.ChannelID, AuthorID: m.Sender, TS: m.OriginTS}
 		}
@@ -589,17 +593,17 @@ func runAuthVector(s *guild.State, h *authHistory, v *authVector) string {
 			guild.Apply(s, op)
 		}
 	}
-	return vecReason(err)
+	return vecResult(err)
 }
 
-func vecReason(err error) string {
+func vecResult(err error) (string, guild.Code) {
 	if err == nil {
-		return ""
+		return "", 0
 	}
 	if r, ok := err.(*guild.Rejection); ok {
-		return r.Reason
+		return r.Reason, r.Code
 	}
-	return "not a Rejection: " + err.Error()
+	return "not a Rejection: " + err.Error(), 0
 }
 
 var allTypes = []string{
@@ -663,13 +667,16 @@ func TestAuthVectors(t *testing.T) {
 				t.Fatalf("unknown history %q", v.History)
 			}
 			s := replayHistory(t, h)
-			got := runAuthVector(s, h, v)
-			wantReason := v.Reason
+			got, code := runAuthVector(s, h, v)
+			wantReason, wantCode := v.Reason, v.Code
 			if v.Verdict == "accepted" {
-				wantReason = ""
+				wantReason, wantCode = "", 0
 			}
 			if got != wantReason {
 				t.Fatalf("reason = %q, want %q (verdict %s)", got, wantReason, v.Verdict)
+			}
+			if code != wantCode {
+				t.Errorf("code = %d, want %d", code, wantCode)
 			}
 			if v.StateAfterSHA256 != "" {
 				if got := stateHash(s); got != v.StateAfterSHA256 {
