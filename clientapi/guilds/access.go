@@ -16,6 +16,10 @@ import (
 // only by sending events (Send). A View callback runs under the room's read
 // lock, so it only copies or renders; it never sends or queries storage.
 
+// maxPosition bounds the position of a channel or role: far more than a
+// guild has of either, and far from what any integer encoding loses.
+const maxPosition = 1 << 20
+
 // nowMs is the time permissions are computed at.
 func (a *API) nowMs() int64 { return a.cfg.Now().UnixMilli() }
 
@@ -79,43 +83,30 @@ func (a *API) inChannel(ctx context.Context, channelID, user snowflake.ID, fn fu
 	return err
 }
 
-// send writes one event as the caller. unknown is the error for a target
-// the rules do not know (Unknown Role, Unknown Member, …).
-func (a *API) send(ctx context.Context, guildID, sender snowflake.ID, typ string, content any, unknown *httperr.Error) error {
-	_, err := a.core.Send(ctx, guildID, sender, typ, content)
-	return eventError(err, unknown)
+// send writes one event as the caller.
+func (a *API) send(ctx context.Context, roomID, sender snowflake.ID, typ string, content any) error {
+	_, err := a.core.Send(ctx, roomID, sender, typ, content)
+	return eventError(typ, err)
 }
 
-// eventError is the one place that maps the event core's refusals to
-// Discord's errors.
-func eventError(err error, unknown *httperr.Error) error {
+// eventError is the one place that maps the event core's refusals of an
+// event of type typ to Discord's errors: a rule says which with its code,
+// and a room that is not there is unknown as its members' view of it is.
+func eventError(typ string, err error) error {
 	var rej *guild.Rejection
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, room.ErrUnknownRoom):
-		return httperr.UnknownGuild
-	case !errors.As(err, &rej):
-		return err
-	}
-	switch rej.Reason {
-	case guild.ReasonMissingPerm, guild.ReasonHierarchy, guild.ReasonOwnerOnly, guild.ReasonTargetIsOwner:
-		return httperr.MissingPermissions
-	case guild.ReasonUnknownTarget:
-		if unknown == nil {
-			return httperr.UnknownGuild
-		}
-		return unknown
-	case guild.ReasonNotMember, guild.ReasonGuildDeleted, guild.ReasonNotInThisKind:
-		return httperr.UnknownGuild
-	case guild.ReasonWrongOrigin:
-		return httperr.MissingAccess
-	case guild.ReasonInvalidInvite:
-		return httperr.UnknownInvite
-	case guild.ReasonBanned:
-		return httperr.Banned
-	case guild.ReasonBadContent, guild.ReasonLimit, guild.ReasonAlreadyApplied:
-		return httperr.Field("_body", "INVALID", rej.Detail)
+		return httperr.ByCode(int(guild.HiddenCode(typ)), "", "")
+	case errors.As(err, &rej):
+		return httperr.ByCode(int(rej.Code), rej.Field, rej.Detail)
 	}
 	return err
+}
+
+// refused reports whether err is the rules' refusal for reason.
+func refused(err error, reason string) bool {
+	var rej *guild.Rejection
+	return errors.As(err, &rej) && rej.Reason == reason
 }

@@ -156,7 +156,7 @@ func (a *API) putBan(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	ban := guild.MemberBan{UserID: uid, Reason: params.AuditReason(r), DeleteMessageSeconds: seconds}
-	if err := a.send(r.Context(), gid, c.UserID, guild.TypeMemberBan, ban, httperr.UnknownUser); err != nil {
+	if err := a.send(r.Context(), gid, c.UserID, guild.TypeMemberBan, ban); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -173,19 +173,7 @@ func (a *API) deleteBan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = a.inGuild(r.Context(), gid, c.UserID, func(s *guild.State, _ *guild.Member) error {
-		if err := a.needGuild(s, c.UserID, perm.BanMembers); err != nil {
-			return err
-		}
-		if s.Bans[uid] == nil {
-			return httperr.UnknownBan
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if err := a.send(r.Context(), gid, c.UserID, guild.TypeMemberUnban, guild.MemberTarget{UserID: uid, Reason: params.AuditReason(r)}, httperr.UnknownBan); err != nil {
+	if err := a.send(r.Context(), gid, c.UserID, guild.TypeMemberUnban, guild.MemberTarget{UserID: uid, Reason: params.AuditReason(r)}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

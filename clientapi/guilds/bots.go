@@ -45,7 +45,7 @@ func (a *API) AddBot(ctx context.Context, guildID, botUserID, actorUserID snowfl
 	if err != nil || already {
 		return err
 	}
-	if err := a.send(ctx, guildID, actorUserID, guild.TypeMemberAdd, guild.MemberAdd{UserID: botUserID, Bot: true}, httperr.UnknownUser); err != nil {
+	if err := a.send(ctx, guildID, actorUserID, guild.TypeMemberAdd, guild.MemberAdd{UserID: botUserID, Bot: true}); err != nil {
 		return err
 	}
 	if bits == 0 {
@@ -60,9 +60,9 @@ func (a *API) AddBot(ctx context.Context, guildID, botUserID, actorUserID snowfl
 		return err
 	}
 	if err := a.send(ctx, guildID, actorUserID, guild.TypeRoleCreate,
-		guild.RoleChange{ID: roleID, RoleFields: guild.RoleFields{Name: &name, Permissions: &bits}}, nil); err != nil {
+		guild.RoleChange{ID: roleID, RoleFields: guild.RoleFields{Name: &name, Permissions: &bits}}); err != nil {
 		return err
 	}
 	return a.send(ctx, guildID, actorUserID, guild.TypeMemberUpdate,
-		guild.MemberUpdate{UserID: botUserID, RolesAdd: []snowflake.ID{roleID}}, httperr.UnknownMember)
+		guild.MemberUpdate{UserID: botUserID, RolesAdd: []snowflake.ID{roleID}})
 }

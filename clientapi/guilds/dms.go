@@ -71,7 +71,7 @@ func (a *API) createDM(w http.ResponseWriter, r *http.Request) error {
 			c.Recipients = append(c.Recipients, guild.Recipient{UserID: o, Origin: origin})
 		}
 		if _, err := a.core.Send(ctx, id, me, guild.TypeGuildCreate, c); err != nil {
-			return eventError(err, httperr.UnknownUser)
+			return eventError(guild.TypeGuildCreate, err)
 		}
 	}
 	out, err := a.objects.DMs(ctx, me, id)

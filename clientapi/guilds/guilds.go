@@ -34,12 +34,12 @@ func (a *API) createGuild(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := a.core.NewID()
-	if err := a.send(r.Context(), id, c.UserID, guild.TypeGuildCreate, guild.GuildCreate{ID: id, Kind: guild.KindGuild, Name: body.Name, Icon: icon}, nil); err != nil {
+	if err := a.send(r.Context(), id, c.UserID, guild.TypeGuildCreate, guild.GuildCreate{ID: id, Kind: guild.KindGuild, Name: body.Name, Icon: icon}); err != nil {
 		return err
 	}
 	general := "general"
 	if err := a.send(r.Context(), id, c.UserID, guild.TypeChannelCreate,
-		guild.ChannelCreate{ID: a.core.NewID(), Type: guild.ChannelText, ChannelFields: guild.ChannelFields{Name: &general}}, nil); err != nil {
+		guild.ChannelCreate{ID: a.core.NewID(), Type: guild.ChannelText, ChannelFields: guild.ChannelFields{Name: &general}}); err != nil {
 		return err
 	}
 	return a.writeGuild(w, r, id, http.StatusCreated, false)
@@ -172,12 +172,12 @@ func (a *API) patchGuild(w http.ResponseWriter, r *http.Request) error {
 		changed = true
 	}
 	if changed {
-		if err := a.send(r.Context(), id, c.UserID, guild.TypeGuildUpdate, update, httperr.UnknownChannel); err != nil {
+		if err := a.send(r.Context(), id, c.UserID, guild.TypeGuildUpdate, update); err != nil {
 			return err
 		}
 	}
 	if transfer {
-		if err := a.send(r.Context(), id, c.UserID, guild.TypeGuildTransfer, guild.GuildTransfer{NewOwnerID: *body.OwnerID}, httperr.UnknownMember); err != nil {
+		if err := a.send(r.Context(), id, c.UserID, guild.TypeGuildTransfer, guild.GuildTransfer{NewOwnerID: *body.OwnerID}); err != nil {
 			return err
 		}
 	}
@@ -204,7 +204,7 @@ func (a *API) guildEvent(w http.ResponseWriter, r *http.Request, typ string) err
 	if err := a.inGuild(r.Context(), id, c.UserID, func(*guild.State, *guild.Member) error { return nil }); err != nil {
 		return err
 	}
-	if err := a.send(r.Context(), id, c.UserID, typ, struct{}{}, nil); err != nil {
+	if err := a.send(r.Context(), id, c.UserID, typ, struct{}{}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

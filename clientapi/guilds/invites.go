@@ -17,6 +17,7 @@ import (
 	"concord/clientapi/params"
 	"concord/federation/guild"
 	"concord/federation/perm"
+	"concord/federation/room"
 	"concord/federation/snowflake"
 )
 
@@ -92,11 +93,6 @@ func (a *API) withInviters(r *http.Request, invites []inviteObject) error {
 	return nil
 }
 
-// usable reports whether an invite still admits someone at nowMs.
-func usable(inv *guild.Invite, nowMs int64) bool {
-	return (inv.MaxAge == 0 || nowMs <= inv.CreatedAt+inv.MaxAge*1000) && (inv.MaxUses == 0 || inv.Uses < inv.MaxUses)
-}
-
 const inviteAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 // newInviteCode is 8 random letters and digits: 62^8 codes make guessing
@@ -142,13 +138,13 @@ func (a *API) createInvite(w http.ResponseWriter, r *http.Request) error {
 	if err := form.Err(); err != nil {
 		return err
 	}
-	gid, id, _, err := a.visibleChannel(r)
+	gid, id, err := a.channelPath(r)
 	if err != nil {
 		return err
 	}
 	code := newInviteCode()
 	inv := guild.InviteCreate{Code: code, ChannelID: id, MaxAge: maxAge, MaxUses: body.MaxUses, Temporary: body.Temporary}
-	if err := a.send(r.Context(), gid, auth.From(r).UserID, guild.TypeInviteCreate, inv, httperr.UnknownChannel); err != nil {
+	if err := a.send(r.Context(), gid, auth.From(r).UserID, guild.TypeInviteCreate, inv); err != nil {
 		return err
 	}
 	out, err := a.invite(r, gid, code, false)
@@ -165,14 +161,17 @@ func (a *API) invite(r *http.Request, gid snowflake.ID, code string, counts bool
 	var out []inviteObject
 	err := a.core.View(r.Context(), gid, func(s *guild.State) error {
 		inv := s.Invites[code]
-		if s.Deleted || inv == nil || !usable(inv, a.nowMs()) {
+		if s.Deleted || inv == nil || !inv.Usable(a.nowMs()) {
 			return httperr.UnknownInvite
 		}
 		out = []inviteObject{renderInvite(s, inv, counts)}
 		return nil
 	})
+	if errors.Is(err, room.ErrUnknownRoom) {
+		return inviteObject{}, httperr.UnknownInvite
+	}
 	if err != nil {
-		return inviteObject{}, eventError(err, httperr.UnknownInvite)
+		return inviteObject{}, err
 	}
 	return out[0], a.withInviters(r, out)
 }
@@ -214,21 +213,9 @@ func (a *API) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	member := false
-	err = a.core.View(r.Context(), gid, func(s *guild.State) error {
-		member = s.Members[c.UserID] != nil
-		if s.Bans[c.UserID] != nil {
-			return httperr.Banned
-		}
-		return nil
-	})
-	if err != nil {
-		return eventError(err, httperr.UnknownInvite)
-	}
-	if !member {
-		if err := a.send(r.Context(), gid, c.UserID, guild.TypeMemberJoin, guild.MemberJoin{InviteCode: code}, httperr.UnknownInvite); err != nil {
-			return err
-		}
+	_, err = a.core.Send(r.Context(), gid, c.UserID, guild.TypeMemberJoin, guild.MemberJoin{InviteCode: code})
+	if err != nil && !refused(err, guild.ReasonAlreadyApplied) {
+		return eventError(guild.TypeMemberJoin, err)
 	}
 	jsonio.Write(w, http.StatusOK, out)
 	return nil
@@ -257,7 +244,7 @@ func (a *API) deleteInvite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := a.send(r.Context(), gid, c.UserID, guild.TypeInviteRevoke, guild.InviteRevoke{Code: code}, httperr.UnknownInvite); err != nil {
+	if err := a.send(r.Context(), gid, c.UserID, guild.TypeInviteRevoke, guild.InviteRevoke{Code: code}); err != nil {
 		return err
 	}
 	if err := a.withInviters(r, out); err != nil {

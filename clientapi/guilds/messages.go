@@ -74,21 +74,14 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	err = a.inMessageChannel(ctx, channelID, user, func(s *guild.State, ch *guild.Channel, have perm.Bits) error {
 		plan = sendPlan{at: where{guildID: s.ID, channel: ch.ID, dm: objects.IsDM(s), have: have}, slowmode: ch.RateLimitPerUser,
 			bypass: have.Has(perm.ManageMessages) || have.Has(perm.ManageChannels) || have.Has(perm.BypassSlowmode)}
-		if !have.Has(perm.SendMessages) {
-			return httperr.MissingPermissions
-		}
 		mc.Mentions, mc.MentionRoles, mc.MentionEveryone = mentions(s, have, mc.Content, body.AllowedMentions)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	have := plan.at.have
-	if mc.TTS && !have.Has(perm.SendTTSMessages) {
+	if mc.TTS && !plan.at.have.Has(perm.SendTTSMessages) {
 		mc.TTS = false // Discord sends the message without speech
-	}
-	if len(mc.Embeds) > 0 && !have.Has(perm.EmbedLinks) || len(files) > 0 && !have.Has(perm.AttachFiles) {
-		return httperr.MissingPermissions
 	}
 	if err := a.reply(ctx, plan.at, body, &mc); err != nil {
 		return err
@@ -105,7 +98,7 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	mc.ID = a.core.NewID()
 	ev, err := a.core.Send(ctx, plan.at.guildID, user, guild.TypeMessageCreate, mc)
 	if err != nil {
-		return a.sendError(err)
+		return eventError(guild.TypeMessageCreate, err)
 	}
 	accepted = true
 	a.msgs.sent.Inc()
@@ -116,16 +109,6 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	out[0].Nonce = body.Nonce
 	jsonio.Write(w, http.StatusOK, out[0])
 	return nil
-}
-
-// sendError maps a refused send; the event core's own words are in
-// eventError.
-func (a *API) sendError(err error) error {
-	var rej *guild.Rejection
-	if errors.As(err, &rej) && rej.Reason == guild.ReasonUnknownTarget {
-		return httperr.UnknownChannel
-	}
-	return eventError(err, httperr.UnknownChannel)
 }
 
 // reply resolves message_reference: a visible message of the same
@@ -171,14 +154,9 @@ func (a *API) editMessage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	user := auth.From(r).UserID
-	if m.AuthorID != user {
-		// Others may only suppress embeds, with MANAGE_MESSAGES.
-		if body.Content.Set || body.Embeds.Set {
-			return httperr.CannotEditOthers
-		}
-		if !at.have.Has(perm.ManageMessages) {
-			return httperr.MissingPermissions
-		}
+	if m.AuthorID != user && (body.Content.Set || body.Embeds.Set) {
+		// Answered before the body is checked, as Discord does.
+		return httperr.CannotEditOthers
 	}
 	e, err := body.edit(m)
 	if err != nil {
@@ -187,7 +165,7 @@ func (a *API) editMessage(w http.ResponseWriter, r *http.Request) error {
 	if e.Embeds != nil && len(*e.Embeds) > 0 && !at.have.Has(perm.EmbedLinks) {
 		return httperr.MissingPermissions
 	}
-	if err := a.sendEvent(r.Context(), at, user, guild.TypeMessageEdit, e, httperr.UnknownMessage); err != nil {
+	if err := a.send(r.Context(), at.guildID, user, guild.TypeMessageEdit, e); err != nil {
 		return err
 	}
 	m, err = a.objects.Message(r.Context(), at.channel, m.ID)
@@ -203,15 +181,7 @@ func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	user := auth.From(r).UserID
-	if m.AuthorID != user {
-		if at.dm {
-			return httperr.CannotInDM // nobody deletes another's DM message
-		}
-		if !at.have.Has(perm.ManageMessages) {
-			return httperr.MissingPermissions
-		}
-	}
-	err = a.sendEvent(r.Context(), at, user, guild.TypeMessageDelete, guild.MessageTarget{ID: m.ID, ChannelID: m.ChannelID}, httperr.UnknownMessage)
+	err = a.send(r.Context(), at.guildID, user, guild.TypeMessageDelete, guild.MessageTarget{ID: m.ID, ChannelID: m.ChannelID})
 	if err != nil {
 		return err
 	}
@@ -274,9 +244,9 @@ func (a *API) bulkDelete(w http.ResponseWriter, r *http.Request) error {
 	switch len(ids) {
 	case 0:
 	case 1:
-		err = a.sendEvent(r.Context(), at, user, guild.TypeMessageDelete, guild.MessageTarget{ID: ids[0], ChannelID: channelID}, httperr.UnknownMessage)
+		err = a.send(r.Context(), at.guildID, user, guild.TypeMessageDelete, guild.MessageTarget{ID: ids[0], ChannelID: channelID})
 	default:
-		err = a.sendEvent(r.Context(), at, user, guild.TypeMessageBulkDelete, guild.MessageBulkDelete{ChannelID: channelID, IDs: ids}, httperr.UnknownMessage)
+		err = a.send(r.Context(), at.guildID, user, guild.TypeMessageBulkDelete, guild.MessageBulkDelete{ChannelID: channelID, IDs: ids})
 	}
 	if err != nil {
 		return err

@@ -113,23 +113,3 @@ func (a *API) channelFor(ctx context.Context, channelID, user snowflake.ID, need
 	})
 	return w, err
 }
-
-// sendEvent writes a message-level event as user; unknown is the error for
-// a target the rules do not know.
-func (a *API) sendEvent(ctx context.Context, w where, user snowflake.ID, typ string, content any, unknown *httperr.Error) error {
-	_, err := a.core.Send(ctx, w.guildID, user, typ, content)
-	var rej *guild.Rejection
-	if errors.As(err, &rej) {
-		switch rej.Reason {
-		case guild.ReasonNotAuthor:
-			return httperr.CannotEditOthers
-		case guild.ReasonMissingAuth, guild.ReasonMessageMismatch:
-			// A target message this node does not hold, or holds elsewhere.
-			return httperr.UnknownMessage
-		}
-	}
-	if errors.Is(err, room.ErrUnknownRoom) {
-		return httperr.UnknownChannel
-	}
-	return eventError(err, unknown)
-}

@@ -69,7 +69,7 @@ func (a *API) pin(add bool) httperr.Handler {
 				return httperr.MaxPins
 			}
 		}
-		err = a.sendEvent(r.Context(), at, auth.From(r).UserID, typ, guild.Pin{MessageID: m.ID, ChannelID: m.ChannelID}, httperr.UnknownMessage)
+		err = a.send(r.Context(), at.guildID, auth.From(r).UserID, typ, guild.Pin{MessageID: m.ID, ChannelID: m.ChannelID})
 		if err != nil {
 			return err
 		}

@@ -89,22 +89,13 @@ func (a *API) createRole(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = a.inGuild(r.Context(), gid, c.UserID, func(s *guild.State, _ *guild.Member) error {
-		if len(s.Roles) >= guild.MaxRoles {
-			return httperr.MaxRoles
-		}
-		return a.needGuild(s, c.UserID, perm.ManageRoles)
-	})
-	if err != nil {
-		return err
-	}
 	if f.Permissions == nil {
 		// Discord gives a new role @everyone's default permissions.
 		p := perm.DefaultEveryone
 		f.Permissions = &p
 	}
 	id := a.core.NewID()
-	if err := a.send(r.Context(), gid, c.UserID, guild.TypeRoleCreate, guild.RoleChange{ID: id, RoleFields: f}, httperr.UnknownRole); err != nil {
+	if err := a.send(r.Context(), gid, c.UserID, guild.TypeRoleCreate, guild.RoleChange{ID: id, RoleFields: f}); err != nil {
 		return err
 	}
 	return a.writeRole(w, r, gid, id)
@@ -127,25 +118,10 @@ func (a *API) patchRole(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := a.roleExists(r, gid, id); err != nil {
-		return err
-	}
-	if err := a.send(r.Context(), gid, auth.From(r).UserID, guild.TypeRoleUpdate, guild.RoleChange{ID: id, RoleFields: f}, httperr.UnknownRole); err != nil {
+	if err := a.send(r.Context(), gid, auth.From(r).UserID, guild.TypeRoleUpdate, guild.RoleChange{ID: id, RoleFields: f}); err != nil {
 		return err
 	}
 	return a.writeRole(w, r, gid, id)
-}
-
-// roleExists answers Unknown Role for a role the guild lacks before any
-// permission is weighed, as Discord does.
-func (a *API) roleExists(r *http.Request, gid, id snowflake.ID) error {
-	c := auth.From(r)
-	return a.inGuild(r.Context(), gid, c.UserID, func(s *guild.State, _ *guild.Member) error {
-		if s.Roles[id] == nil {
-			return httperr.UnknownRole
-		}
-		return a.needGuild(s, c.UserID, perm.ManageRoles)
-	})
 }
 
 func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) error {
@@ -160,10 +136,7 @@ func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) error {
 	if id == gid {
 		return httperr.Field("role_id", "INVALID_ROLE", "@everyone cannot be deleted.")
 	}
-	if err := a.roleExists(r, gid, id); err != nil {
-		return err
-	}
-	if err := a.send(r.Context(), gid, auth.From(r).UserID, guild.TypeRoleDelete, guild.RoleDelete{ID: id}, httperr.UnknownRole); err != nil {
+	if err := a.send(r.Context(), gid, auth.From(r).UserID, guild.TypeRoleDelete, guild.RoleDelete{ID: id}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -190,23 +163,12 @@ func (a *API) reorderRoles(w http.ResponseWriter, r *http.Request) error {
 	}
 	var re guild.RoleReorder
 	for _, e := range body {
-		if e.Position == nil || *e.Position < 1 {
-			return httperr.Field("position", "NUMBER_TYPE_MIN", "Must be at least 1.")
+		if e.Position == nil || *e.Position < 1 || *e.Position > maxPosition {
+			return httperr.Field("position", "NUMBER_TYPE_MAX", "Must be between 1 and 1048576.")
 		}
 		re.Positions = append(re.Positions, guild.RolePosition{ID: e.ID, Position: *e.Position})
 	}
-	err = a.inGuild(r.Context(), gid, c.UserID, func(s *guild.State, _ *guild.Member) error {
-		for _, p := range re.Positions {
-			if s.Roles[p.ID] == nil || p.ID == gid {
-				return httperr.UnknownRole
-			}
-		}
-		return a.needGuild(s, c.UserID, perm.ManageRoles)
-	})
-	if err != nil {
-		return err
-	}
-	if err := a.send(r.Context(), gid, c.UserID, guild.TypeRoleReorder, re, httperr.UnknownRole); err != nil {
+	if err := a.send(r.Context(), gid, c.UserID, guild.TypeRoleReorder, re); err != nil {
 		return err
 	}
 	return a.listRoles(w, r)
@@ -228,25 +190,13 @@ func (a *API) memberRole(add bool) httperr.Handler {
 		if err != nil {
 			return err
 		}
-		err = a.inGuild(r.Context(), gid, c.UserID, func(s *guild.State, _ *guild.Member) error {
-			if s.Members[uid] == nil {
-				return httperr.UnknownMember
-			}
-			if s.Roles[rid] == nil || rid == gid {
-				return httperr.UnknownRole
-			}
-			return a.needGuild(s, c.UserID, perm.ManageRoles)
-		})
-		if err != nil {
-			return err
-		}
 		u := guild.MemberUpdate{UserID: uid}
 		if add {
 			u.RolesAdd = []snowflake.ID{rid}
 		} else {
 			u.RolesRemove = []snowflake.ID{rid}
 		}
-		if err := a.send(r.Context(), gid, c.UserID, guild.TypeMemberUpdate, u, httperr.UnknownRole); err != nil {
+		if err := a.send(r.Context(), gid, c.UserID, guild.TypeMemberUpdate, u); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)

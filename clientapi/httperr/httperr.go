@@ -33,8 +33,10 @@ const (
 	CodeOnlyBots           = 20002
 	CodeSlowmode           = 20016
 	CodeMaxPins            = 30003
-	CodeMaxReactions       = 30010
+	CodeMaxRecipients      = 30004
 	CodeMaxRoles           = 30005
+	CodeMaxEmojis          = 30008
+	CodeMaxReactions       = 30010
 	CodeMaxChannels        = 30013
 	CodeEntityTooLarge     = 40005
 	CodeBanned             = 40007
@@ -105,6 +107,8 @@ var (
 	BulkDeleteTooOld   = &Error{Status: http.StatusBadRequest, Code: CodeBulkDeleteTooOld, Message: "You can only bulk delete messages that are under 14 days old."}
 	MaxRoles           = &Error{Status: http.StatusBadRequest, Code: CodeMaxRoles, Message: "Maximum number of guild roles reached (250)"}
 	MaxChannels        = &Error{Status: http.StatusBadRequest, Code: CodeMaxChannels, Message: "Maximum number of guild channels reached (500)"}
+	MaxRecipients      = &Error{Status: http.StatusBadRequest, Code: CodeMaxRecipients, Message: "Maximum number of group DM recipients reached (10)"}
+	MaxEmojis          = &Error{Status: http.StatusBadRequest, Code: CodeMaxEmojis, Message: "Maximum number of emojis reached"}
 	EntityTooLarge     = &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeEntityTooLarge, Message: "Request entity too large"}
 	Banned             = &Error{Status: http.StatusForbidden, Code: CodeBanned, Message: "The user is banned from this guild."}
 	MissingPermissions = &Error{Status: http.StatusForbidden, Code: CodeMissingPermissions, Message: "Missing Permissions"}
@@ -114,6 +118,31 @@ var (
 	FriendsDisabled    = &Error{Status: http.StatusBadRequest, Code: CodeFriendsDisabled, Message: "Incoming friend requests disabled."}
 	NoSuchDiscordTag   = &Error{Status: http.StatusBadRequest, Code: CodeNoSuchDiscordTag, Message: "No users with DiscordTag exist"}
 )
+
+// byCode are the errors with a fixed body, by code, for ByCode.
+var byCode = func() map[int]*Error {
+	m := map[int]*Error{}
+	for _, e := range []*Error{UnknownUser, UnknownApplication, UnknownGuild, UnknownSession, UnknownChannel,
+		UnknownInvite, UnknownMember, UnknownOverwrite, UnknownRole, UnknownBan, UnknownMessage, UnknownEmoji,
+		MaxPins, MaxReactions, CannotInDM, CannotEditOthers, EmptyMessage, CannotMessageUser, BulkDeleteTooOld,
+		MaxRoles, MaxChannels, MaxRecipients, MaxEmojis, Banned, MissingPermissions, MissingAccess} {
+		m[e.Code] = e
+	}
+	return m
+}()
+
+// ByCode is the error Discord answers with code: its fixed body, or for
+// 50035 (and any code without one) Invalid Form Body naming field (the
+// whole body when empty) with message.
+func ByCode(code int, field, message string) *Error {
+	if e := byCode[code]; e != nil {
+		return e
+	}
+	if field == "" {
+		field = "_body"
+	}
+	return Field(field, "INVALID", message)
+}
 
 // Field returns a 50035 Invalid Form Body error naming one field. Nested
 // fields use Discord's dotted path, e.g. "custom_status.text".

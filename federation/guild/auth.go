@@ -162,15 +162,15 @@ func Check(s *State, op *Op) error {
 	}
 	if op.Type != TypeGuildCreate {
 		if s.Deleted {
-			return reject(ReasonGuildDeleted, hiddenCode(op.Type), "guild %s was deleted", s.ID)
+			return reject(ReasonGuildDeleted, HiddenCode(op.Type), "guild %s was deleted", s.ID)
 		}
 		// An event that does not name the guild's creation does not know
 		// the guild.
 		if s.CreateEvent == "" {
-			return reject(ReasonMissingAuth, hiddenCode(op.Type), "guild has no create event")
+			return reject(ReasonMissingAuth, HiddenCode(op.Type), "guild has no create event")
 		}
 		if !contains(op.AuthEvents, s.CreateEvent) {
-			return reject(ReasonMissingAuth, hiddenCode(op.Type), "auth_events lacks the guild's create event")
+			return reject(ReasonMissingAuth, HiddenCode(op.Type), "auth_events lacks the guild's create event")
 		}
 		if op.Type != TypeMemberJoin {
 			if err := senderIsMember(s, op); err != nil {
@@ -211,7 +211,7 @@ func ApplyBan(s *State, op *Op) (Changes, bool) {
 
 func senderIsMember(s *State, op *Op) error {
 	if s.Members[op.Sender] == nil {
-		return reject(ReasonNotMember, hiddenCode(op.Type), "sender %s is not a member", op.Sender)
+		return reject(ReasonNotMember, HiddenCode(op.Type), "sender %s is not a member", op.Sender)
 	}
 	if home := s.Homes[op.Sender]; home != op.Origin {
 		return reject(ReasonWrongOrigin, CodeMissingAccess, "sender %s belongs to %s, not %s", op.Sender, home, op.Origin)

@@ -33,12 +33,12 @@ const (
 	CodeInvalidFormBody    Code = 50035
 )
 
-// hiddenCode is what a client is told when the room an event of type typ
+// HiddenCode is what a client is told when the room an event of type typ
 // acts in is not there for it: it is not a member, the guild was deleted or
 // is a DM. The client API answers as if the object its route names did not
 // exist, so that nothing leaks: the channel for channel and message routes,
 // the invite for invite routes, else the guild.
-func hiddenCode(typ string) Code {
+func HiddenCode(typ string) Code {
 	switch typ {
 	case TypeChannelUpdate, TypeChannelDelete, TypeChannelOverwrite, TypeChannelOverwriteDelete, TypeInviteCreate:
 		return CodeUnknownChannel

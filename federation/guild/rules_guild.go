@@ -104,7 +104,7 @@ func applyGuildCreate(s *State, op *Op, c *GuildCreate, ch *Changes) {
 // exist, as the client API does.
 func checkGuildUpdate(s *State, op *Op, c *GuildUpdate) error {
 	if s.Kind == KindDM {
-		return reject(ReasonNotInThisKind, hiddenCode(op.Type), "a DM has no settings")
+		return reject(ReasonNotInThisKind, HiddenCode(op.Type), "a DM has no settings")
 	}
 	if c.Name != nil {
 		if err := checkName("name", *c.Name, 2, MaxNameRunes); err != nil {
@@ -149,7 +149,7 @@ func applyGuildUpdate(s *State, op *Op, c *GuildUpdate, ch *Changes) {
 
 func checkOwnerOnly[T any](s *State, op *Op, _ *T) error {
 	if s.Kind == KindDM {
-		return reject(ReasonNotInThisKind, hiddenCode(op.Type), "a DM has no owner")
+		return reject(ReasonNotInThisKind, HiddenCode(op.Type), "a DM has no owner")
 	}
 	if op.Sender != s.OwnerID() {
 		return reject(ReasonOwnerOnly, CodeMissingPermissions, "only the owner may %s", op.Type)
@@ -167,7 +167,7 @@ func applyGuildDelete(s *State, op *Op, _ *struct{}, ch *Changes) {
 // faults of the new owner come after.
 func checkGuildTransfer(s *State, op *Op, c *GuildTransfer) error {
 	if s.Kind == KindDM {
-		return reject(ReasonNotInThisKind, hiddenCode(op.Type), "a DM has no owner")
+		return reject(ReasonNotInThisKind, HiddenCode(op.Type), "a DM has no owner")
 	}
 	m := s.Members[c.NewOwnerID]
 	if m == nil {

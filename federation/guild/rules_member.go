@@ -23,7 +23,7 @@ func memberRules() map[string]rule {
 // API does: an unusable invite is unknown whoever presents it.
 func checkMemberJoin(s *State, op *Op, c *MemberJoin) error {
 	if s.Kind != KindGuild {
-		return reject(ReasonNotInThisKind, hiddenCode(op.Type), "DMs are joined by being added")
+		return reject(ReasonNotInThisKind, HiddenCode(op.Type), "DMs are joined by being added")
 	}
 	inv := s.Invites[c.InviteCode]
 	if inv == nil {
@@ -56,7 +56,7 @@ func applyMemberJoin(s *State, op *Op, c *MemberJoin, ch *Changes) {
 // them: the client API answers that as a success, to anyone.
 func checkMemberAdd(s *State, op *Op, c *MemberAdd) error {
 	if s.Kind == KindDM {
-		return reject(ReasonNotInThisKind, hiddenCode(op.Type), "a DM has two participants")
+		return reject(ReasonNotInThisKind, HiddenCode(op.Type), "a DM has two participants")
 	}
 	if c.UserID == 0 || s.Members[c.UserID] != nil {
 		return invalid(ReasonAlreadyApplied, "", "%s is already a member", c.UserID)
@@ -66,7 +66,7 @@ func checkMemberAdd(s *State, op *Op, c *MemberAdd) error {
 			return reject(ReasonLimit, CodeMaxRecipients, "a group DM has at most %d members", MaxGroupDM)
 		}
 		if c.Bot {
-			return reject(ReasonNotInThisKind, hiddenCode(op.Type), "bots are not added to group DMs")
+			return reject(ReasonNotInThisKind, HiddenCode(op.Type), "bots are not added to group DMs")
 		}
 	} else if err := need(s, op, 0, perm.ManageGuild); err != nil {
 		return err
@@ -133,7 +133,7 @@ func applyMemberKick(s *State, op *Op, c *MemberTarget, ch *Changes) {
 // is, and others hear Missing Permissions, as from Discord.
 func checkMemberBan(s *State, op *Op, c *MemberBan) error {
 	if s.Kind != KindGuild {
-		return reject(ReasonNotInThisKind, hiddenCode(op.Type), "DMs have no bans")
+		return reject(ReasonNotInThisKind, HiddenCode(op.Type), "DMs have no bans")
 	}
 	if c.UserID == 0 {
 		return invalid(ReasonBadContent, "user_id", "user_id is required")
@@ -205,7 +205,7 @@ func checkMemberUpdate(s *State, op *Op, c *MemberUpdate) error {
 		return reject(ReasonUnknownTarget, CodeUnknownMember, "member %s", c.UserID)
 	}
 	if s.Kind != KindGuild && (len(c.RolesAdd)+len(c.RolesRemove) > 0 || c.CommunicationDisabledUntil != nil) {
-		return reject(ReasonNotInThisKind, hiddenCode(op.Type), "DMs have no roles or timeouts")
+		return reject(ReasonNotInThisKind, HiddenCode(op.Type), "DMs have no roles or timeouts")
 	}
 	if c.Nick != nil {
 		if err := checkName("nick", *c.Nick, 0, 32); err != nil {

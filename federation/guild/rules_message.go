@@ -79,10 +79,10 @@ func CheckMessage(s *State, op *Op, targets Targets) error {
 		return invalid(ReasonUnknownType, "", "%q is not a message event", op.Type)
 	}
 	if s.Deleted {
-		return reject(ReasonGuildDeleted, hiddenCode(op.Type), "guild %s was deleted", s.ID)
+		return reject(ReasonGuildDeleted, HiddenCode(op.Type), "guild %s was deleted", s.ID)
 	}
 	if !contains(op.AuthEvents, s.CreateEvent) {
-		return reject(ReasonMissingAuth, hiddenCode(op.Type), "auth_events lacks the guild's create event")
+		return reject(ReasonMissingAuth, HiddenCode(op.Type), "auth_events lacks the guild's create event")
 	}
 	if err := senderIsMember(s, op); err != nil {
 		return err

@@ -15,7 +15,7 @@ func roleRules() map[string]rule {
 
 func guildOnly(s *State, op *Op) error {
 	if s.Kind != KindGuild {
-		return reject(ReasonNotInThisKind, hiddenCode(op.Type), "only guilds have this")
+		return reject(ReasonNotInThisKind, HiddenCode(op.Type), "only guilds have this")
 	}
 	return nil
 }
