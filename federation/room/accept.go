@@ -49,13 +49,40 @@ type built struct {
 	signed <-chan signed
 }
 
-// build fills in the envelope of a local event: prev_events are the room's
-// forward extremities, auth_events what the rules require. Its ID is fixed
+// build makes a local event on the room's current state. Its ID is fixed
 // at once; the signature, the costliest step of a send, is made on another
 // core while the writer goes on.
 func (r *room) build(ctx context.Context, tx *txn, l *localEvent) (*event.Event, *built, error) {
 	tx.settle() // a local event is built on the current state
-	ts := max(time.Now().UnixMilli(), r.lastTS)
+	ts := r.nextTS()
+	ev, op, err := r.draft(ctx, tx, l, ts)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.lastTS = ts
+	return ev, &built{op: op, signed: r.core.sign(ev)}, nil
+}
+
+// check is the dry run of a local event: accept's verdict on it against
+// the current state, leaving the room as it was.
+func (r *room) check(ctx context.Context, tx *txn, l *localEvent) error {
+	tx.settle()
+	ev, op, err := r.draft(ctx, tx, l, r.nextTS())
+	if err != nil {
+		return err
+	}
+	_, err = r.admit(ctx, ev, op, false)
+	return err
+}
+
+// nextTS is the origin_ts of the next local event: never behind the last
+// one, whatever the clock does.
+func (r *room) nextTS() int64 { return max(time.Now().UnixMilli(), r.lastTS) }
+
+// draft fills in the envelope of a local event sent at ts: prev_events are
+// the room's forward extremities, auth_events what the rules require. It
+// returns the event sealed but not signed, with its decoded content.
+func (r *room) draft(ctx context.Context, tx *txn, l *localEvent, ts int64) (*event.Event, *guild.Op, error) {
 	content, err := canonical.Canonicalize(l.content)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: content: %w", event.ErrMalformed, err)
@@ -94,8 +121,7 @@ func (r *room) build(ctx context.Context, tx *txn, l *localEvent) (*event.Event,
 	if err := r.core.signer.Seal(ev); err != nil {
 		return nil, nil, err
 	}
-	r.lastTS = ts
-	return ev, &built{op: op, signed: r.core.sign(ev)}, nil
+	return ev, op, nil
 }
 
 // authFor lists the auth events a local event with decoded content op must
@@ -119,72 +145,91 @@ func (r *room) authFor(ctx context.Context, tx *txn, op *guild.Op) ([]string, er
 	return auth, nil
 }
 
-// accept runs the checks of DESIGN.md's accept path on ev and stages its
-// writes in tx.
-// b is nil for an event from elsewhere.
-func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, fromLog bool) (*staged, error) {
-	id := ev.ID()
+// admission is what accept's checks learnt of an event.
+type admission struct {
+	op       *guild.Op
+	sparents []string
+	parents  []*resolve.Node
+	before   *guild.State
+}
+
+// admit runs accept's checks (spec/accept.md, "Checks, in order") on ev
+// and changes nothing but caches. local is the decoded content of a local
+// event, nil for an event from elsewhere.
+func (r *room) admit(ctx context.Context, ev *event.Event, local *guild.Op, fromLog bool) (admission, error) {
 	// A local event carries a snowflake or a timestamp no other has: only
 	// remote ones can be duplicates.
-	if b == nil {
-		if m, err := r.metaOf(ctx, id); err != nil {
-			return nil, err
+	if local == nil {
+		if m, err := r.metaOf(ctx, ev.ID()); err != nil {
+			return admission{}, err
 		} else if m != nil {
-			return nil, ErrDuplicate
+			return admission{}, ErrDuplicate
 		}
 	}
 	if ev.GuildID != r.id {
-		return nil, &guild.Rejection{Reason: guild.ReasonBadContent, Detail: "event of another guild"}
+		return admission{}, &guild.Rejection{Reason: guild.ReasonBadContent, Detail: "event of another guild"}
 	}
 	if !guild.Known(ev.Type) {
-		return nil, &guild.Rejection{Reason: guild.ReasonUnknownType, Detail: ev.Type}
+		return admission{}, &guild.Rejection{Reason: guild.ReasonUnknownType, Detail: ev.Type}
 	}
-	isState := guild.IsState(ev.Type)
 	if ev.Type == guild.TypeGuildCreate {
 		if r.createID != "" {
-			return nil, &guild.Rejection{Reason: guild.ReasonIDInUse, Detail: "guild already created"}
+			return admission{}, &guild.Rejection{Reason: guild.ReasonIDInUse, Detail: "guild already created"}
 		}
 	} else if r.createID == "" {
-		return nil, ErrUnknownRoom
+		return admission{}, ErrUnknownRoom
 	}
 
 	prevMetas, err := r.metasOf(ctx, ev.PrevEvents)
 	if err != nil {
-		return nil, err
+		return admission{}, err
 	}
 	depth := int64(0)
 	for _, m := range prevMetas {
 		depth = max(depth, m.depth+1)
 	}
 	if ev.Depth != depth {
-		return nil, &guild.Rejection{Reason: guild.ReasonBadContent, Detail: "depth is not one more than the deepest prev event"}
+		return admission{}, &guild.Rejection{Reason: guild.ReasonBadContent, Detail: "depth is not one more than the deepest prev event"}
 	}
 	authMetas, err := r.metasOf(ctx, ev.AuthEvents)
 	if err != nil {
-		return nil, err
+		return admission{}, err
 	}
 
-	sparents := r.stateParents(ev.PrevEvents, prevMetas)
-	parents := make([]*resolve.Node, len(sparents))
-	for i, p := range sparents {
-		parents[i] = r.graph.Node(p)
+	a := admission{op: opOf(ev), sparents: r.stateParents(ev.PrevEvents, prevMetas)}
+	a.parents = make([]*resolve.Node, len(a.sparents))
+	for i, p := range a.sparents {
+		a.parents[i] = r.graph.Node(p)
 	}
-	before := r.graph.StateBefore(parents)
-	op := opOf(ev)
+	a.before = r.graph.StateBefore(a.parents)
+	if local != nil {
+		a.op.Adopt(local)
+	}
+	if err := r.authorize(ev, a.op, a.before, authMetas, fromLog); err != nil {
+		return admission{}, err
+	}
+	return a, nil
+}
+
+// accept runs the checks of DESIGN.md's accept path on ev and stages its
+// writes in tx. b is nil for an event from elsewhere.
+func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, fromLog bool) (*staged, error) {
+	var local *guild.Op
 	var sig <-chan signed
 	if b != nil {
-		op.Adopt(b.op)
-		sig = b.signed
+		local, sig = b.op, b.signed
 	}
-	if err := r.authorize(ev, op, before, authMetas, fromLog); err != nil {
+	a, err := r.admit(ctx, ev, local, fromLog)
+	if err != nil {
 		return nil, err
 	}
-
+	id, op := ev.ID(), a.op
+	isState := guild.IsState(ev.Type)
 	acc := &Accepted{Event: ev, State: isState}
 	var rank uint64
 	if isState {
-		rank = before.Authority(ev.Sender)
-		n := &resolve.Node{ID: id, Op: op, Parents: parents, Rank: rank}
+		rank = a.before.Authority(ev.Sender)
+		n := &resolve.Node{ID: id, Op: op, Parents: a.parents, Rank: rank}
 		changes, applied, decided := r.graph.Defer(n)
 		if decided {
 			acc.Changes, acc.Applied = changes, applied
@@ -202,16 +247,16 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 			}
 		}
 		tx.audit(ev, op)
-	} else if err := r.stageMessage(ctx, tx, ev, op, parents, acc); err != nil {
+	} else if err := r.stageMessage(ctx, tx, ev, op, a.parents, acc); err != nil {
 		return nil, err
 	}
 
-	r.remember(id, metaFor(ev, op, isState, sparents))
+	r.remember(id, metaFor(ev, op, isState, a.sparents))
 	for _, p := range ev.PrevEvents {
 		delete(r.extremities, p)
 	}
 	r.extremities[id] = ev.Depth
-	tx.insertEvent(ev, sig, isState, sparents, rank, op)
+	tx.insertEvent(ev, sig, isState, a.sparents, rank, op)
 	return &staged{ev: ev, accepted: acc}, nil
 }
 

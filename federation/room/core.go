@@ -235,7 +235,26 @@ func (c *Core) Send(ctx context.Context, guildID, sender snowflake.ID, typ strin
 	if err != nil {
 		return nil, err
 	}
-	return r.submit(ctx, &request{local: &localEvent{typ: typ, sender: sender, content: body}})
+	res := r.submit(ctx, &request{local: &localEvent{typ: typ, sender: sender, content: body}})
+	return res.ev, res.err
+}
+
+// Check returns the verdict Send would meet for the same event now, without
+// sending anything: nil, or the error Send would return (a
+// *guild.Rejection, ErrUnknownRoom …). It makes exactly accept's checks
+// against the room's current state, so a handler can refuse a request
+// before a side effect (storing an upload) rather than after. The verdict
+// holds for that state only: a Send that follows is checked again.
+func (c *Core) Check(ctx context.Context, guildID, sender snowflake.ID, typ string, content any) error {
+	body, err := jsonContent(content)
+	if err != nil {
+		return err
+	}
+	r, err := c.room(ctx, guildID, typ == guild.TypeGuildCreate)
+	if err != nil {
+		return err
+	}
+	return r.submit(ctx, &request{local: &localEvent{typ: typ, sender: sender, content: body}, dryRun: true}).err
 }
 
 // Accept takes an event from elsewhere (another node, a backfill) through
@@ -253,7 +272,8 @@ func (c *Core) Accept(ctx context.Context, raw []byte) (*event.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.submit(ctx, &request{remote: ev})
+	res := r.submit(ctx, &request{remote: ev})
+	return res.ev, res.err
 }
 
 // AcceptBatch accepts many events of one guild, in the order given (a

@@ -33,7 +33,9 @@ type request struct {
 	// fromLog marks an event replayed from this node's own log: it was
 	// accepted once, and may be stored redacted.
 	fromLog bool
-	done    chan result
+	// dryRun asks for the verdict on local only (Core.Check).
+	dryRun bool
+	done   chan result
 }
 
 type result struct {
@@ -73,20 +75,20 @@ type room struct {
 	failed   atomic.Bool    // a commit failed: memory is ahead of storage
 }
 
-func (r *room) submit(ctx context.Context, req *request) (*event.Event, error) {
+func (r *room) submit(ctx context.Context, req *request) result {
 	req.ctx = ctx
 	req.done = make(chan result, 1)
 	select {
 	case r.reqs <- req:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return result{err: ctx.Err()}
 	}
 	select {
 	case res := <-req.done:
-		return res.ev, res.err
+		return res
 	case <-ctx.Done():
 		// The writer still finishes the event; the caller stops waiting.
-		return nil, ctx.Err()
+		return result{err: ctx.Err()}
 	}
 }
 
@@ -149,23 +151,31 @@ func (r *room) run() {
 	}
 }
 
-// stageBatch accepts a batch in memory.
+// stageBatch accepts a batch in memory. Dry runs are answered at once:
+// they wait for no commit.
 func (r *room) stageBatch(batch []*request) *work {
-	w := &work{batch: batch, results: make([]result, len(batch)), tx: newTxn(r)}
+	w := &work{batch: batch[:0:0], results: make([]result, 0, len(batch)), tx: newTxn(r)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i, req := range batch {
-		if err := req.ctx.Err(); err != nil {
-			w.results[i].err = err
+	for _, req := range batch {
+		var res result
+		switch {
+		case req.ctx.Err() != nil:
+			res.err = req.ctx.Err()
+		case req.dryRun:
+			req.done <- result{err: r.check(req.ctx, w.tx, req.local)}
 			continue
+		default:
+			st, err := r.stage(w.tx, req)
+			if err != nil {
+				res.err = err
+				break
+			}
+			w.staged = append(w.staged, st)
+			res.ev = st.ev
 		}
-		st, err := r.stage(w.tx, req)
-		if err != nil {
-			w.results[i].err = err
-			continue
-		}
-		w.staged = append(w.staged, st)
-		w.results[i].ev = st.ev
+		w.batch = append(w.batch, req)
+		w.results = append(w.results, res)
 	}
 	if len(w.staged) > 0 {
 		if err := w.tx.finish(); err != nil {
