@@ -55,7 +55,7 @@ type built struct {
 func (r *room) build(ctx context.Context, tx *txn, l *localEvent) (*event.Event, *built, error) {
 	tx.settle() // a local event is built on the current state
 	ts := r.nextTS()
-	ev, op, err := r.draft(ctx, tx, l, ts)
+	ev, op, err := r.draft(ctx, tx, l, ts, nil, r.graph.State())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -67,7 +67,7 @@ func (r *room) build(ctx context.Context, tx *txn, l *localEvent) (*event.Event,
 // the current state, leaving the room as it was.
 func (r *room) check(ctx context.Context, tx *txn, l *localEvent) error {
 	tx.settle()
-	ev, op, err := r.draft(ctx, tx, l, r.nextTS())
+	ev, op, err := r.draft(ctx, tx, l, r.nextTS(), nil, r.graph.State())
 	if err != nil {
 		return err
 	}
@@ -80,9 +80,11 @@ func (r *room) check(ctx context.Context, tx *txn, l *localEvent) error {
 func (r *room) nextTS() int64 { return max(time.Now().UnixMilli(), r.lastTS) }
 
 // draft fills in the envelope of a local event sent at ts: prev_events are
-// the room's forward extremities, auth_events what the rules require. It
-// returns the event sealed but not signed, with its decoded content.
-func (r *room) draft(ctx context.Context, tx *txn, l *localEvent, ts int64) (*event.Event, *guild.Op, error) {
+// the room's forward extremities, or prev alone (the event before it in a
+// group), and auth_events what the rules require in s, the state it will
+// be checked against. It returns the event sealed but not signed, with its
+// decoded content.
+func (r *room) draft(ctx context.Context, tx *txn, l *localEvent, ts int64, prev *event.Event, s *guild.State) (*event.Event, *guild.Op, error) {
 	content, err := canonical.Canonicalize(l.content)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: content: %w", event.ErrMalformed, err)
@@ -93,26 +95,15 @@ func (r *room) draft(ctx context.Context, tx *txn, l *localEvent, ts int64) (*ev
 	}
 	ev := &event.Event{GuildID: r.id, Type: l.typ, Sender: l.sender, OriginTS: ts, Content: content}
 	if l.typ != guild.TypeGuildCreate {
-		prevs := make([]string, 0, len(r.extremities))
-		for id := range r.extremities {
-			prevs = append(prevs, id)
+		if s.CreateEvent == "" {
+			return nil, nil, ErrUnknownRoom // a room whose create was refused, still in memory
 		}
-		// Deepest first, so that when there are more than the limit the
-		// newest branches are the ones merged.
-		slices.SortFunc(prevs, func(a, b string) int {
-			if da, db := r.extremities[a], r.extremities[b]; da != db {
-				return int(db - da)
-			}
-			return strings.Compare(a, b)
-		})
-		if len(prevs) > event.MaxPrevEvents {
-			prevs = prevs[:event.MaxPrevEvents]
+		if prev != nil {
+			ev.PrevEvents, ev.Depth = []string{prev.ID()}, prev.Depth+1
+		} else {
+			ev.PrevEvents, ev.Depth = r.heads()
 		}
-		for _, p := range prevs {
-			ev.Depth = max(ev.Depth, r.extremities[p]+1)
-		}
-		ev.PrevEvents = prevs
-		auth, err := r.authFor(ctx, tx, op)
+		auth, err := r.authFor(ctx, tx, op, s)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -124,12 +115,37 @@ func (r *room) draft(ctx context.Context, tx *txn, l *localEvent, ts int64) (*ev
 	return ev, op, nil
 }
 
+// heads returns the prev_events of a local event, the room's forward
+// extremities, and its depth.
+func (r *room) heads() ([]string, int64) {
+	prevs := make([]string, 0, len(r.extremities))
+	for id := range r.extremities {
+		prevs = append(prevs, id)
+	}
+	// Deepest first, so that when there are more than the limit the newest
+	// branches are the ones merged.
+	slices.SortFunc(prevs, func(a, b string) int {
+		if da, db := r.extremities[a], r.extremities[b]; da != db {
+			return int(db - da)
+		}
+		return strings.Compare(a, b)
+	})
+	if len(prevs) > event.MaxPrevEvents {
+		prevs = prevs[:event.MaxPrevEvents]
+	}
+	var depth int64
+	for _, p := range prevs {
+		depth = max(depth, r.extremities[p]+1)
+	}
+	return prevs, depth
+}
+
 // authFor lists the auth events a local event with decoded content op must
-// carry.
-func (r *room) authFor(ctx context.Context, tx *txn, op *guild.Op) ([]string, error) {
-	auth := []string{r.createID}
+// carry to be checked against s.
+func (r *room) authFor(ctx context.Context, tx *txn, op *guild.Op, s *guild.State) ([]string, error) {
+	auth := []string{s.CreateEvent}
 	if j, ok := op.Body().(*guild.MemberJoin); ok {
-		if inv := r.graph.State().Invites[j.InviteCode]; inv != nil {
+		if inv := s.Invites[j.InviteCode]; inv != nil {
 			auth = append(auth, inv.EventID)
 		}
 	}
@@ -205,7 +221,7 @@ func (r *room) admit(ctx context.Context, ev *event.Event, local *guild.Op, from
 	if local != nil {
 		a.op.Adopt(local)
 	}
-	if err := r.authorize(ev, a.op, a.before, authMetas, fromLog); err != nil {
+	if err := r.authorize(ev, a.op, a.before, r.createID, authMetas, fromLog); err != nil {
 		return admission{}, err
 	}
 	return a, nil
@@ -261,9 +277,10 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 }
 
 // authorize checks ev against the auth rules and the state before it. Its
-// auth_events must be exactly what the rules read: the guild's create event,
-// the invite a join uses, the create events of the messages it targets.
-func (r *room) authorize(ev *event.Event, op *guild.Op, before *guild.State, authMetas []*meta, fromLog bool) error {
+// auth_events must be exactly what the rules read: the guild's create event
+// (createID), the invite a join uses, the create events of the messages it
+// targets.
+func (r *room) authorize(ev *event.Event, op *guild.Op, before *guild.State, createID string, authMetas []*meta, fromLog bool) error {
 	if err := op.Prepare(); err != nil {
 		return err
 	}
@@ -275,7 +292,7 @@ func (r *room) authorize(ev *event.Event, op *guild.Op, before *guild.State, aut
 		// when it first came; its content, and so its effect, is gone.
 		return nil
 	}
-	want := []string{r.createID}
+	want := []string{createID}
 	if guild.IsState(ev.Type) {
 		if j, ok := op.Body().(*guild.MemberJoin); ok {
 			if inv := before.Invites[j.InviteCode]; inv != nil {

@@ -2,7 +2,8 @@
 // (DESIGN.md, "One way through the house"): Accept verifies an event, checks
 // it against the auth rules and the state before it, appends it and updates
 // the projections in one transaction, then publishes it. Local users' events
-// are built and signed by Send and take the same path.
+// are built and signed by Send, or by SendAll for a group that is accepted
+// whole or not at all, and take the same path.
 //
 // Each guild or DM room has one writer goroutine that owns its state DAG and
 // batches what is waiting into one commit. The node and clientapi import

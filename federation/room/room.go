@@ -29,6 +29,7 @@ type localEvent struct {
 type request struct {
 	ctx    context.Context
 	local  *localEvent
+	group  []*localEvent // SendAll's: accepted all or none
 	remote *event.Event
 	// fromLog marks an event replayed from this node's own log: it was
 	// accepted once, and may be stored redacted.
@@ -39,8 +40,9 @@ type request struct {
 }
 
 type result struct {
-	ev  *event.Event
-	err error
+	ev    *event.Event
+	group []*event.Event
+	err   error
 }
 
 // meta is what the writer remembers of an event without reading its body.
@@ -154,10 +156,10 @@ func (r *room) run() {
 // stageBatch accepts a batch in memory. Dry runs are answered at once:
 // they wait for no commit.
 func (r *room) stageBatch(batch []*request) *work {
-	w := &work{batch: batch[:0:0], results: make([]result, 0, len(batch)), tx: newTxn(r)}
+	w := &work{batch: make([]*request, 0, len(batch)), results: make([]result, 0, len(batch)), tx: newTxn(r)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, req := range batch {
+	for i, req := range batch {
 		var res result
 		switch {
 		case req.ctx.Err() != nil:
@@ -165,6 +167,24 @@ func (r *room) stageBatch(batch []*request) *work {
 		case req.dryRun:
 			req.done <- result{err: r.check(req.ctx, w.tx, req.local)}
 			continue
+		case req.group != nil:
+			sts, broken, err := r.stageGroup(req.ctx, w.tx, req.group)
+			if broken {
+				// Part of the group is in memory but not in the batch:
+				// fail the batch, so that the room is reloaded.
+				w.batch = append(w.batch, batch[i:]...)
+				w.results = append(w.results, make([]result, len(batch)-i)...)
+				r.fail(w, err)
+				return w
+			}
+			if err != nil {
+				res.err = err
+				break
+			}
+			for _, st := range sts {
+				w.staged = append(w.staged, st)
+				res.group = append(res.group, st.ev)
+			}
 		default:
 			st, err := r.stage(w.tx, req)
 			if err != nil {
