@@ -3,6 +3,7 @@ package room
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,16 @@ type Accepted struct {
 	Changes guild.Changes  // objects whose projection changed
 	Hidden  bool           // a message hidden because a ban of its sender did not see it
 	Removed []snowflake.ID // messages this event took from view: deleted, erased or hidden by a ban
+	// After is what a dispatch of this event renders, as it was right
+	// after the event whatever came later (guild.State.Snapshot): the
+	// guild's own fields and the objects Changes names (with the guild,
+	// its roles and emojis; with a new DM room, every member); for a
+	// message-level event, the members of its sender and of the users it
+	// names, as the event saw them. Of forked state events settled
+	// together, all but the last, which reports the changes, hold the
+	// guild's own fields only. Subscribers must not change it: it may be
+	// shared.
+	After *guild.State
 }
 
 type staged struct {
@@ -249,6 +260,7 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 		changes, applied, decided := r.graph.Defer(n)
 		if decided {
 			acc.Changes, acc.Applied = changes, applied
+			acc.After = snapshotAfter(r.graph.State(), ev.Type, changes)
 			tx.dirty(changes)
 		} else {
 			tx.deferred = append(tx.deferred, deferredNode{n, acc})
@@ -263,8 +275,13 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 			}
 		}
 		tx.audit(ev, op)
-	} else if err := r.stageMessage(ctx, tx, ev, op, a.parents, acc); err != nil {
-		return nil, err
+	} else {
+		if err := r.stageMessage(ctx, tx, ev, op, a.parents, acc); err != nil {
+			return nil, err
+		}
+		// A message changes no state: the state it was checked against is
+		// the one its sender saw.
+		acc.After = a.before.Snapshot(nil, named(ev.Sender, op))
 	}
 
 	r.remember(id, metaFor(ev, op, isState, a.sparents))
@@ -274,6 +291,30 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 	r.extremities[id] = ev.Depth
 	tx.insertEvent(ev, sig, isState, a.sparents, rank, op)
 	return &staged{ev: ev, accepted: acc}, nil
+}
+
+// snapshotAfter is the After of a state event of type typ that changed
+// keys in s. A new DM room's dispatch introduces it to every member.
+func snapshotAfter(s *guild.State, typ string, keys guild.Changes) *guild.State {
+	var members []snowflake.ID
+	if typ == guild.TypeGuildCreate && s.Kind != guild.KindGuild {
+		members = slices.Collect(maps.Keys(s.Members))
+	}
+	return s.Snapshot(keys, members)
+}
+
+// named lists the users whose members a message-level event's dispatch
+// shows: its sender, the users a message mentions, the user of a reaction.
+func named(sender snowflake.ID, op *guild.Op) []snowflake.ID {
+	switch b := op.Body().(type) {
+	case *guild.MessageCreate:
+		return append([]snowflake.ID{sender}, b.Mentions...)
+	case *guild.Reaction:
+		if b.UserID != 0 {
+			return []snowflake.ID{sender, b.UserID}
+		}
+	}
+	return []snowflake.ID{sender}
 }
 
 // authorize checks ev against the auth rules and the state before it. Its
