@@ -77,7 +77,7 @@ func (r *room) build(ctx context.Context, tx *txn, l *localEvent) (*event.Event,
 // check is the dry run of a local event: accept's verdict on it against
 // the current state, leaving the room as it was.
 func (r *room) check(ctx context.Context, tx *txn, l *localEvent) error {
-	tx.settle()
+	tx.settle() // as build does
 	ev, op, err := r.draft(ctx, tx, l, r.nextTS(), nil, r.graph.State())
 	if err != nil {
 		return err
@@ -238,8 +238,8 @@ func (r *room) admit(ctx context.Context, ev *event.Event, local *guild.Op, from
 	return a, nil
 }
 
-// accept runs the checks of DESIGN.md's accept path on ev and stages its
-// writes in tx. b is nil for an event from elsewhere.
+// accept runs accept's checks on ev (admit) and stages its writes in tx.
+// b is nil for an event from elsewhere.
 func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, fromLog bool) (*staged, error) {
 	var local *guild.Op
 	var sig <-chan signed

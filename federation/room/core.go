@@ -1,9 +1,9 @@
 // Package room is the single path by which events enter a node
-// (DESIGN.md, "One way through the house"): Accept verifies an event, checks
-// it against the auth rules and the state before it, appends it and updates
-// the projections in one transaction, then publishes it. Local users' events
-// are built and signed by Send, or by SendAll for a group that is accepted
-// whole or not at all, and take the same path.
+// (spec/accept.md): Accept verifies an event, checks it against the auth
+// rules and the state before it, appends it and updates the projections in
+// one transaction, then publishes it. Local users' events are built and
+// signed by Send, or by SendAll for a group that is accepted whole or not
+// at all, and take the same path.
 //
 // Each guild or DM room has one writer goroutine that owns its state DAG and
 // batches what is waiting into one commit. The node and clientapi import
