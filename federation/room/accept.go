@@ -3,6 +3,7 @@ package room
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,16 @@ type Accepted struct {
 	Changes guild.Changes  // objects whose projection changed
 	Hidden  bool           // a message hidden because a ban of its sender did not see it
 	Removed []snowflake.ID // messages this event took from view: deleted, erased or hidden by a ban
+	// After is what a dispatch of this event renders, as it was right
+	// after the event whatever came later (guild.State.Snapshot): the
+	// guild's own fields and the objects Changes names (with the guild,
+	// its roles and emojis; with a new DM room, every member); for a
+	// message-level event, the members of its sender and of the users it
+	// names, as the event saw them. Of forked state events settled
+	// together, all but the last, which reports the changes, hold the
+	// guild's own fields only. Subscribers must not change it: it may be
+	// shared.
+	After *guild.State
 }
 
 type staged struct {
@@ -49,13 +60,42 @@ type built struct {
 	signed <-chan signed
 }
 
-// build fills in the envelope of a local event: prev_events are the room's
-// forward extremities, auth_events what the rules require. Its ID is fixed
+// build makes a local event on the room's current state. Its ID is fixed
 // at once; the signature, the costliest step of a send, is made on another
 // core while the writer goes on.
 func (r *room) build(ctx context.Context, tx *txn, l *localEvent) (*event.Event, *built, error) {
 	tx.settle() // a local event is built on the current state
-	ts := max(time.Now().UnixMilli(), r.lastTS)
+	ts := r.nextTS()
+	ev, op, err := r.draft(ctx, tx, l, ts, nil, r.graph.State())
+	if err != nil {
+		return nil, nil, err
+	}
+	r.lastTS = ts
+	return ev, &built{op: op, signed: r.core.sign(ev)}, nil
+}
+
+// check is the dry run of a local event: accept's verdict on it against
+// the current state, leaving the room as it was.
+func (r *room) check(ctx context.Context, tx *txn, l *localEvent) error {
+	tx.settle() // as build does
+	ev, op, err := r.draft(ctx, tx, l, r.nextTS(), nil, r.graph.State())
+	if err != nil {
+		return err
+	}
+	_, err = r.admit(ctx, ev, op, false)
+	return err
+}
+
+// nextTS is the origin_ts of the next local event: never behind the last
+// one, whatever the clock does.
+func (r *room) nextTS() int64 { return max(time.Now().UnixMilli(), r.lastTS) }
+
+// draft fills in the envelope of a local event sent at ts: prev_events are
+// the room's forward extremities, or prev alone (the event before it in a
+// group), and auth_events what the rules require in s, the state it will
+// be checked against. It returns the event sealed but not signed, with its
+// decoded content.
+func (r *room) draft(ctx context.Context, tx *txn, l *localEvent, ts int64, prev *event.Event, s *guild.State) (*event.Event, *guild.Op, error) {
 	content, err := canonical.Canonicalize(l.content)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: content: %w", event.ErrMalformed, err)
@@ -66,26 +106,15 @@ func (r *room) build(ctx context.Context, tx *txn, l *localEvent) (*event.Event,
 	}
 	ev := &event.Event{GuildID: r.id, Type: l.typ, Sender: l.sender, OriginTS: ts, Content: content}
 	if l.typ != guild.TypeGuildCreate {
-		prevs := make([]string, 0, len(r.extremities))
-		for id := range r.extremities {
-			prevs = append(prevs, id)
+		if s.CreateEvent == "" {
+			return nil, nil, ErrUnknownRoom // a room whose create was refused, still in memory
 		}
-		// Deepest first, so that when there are more than the limit the
-		// newest branches are the ones merged.
-		slices.SortFunc(prevs, func(a, b string) int {
-			if da, db := r.extremities[a], r.extremities[b]; da != db {
-				return int(db - da)
-			}
-			return strings.Compare(a, b)
-		})
-		if len(prevs) > event.MaxPrevEvents {
-			prevs = prevs[:event.MaxPrevEvents]
+		if prev != nil {
+			ev.PrevEvents, ev.Depth = []string{prev.ID()}, prev.Depth+1
+		} else {
+			ev.PrevEvents, ev.Depth = r.heads()
 		}
-		for _, p := range prevs {
-			ev.Depth = max(ev.Depth, r.extremities[p]+1)
-		}
-		ev.PrevEvents = prevs
-		auth, err := r.authFor(ctx, tx, op)
+		auth, err := r.authFor(ctx, tx, op, s)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -94,16 +123,40 @@ func (r *room) build(ctx context.Context, tx *txn, l *localEvent) (*event.Event,
 	if err := r.core.signer.Seal(ev); err != nil {
 		return nil, nil, err
 	}
-	r.lastTS = ts
-	return ev, &built{op: op, signed: r.core.sign(ev)}, nil
+	return ev, op, nil
+}
+
+// heads returns the prev_events of a local event, the room's forward
+// extremities, and its depth.
+func (r *room) heads() ([]string, int64) {
+	prevs := make([]string, 0, len(r.extremities))
+	for id := range r.extremities {
+		prevs = append(prevs, id)
+	}
+	// Deepest first, so that when there are more than the limit the newest
+	// branches are the ones merged.
+	slices.SortFunc(prevs, func(a, b string) int {
+		if da, db := r.extremities[a], r.extremities[b]; da != db {
+			return int(db - da)
+		}
+		return strings.Compare(a, b)
+	})
+	if len(prevs) > event.MaxPrevEvents {
+		prevs = prevs[:event.MaxPrevEvents]
+	}
+	var depth int64
+	for _, p := range prevs {
+		depth = max(depth, r.extremities[p]+1)
+	}
+	return prevs, depth
 }
 
 // authFor lists the auth events a local event with decoded content op must
-// carry.
-func (r *room) authFor(ctx context.Context, tx *txn, op *guild.Op) ([]string, error) {
-	auth := []string{r.createID}
+// carry to be checked against s.
+func (r *room) authFor(ctx context.Context, tx *txn, op *guild.Op, s *guild.State) ([]string, error) {
+	auth := []string{s.CreateEvent}
 	if j, ok := op.Body().(*guild.MemberJoin); ok {
-		if inv := r.graph.State().Invites[j.InviteCode]; inv != nil {
+		if inv := s.Invites[j.InviteCode]; inv != nil {
 			auth = append(auth, inv.EventID)
 		}
 	}
@@ -119,75 +172,95 @@ func (r *room) authFor(ctx context.Context, tx *txn, op *guild.Op) ([]string, er
 	return auth, nil
 }
 
-// accept runs the checks of DESIGN.md's accept path on ev and stages its
-// writes in tx.
-// b is nil for an event from elsewhere.
-func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, fromLog bool) (*staged, error) {
-	id := ev.ID()
+// admission is what accept's checks learnt of an event.
+type admission struct {
+	op       *guild.Op
+	sparents []string
+	parents  []*resolve.Node
+	before   *guild.State
+}
+
+// admit runs accept's checks (spec/accept.md, "Checks, in order") on ev
+// and changes nothing but caches. local is the decoded content of a local
+// event, nil for an event from elsewhere.
+func (r *room) admit(ctx context.Context, ev *event.Event, local *guild.Op, fromLog bool) (admission, error) {
 	// A local event carries a snowflake or a timestamp no other has: only
 	// remote ones can be duplicates.
-	if b == nil {
-		if m, err := r.metaOf(ctx, id); err != nil {
-			return nil, err
+	if local == nil {
+		if m, err := r.metaOf(ctx, ev.ID()); err != nil {
+			return admission{}, err
 		} else if m != nil {
-			return nil, ErrDuplicate
+			return admission{}, ErrDuplicate
 		}
 	}
 	if ev.GuildID != r.id {
-		return nil, &guild.Rejection{Reason: guild.ReasonBadContent, Detail: "event of another guild"}
+		return admission{}, &guild.Rejection{Reason: guild.ReasonBadContent, Detail: "event of another guild"}
 	}
 	if !guild.Known(ev.Type) {
-		return nil, &guild.Rejection{Reason: guild.ReasonUnknownType, Detail: ev.Type}
+		return admission{}, &guild.Rejection{Reason: guild.ReasonUnknownType, Detail: ev.Type}
 	}
-	isState := guild.IsState(ev.Type)
 	if ev.Type == guild.TypeGuildCreate {
 		if r.createID != "" {
-			return nil, &guild.Rejection{Reason: guild.ReasonIDInUse, Detail: "guild already created"}
+			return admission{}, &guild.Rejection{Reason: guild.ReasonIDInUse, Detail: "guild already created"}
 		}
 	} else if r.createID == "" {
-		return nil, ErrUnknownRoom
+		return admission{}, ErrUnknownRoom
 	}
 
 	prevMetas, err := r.metasOf(ctx, ev.PrevEvents)
 	if err != nil {
-		return nil, err
+		return admission{}, err
 	}
 	depth := int64(0)
 	for _, m := range prevMetas {
 		depth = max(depth, m.depth+1)
 	}
 	if ev.Depth != depth {
-		return nil, &guild.Rejection{Reason: guild.ReasonBadContent, Detail: "depth is not one more than the deepest prev event"}
+		return admission{}, &guild.Rejection{Reason: guild.ReasonBadContent, Detail: "depth is not one more than the deepest prev event"}
 	}
 	authMetas, err := r.metasOf(ctx, ev.AuthEvents)
 	if err != nil {
-		return nil, err
+		return admission{}, err
 	}
 
-	sparents := r.stateParents(ev.PrevEvents, prevMetas)
-	parents := make([]*resolve.Node, len(sparents))
-	for i, p := range sparents {
-		parents[i] = r.graph.Node(p)
+	a := admission{op: opOf(ev), sparents: r.stateParents(ev.PrevEvents, prevMetas)}
+	a.parents = make([]*resolve.Node, len(a.sparents))
+	for i, p := range a.sparents {
+		a.parents[i] = r.graph.Node(p)
 	}
-	before := r.graph.StateBefore(parents)
-	op := opOf(ev)
+	a.before = r.graph.StateBefore(a.parents)
+	if local != nil {
+		a.op.Adopt(local)
+	}
+	if err := r.authorize(ev, a.op, a.before, r.createID, authMetas, fromLog); err != nil {
+		return admission{}, err
+	}
+	return a, nil
+}
+
+// accept runs accept's checks on ev (admit) and stages its writes in tx.
+// b is nil for an event from elsewhere.
+func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, fromLog bool) (*staged, error) {
+	var local *guild.Op
 	var sig <-chan signed
 	if b != nil {
-		op.Adopt(b.op)
-		sig = b.signed
+		local, sig = b.op, b.signed
 	}
-	if err := r.authorize(ev, op, before, authMetas, fromLog); err != nil {
+	a, err := r.admit(ctx, ev, local, fromLog)
+	if err != nil {
 		return nil, err
 	}
-
+	id, op := ev.ID(), a.op
+	isState := guild.IsState(ev.Type)
 	acc := &Accepted{Event: ev, State: isState}
 	var rank uint64
 	if isState {
-		rank = before.Authority(ev.Sender)
-		n := &resolve.Node{ID: id, Op: op, Parents: parents, Rank: rank}
+		rank = a.before.Authority(ev.Sender)
+		n := &resolve.Node{ID: id, Op: op, Parents: a.parents, Rank: rank}
 		changes, applied, decided := r.graph.Defer(n)
 		if decided {
 			acc.Changes, acc.Applied = changes, applied
+			acc.After = snapshotAfter(r.graph.State(), ev.Type, changes)
 			tx.dirty(changes)
 		} else {
 			tx.deferred = append(tx.deferred, deferredNode{n, acc})
@@ -202,23 +275,53 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 			}
 		}
 		tx.audit(ev, op)
-	} else if err := r.stageMessage(ctx, tx, ev, op, parents, acc); err != nil {
-		return nil, err
+	} else {
+		if err := r.stageMessage(ctx, tx, ev, op, a.parents, acc); err != nil {
+			return nil, err
+		}
+		// A message changes no state: the state it was checked against is
+		// the one its sender saw.
+		acc.After = a.before.Snapshot(nil, named(ev.Sender, op))
 	}
 
-	r.remember(id, metaFor(ev, op, isState, sparents))
+	r.remember(id, metaFor(ev, op, isState, a.sparents))
 	for _, p := range ev.PrevEvents {
 		delete(r.extremities, p)
 	}
 	r.extremities[id] = ev.Depth
-	tx.insertEvent(ev, sig, isState, sparents, rank, op)
+	tx.insertEvent(ev, sig, isState, a.sparents, rank, op)
 	return &staged{ev: ev, accepted: acc}, nil
 }
 
+// snapshotAfter is the After of a state event of type typ that changed
+// keys in s. A new DM room's dispatch introduces it to every member.
+func snapshotAfter(s *guild.State, typ string, keys guild.Changes) *guild.State {
+	var members []snowflake.ID
+	if typ == guild.TypeGuildCreate && s.Kind != guild.KindGuild {
+		members = slices.Collect(maps.Keys(s.Members))
+	}
+	return s.Snapshot(keys, members)
+}
+
+// named lists the users whose members a message-level event's dispatch
+// shows: its sender, the users a message mentions, the user of a reaction.
+func named(sender snowflake.ID, op *guild.Op) []snowflake.ID {
+	switch b := op.Body().(type) {
+	case *guild.MessageCreate:
+		return append([]snowflake.ID{sender}, b.Mentions...)
+	case *guild.Reaction:
+		if b.UserID != 0 {
+			return []snowflake.ID{sender, b.UserID}
+		}
+	}
+	return []snowflake.ID{sender}
+}
+
 // authorize checks ev against the auth rules and the state before it. Its
-// auth_events must be exactly what the rules read: the guild's create event,
-// the invite a join uses, the create events of the messages it targets.
-func (r *room) authorize(ev *event.Event, op *guild.Op, before *guild.State, authMetas []*meta, fromLog bool) error {
+// auth_events must be exactly what the rules read: the guild's create event
+// (createID), the invite a join uses, the create events of the messages it
+// targets.
+func (r *room) authorize(ev *event.Event, op *guild.Op, before *guild.State, createID string, authMetas []*meta, fromLog bool) error {
 	if err := op.Prepare(); err != nil {
 		return err
 	}
@@ -230,7 +333,7 @@ func (r *room) authorize(ev *event.Event, op *guild.Op, before *guild.State, aut
 		// when it first came; its content, and so its effect, is gone.
 		return nil
 	}
-	want := []string{r.createID}
+	want := []string{createID}
 	if guild.IsState(ev.Type) {
 		if j, ok := op.Body().(*guild.MemberJoin); ok {
 			if inv := before.Invites[j.InviteCode]; inv != nil {

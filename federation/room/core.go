@@ -1,8 +1,9 @@
 // Package room is the single path by which events enter a node
-// (DESIGN.md, "One way through the house"): Accept verifies an event, checks
-// it against the auth rules and the state before it, appends it and updates
-// the projections in one transaction, then publishes it. Local users' events
-// are built and signed by Send and take the same path.
+// (spec/accept.md): Accept verifies an event, checks it against the auth
+// rules and the state before it, appends it and updates the projections in
+// one transaction, then publishes it. Local users' events are built and
+// signed by Send, or by SendAll for a group that is accepted whole or not
+// at all, and take the same path.
 //
 // Each guild or DM room has one writer goroutine that owns its state DAG and
 // batches what is waiting into one commit. The node and clientapi import
@@ -235,7 +236,26 @@ func (c *Core) Send(ctx context.Context, guildID, sender snowflake.ID, typ strin
 	if err != nil {
 		return nil, err
 	}
-	return r.submit(ctx, &request{local: &localEvent{typ: typ, sender: sender, content: body}})
+	res := r.submit(ctx, &request{local: &localEvent{typ: typ, sender: sender, content: body}})
+	return res.ev, res.err
+}
+
+// Check returns the verdict Send would meet for the same event now, without
+// sending anything: nil, or the error Send would return (a
+// *guild.Rejection, ErrUnknownRoom …). It makes exactly accept's checks
+// against the room's current state, so a handler can refuse a request
+// before a side effect (storing an upload) rather than after. The verdict
+// holds for that state only: a Send that follows is checked again.
+func (c *Core) Check(ctx context.Context, guildID, sender snowflake.ID, typ string, content any) error {
+	body, err := jsonContent(content)
+	if err != nil {
+		return err
+	}
+	r, err := c.room(ctx, guildID, typ == guild.TypeGuildCreate)
+	if err != nil {
+		return err
+	}
+	return r.submit(ctx, &request{local: &localEvent{typ: typ, sender: sender, content: body}, dryRun: true}).err
 }
 
 // Accept takes an event from elsewhere (another node, a backfill) through
@@ -253,7 +273,8 @@ func (c *Core) Accept(ctx context.Context, raw []byte) (*event.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.submit(ctx, &request{remote: ev})
+	res := r.submit(ctx, &request{remote: ev})
+	return res.ev, res.err
 }
 
 // AcceptBatch accepts many events of one guild, in the order given (a

@@ -75,7 +75,7 @@ func (c *Core) Rebuild(ctx context.Context, guildID snowflake.ID) error {
 		if err != nil {
 			return fmt.Errorf("rebuild %s: stored event %d: %w", guildID, i, err)
 		}
-		if _, err := r.submit(ctx, &request{remote: ev, fromLog: true}); err != nil {
+		if err := r.submit(ctx, &request{remote: ev, fromLog: true}).err; err != nil {
 			return fmt.Errorf("rebuild %s: event %s: %w", guildID, ev.ID(), err)
 		}
 	}

@@ -29,16 +29,20 @@ type localEvent struct {
 type request struct {
 	ctx    context.Context
 	local  *localEvent
+	group  []*localEvent // SendAll's: accepted all or none
 	remote *event.Event
 	// fromLog marks an event replayed from this node's own log: it was
 	// accepted once, and may be stored redacted.
 	fromLog bool
-	done    chan result
+	// dryRun asks for the verdict on local only (Core.Check).
+	dryRun bool
+	done   chan result
 }
 
 type result struct {
-	ev  *event.Event
-	err error
+	ev    *event.Event
+	group []*event.Event
+	err   error
 }
 
 // meta is what the writer remembers of an event without reading its body.
@@ -73,20 +77,20 @@ type room struct {
 	failed   atomic.Bool    // a commit failed: memory is ahead of storage
 }
 
-func (r *room) submit(ctx context.Context, req *request) (*event.Event, error) {
+func (r *room) submit(ctx context.Context, req *request) result {
 	req.ctx = ctx
 	req.done = make(chan result, 1)
 	select {
 	case r.reqs <- req:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return result{err: ctx.Err()}
 	}
 	select {
 	case res := <-req.done:
-		return res.ev, res.err
+		return res
 	case <-ctx.Done():
 		// The writer still finishes the event; the caller stops waiting.
-		return nil, ctx.Err()
+		return result{err: ctx.Err()}
 	}
 }
 
@@ -149,23 +153,49 @@ func (r *room) run() {
 	}
 }
 
-// stageBatch accepts a batch in memory.
+// stageBatch accepts a batch in memory. Dry runs are answered at once:
+// they wait for no commit.
 func (r *room) stageBatch(batch []*request) *work {
-	w := &work{batch: batch, results: make([]result, len(batch)), tx: newTxn(r)}
+	w := &work{batch: make([]*request, 0, len(batch)), results: make([]result, 0, len(batch)), tx: newTxn(r)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i, req := range batch {
-		if err := req.ctx.Err(); err != nil {
-			w.results[i].err = err
+		var res result
+		switch {
+		case req.ctx.Err() != nil:
+			res.err = req.ctx.Err()
+		case req.dryRun:
+			req.done <- result{err: r.check(req.ctx, w.tx, req.local)}
 			continue
+		case req.group != nil:
+			sts, broken, err := r.stageGroup(req.ctx, w.tx, req.group)
+			if broken {
+				// Part of the group is in memory but not in the batch:
+				// fail the batch, so that the room is reloaded.
+				w.batch = append(w.batch, batch[i:]...)
+				w.results = append(w.results, make([]result, len(batch)-i)...)
+				r.fail(w, err)
+				return w
+			}
+			if err != nil {
+				res.err = err
+				break
+			}
+			for _, st := range sts {
+				w.staged = append(w.staged, st)
+				res.group = append(res.group, st.ev)
+			}
+		default:
+			st, err := r.stage(w.tx, req)
+			if err != nil {
+				res.err = err
+				break
+			}
+			w.staged = append(w.staged, st)
+			res.ev = st.ev
 		}
-		st, err := r.stage(w.tx, req)
-		if err != nil {
-			w.results[i].err = err
-			continue
-		}
-		w.staged = append(w.staged, st)
-		w.results[i].ev = st.ev
+		w.batch = append(w.batch, req)
+		w.results = append(w.results, res)
 	}
 	if len(w.staged) > 0 {
 		if err := w.tx.finish(); err != nil {

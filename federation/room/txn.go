@@ -205,17 +205,21 @@ func (t *txn) audit(ev *event.Event, op *guild.Op) {
 }
 
 // settle folds the state events that forked into the current state; the
-// changes are reported with the last of them.
+// changes, and the state after them, are reported with the last of them.
 func (t *txn) settle() {
 	if len(t.deferred) == 0 {
 		return
 	}
 	changes, applied := t.r.graph.Settle()
 	t.dirty(changes)
+	s := t.r.graph.State()
+	others := s.Snapshot(nil, nil)
 	for _, d := range t.deferred {
 		d.acc.Applied = applied[d.n]
+		d.acc.After = others
 	}
-	t.deferred[len(t.deferred)-1].acc.Changes = changes
+	last := t.deferred[len(t.deferred)-1].acc
+	last.Changes, last.After = changes, s.Snapshot(changes, nil)
 	t.deferred = nil
 }
 
