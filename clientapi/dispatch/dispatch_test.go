@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 
 	"concord/clientapi/gateway"
 	"concord/clientapi/objects"
+	"concord/federation/guild"
 	"concord/federation/live"
 	"concord/federation/room"
 	"concord/federation/snowflake"
@@ -138,5 +141,39 @@ func TestCloseRendersWhatIsQueued(t *testing.T) {
 	time.Sleep(10 * time.Millisecond)
 	if out.count() != 5 {
 		t.Fatalf("heard after Close: %v", out.got)
+	}
+}
+
+// TestDispatchShowsWhatEachEventDid sends a role's creation and an update of
+// it in one commit: each dispatch shows the role as its own event left it,
+// not as the room is by the time the translator renders it.
+func TestDispatchShowsWhatEachEventDid(t *testing.T) {
+	out := &sink{}
+	tr, _, _ := newTranslator(t, 16, out)
+	core := tr.core
+	ctx := context.Background()
+	g, owner, role := core.NewID(), snowflake.ID(1), core.NewID()
+	first, second := "first", "second"
+	_, err := core.SendAll(ctx, g, owner, []room.Local{
+		{Type: guild.TypeGuildCreate, Content: guild.GuildCreate{ID: g, Kind: guild.KindGuild, Name: "dispatch"}},
+		{Type: guild.TypeRoleCreate, Content: guild.RoleChange{ID: role, RoleFields: guild.RoleFields{Name: &first}}},
+		{Type: guild.TypeRoleUpdate, Content: guild.RoleChange{ID: role, RoleFields: guild.RoleFields{Name: &second}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	var got []string
+	for _, s := range out.got {
+		var p struct {
+			Role struct{ Name string } `json:"role"`
+		}
+		typ, payload, _ := strings.Cut(s, " ")
+		if strings.HasPrefix(typ, "GUILD_ROLE_") && json.Unmarshal([]byte(payload), &p) == nil {
+			got = append(got, typ+" "+p.Role.Name)
+		}
+	}
+	if want := []string{"GUILD_ROLE_CREATE first", "GUILD_ROLE_UPDATE second"}; !slices.Equal(got, want) {
+		t.Fatalf("dispatches %q, want %q", got, want)
 	}
 }

@@ -3,11 +3,13 @@ package dispatch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"concord/clientapi/gateway"
+	"concord/clientapi/httperr"
 	"concord/clientapi/objects"
 	"concord/federation/guild"
 	"concord/federation/room"
@@ -23,12 +25,7 @@ func (tr *Translator) translate(ctx context.Context, acc *room.Accepted) {
 		// which may itself be set aside.)
 		return
 	}
-	dm := false
-	if err := tr.core.View(ctx, ev.GuildID, func(s *guild.State) error { dm = objects.IsDM(s); return nil }); err != nil {
-		tr.log.Error("gateway: view guild", "guild", ev.GuildID, "err", err)
-		return
-	}
-	t := &translation{tr: tr, ctx: ctx, acc: acc, sink: tr.sink, gid: ev.GuildID, dm: dm}
+	t := &translation{tr: tr, ctx: ctx, acc: acc, after: acc.After, sink: tr.sink, gid: ev.GuildID, dm: objects.IsDM(acc.After)}
 	var err error
 	switch ev.Type {
 	case guild.TypeMessageCreate, guild.TypeMessageEdit:
@@ -46,17 +43,21 @@ func (tr *Translator) translate(ctx context.Context, acc *room.Accepted) {
 		err = t.removed()
 	}
 	if err != nil {
-		tr.log.Error("gateway: translate event", "type", ev.Type, "guild", ev.GuildID, "err", err)
+		tr.log.Error("dispatch: translate event", "type", ev.Type, "guild", ev.GuildID, "err", err)
 	}
 }
 
+// translation renders one event from what it carries and from the state
+// right after it (after): never from the room's current state, which may
+// already hold later events.
 type translation struct {
-	tr   *Translator
-	ctx  context.Context
-	acc  *room.Accepted
-	sink Sink
-	gid  snowflake.ID
-	dm   bool
+	tr    *Translator
+	ctx   context.Context
+	acc   *room.Accepted
+	after *guild.State
+	sink  Sink
+	gid   snowflake.ID
+	dm    bool
 }
 
 // publish renders payload and sends it. A guild event's payload carries
@@ -85,30 +86,41 @@ func (t *translation) pick(guildIntent, dmIntent gateway.Intents) gateway.Intent
 	return guildIntent
 }
 
+// message renders MESSAGE_CREATE from the event itself, and MESSAGE_UPDATE
+// from the message as stored once the edit's batch committed: an edit
+// carries only what it changes, and one that lost to a newer edit shows the
+// message as that one left it.
 func (t *translation) message() error {
-	typ := "MESSAGE_CREATE"
-	var id, channel snowflake.ID
-	if t.acc.Event.Type == guild.TypeMessageCreate {
-		c, err := guild.Decode[guild.MessageCreate](t.acc.Event.Content)
-		if err != nil {
-			return err
-		}
-		id, channel = c.ID, c.ChannelID
-	} else {
-		c, err := guild.Decode[guild.MessageEdit](t.acc.Event.Content)
-		if err != nil {
-			return err
-		}
-		id, channel, typ = c.ID, c.ChannelID, "MESSAGE_UPDATE"
-	}
 	if t.acc.Hidden {
 		return nil // a banned sender's message no node shows
 	}
-	row, err := t.tr.objects.Message(t.ctx, channel, id)
-	if err != nil {
-		return err
+	ev := t.acc.Event
+	place := objects.Place{Room: t.gid, DM: t.dm}
+	var row objects.MessageRow
+	typ, fresh := "MESSAGE_CREATE", true
+	if ev.Type == guild.TypeMessageCreate {
+		c, err := guild.Decode[guild.MessageCreate](ev.Content)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(t.acc.Removed, c.ID) {
+			return nil // erased as it came, by a ban's window
+		}
+		place.Channel = c.ChannelID
+		row = objects.RowFromCreate(place, ev.Sender, c, ev.OriginTS)
+	} else {
+		c, err := guild.Decode[guild.MessageEdit](ev.Content)
+		if err != nil {
+			return err
+		}
+		place.Channel, typ, fresh = c.ChannelID, "MESSAGE_UPDATE", false
+		if row, err = t.tr.objects.Message(t.ctx, c.ChannelID, c.ID); errors.Is(err, httperr.UnknownMessage) {
+			return nil // deleted since: its MESSAGE_DELETE follows
+		} else if err != nil {
+			return err
+		}
 	}
-	objs, err := t.tr.objects.Render(t.ctx, objects.Place{Room: t.gid, Channel: channel, DM: t.dm}, 0, []objects.MessageRow{row}, t.members(), typ == "MESSAGE_CREATE")
+	objs, err := t.tr.objects.Render(t.ctx, place, 0, []objects.MessageRow{row}, t.members, fresh)
 	if err != nil {
 		return err
 	}
@@ -117,7 +129,7 @@ func (t *translation) message() error {
 	if err != nil {
 		return err
 	}
-	d := gateway.Dispatch{Type: typ, GuildID: t.gid, ChannelID: channel, Intent: gateway.IntentDirectMessages, Payload: full}
+	d := gateway.Dispatch{Type: typ, GuildID: t.gid, ChannelID: place.Channel, Intent: gateway.IntentDirectMessages, Payload: full}
 	if !t.dm {
 		// Bots without MESSAGE_CONTENT see content only of their own
 		// messages and of those that mention them.
@@ -225,15 +237,9 @@ func (t *translation) reaction() error {
 	typ := "MESSAGE_REACTION_REMOVE"
 	if ev.Type == guild.TypeReactionAdd {
 		typ = "MESSAGE_REACTION_ADD"
-		if !t.dm {
-			members := []objects.Member{}
-			t.tr.core.View(t.ctx, t.gid, func(s *guild.State) error {
-				if m := s.Members[user]; m != nil {
-					members = append(members, objects.RenderMember(m))
-				}
-				return nil
-			})
-			if len(members) == 1 && t.tr.objects.WithUsers(t.ctx, members) == nil {
+		if m := t.after.Members[user]; m != nil && !t.dm {
+			members := []objects.Member{objects.RenderMember(m)}
+			if t.tr.objects.WithUsers(t.ctx, members) == nil {
 				p.Member = &members[0]
 			}
 		}
@@ -255,18 +261,13 @@ func (t *translation) pins() error {
 		map[string]any{"guild_id": t.guildID(), "channel_id": c.ChannelID, "last_pin_timestamp": last})
 }
 
-// members reads member objects from the room's state.
-func (t *translation) members() objects.Members {
-	return func(ids []snowflake.ID) map[snowflake.ID]objects.Member {
-		out := map[snowflake.ID]objects.Member{}
-		t.tr.core.View(t.ctx, t.gid, func(s *guild.State) error {
-			for _, id := range ids {
-				if m := s.Members[id]; m != nil {
-					out[id] = objects.RenderMember(m)
-				}
-			}
-			return nil
-		})
-		return out
+// members renders the members among ids as the event found them.
+func (t *translation) members(ids []snowflake.ID) map[snowflake.ID]objects.Member {
+	out := map[snowflake.ID]objects.Member{}
+	for _, id := range ids {
+		if m := t.after.Members[id]; m != nil {
+			out[id] = objects.RenderMember(m)
+		}
 	}
+	return out
 }

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 
 	"concord/clientapi/gateway"
@@ -70,82 +71,77 @@ func (t *translation) state() error {
 	var users []snowflake.ID
 	nowMs := t.tr.nowMs()
 	seen := map[guild.Key]bool{}
-	err := t.tr.core.View(t.ctx, t.gid, func(s *guild.State) error {
-		for _, k := range t.acc.Changes {
-			if seen[k] {
-				continue
+	s := t.after
+	for _, k := range t.acc.Changes {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		id, _ := snowflake.Parse(k.ID)
+		switch k.Kind {
+		case "guild":
+			outs = append(outs, out{"GUILD_UPDATE", 0, gateway.IntentGuilds, objects.RenderGuild(s)})
+		case "role":
+			if r := s.Roles[id]; r != nil {
+				typ := "GUILD_ROLE_UPDATE"
+				if ev.Type == guild.TypeRoleCreate {
+					typ = "GUILD_ROLE_CREATE"
+				}
+				ro := objects.RenderRole(s, r)
+				outs = append(outs, out{typ, 0, gateway.IntentGuilds, guildRoleEvent{GuildID: t.gid, Role: &ro}})
+			} else {
+				outs = append(outs, out{"GUILD_ROLE_DELETE", 0, gateway.IntentGuilds, guildRoleEvent{GuildID: t.gid, RoleID: &id}})
 			}
-			seen[k] = true
-			id, _ := snowflake.Parse(k.ID)
-			switch k.Kind {
-			case "guild":
-				outs = append(outs, out{"GUILD_UPDATE", 0, gateway.IntentGuilds, objects.RenderGuild(s)})
-			case "role":
-				if r := s.Roles[id]; r != nil {
-					typ := "GUILD_ROLE_UPDATE"
-					if ev.Type == guild.TypeRoleCreate {
-						typ = "GUILD_ROLE_CREATE"
-					}
-					ro := objects.RenderRole(s, r)
-					outs = append(outs, out{typ, 0, gateway.IntentGuilds, guildRoleEvent{GuildID: t.gid, Role: &ro}})
-				} else {
-					outs = append(outs, out{"GUILD_ROLE_DELETE", 0, gateway.IntentGuilds, guildRoleEvent{GuildID: t.gid, RoleID: &id}})
+		case "channel":
+			if ch := s.Channels[id]; ch != nil {
+				typ := "CHANNEL_UPDATE"
+				if ev.Type == guild.TypeChannelCreate {
+					typ = "CHANNEL_CREATE"
 				}
-			case "channel":
-				if ch := s.Channels[id]; ch != nil {
-					typ := "CHANNEL_UPDATE"
-					if ev.Type == guild.TypeChannelCreate {
-						typ = "CHANNEL_CREATE"
-					}
-					outs = append(outs, out{typ, id, gateway.IntentGuilds, objects.RenderChannel(s, ch)})
-				} else {
-					// Sent guild-wide: the channel is gone, so visibility
-					// can no longer be computed; only its ID is told.
-					outs = append(outs, out{"CHANNEL_DELETE", 0, gateway.IntentGuilds,
-						map[string]any{"id": id, "guild_id": t.gid, "type": 0}})
+				outs = append(outs, out{typ, id, gateway.IntentGuilds, objects.RenderChannel(s, ch)})
+			} else {
+				// Sent guild-wide: the channel is gone, so visibility
+				// can no longer be computed; only its ID is told.
+				outs = append(outs, out{"CHANNEL_DELETE", 0, gateway.IntentGuilds,
+					map[string]any{"id": id, "guild_id": t.gid, "type": 0}})
+			}
+		case "member":
+			users = append(users, id)
+			if m := s.Members[id]; m != nil {
+				typ := "GUILD_MEMBER_UPDATE"
+				if ev.Type == guild.TypeMemberJoin || ev.Type == guild.TypeMemberAdd {
+					typ = "GUILD_MEMBER_ADD"
+					joined = append(joined, id)
 				}
-			case "member":
-				users = append(users, id)
-				if m := s.Members[id]; m != nil {
-					typ := "GUILD_MEMBER_UPDATE"
-					if ev.Type == guild.TypeMemberJoin || ev.Type == guild.TypeMemberAdd {
-						typ = "GUILD_MEMBER_ADD"
-						joined = append(joined, id)
-					}
-					outs = append(outs, out{typ, 0, gateway.IntentGuildMembers, &guildMemberEvent{objects.RenderMember(m), t.gid}})
-				} else {
-					left = append(left, id)
-					outs = append(outs, out{"GUILD_MEMBER_REMOVE", 0, gateway.IntentGuildMembers, &guildUserEvent{GuildID: t.gid, User: objects.User{ID: id}}})
-				}
-			case "ban":
-				users = append(users, id)
-				typ := "GUILD_BAN_REMOVE"
-				if s.Bans[id] != nil {
-					typ = "GUILD_BAN_ADD"
-				}
-				outs = append(outs, out{typ, 0, gateway.IntentGuildModeration, &guildUserEvent{GuildID: t.gid, User: objects.User{ID: id}}})
-			case "invite":
-				if inv := s.Invites[k.ID]; inv != nil && usable(inv, nowMs) {
-					maxAge, maxUses, temp, uses := inv.MaxAge, inv.MaxUses, inv.Temporary, inv.Uses
-					users = append(users, inv.InviterID)
-					outs = append(outs, out{"INVITE_CREATE", inv.ChannelID, gateway.IntentGuildInvites, &inviteEvent{
-						ChannelID: inv.ChannelID, Code: inv.Code, GuildID: t.gid, CreatedAt: objects.ISOTime(inv.CreatedAt),
-						MaxAge: &maxAge, MaxUses: &maxUses, Temporary: &temp, Uses: &uses, inviterID: inv.InviterID}})
-				} else {
-					outs = append(outs, out{"INVITE_DELETE", 0, gateway.IntentGuildInvites, &inviteEvent{Code: k.ID, GuildID: t.gid}})
-				}
-			case "emoji":
-				if !seen[guild.Key{Kind: "emojis"}] {
-					seen[guild.Key{Kind: "emojis"}] = true
-					outs = append(outs, out{"GUILD_EMOJIS_UPDATE", 0, gateway.IntentGuildExpressions,
-						map[string]any{"guild_id": t.gid, "emojis": objects.RenderGuild(s).Emojis}})
-				}
+				outs = append(outs, out{typ, 0, gateway.IntentGuildMembers, &guildMemberEvent{objects.RenderMember(m), t.gid}})
+			} else {
+				left = append(left, id)
+				outs = append(outs, out{"GUILD_MEMBER_REMOVE", 0, gateway.IntentGuildMembers, &guildUserEvent{GuildID: t.gid, User: objects.User{ID: id}}})
+			}
+		case "ban":
+			users = append(users, id)
+			typ := "GUILD_BAN_REMOVE"
+			if s.Bans[id] != nil {
+				typ = "GUILD_BAN_ADD"
+			}
+			outs = append(outs, out{typ, 0, gateway.IntentGuildModeration, &guildUserEvent{GuildID: t.gid, User: objects.User{ID: id}}})
+		case "invite":
+			if inv := s.Invites[k.ID]; inv != nil && usable(inv, nowMs) {
+				maxAge, maxUses, temp, uses := inv.MaxAge, inv.MaxUses, inv.Temporary, inv.Uses
+				users = append(users, inv.InviterID)
+				outs = append(outs, out{"INVITE_CREATE", inv.ChannelID, gateway.IntentGuildInvites, &inviteEvent{
+					ChannelID: inv.ChannelID, Code: inv.Code, GuildID: t.gid, CreatedAt: objects.ISOTime(inv.CreatedAt),
+					MaxAge: &maxAge, MaxUses: &maxUses, Temporary: &temp, Uses: &uses, inviterID: inv.InviterID}})
+			} else {
+				outs = append(outs, out{"INVITE_DELETE", 0, gateway.IntentGuildInvites, &inviteEvent{Code: k.ID, GuildID: t.gid}})
+			}
+		case "emoji":
+			if !seen[guild.Key{Kind: "emojis"}] {
+				seen[guild.Key{Kind: "emojis"}] = true
+				outs = append(outs, out{"GUILD_EMOJIS_UPDATE", 0, gateway.IntentGuildExpressions,
+					map[string]any{"guild_id": t.gid, "emojis": objects.RenderGuild(s).Emojis}})
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	slices.Sort(users)
 	byID, err := t.tr.objects.Users(t.ctx, slices.Compact(users))
@@ -184,13 +180,7 @@ func (t *translation) state() error {
 // dmCreated subscribes a new DM's recipients and sends each its
 // CHANNEL_CREATE (the recipients listed are the others).
 func (t *translation) dmCreated() error {
-	var members []snowflake.ID
-	t.tr.core.View(t.ctx, t.gid, func(s *guild.State) error {
-		for id := range s.Members {
-			members = append(members, id)
-		}
-		return nil
-	})
+	members := slices.Sorted(maps.Keys(t.after.Members))
 	for _, uid := range members {
 		t.sink.AddRoom(t.gid, uid)
 		dms, err := t.tr.objects.DMs(t.ctx, uid, t.gid)

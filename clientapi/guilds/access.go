@@ -89,6 +89,23 @@ func (a *API) send(ctx context.Context, roomID, sender snowflake.ID, typ string,
 	return eventError(typ, err)
 }
 
+// sendAll writes events as the caller, all or none: a compound change
+// never stays half-applied.
+func (a *API) sendAll(ctx context.Context, roomID, sender snowflake.ID, events ...room.Local) error {
+	_, err := a.core.SendAll(ctx, roomID, sender, events)
+	if err == nil {
+		return nil
+	}
+	return eventError(events[0].Type, err)
+}
+
+// check asks the rules whether the caller may send an event, without
+// sending it: for a route that must refuse before a side effect, such as
+// storing a file.
+func (a *API) check(ctx context.Context, roomID, sender snowflake.ID, typ string, content any) error {
+	return eventError(typ, a.core.Check(ctx, roomID, sender, typ, content))
+}
+
 // eventError is the one place that maps the event core's refusals of an
 // event of type typ to Discord's errors: a rule says which with its code,
 // and a room that is not there is unknown as its members' view of it is.

@@ -136,18 +136,22 @@ func (a *API) putBan(w http.ResponseWriter, r *http.Request) error {
 	if seconds < 0 || seconds > guild.MaxDeleteSeconds {
 		return httperr.Field("delete_message_seconds", "NUMBER_TYPE_MAX", "Must be between 0 and 604800.")
 	}
-	member, banned := false, false
-	err = a.inGuild(r.Context(), gid, c.UserID, func(s *guild.State, _ *guild.Member) error {
-		member, banned = s.Members[uid] != nil, s.Bans[uid] != nil
-		return a.needGuild(s, c.UserID, perm.BanMembers)
-	})
-	if err != nil {
-		return err
-	}
-	if banned {
+	ban := guild.MemberBan{UserID: uid, Reason: params.AuditReason(r), DeleteMessageSeconds: seconds}
+	err = a.core.Check(r.Context(), gid, c.UserID, guild.TypeMemberBan, ban)
+	if refused(err, guild.ReasonAlreadyApplied) {
 		// Banning again changes nothing; Discord answers as for the first.
 		w.WriteHeader(http.StatusNoContent)
 		return nil
+	}
+	if err != nil {
+		return eventError(guild.TypeMemberBan, err)
+	}
+	member := false
+	if err := a.inGuild(r.Context(), gid, c.UserID, func(s *guild.State, _ *guild.Member) error {
+		member = s.Members[uid] != nil
+		return nil
+	}); err != nil {
+		return err
 	}
 	if !member {
 		// A non-member may be banned only if this node knows the user.
@@ -155,7 +159,6 @@ func (a *API) putBan(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	ban := guild.MemberBan{UserID: uid, Reason: params.AuditReason(r), DeleteMessageSeconds: seconds}
 	if err := a.send(r.Context(), gid, c.UserID, guild.TypeMemberBan, ban); err != nil {
 		return err
 	}

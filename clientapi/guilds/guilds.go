@@ -11,12 +11,12 @@ import (
 	"concord/clientapi/objects"
 	"concord/clientapi/params"
 	"concord/federation/guild"
-	"concord/federation/perm"
+	"concord/federation/room"
 	"concord/federation/snowflake"
 )
 
-// createGuild is POST /guilds {name}: guild.create, then a text channel
-// "general" at the top, as Discord makes.
+// createGuild is POST /guilds {name}: guild.create and a text channel
+// "general" at the top, as Discord makes, both or neither.
 func (a *API) createGuild(w http.ResponseWriter, r *http.Request) error {
 	c := auth.From(r)
 	var body struct {
@@ -34,12 +34,11 @@ func (a *API) createGuild(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := a.core.NewID()
-	if err := a.send(r.Context(), id, c.UserID, guild.TypeGuildCreate, guild.GuildCreate{ID: id, Kind: guild.KindGuild, Name: body.Name, Icon: icon}); err != nil {
-		return err
-	}
 	general := "general"
-	if err := a.send(r.Context(), id, c.UserID, guild.TypeChannelCreate,
-		guild.ChannelCreate{ID: a.core.NewID(), Type: guild.ChannelText, ChannelFields: guild.ChannelFields{Name: &general}}); err != nil {
+	if err := a.sendAll(r.Context(), id, c.UserID,
+		room.Local{Type: guild.TypeGuildCreate, Content: guild.GuildCreate{ID: id, Kind: guild.KindGuild, Name: body.Name, Icon: icon}},
+		room.Local{Type: guild.TypeChannelCreate, Content: guild.ChannelCreate{ID: a.core.NewID(), Type: guild.ChannelText,
+			ChannelFields: guild.ChannelFields{Name: &general}}}); err != nil {
 		return err
 	}
 	return a.writeGuild(w, r, id, http.StatusCreated, false)
@@ -131,9 +130,10 @@ func (b *patchGuildBody) update() (guild.GuildUpdate, bool, error) {
 }
 
 // patchGuild is PATCH /guilds/{id}: guild.update (MANAGE_GUILD) and, when
-// owner_id names someone else, guild.transfer (owner only).
+// owner_id names someone else, guild.transfer (owner only), both or neither.
 func (a *API) patchGuild(w http.ResponseWriter, r *http.Request) error {
 	c := auth.From(r)
+	ctx := r.Context()
 	id, err := params.ID(r, "guild_id", httperr.UnknownGuild)
 	if err != nil {
 		return err
@@ -146,38 +146,34 @@ func (a *API) patchGuild(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	transfer := false
-	err = a.inGuild(r.Context(), id, c.UserID, func(s *guild.State, _ *guild.Member) error {
-		if body.OwnerID != nil && *body.OwnerID != s.OwnerID() {
-			if s.Members[*body.OwnerID] == nil {
-				return httperr.Field("owner_id", "GUILD_OWNER_INVALID", "The new owner must be a member of the guild.")
-			}
-			transfer = true
-		}
-		for _, ch := range []*guild.Ref{update.SystemChannelID, update.AFKChannelID} {
-			if ch != nil && *ch != 0 && s.Channels[snowflake.ID(*ch)] == nil {
-				return httperr.UnknownChannel
-			}
-		}
-		return a.needGuild(s, c.UserID, perm.ManageGuild)
-	})
-	if err != nil {
+	var owner snowflake.ID
+	if err := a.inGuild(ctx, id, c.UserID, func(s *guild.State, _ *guild.Member) error { owner = s.OwnerID(); return nil }); err != nil {
 		return err
 	}
-	// The image is stored only once the caller is known to be allowed.
-	if update.Icon, err = a.storeIcon(r, body.Icon); err != nil {
-		return err
-	}
-	if update.Icon != nil {
-		changed = true
-	}
-	if changed {
-		if err := a.send(r.Context(), id, c.UserID, guild.TypeGuildUpdate, update); err != nil {
+	transfer := body.OwnerID != nil && *body.OwnerID != owner
+	if body.Icon.Set || !changed && !transfer {
+		// Ask first: an icon is stored only for a caller who may set it, and
+		// a request that changes nothing is still answered as the rules would.
+		probe := update
+		if body.Icon.Set {
+			probe.Icon = new(string)
+		}
+		if err := a.check(ctx, id, c.UserID, guild.TypeGuildUpdate, probe); err != nil {
 			return err
 		}
 	}
+	if update.Icon, err = a.storeIcon(r, body.Icon); err != nil {
+		return err
+	}
+	var group []room.Local
+	if changed || update.Icon != nil {
+		group = append(group, room.Local{Type: guild.TypeGuildUpdate, Content: update})
+	}
 	if transfer {
-		if err := a.send(r.Context(), id, c.UserID, guild.TypeGuildTransfer, guild.GuildTransfer{NewOwnerID: *body.OwnerID}); err != nil {
+		group = append(group, room.Local{Type: guild.TypeGuildTransfer, Content: guild.GuildTransfer{NewOwnerID: *body.OwnerID}})
+	}
+	if len(group) > 0 {
+		if err := a.sendAll(ctx, id, c.UserID, group...); err != nil {
 			return err
 		}
 	}

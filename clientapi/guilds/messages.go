@@ -2,6 +2,7 @@ package guilds
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
@@ -154,12 +155,21 @@ func (a *API) editMessage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	user := auth.From(r).UserID
-	if m.AuthorID != user && (body.Content.Set || body.Embeds.Set) {
-		// Answered before the body is checked, as Discord does.
-		return httperr.CannotEditOthers
-	}
 	e, err := body.edit(m)
 	if err != nil {
+		// Who may not edit at all hears that first, as on Discord: the
+		// rules answer for a well-formed edit of the same fields.
+		probe := guild.MessageEdit{ID: m.ID, ChannelID: m.ChannelID, Flags: e.Flags}
+		if body.Content.Set {
+			text := "x"
+			probe.Content = &text
+		}
+		if body.Embeds.Set {
+			probe.Embeds = &[]json.RawMessage{}
+		}
+		if cerr := a.check(r.Context(), at.guildID, user, guild.TypeMessageEdit, probe); cerr != nil {
+			return cerr
+		}
 		return err
 	}
 	if e.Embeds != nil && len(*e.Embeds) > 0 && !at.have.Has(perm.EmbedLinks) {

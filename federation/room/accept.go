@@ -194,14 +194,14 @@ func (r *room) admit(ctx context.Context, ev *event.Event, local *guild.Op, from
 		}
 	}
 	if ev.GuildID != r.id {
-		return admission{}, &guild.Rejection{Reason: guild.ReasonBadContent, Detail: "event of another guild"}
+		return admission{}, &guild.Rejection{Reason: guild.ReasonBadContent, Code: guild.CodeInvalidFormBody, Detail: "event of another guild"}
 	}
 	if !guild.Known(ev.Type) {
-		return admission{}, &guild.Rejection{Reason: guild.ReasonUnknownType, Detail: ev.Type}
+		return admission{}, &guild.Rejection{Reason: guild.ReasonUnknownType, Code: guild.CodeInvalidFormBody, Detail: ev.Type}
 	}
 	if ev.Type == guild.TypeGuildCreate {
 		if r.createID != "" {
-			return admission{}, &guild.Rejection{Reason: guild.ReasonIDInUse, Detail: "guild already created"}
+			return admission{}, &guild.Rejection{Reason: guild.ReasonIDInUse, Code: guild.CodeInvalidFormBody, Detail: "guild already created"}
 		}
 	} else if r.createID == "" {
 		return admission{}, ErrUnknownRoom
@@ -216,7 +216,7 @@ func (r *room) admit(ctx context.Context, ev *event.Event, local *guild.Op, from
 		depth = max(depth, m.depth+1)
 	}
 	if ev.Depth != depth {
-		return admission{}, &guild.Rejection{Reason: guild.ReasonBadContent, Detail: "depth is not one more than the deepest prev event"}
+		return admission{}, &guild.Rejection{Reason: guild.ReasonBadContent, Code: guild.CodeInvalidFormBody, Detail: "depth is not one more than the deepest prev event"}
 	}
 	authMetas, err := r.metasOf(ctx, ev.AuthEvents)
 	if err != nil {
@@ -358,7 +358,7 @@ func (r *room) authorize(ev *event.Event, op *guild.Op, before *guild.State, cre
 	return guild.CheckMessage(before, op, targets)
 }
 
-var errWrongAuth = &guild.Rejection{Reason: guild.ReasonMissingAuth,
+var errWrongAuth = &guild.Rejection{Reason: guild.ReasonMissingAuth, Code: guild.CodeInvalidFormBody,
 	Detail: "auth_events must be exactly the create event and the events the rules read"}
 
 // sameSet compares want with a sorted list of event IDs.

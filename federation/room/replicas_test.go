@@ -20,7 +20,7 @@ import (
 	"concord/storage/storagetest"
 )
 
-// The replica property (DESIGN.md, "What state resolution must guarantee"):
+// The replica property (spec/state-resolution.md, "The properties"):
 // nodes that each author events from their own view, partitioned from one
 // another for random stretches, and exchange them in random orders, end
 // with byte-identical state and the same visible messages once every node
