@@ -1,5 +1,10 @@
 package clientapi
 
+// The client API's end-to-end tests live with the package that mounts its
+// parts: they drive the assembled routes over HTTP, and the gateway with
+// discordgo, as Discord's clients do, whichever part serves a route. Each
+// part's own package tests what only it can see.
+
 import (
 	"bytes"
 	"context"
