@@ -69,11 +69,12 @@ func TestForbiddenCatchesWrongDirections(t *testing.T) {
 var (
 	clientHelpers = []string{"auth", "httperr", "jsonio", "params", "images", "password", "ratelimit"}
 	clientLayers  = map[string][]string{
-		"objects":  nil,
-		"gateway":  {"-"}, // not even the helpers: the wire protocol stands alone
-		"accounts": {"objects"},
-		"guilds":   {"objects", "accounts"},
-		"dispatch": {"objects", "gateway"},
+		"objects":      nil,
+		"gateway":      {"-"}, // not even the helpers: the wire protocol stands alone
+		"accounts":     {"objects"},
+		"guilds":       {"objects", "accounts"},
+		"interactions": {"objects", "guilds"},
+		"dispatch":     {"objects", "gateway"},
 	}
 )
 

@@ -6,6 +6,8 @@
 //     applications (node-local tables);
 //   - guilds: guilds, channels, roles, members, messages and DMs (written
 //     only through the event core);
+//   - interactions: application commands, interactions and the answers
+//     bots give them;
 //   - dispatch: committed events and live state as gateway dispatches, and
 //     the gateway's provider;
 //   - gateway: Discord's gateway wire protocol;
@@ -31,6 +33,7 @@ import (
 	"concord/clientapi/gateway"
 	"concord/clientapi/guilds"
 	"concord/clientapi/httperr"
+	"concord/clientapi/interactions"
 	"concord/clientapi/jsonio"
 	"concord/clientapi/ratelimit"
 )
@@ -49,17 +52,18 @@ type Config struct {
 
 // Parts are the pieces node built.
 type Parts struct {
-	Auth     *auth.Service
-	Accounts *accounts.API
-	Guilds   *guilds.API
-	Gateway  *gateway.Gateway
+	Auth         *auth.Service
+	Accounts     *accounts.API
+	Guilds       *guilds.API
+	Interactions *interactions.API
+	Gateway      *gateway.Gateway
 }
 
 // Mount serves parts on r: the API under every root in Roots, the JWKS at
 // /.well-known/jwks.json, the gateway at /gateway, and the CDN paths
 // (avatars, icons, attachments).
 func Mount(r chi.Router, cfg Config, p Parts) error {
-	if p.Auth == nil || p.Accounts == nil || p.Guilds == nil || p.Gateway == nil {
+	if p.Auth == nil || p.Accounts == nil || p.Guilds == nil || p.Interactions == nil || p.Gateway == nil {
 		return errors.New("clientapi: every part is required")
 	}
 	if cfg.AuthPerMinute <= 0 || cfg.APIPerMinute <= 0 {
@@ -86,6 +90,7 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 		r.Use(p.Auth.Require, apiLimit.Middleware("api", callerKey))
 		p.Accounts.Routes(r)
 		p.Guilds.Routes(r)
+		p.Interactions.Routes(r)
 	})
 	for _, root := range Roots {
 		r.Mount(root, api)

@@ -27,6 +27,7 @@ import (
 	"concord/clientapi/dispatch"
 	"concord/clientapi/gateway"
 	"concord/clientapi/guilds"
+	"concord/clientapi/interactions"
 	"concord/clientapi/objects"
 	"concord/clientapi/password"
 	"concord/federation/live"
@@ -179,9 +180,13 @@ func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bots, err := interactions.New(interactions.Config{Now: h.clock.Now}, interactions.Deps{DB: db, Log: log, IDs: ids, Core: h.core})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := chi.NewRouter()
 	err = Mount(r, Config{AuthPerMinute: cfg.AuthPerMinute, APIPerMinute: cfg.APIPerMinute, GatewayURL: gatewayURL, Now: h.clock.Now},
-		Parts{Auth: h.auth, Accounts: h.accounts, Guilds: h.guilds, Gateway: h.gw})
+		Parts{Auth: h.auth, Accounts: h.accounts, Guilds: h.guilds, Interactions: bots, Gateway: h.gw})
 	if err != nil {
 		t.Fatal(err)
 	}

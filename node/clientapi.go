@@ -11,6 +11,7 @@ import (
 	"concord/clientapi/dispatch"
 	"concord/clientapi/gateway"
 	"concord/clientapi/guilds"
+	"concord/clientapi/interactions"
 	"concord/clientapi/objects"
 	"concord/federation/live"
 	"concord/federation/snowflake"
@@ -65,8 +66,12 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
+	bots, err := interactions.New(interactions.Config{}, interactions.Deps{DB: n.db, Log: n.log, IDs: ids, Core: n.events})
+	if err != nil {
+		return fmt.Errorf("client api: %w", err)
+	}
 	err = clientapi.Mount(n.router, clientapi.Config{AuthPerMinute: cfg.Limits.AuthPerMinute, APIPerMinute: cfg.Limits.APIPerMinute,
-		GatewayURL: gatewayURL}, clientapi.Parts{Auth: authSvc, Accounts: accountAPI, Guilds: guildAPI, Gateway: n.gateway})
+		GatewayURL: gatewayURL}, clientapi.Parts{Auth: authSvc, Accounts: accountAPI, Guilds: guildAPI, Interactions: bots, Gateway: n.gateway})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}

@@ -29,6 +29,8 @@ const (
 	CodeUnknownSession     = 10020
 	CodeUnknownUser        = 10013
 	CodeUnknownEmoji       = 10014
+	CodeUnknownCommand     = 10063
+	CodeUnknownCommandPerm = 10066
 	CodeBotsCannotUse      = 20001
 	CodeOnlyBots           = 20002
 	CodeSlowmode           = 20016
@@ -38,6 +40,8 @@ const (
 	CodeMaxEmojis          = 30008
 	CodeMaxReactions       = 30010
 	CodeMaxChannels        = 30013
+	CodeMaxCommands        = 30032
+	CodeMaxDailyCommands   = 30034
 	CodeEntityTooLarge     = 40005
 	CodeBanned             = 40007
 	CodeMissingAccess      = 50001
@@ -98,6 +102,10 @@ var (
 	UnknownBan         = &Error{Status: http.StatusNotFound, Code: CodeUnknownBan, Message: "Unknown Ban"}
 	UnknownMessage     = &Error{Status: http.StatusNotFound, Code: CodeUnknownMessage, Message: "Unknown Message"}
 	UnknownEmoji       = &Error{Status: http.StatusBadRequest, Code: CodeUnknownEmoji, Message: "Unknown Emoji"}
+	UnknownCommand     = &Error{Status: http.StatusNotFound, Code: CodeUnknownCommand, Message: "Unknown application command"}
+	UnknownCommandPerm = &Error{Status: http.StatusNotFound, Code: CodeUnknownCommandPerm, Message: "Unknown application command permissions"}
+	MaxCommands        = &Error{Status: http.StatusBadRequest, Code: CodeMaxCommands, Message: "Maximum number of application commands reached"}
+	MaxDailyCommands   = &Error{Status: http.StatusBadRequest, Code: CodeMaxDailyCommands, Message: "Max number of daily application command creates has been reached (200)"}
 	MaxPins            = &Error{Status: http.StatusBadRequest, Code: CodeMaxPins, Message: "Maximum number of pins reached for the channel (50)"}
 	MaxReactions       = &Error{Status: http.StatusBadRequest, Code: CodeMaxReactions, Message: "Maximum number of reactions reached (20)"}
 	CannotInDM         = &Error{Status: http.StatusForbidden, Code: CodeCannotInDM, Message: "Cannot execute action on a DM channel"}
