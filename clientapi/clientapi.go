@@ -86,6 +86,7 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 		r.Use(authLimit.Middleware("auth", ratelimit.ClientIP))
 		p.Accounts.SignIn(r)
 	})
+	p.Interactions.Tokens(api) // the token in the path is the credential
 	api.Group(func(r chi.Router) {
 		r.Use(p.Auth.Require, apiLimit.Middleware("api", callerKey))
 		p.Accounts.Routes(r)

@@ -15,7 +15,7 @@ import (
 // ones were computed at init, so each is reassigned.
 func pointDiscordgo(t *testing.T, base string) {
 	vars := []*string{&discordgo.EndpointDiscord, &discordgo.EndpointAPI, &discordgo.EndpointUsers, &discordgo.EndpointApplications,
-		&discordgo.EndpointGuilds, &discordgo.EndpointChannels, &discordgo.EndpointGuildCreate}
+		&discordgo.EndpointGuilds, &discordgo.EndpointChannels, &discordgo.EndpointGuildCreate, &discordgo.EndpointWebhooks}
 	saved := make([]string, len(vars))
 	for i, v := range vars {
 		saved[i] = *v
@@ -32,6 +32,7 @@ func pointDiscordgo(t *testing.T, base string) {
 	discordgo.EndpointGuilds = discordgo.EndpointAPI + "guilds/"
 	discordgo.EndpointChannels = discordgo.EndpointAPI + "channels/"
 	discordgo.EndpointGuildCreate = discordgo.EndpointAPI + "guilds"
+	discordgo.EndpointWebhooks = discordgo.EndpointAPI + "webhooks/"
 }
 
 func TestDiscordgo(t *testing.T) {

@@ -180,10 +180,12 @@ func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bots, err := interactions.New(interactions.Config{Now: h.clock.Now}, interactions.Deps{DB: db, Log: log, IDs: ids, Core: h.core})
+	bots, err := interactions.New(interactions.Config{Now: h.clock.Now}, interactions.Deps{DB: db, Log: log, IDs: ids, Core: h.core,
+		Guilds: h.guilds, Objects: h.objects, Events: h.gw})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { bots.Close() })
 	r := chi.NewRouter()
 	err = Mount(r, Config{AuthPerMinute: cfg.AuthPerMinute, APIPerMinute: cfg.APIPerMinute, GatewayURL: gatewayURL, Now: h.clock.Now},
 		Parts{Auth: h.auth, Accounts: h.accounts, Guilds: h.guilds, Interactions: bots, Gateway: h.gw})

@@ -66,10 +66,12 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
-	bots, err := interactions.New(interactions.Config{}, interactions.Deps{DB: n.db, Log: n.log, IDs: ids, Core: n.events})
+	bots, err := interactions.New(interactions.Config{}, interactions.Deps{DB: n.db, Log: n.log, IDs: ids, Core: n.events,
+		Guilds: guildAPI, Objects: render, Events: n.gateway})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
+	n.closers = append(n.closers, closer{"interactions", bots.Close})
 	err = clientapi.Mount(n.router, clientapi.Config{AuthPerMinute: cfg.Limits.AuthPerMinute, APIPerMinute: cfg.Limits.APIPerMinute,
 		GatewayURL: gatewayURL}, clientapi.Parts{Auth: authSvc, Accounts: accountAPI, Guilds: guildAPI, Interactions: bots, Gateway: n.gateway})
 	if err != nil {

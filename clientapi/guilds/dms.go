@@ -63,12 +63,16 @@ func (a *API) createDM(w http.ResponseWriter, r *http.Request) error {
 	if id == 0 {
 		id = a.core.NewID()
 		origin := a.core.Origin().String()
-		c := guild.GuildCreate{ID: id, Kind: kind, Recipients: []guild.Recipient{{UserID: me, Origin: origin}}}
+		users, err := a.objects.Users(ctx, append([]snowflake.ID{me}, others...))
+		if err != nil {
+			return err
+		}
+		c := guild.GuildCreate{ID: id, Kind: kind, Recipients: []guild.Recipient{{UserID: me, Origin: origin, Bot: users[me].Bot}}}
 		if kind == guild.KindGroupDM {
 			c.Name = body.Name
 		}
 		for _, o := range others {
-			c.Recipients = append(c.Recipients, guild.Recipient{UserID: o, Origin: origin})
+			c.Recipients = append(c.Recipients, guild.Recipient{UserID: o, Origin: origin, Bot: users[o].Bot})
 		}
 		if _, err := a.core.Send(ctx, id, me, guild.TypeGuildCreate, c); err != nil {
 			return eventError(guild.TypeGuildCreate, err)

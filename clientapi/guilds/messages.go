@@ -67,24 +67,11 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 		// Files of a message that is refused must not stay behind.
 		defer func() { a.releaseUploads(files, accepted) }()
 	}
-	mc, err := body.create(channelID, files)
+	if len(body.Components) > 0 && !auth.From(r).Bot {
+		return errPeopleSendNoComponents
+	}
+	mc, plan, err := a.compose(ctx, channelID, user, body, files)
 	if err != nil {
-		return err
-	}
-	var plan sendPlan
-	err = a.inMessageChannel(ctx, channelID, user, func(s *guild.State, ch *guild.Channel, have perm.Bits) error {
-		plan = sendPlan{at: where{guildID: s.ID, channel: ch.ID, dm: objects.IsDM(s), have: have}, slowmode: ch.RateLimitPerUser,
-			bypass: have.Has(perm.ManageMessages) || have.Has(perm.ManageChannels) || have.Has(perm.BypassSlowmode)}
-		mc.Mentions, mc.MentionRoles, mc.MentionEveryone = mentions(s, have, mc.Content, body.AllowedMentions)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if mc.TTS && !plan.at.have.Has(perm.SendTTSMessages) {
-		mc.TTS = false // Discord sends the message without speech
-	}
-	if err := a.reply(ctx, plan.at, body, &mc); err != nil {
 		return err
 	}
 	if !a.msgs.allowSend(w, channelID, user) {
@@ -110,6 +97,30 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	out[0].Nonce = body.Nonce
 	jsonio.Write(w, http.StatusOK, out[0])
 	return nil
+}
+
+// compose turns a message body user sends to channelID into its
+// message.create, from the channel's state as it is: who it mentions, what
+// it replies to, whether it may speak.
+func (a *API) compose(ctx context.Context, channelID, user snowflake.ID, body *messageBody, files []guild.Attachment) (guild.MessageCreate, sendPlan, error) {
+	mc, err := body.create(channelID, files)
+	if err != nil {
+		return mc, sendPlan{}, err
+	}
+	var plan sendPlan
+	err = a.inMessageChannel(ctx, channelID, user, func(s *guild.State, ch *guild.Channel, have perm.Bits) error {
+		plan = sendPlan{at: where{guildID: s.ID, channel: ch.ID, dm: objects.IsDM(s), have: have}, slowmode: ch.RateLimitPerUser,
+			bypass: have.Has(perm.ManageMessages) || have.Has(perm.ManageChannels) || have.Has(perm.BypassSlowmode)}
+		mc.Mentions, mc.MentionRoles, mc.MentionEveryone = mentions(s, have, mc.Content, body.AllowedMentions)
+		return nil
+	})
+	if err != nil {
+		return mc, plan, err
+	}
+	if mc.TTS && !plan.at.have.Has(perm.SendTTSMessages) {
+		mc.TTS = false // Discord sends the message without speech
+	}
+	return mc, plan, a.reply(ctx, plan.at, body, &mc)
 }
 
 // reply resolves message_reference: a visible message of the same
@@ -154,7 +165,20 @@ func (a *API) editMessage(w http.ResponseWriter, r *http.Request) error {
 	if err := jsonio.Decode(r, maxMessageBody, &body); err != nil {
 		return err
 	}
-	user := auth.From(r).UserID
+	c := auth.From(r)
+	if body.Components.Set && !c.Bot {
+		return errPeopleSendNoComponents
+	}
+	out, err := a.edit(r.Context(), at, c.UserID, m, &body)
+	if err != nil {
+		return err
+	}
+	jsonio.Write(w, http.StatusOK, out)
+	return nil
+}
+
+// edit applies an edit body to message m as user and renders the result.
+func (a *API) edit(ctx context.Context, at where, user snowflake.ID, m objects.MessageRow, body *editBody) (objects.Message, error) {
 	e, err := body.edit(m)
 	if err != nil {
 		// Who may not edit at all hears that first, as on Discord: the
@@ -167,22 +191,25 @@ func (a *API) editMessage(w http.ResponseWriter, r *http.Request) error {
 		if body.Embeds.Set {
 			probe.Embeds = &[]json.RawMessage{}
 		}
-		if cerr := a.check(r.Context(), at.guildID, user, guild.TypeMessageEdit, probe); cerr != nil {
-			return cerr
+		if cerr := a.check(ctx, at.guildID, user, guild.TypeMessageEdit, probe); cerr != nil {
+			return objects.Message{}, cerr
 		}
-		return err
+		return objects.Message{}, err
 	}
 	if e.Embeds != nil && len(*e.Embeds) > 0 && !at.have.Has(perm.EmbedLinks) {
-		return httperr.MissingPermissions
+		return objects.Message{}, httperr.MissingPermissions
 	}
-	if err := a.send(r.Context(), at.guildID, user, guild.TypeMessageEdit, e); err != nil {
-		return err
+	if err := a.send(ctx, at.guildID, user, guild.TypeMessageEdit, e); err != nil {
+		return objects.Message{}, err
 	}
-	m, err = a.objects.Message(r.Context(), at.channel, m.ID)
+	if m, err = a.objects.Message(ctx, at.channel, m.ID); err != nil {
+		return objects.Message{}, err
+	}
+	out, err := a.renderMessages(ctx, at, user, []objects.MessageRow{m})
 	if err != nil {
-		return err
+		return objects.Message{}, err
 	}
-	return a.writeMessage(w, r, at, m, http.StatusOK)
+	return out[0], nil
 }
 
 func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request) error {
@@ -198,6 +225,10 @@ func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// errPeopleSendNoComponents refuses components from a person: only bots
+// (and webhooks) put buttons under their messages, as on Discord.
+var errPeopleSendNoComponents = httperr.Field("components", "COMPONENTS_NOT_ALLOWED", "Only bots and webhooks send components.")
 
 // bulkDeleteAge is how old a message bulk delete may reach (the rules check
 // it again against the event's timestamp).

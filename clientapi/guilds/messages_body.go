@@ -16,14 +16,15 @@ import (
 // messageBody is the JSON of a message create, or the payload_json part of
 // a multipart one (parseMessageForm in attachments.go fills it).
 type messageBody struct {
-	Content          string           `json:"content"`
-	Nonce            json.RawMessage  `json:"nonce"` // string or integer, echoed back as sent
-	TTS              bool             `json:"tts"`
-	Embeds           []embedBody      `json:"embeds"`
-	AllowedMentions  *allowedMentions `json:"allowed_mentions"`
-	MessageReference *messageRefBody  `json:"message_reference"`
-	Flags            int              `json:"flags"`
-	Attachments      []attachmentBody `json:"attachments"`
+	Content          string            `json:"content"`
+	Nonce            json.RawMessage   `json:"nonce"` // string or integer, echoed back as sent
+	TTS              bool              `json:"tts"`
+	Embeds           []embedBody       `json:"embeds"`
+	AllowedMentions  *allowedMentions  `json:"allowed_mentions"`
+	MessageReference *messageRefBody   `json:"message_reference"`
+	Flags            int               `json:"flags"`
+	Attachments      []attachmentBody  `json:"attachments"`
+	Components       []guild.ActionRow `json:"components"`
 }
 
 type allowedMentions struct {
@@ -94,7 +95,8 @@ func (b *messageBody) create(channel snowflake.ID, files []guild.Attachment) (gu
 	if err := form.Err(); err != nil {
 		return c, err
 	}
-	if strings.TrimSpace(c.Content) == "" && len(c.Embeds) == 0 && len(c.Attachments) == 0 {
+	c.Components = b.Components
+	if strings.TrimSpace(c.Content) == "" && len(c.Embeds) == 0 && len(c.Attachments) == 0 && len(c.Components) == 0 {
 		return c, httperr.EmptyMessage
 	}
 	return c, nil
@@ -102,10 +104,11 @@ func (b *messageBody) create(channel snowflake.ID, files []guild.Attachment) (gu
 
 // editBody is a message PATCH; null content or embeds clear them.
 type editBody struct {
-	Content         jsonio.Optional[string]      `json:"content"`
-	Embeds          jsonio.Optional[[]embedBody] `json:"embeds"`
-	Flags           *int                         `json:"flags"`
-	AllowedMentions *allowedMentions             `json:"allowed_mentions"`
+	Content         jsonio.Optional[string]            `json:"content"`
+	Embeds          jsonio.Optional[[]embedBody]       `json:"embeds"`
+	Flags           *int                               `json:"flags"`
+	AllowedMentions *allowedMentions                   `json:"allowed_mentions"`
+	Components      jsonio.Optional[[]guild.ActionRow] `json:"components"`
 }
 
 func (b *editBody) edit(m objects.MessageRow) (guild.MessageEdit, error) {
@@ -125,9 +128,24 @@ func (b *editBody) edit(m objects.MessageRow) (guild.MessageEdit, error) {
 		}
 		e.Embeds = &embeds
 	}
+	if b.Components.Set {
+		rows := b.Components.V
+		if rows == nil {
+			rows = []guild.ActionRow{}
+		}
+		e.Components = &rows
+	}
 	if b.Flags != nil {
 		// Only SUPPRESS_EMBEDS changes; the other bits stay as they are.
 		f := m.Flags&^flagSuppressEmbeds | *b.Flags&flagSuppressEmbeds
+		e.Flags = &f
+	}
+	if m.Flags&guild.FlagLoading != 0 {
+		// A bot's deferred answer is done "thinking" once it says something.
+		f := m.Flags &^ guild.FlagLoading
+		if e.Flags != nil {
+			f = *e.Flags &^ guild.FlagLoading
+		}
 		e.Flags = &f
 	}
 	if b.AllowedMentions != nil {
@@ -144,7 +162,11 @@ func (b *editBody) edit(m objects.MessageRow) (guild.MessageEdit, error) {
 	if e.Embeds != nil {
 		embeds = len(*e.Embeds) > 0
 	}
-	if strings.TrimSpace(content) == "" && !embeds && (m.Attachments == "[]" || m.Attachments == "") {
+	components := m.Components != "[]" && m.Components != ""
+	if e.Components != nil {
+		components = len(*e.Components) > 0
+	}
+	if strings.TrimSpace(content) == "" && !embeds && !components && (m.Attachments == "[]" || m.Attachments == "") {
 		return e, httperr.EmptyMessage
 	}
 	return e, nil

@@ -222,13 +222,10 @@ func (a *API) runSearch(ctx context.Context, gid snowflake.ID, channels []snowfl
 	var out []objects.MessageRow
 	total := 0
 	for rows.Next() {
-		var m objects.MessageRow
-		var id, g, c, author, ref int64
-		if err := rows.Scan(&id, &g, &c, &author, &m.CreatedAt, &m.EditedAt, &m.Content, &m.Embeds, &m.Attachments,
-			&m.Mentions, &m.MentionRoles, &m.MentionEveryone, &m.TTS, &m.Pinned, &m.Flags, &ref, &total); err != nil {
+		m, err := objects.ScanMessage(rows, &total)
+		if err != nil {
 			return nil, 0, fmt.Errorf("search messages: %w", err)
 		}
-		m.ID, m.GuildID, m.ChannelID, m.AuthorID, m.ReferenceID = snowflake.ID(id), snowflake.ID(g), snowflake.ID(c), snowflake.ID(author), snowflake.ID(ref)
 		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {

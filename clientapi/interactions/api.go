@@ -20,7 +20,9 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"concord/clientapi/auth"
+	"concord/clientapi/guilds"
 	"concord/clientapi/httperr"
+	"concord/clientapi/objects"
 	"concord/clientapi/params"
 	"concord/federation/guild"
 	"concord/federation/room"
@@ -33,27 +35,41 @@ type Config struct {
 	Now func() time.Time // tests move the clock; nil means time.Now
 }
 
+// Events delivers events to one user's gateway sessions: INTERACTION_CREATE
+// to a bot, an ephemeral answer to the user who asked; the gateway
+// implements it.
+type Events interface {
+	UserEvent(userID snowflake.ID, eventType string, payload any)
+}
+
 // Deps are the node's shared services.
 type Deps struct {
-	DB   *storage.DB
-	Log  *slog.Logger
-	IDs  *snowflake.Generator
-	Core *room.Core // guild state: who is in a guild, and their permissions
+	DB      *storage.DB
+	Log     *slog.Logger
+	IDs     *snowflake.Generator
+	Core    *room.Core // guild state: who is in a guild, and their permissions
+	Guilds  *guilds.API
+	Objects *objects.Renderer
+	Events  Events
 }
 
 // API serves the bot platform's routes. Build it with New.
 type API struct {
-	cfg  Config
-	db   *storage.DB
-	log  *slog.Logger
-	ids  *snowflake.Generator
-	core *room.Core
+	cfg     Config
+	db      *storage.DB
+	log     *slog.Logger
+	ids     *snowflake.Generator
+	core    *room.Core
+	guilds  *guilds.API
+	objects *objects.Renderer
+	events  Events
+	live    *registry
 }
 
 // New builds the bot platform.
 func New(cfg Config, deps Deps) (*API, error) {
-	if deps.DB == nil || deps.IDs == nil || deps.Core == nil {
-		return nil, errors.New("interactions: DB, IDs and Core are required")
+	if deps.DB == nil || deps.IDs == nil || deps.Core == nil || deps.Guilds == nil || deps.Objects == nil || deps.Events == nil {
+		return nil, errors.New("interactions: DB, IDs, Core, Guilds, Objects and Events are required")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -61,7 +77,14 @@ func New(cfg Config, deps Deps) (*API, error) {
 	if deps.Log == nil {
 		deps.Log = slog.Default()
 	}
-	return &API{cfg: cfg, db: deps.DB, log: deps.Log, ids: deps.IDs, core: deps.Core}, nil
+	return &API{cfg: cfg, db: deps.DB, log: deps.Log, ids: deps.IDs, core: deps.Core, guilds: deps.Guilds,
+		objects: deps.Objects, events: deps.Events, live: newRegistry()}, nil
+}
+
+// Close stops the timers of interactions still waiting for their bots.
+func (a *API) Close() error {
+	a.live.close()
+	return nil
 }
 
 // Routes serves the routes that need a caller; r already requires one.
@@ -78,6 +101,17 @@ func (a *API) Routes(r chi.Router) {
 	r.Get("/applications/{id}/guilds/{guild_id}/commands/permissions", a.serve(a.listPermissions))
 	r.Get("/applications/{id}/guilds/{guild_id}/commands/{command_id}/permissions", a.serve(a.getPermissions))
 	r.Put("/applications/{id}/guilds/{guild_id}/commands/{command_id}/permissions", a.serve(a.putPermissions))
+	r.Post("/interactions", a.serve(a.invoke))
+}
+
+// Tokens serves the routes whose token is in the path and which take no
+// Authorization: a bot's answers to an interaction.
+func (a *API) Tokens(r chi.Router) {
+	r.Post("/interactions/{interaction_id}/{token}/callback", a.serve(a.callback))
+	r.Post("/webhooks/{webhook_id}/{token}", a.serve(a.followup))
+	r.Get("/webhooks/{webhook_id}/{token}/messages/{message_id}", a.serve(a.getMessage))
+	r.Patch("/webhooks/{webhook_id}/{token}/messages/{message_id}", a.serve(a.editMessage))
+	r.Delete("/webhooks/{webhook_id}/{token}/messages/{message_id}", a.serve(a.deleteMessage))
 }
 
 func (a *API) serve(h httperr.Handler) http.HandlerFunc { return httperr.Serve(a.log, h) }

@@ -9,33 +9,57 @@ import (
 
 // Message types Discord numbers on the wire.
 const (
-	messageDefault = 0
-	messageReply   = 19
+	messageDefault   = 0
+	messageReply     = 19
+	messageChatInput = 20 // a bot's answer to a slash command
 )
 
 // Message is Discord's message object.
 type Message struct {
-	ID                snowflake.ID      `json:"id"`
-	ChannelID         snowflake.ID      `json:"channel_id"`
-	GuildID           *snowflake.ID     `json:"guild_id,omitempty"`
-	Author            User              `json:"author"`
-	Member            *Member           `json:"member,omitempty"`
-	Content           string            `json:"content"`
-	Timestamp         string            `json:"timestamp"`
-	EditedTimestamp   *string           `json:"edited_timestamp"`
-	TTS               bool              `json:"tts"`
-	MentionEveryone   bool              `json:"mention_everyone"`
-	Mentions          []User            `json:"mentions"`
-	MentionRoles      []snowflake.ID    `json:"mention_roles"`
-	Attachments       []Attachment      `json:"attachments"`
-	Embeds            []json.RawMessage `json:"embeds"`
-	Reactions         []Reaction        `json:"reactions,omitempty"`
-	Nonce             json.RawMessage   `json:"nonce,omitempty"`
-	Pinned            bool              `json:"pinned"`
-	Type              int               `json:"type"`
-	Flags             int               `json:"flags"`
-	MessageReference  *MessageRef       `json:"message_reference,omitempty"`
-	ReferencedMessage **Message         `json:"referenced_message,omitempty"` // set to nil: the reply's target was deleted
+	ID                  snowflake.ID         `json:"id"`
+	ChannelID           snowflake.ID         `json:"channel_id"`
+	GuildID             *snowflake.ID        `json:"guild_id,omitempty"`
+	Author              User                 `json:"author"`
+	Member              *Member              `json:"member,omitempty"`
+	Content             string               `json:"content"`
+	Timestamp           string               `json:"timestamp"`
+	EditedTimestamp     *string              `json:"edited_timestamp"`
+	TTS                 bool                 `json:"tts"`
+	MentionEveryone     bool                 `json:"mention_everyone"`
+	Mentions            []User               `json:"mentions"`
+	MentionRoles        []snowflake.ID       `json:"mention_roles"`
+	Attachments         []Attachment         `json:"attachments"`
+	Embeds              []json.RawMessage    `json:"embeds"`
+	Reactions           []Reaction           `json:"reactions,omitempty"`
+	Nonce               json.RawMessage      `json:"nonce,omitempty"`
+	Pinned              bool                 `json:"pinned"`
+	Type                int                  `json:"type"`
+	Flags               int                  `json:"flags"`
+	MessageReference    *MessageRef          `json:"message_reference,omitempty"`
+	ReferencedMessage   **Message            `json:"referenced_message,omitempty"` // set to nil: the reply's target was deleted
+	Components          []json.RawMessage    `json:"components"`
+	ApplicationID       *snowflake.ID        `json:"application_id,omitempty"`
+	WebhookID           *snowflake.ID        `json:"webhook_id,omitempty"`
+	Interaction         *Interaction         `json:"interaction,omitempty"`
+	InteractionMetadata *InteractionMetadata `json:"interaction_metadata,omitempty"`
+}
+
+// Interaction is the older form of what a bot's message answers.
+type Interaction struct {
+	ID   snowflake.ID `json:"id"`
+	Type int          `json:"type"`
+	Name string       `json:"name"`
+	User User         `json:"user"`
+}
+
+// InteractionMetadata is what a bot's message answers: which interaction,
+// started by whom.
+type InteractionMetadata struct {
+	ID                           snowflake.ID            `json:"id"`
+	Type                         int                     `json:"type"`
+	Name                         string                  `json:"name,omitempty"`
+	User                         User                    `json:"user"`
+	AuthorizingIntegrationOwners map[string]snowflake.ID `json:"authorizing_integration_owners"`
 }
 
 // MessageRef is a reply's message_reference.
@@ -90,22 +114,25 @@ type MessageRow struct {
 	MentionEveryone, TTS, Pinned     bool
 	Flags                            int
 	ReferenceID                      snowflake.ID
+	Components                       string // JSON array of action rows
+	Interaction                      string // JSON of the answered interaction, or ""
 }
 
 // MessageColumns are the columns ScanMessage reads, in its order.
 const MessageColumns = `id, guild_id, channel_id, author_id, created_at, edited_at, content, embeds, attachments,
-	mentions, mention_roles, mention_everyone, tts, pinned, flags, reference_id`
+	mentions, mention_roles, mention_everyone, tts, pinned, flags, reference_id, components, interaction`
 
 // VisibleMessage is the condition for a message anyone may see
 // (0003_events.sql).
 const VisibleMessage = `deleted = FALSE AND hidden = FALSE`
 
-// ScanMessage reads a row of MessageColumns.
-func ScanMessage(row interface{ Scan(...any) error }) (MessageRow, error) {
+// ScanMessage reads a row of MessageColumns, then into extra any columns
+// the query selects after them.
+func ScanMessage(row interface{ Scan(...any) error }, extra ...any) (MessageRow, error) {
 	var m MessageRow
 	var id, gid, cid, author, ref int64
-	err := row.Scan(&id, &gid, &cid, &author, &m.CreatedAt, &m.EditedAt, &m.Content, &m.Embeds, &m.Attachments,
-		&m.Mentions, &m.MentionRoles, &m.MentionEveryone, &m.TTS, &m.Pinned, &m.Flags, &ref)
+	err := row.Scan(append([]any{&id, &gid, &cid, &author, &m.CreatedAt, &m.EditedAt, &m.Content, &m.Embeds, &m.Attachments,
+		&m.Mentions, &m.MentionRoles, &m.MentionEveryone, &m.TTS, &m.Pinned, &m.Flags, &ref, &m.Components, &m.Interaction}, extra...)...)
 	m.ID, m.GuildID, m.ChannelID, m.AuthorID, m.ReferenceID = snowflake.ID(id), snowflake.ID(gid), snowflake.ID(cid), snowflake.ID(author), snowflake.ID(ref)
 	return m, err
 }
@@ -126,6 +153,15 @@ func RowFromCreate(p Place, author snowflake.ID, c *guild.MessageCreate, ts int6
 	}
 	if c.Reference != nil {
 		m.ReferenceID = c.Reference.MessageID
+	}
+	m.Components = "[]"
+	if len(c.Components) > 0 {
+		b, _ := json.Marshal(c.Components)
+		m.Components = string(b)
+	}
+	if c.Interaction != nil {
+		b, _ := json.Marshal(c.Interaction)
+		m.Interaction = string(b)
 	}
 	return m
 }

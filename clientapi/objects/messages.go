@@ -95,6 +95,9 @@ func (r *Renderer) Render(ctx context.Context, p Place, viewer snowflake.ID, row
 		out[i], mentions[i] = r.renderRow(m, p.DM)
 		users = append(users, m.AuthorID)
 		users = append(users, mentions[i]...)
+		if in := out[i].Interaction; in != nil {
+			users = append(users, in.User.ID)
+		}
 		if m.ReferenceID != 0 {
 			refs = append(refs, m.ReferenceID)
 		}
@@ -141,6 +144,10 @@ func (r *Renderer) Render(ctx context.Context, p Place, viewer snowflake.ID, row
 			out[i].Mentions = append(out[i].Mentions, byID[id])
 		}
 		out[i].Reactions = reactions[out[i].ID]
+		if in := out[i].Interaction; in != nil {
+			in.User = byID[in.User.ID]
+			out[i].InteractionMetadata.User = in.User
+		}
 		if ref := rows[i].ReferenceID; ref != 0 {
 			o := refObjs[ref]
 			if o != nil {
@@ -186,6 +193,21 @@ func (r *Renderer) renderRow(m MessageRow, dm bool) (Message, []snowflake.ID) {
 	if m.ReferenceID != 0 {
 		o.Type = messageReply
 		o.MessageReference = &MessageRef{MessageID: m.ReferenceID, ChannelID: m.ChannelID, GuildID: o.GuildID}
+	}
+	json.Unmarshal([]byte(m.Components), &o.Components)
+	if o.Components == nil {
+		o.Components = []json.RawMessage{}
+	}
+	var in guild.MessageInteraction
+	if m.Interaction != "" && json.Unmarshal([]byte(m.Interaction), &in) == nil {
+		// A bot answers as its application: the two share an ID.
+		o.ApplicationID, o.WebhookID = &m.AuthorID, &m.AuthorID
+		o.Interaction = &Interaction{ID: in.ID, Type: in.Type, Name: in.Name, User: User{ID: in.UserID}}
+		o.InteractionMetadata = &InteractionMetadata{ID: in.ID, Type: in.Type, Name: in.Name, User: User{ID: in.UserID},
+			AuthorizingIntegrationOwners: map[string]snowflake.ID{}}
+		if in.Type == 2 && o.Type == messageDefault {
+			o.Type = messageChatInput
+		}
 	}
 	return o, mentions
 }

@@ -51,6 +51,16 @@ func Snowflake(r *http.Request, name string) (snowflake.ID, error) {
 	return id, nil
 }
 
+// Bool reads a boolean query parameter as Discord does: true, True and 1
+// are true; anything else, or nothing, is false.
+func Bool(r *http.Request, name string) bool {
+	switch r.URL.Query().Get(name) {
+	case "true", "True", "1":
+		return true
+	}
+	return false
+}
+
 // maxReason is Discord's bound on an audit log reason.
 const maxReason = 512
 

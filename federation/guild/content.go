@@ -32,6 +32,7 @@ func (r *Ref) UnmarshalJSON(b []byte) error {
 type Recipient struct {
 	UserID ID     `json:"user_id"`
 	Origin string `json:"origin"`
+	Bot    bool   `json:"bot,omitempty"` // a bot: it may answer interactions here
 }
 
 // GuildCreate starts a guild or DM room. Its sender is the owner.
@@ -246,6 +247,23 @@ type MessageCreate struct {
 	MentionEveryone bool              `json:"mention_everyone,omitempty"`
 	Reference       *MessageReference `json:"message_reference,omitempty"`
 	Flags           int               `json:"flags,omitempty"`
+	// Components are a bot's buttons and selects under the message.
+	Components []ActionRow `json:"components,omitempty"`
+	// Interaction is set when a bot's message answers an interaction.
+	Interaction *MessageInteraction `json:"interaction,omitempty"`
+}
+
+// FlagLoading marks a bot's deferred answer to an interaction: empty until
+// the bot edits it, which clears the flag.
+const FlagLoading = 1 << 7
+
+// MessageInteraction says which interaction a bot's message answers, so
+// that clients can show who asked for it.
+type MessageInteraction struct {
+	ID     ID     `json:"id"`
+	Type   int    `json:"type"`           // 2 a command, 3 a component, 5 a modal
+	Name   string `json:"name,omitempty"` // the command, with its subcommands
+	UserID ID     `json:"user_id"`        // who started it
 }
 
 // MessageEdit changes a message's content, embeds or flags.
@@ -255,6 +273,8 @@ type MessageEdit struct {
 	Content   *string            `json:"content,omitempty"`
 	Embeds    *[]json.RawMessage `json:"embeds,omitempty"`
 	Flags     *int               `json:"flags,omitempty"`
+	// Components replaces the message's components; an empty list clears them.
+	Components *[]ActionRow `json:"components,omitempty"`
 }
 
 // MessageTarget names one message.

@@ -87,7 +87,7 @@ func applyGuildCreate(s *State, op *Op, c *GuildCreate, ch *Changes) {
 		s.Channels[c.ID] = &Channel{ID: c.ID, Type: chType, Name: c.Name}
 		ch.add("channel", c.ID)
 		for _, r := range c.Recipients {
-			s.Members[r.UserID] = &Member{Member: perm.Member{UserID: r.UserID}, JoinedAt: op.TS}
+			s.Members[r.UserID] = &Member{Member: perm.Member{UserID: r.UserID}, Bot: r.Bot, JoinedAt: op.TS}
 			s.Homes[r.UserID] = r.Origin
 			ch.add("member", r.UserID)
 		}

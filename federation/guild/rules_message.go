@@ -168,8 +168,15 @@ func checkMessageCreate(s *State, op *Op, c *MessageCreate) error {
 	if runeLen(c.Content) > MaxContentRunes {
 		return invalid(ReasonBadContent, "content", "content is longer than %d characters", MaxContentRunes)
 	}
-	if c.Content == "" && len(c.Embeds) == 0 && len(c.Attachments) == 0 {
-		return reject(ReasonBadContent, CodeEmptyMessage, "a message needs content, an embed or a file")
+	deferred := c.Interaction != nil && c.Flags&FlagLoading != 0 // a bot's "thinking…", edited into its answer
+	if c.Content == "" && len(c.Embeds) == 0 && len(c.Attachments) == 0 && len(c.Components) == 0 && !deferred {
+		return reject(ReasonBadContent, CodeEmptyMessage, "a message needs content, an embed, a file or components")
+	}
+	if err := checkComponents(c.Components); err != nil {
+		return err
+	}
+	if err := checkInteraction(s, op, c.Interaction); err != nil {
+		return err
 	}
 	if len(c.Embeds) > MaxEmbeds {
 		return invalid(ReasonLimit, "embeds", "at most %d embeds", MaxEmbeds)
@@ -201,7 +208,7 @@ func checkMessageEdit(s *State, op *Op, c *MessageEdit, t *MessageInfo) error {
 	}
 	if t.AuthorID != op.Sender {
 		// Others may only change flags (suppress embeds), with MANAGE_MESSAGES.
-		if c.Content != nil || c.Embeds != nil {
+		if c.Content != nil || c.Embeds != nil || c.Components != nil {
 			return reject(ReasonNotAuthor, CodeCannotEditOthers, "only the author edits a message")
 		}
 		if err := need(s, op, c.ChannelID, perm.ViewChannel|perm.ManageMessages); err != nil {
@@ -213,6 +220,30 @@ func checkMessageEdit(s *State, op *Op, c *MessageEdit, t *MessageInfo) error {
 	}
 	if c.Embeds != nil && len(*c.Embeds) > MaxEmbeds {
 		return invalid(ReasonLimit, "embeds", "at most %d embeds", MaxEmbeds)
+	}
+	if c.Components != nil {
+		return checkComponents(*c.Components)
+	}
+	return nil
+}
+
+// checkInteraction lets only a bot say that its message answers an
+// interaction: nodes cannot see interactions, which are not history, but
+// they can see who claims one.
+func checkInteraction(s *State, op *Op, in *MessageInteraction) error {
+	if in == nil {
+		return nil
+	}
+	if m := s.Members[op.Sender]; m == nil || !m.Bot {
+		return reject(ReasonMissingPerm, CodeMissingPermissions, "only a bot answers interactions")
+	}
+	switch {
+	case in.ID == 0 || in.UserID == 0:
+		return invalid(ReasonBadContent, "interaction", "an interaction has an ID and a user")
+	case in.Type != 2 && in.Type != 3 && in.Type != 5:
+		return invalid(ReasonBadContent, "interaction.type", "an answered interaction is a command, a component or a modal")
+	case runeLen(in.Name) > MaxNameRunes:
+		return invalid(ReasonBadContent, "interaction.name", "a command's name has at most %d characters", MaxNameRunes)
 	}
 	return nil
 }

@@ -282,6 +282,7 @@ func authVectorCases() []vCase {
 		overwrites[i] = vf(`{"id":"%d","type":1,"allow":"0","deny":"0"}`, 1000+i)
 	}
 	embeds := strings.TrimSuffix(strings.Repeat(`{"title":"e"},`, 11), ",")
+	rows := strings.TrimSuffix(strings.Repeat(`{"type":1,"components":[{"type":2,"style":2,"label":"r","custom_id":"r"}]},`, 6), ",")
 	return []vCase{
 		// Common checks.
 		{name: "unknown type", sender: vOwner, typ: "guild.frobnicate", content: `{}`, want: guild.ReasonUnknownType},
@@ -444,6 +445,14 @@ func authVectorCases() []vCase {
 		{name: "post tts without the permission", msg: true, sender: vMember, typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"hi","tts":true}`, vGeneral), want: guild.ReasonMissingPerm},
 		{name: "post as a non-member", msg: true, sender: vOutsider, typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"hi"}`, vGeneral), want: guild.ReasonNotMember},
 		{name: "post from another node", msg: true, sender: vMember, typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"hi"}`, vGeneral), origin: "x", want: guild.ReasonWrongOrigin},
+		{name: "post with buttons and a select", msg: true, sender: vMember, typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"pick","components":[{"type":1,"components":[{"type":2,"style":1,"label":"Yes","custom_id":"yes"},{"type":2,"style":5,"label":"Docs","url":"https://example.org/docs"}]},{"type":1,"components":[{"type":3,"custom_id":"color","options":[{"label":"Red","value":"r"},{"label":"Blue","value":"b"}]}]}]}`, vGeneral)},
+		{name: "post only components", msg: true, sender: vMember, typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"","components":[{"type":1,"components":[{"type":2,"style":2,"label":"Go","custom_id":"go"}]}]}`, vGeneral)},
+		{name: "post six action rows", msg: true, sender: vMember, typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"x","components":[%s]}`, vGeneral, rows), want: guild.ReasonLimit},
+		{name: "post a button without custom_id", msg: true, sender: vMember, typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"x","components":[{"type":1,"components":[{"type":2,"style":1,"label":"Yes"}]}]}`, vGeneral), want: guild.ReasonBadContent},
+		{name: "post two custom_ids alike", msg: true, sender: vMember, typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"x","components":[{"type":1,"components":[{"type":2,"style":1,"label":"A","custom_id":"same"},{"type":2,"style":1,"label":"B","custom_id":"same"}]}]}`, vGeneral), want: guild.ReasonBadContent},
+		{name: "post a select beside a button", msg: true, sender: vMember, typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"x","components":[{"type":1,"components":[{"type":2,"style":1,"label":"A","custom_id":"a"},{"type":5,"custom_id":"who"}]}]}`, vGeneral), want: guild.ReasonLimit},
+		{name: "post a javascript link button", msg: true, sender: vMember, typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"x","components":[{"type":1,"components":[{"type":2,"style":5,"label":"A","url":"javascript:alert(1)"}]}]}`, vGeneral), want: guild.ReasonBadContent},
+		{name: "post an answer to an interaction as a person", msg: true, sender: vMember, typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"done","interaction":{"id":"700","type":2,"name":"ping","user_id":"%d"}}`, vGeneral, vMember), want: guild.ReasonMissingPerm},
 
 		{name: "edit one's own message", msg: true, sender: vMember, typ: guild.TypeMessageEdit, content: vf(`{"id":"500","channel_id":"%d","content":"edited"}`, vGeneral)},
 		{name: "edit another's content", msg: true, sender: vMod, typ: guild.TypeMessageEdit, content: vf(`{"id":"500","channel_id":"%d","content":"edited"}`, vGeneral), want: guild.ReasonNotAuthor},

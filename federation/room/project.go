@@ -144,13 +144,19 @@ func newMessageRow(ev *event.Event, c *guild.MessageCreate, hidden bool) message
 	if c.Reference != nil {
 		ref = int64(c.Reference.MessageID)
 	}
-	attachments := "[]"
+	attachments, components, interaction := "[]", "[]", ""
 	if len(c.Attachments) > 0 {
 		attachments = jsonText(c.Attachments)
 	}
+	if len(c.Components) > 0 {
+		components = jsonText(c.Components)
+	}
+	if c.Interaction != nil {
+		interaction = jsonText(c.Interaction)
+	}
 	return messageRow{id: int64(c.ID), values: []any{int64(c.ID), int64(ev.GuildID), int64(c.ChannelID), int64(ev.Sender),
 		ev.ID(), ev.Depth, ev.OriginTS, c.Content, rawList(c.Embeds), attachments, jsonText(idStrings(c.Mentions)),
-		jsonText(idStrings(c.MentionRoles)), c.MentionEveryone, c.TTS, c.Flags, c.Nonce, ref, hidden}}
+		jsonText(idStrings(c.MentionRoles)), c.MentionEveryone, c.TTS, c.Flags, c.Nonce, ref, components, interaction, hidden}}
 }
 
 // writeMessages projects message.create events. Two creations of one
@@ -163,20 +169,20 @@ func writeMessages(ctx context.Context, q Querier, msgs []messageRow) error {
 	}
 	return bulkInsert(ctx, q, `INSERT INTO messages (id, guild_id, channel_id, author_id, event_id, depth, created_at,
 		content, embeds, attachments, mentions, mention_roles, mention_everyone, tts, flags, nonce, reference_id,
-		edited_at, edit_order, pinned, pin_order, pinned_at, hidden, deleted)`,
-		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', FALSE, '', 0, ?, FALSE)`,
+		components, interaction, edited_at, edit_order, pinned, pin_order, pinned_at, hidden, deleted)`,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', FALSE, '', 0, ?, FALSE)`,
 		`ON CONFLICT (id) DO UPDATE SET guild_id = excluded.guild_id, channel_id = excluded.channel_id,
 		author_id = excluded.author_id, event_id = excluded.event_id, depth = excluded.depth, created_at = excluded.created_at,
 		content = excluded.content, embeds = excluded.embeds, attachments = excluded.attachments,
 		mentions = excluded.mentions, mention_roles = excluded.mention_roles, mention_everyone = excluded.mention_everyone,
 		tts = excluded.tts, flags = excluded.flags, nonce = excluded.nonce, reference_id = excluded.reference_id,
-		hidden = excluded.hidden
+		components = excluded.components, interaction = excluded.interaction, hidden = excluded.hidden
 		WHERE messages.event_id > excluded.event_id`,
 		rows, func(i int) int64 { return msgs[i].id })
 }
 
 func editMessage(ctx context.Context, q Querier, ev *event.Event, c *guild.MessageEdit) error {
-	var content, embeds *string
+	var content, embeds, components *string
 	if c.Content != nil {
 		content = c.Content
 	}
@@ -184,10 +190,17 @@ func editMessage(ctx context.Context, q Querier, ev *event.Event, c *guild.Messa
 		e := rawList(*c.Embeds)
 		embeds = &e
 	}
+	if c.Components != nil {
+		list := "[]"
+		if len(*c.Components) > 0 {
+			list = jsonText(*c.Components)
+		}
+		components = &list
+	}
 	_, err := q.ExecContext(ctx, `UPDATE messages SET content = COALESCE(?, content), embeds = COALESCE(?, embeds),
-		flags = COALESCE(?, flags), edited_at = ?, edit_order = ?
+		flags = COALESCE(?, flags), components = COALESCE(?, components), edited_at = ?, edit_order = ?
 		WHERE id = ? AND edit_order < ? AND deleted = FALSE`,
-		content, embeds, c.Flags, ev.OriginTS, order(ev), int64(c.ID), order(ev))
+		content, embeds, c.Flags, components, ev.OriginTS, order(ev), int64(c.ID), order(ev))
 	return err
 }
 
