@@ -74,6 +74,7 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 	}
 	authLimit := ratelimit.New(ratelimit.Config{Limit: cfg.AuthPerMinute, Window: time.Minute, Now: cfg.Now})
 	apiLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
+	botLimit := ratelimit.New(ratelimit.Config{Limit: BotRequestsPerSecond, Window: time.Second, Now: cfg.Now})
 
 	api := chi.NewRouter()
 	api.NotFound(func(w http.ResponseWriter, _ *http.Request) { httperr.Write(w, httperr.NotFound) })
@@ -88,7 +89,7 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 	})
 	p.Interactions.Tokens(api) // the token in the path is the credential
 	api.Group(func(r chi.Router) {
-		r.Use(p.Auth.Require, apiLimit.Middleware("api", callerKey))
+		r.Use(p.Auth.Require, botLimit.Global(botKey), apiLimit.Middleware("api", callerKey))
 		p.Accounts.Routes(r)
 		p.Guilds.Routes(r)
 		p.Interactions.Routes(r)
@@ -107,6 +108,17 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 	p.Accounts.Files(r)
 	p.Guilds.Files(r)
 	return nil
+}
+
+// BotRequestsPerSecond is Discord's global limit on one bot's requests;
+// the routes a token in the path authorizes (interaction answers) are not
+// counted, as on Discord.
+const BotRequestsPerSecond = 50
+
+// botKey counts bots, and only bots, against the global limit.
+func botKey(r *http.Request) (string, bool) {
+	c, ok := auth.CallerFrom(r.Context())
+	return c.UserID.String(), ok && c.Bot
 }
 
 func callerKey(r *http.Request) (string, bool) {

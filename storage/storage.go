@@ -305,3 +305,10 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	_, err := db.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return err
 }
+
+// likeEscaper escapes LIKE's wildcards, with \ as the escape character.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// LikePrefix is the LIKE pattern matching text that starts with s, for a
+// query that says ESCAPE '\': s's own % and _ match only themselves.
+func LikePrefix(s string) string { return likeEscaper.Replace(s) + "%" }

@@ -126,6 +126,7 @@ func (a *API) Routes(r chi.Router) {
 
 	r.Post("/applications", a.serve(a.createApplication))
 	r.Get("/applications/@me", a.serve(a.getOwnApplication))
+	r.Patch("/applications/@me", a.serve(a.patchOwnApplication))
 	r.Get("/oauth2/applications/@me", a.serve(a.getOwnApplication))
 	r.Get("/applications/{id}", a.serve(a.getApplication))
 	r.Patch("/applications/{id}", a.serve(a.patchApplication))
@@ -136,6 +137,7 @@ func (a *API) Routes(r chi.Router) {
 // Files serves avatars at Discord's CDN path, public as Discord's are.
 func (a *API) Files(r chi.Router) {
 	r.Get("/avatars/{user_id}/{file}", a.serve(a.getAvatar))
+	r.Get("/embed/avatars/{file}", a.serve(a.getDefaultAvatar))
 }
 
 func (a *API) serve(h httperr.Handler) http.HandlerFunc { return httperr.Serve(a.log, h) }

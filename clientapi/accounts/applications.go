@@ -170,6 +170,25 @@ func (a *API) getApplication(w http.ResponseWriter, r *http.Request) error {
 // patchApplication lets the owner change flags (privileged intents),
 // description and bot_public.
 func (a *API) patchApplication(w http.ResponseWriter, r *http.Request) error {
+	return a.updateApplication(w, r, func(ctx context.Context, q storage.Querier) (Application, error) {
+		return a.ownedApplication(ctx, q, r)
+	})
+}
+
+// patchOwnApplication is PATCH /applications/@me, for the bot itself.
+func (a *API) patchOwnApplication(w http.ResponseWriter, r *http.Request) error {
+	c := auth.From(r)
+	if !c.Bot {
+		return httperr.OnlyBots
+	}
+	return a.updateApplication(w, r, func(ctx context.Context, q storage.Querier) (Application, error) {
+		return a.loadApplication(ctx, q, c.UserID)
+	})
+}
+
+// updateApplication changes what its caller may of the application load
+// finds: flags (privileged intents), description, bot_public.
+func (a *API) updateApplication(w http.ResponseWriter, r *http.Request, load func(context.Context, storage.Querier) (Application, error)) error {
 	var body struct {
 		Flags       jsonio.Optional[int64]  `json:"flags"`
 		Description jsonio.Optional[string] `json:"description"`
@@ -192,7 +211,7 @@ func (a *API) patchApplication(w http.ResponseWriter, r *http.Request) error {
 	err := a.db.Write(r.Context(), func(q storage.Querier) error {
 		ctx := r.Context()
 		var err error
-		if app, err = a.ownedApplication(ctx, q, r); err != nil {
+		if app, err = load(ctx, q); err != nil {
 			return err
 		}
 		if body.Flags.Set {

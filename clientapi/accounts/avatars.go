@@ -4,10 +4,14 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"concord/clientapi/httperr"
 	"concord/clientapi/images"
 	"concord/clientapi/params"
+
+	"github.com/go-chi/chi/v5"
 )
 
 // getAvatar serves GET /avatars/{user_id}/{hash}.{ext}.
@@ -29,4 +33,19 @@ func (a *API) getAvatar(w http.ResponseWriter, r *http.Request) error {
 		return httperr.NotFound
 	}
 	return images.Serve(w, r, a.blobs, *key, hash)
+}
+
+// getDefaultAvatar serves /embed/avatars/{n}.png, the picture of a user
+// with no avatar of their own: Discord's six colors, n from 0 to 5.
+func (a *API) getDefaultAvatar(w http.ResponseWriter, r *http.Request) error {
+	file := chi.URLParam(r, "file")
+	n, err := strconv.Atoi(strings.TrimSuffix(file, ".png"))
+	if err != nil || !strings.HasSuffix(file, ".png") || n < 0 || n >= images.DefaultAvatars {
+		return httperr.NotFound
+	}
+	h := w.Header()
+	h.Set("Content-Type", "image/png")
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	_, err = w.Write(images.DefaultAvatar(n))
+	return err
 }

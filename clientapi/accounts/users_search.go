@@ -10,6 +10,7 @@ import (
 	"concord/clientapi/httperr"
 	"concord/clientapi/jsonio"
 	"concord/clientapi/objects"
+	"concord/storage"
 )
 
 // searchUsers is GET /users/search?q=&limit= (a Concord extension): users
@@ -33,7 +34,7 @@ func (a *API) searchUsers(w http.ResponseWriter, r *http.Request) error {
 		}
 		limit = n
 	}
-	prefix := likeEscaper.Replace(q) + "%"
+	prefix := storage.LikePrefix(q)
 	me := int64(c.UserID)
 	rows, err := a.db.Reader().QueryContext(r.Context(), `SELECT id, username, global_name, avatar, bot, flags FROM users u
 		WHERE u.id IN (
@@ -64,5 +65,3 @@ func (a *API) searchUsers(w http.ResponseWriter, r *http.Request) error {
 	jsonio.Write(w, http.StatusOK, out)
 	return nil
 }
-
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

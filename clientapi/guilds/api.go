@@ -93,6 +93,7 @@ func (a *API) Routes(r chi.Router) {
 	r.Post("/guilds", a.serve(a.createGuild))
 	r.Get("/users/@me/guilds", a.serve(a.listMyGuilds))
 	r.Delete("/users/@me/guilds/{guild_id}", a.serve(a.leaveGuild))
+	r.Get("/users/@me/guilds/{guild_id}/member", a.serve(a.getMyMember))
 	r.Get("/users/@me/channels", a.serve(a.listDMs))
 	r.Post("/users/@me/channels", a.serve(a.createDM))
 
@@ -110,10 +111,12 @@ func (a *API) Routes(r chi.Router) {
 		r.Get("/roles", a.serve(a.listRoles))
 		r.Post("/roles", a.serve(a.createRole))
 		r.Patch("/roles", a.serve(a.reorderRoles))
+		r.Get("/roles/{role_id}", a.serve(a.getRole))
 		r.Patch("/roles/{role_id}", a.serve(a.patchRole))
 		r.Delete("/roles/{role_id}", a.serve(a.deleteRole))
 
 		r.Get("/members", a.serve(a.listMembers))
+		r.Get("/members/search", a.serve(a.searchMembers))
 		r.Patch("/members/@me", a.serve(a.patchMyMember))
 		r.Patch("/members/@me/nick", a.serve(a.patchMyMember)) // the older route discordgo calls
 		r.Get("/members/{user_id}", a.serve(a.getMember))
@@ -160,6 +163,9 @@ func (a *API) Routes(r chi.Router) {
 		r.Delete(re+"/{emoji}/{user_id}", a.serve(a.removeReaction))
 
 		r.Get("/pins", a.serve(a.listPins))
+		r.Get("/messages/pins", a.serve(a.listPinsPaged))
+		r.Put("/messages/pins/{message_id}", a.serve(a.pin(true)))
+		r.Delete("/messages/pins/{message_id}", a.serve(a.pin(false)))
 		r.Put("/pins/{message_id}", a.serve(a.pin(true)))
 		r.Delete("/pins/{message_id}", a.serve(a.pin(false)))
 	})

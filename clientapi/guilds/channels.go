@@ -75,7 +75,9 @@ func (b *channelBody) fields(creating bool) (guild.ChannelFields, error) {
 		f.ParentID = (*guild.Ref)(&b.ParentID.V)
 	}
 	f.NSFW = b.NSFW
-	if b.PermissionOverwrites != nil {
+	if b.PermissionOverwrites != nil && (len(*b.PermissionOverwrites) > 0 || !creating) {
+		// A new channel's empty list is no list: libraries send one unasked,
+		// and it must not need MANAGE_ROLES.
 		list := make([]guild.OverwriteFields, 0, len(*b.PermissionOverwrites))
 		for _, o := range *b.PermissionOverwrites {
 			if o.Type != perm.OverwriteRole && o.Type != perm.OverwriteMember {

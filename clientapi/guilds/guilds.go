@@ -66,7 +66,7 @@ func (a *API) getGuild(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return a.writeGuild(w, r, id, http.StatusOK, r.URL.Query().Get("with_counts") == "true")
+	return a.writeGuild(w, r, id, http.StatusOK, params.Bool(r, "with_counts"))
 }
 
 // patchGuildBody is PATCH /guilds/{id}. A null channel clears it.

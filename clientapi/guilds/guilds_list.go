@@ -68,7 +68,7 @@ func (a *API) listMyGuilds(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("list guilds: %w", err)
 	}
-	counts := r.URL.Query().Get("with_counts") == "true"
+	counts := params.Bool(r, "with_counts")
 	out := []userGuild{}
 	for _, id := range ids {
 		err := a.inGuild(r.Context(), id, c.UserID, func(s *guild.State, _ *guild.Member) error {

@@ -193,7 +193,7 @@ func (a *API) getInvite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out, err := a.invite(r, gid, code, r.URL.Query().Get("with_counts") == "true")
+	out, err := a.invite(r, gid, code, params.Bool(r, "with_counts"))
 	if err != nil {
 		return err
 	}

@@ -2,8 +2,10 @@ package guilds
 
 import (
 	"cmp"
+	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"concord/clientapi/auth"
@@ -13,6 +15,7 @@ import (
 	"concord/clientapi/params"
 	"concord/federation/guild"
 	"concord/federation/snowflake"
+	"concord/storage"
 )
 
 // listMembers is GET /guilds/{id}/members?limit=&after=, in user ID order.
@@ -51,6 +54,73 @@ func (a *API) listMembers(w http.ResponseWriter, r *http.Request) error {
 	}
 	jsonio.Write(w, http.StatusOK, out)
 	return nil
+}
+
+// searchMembers is GET /guilds/{id}/members/search?query=&limit=: members
+// whose username, global name or nick starts with query (case-insensitive),
+// in user ID order; limit 1–1000, default 1.
+func (a *API) searchMembers(w http.ResponseWriter, r *http.Request) error {
+	gid, err := params.ID(r, "guild_id", httperr.UnknownGuild)
+	if err != nil {
+		return err
+	}
+	limit, err := params.Int(r, "limit", 1, 1, 1000)
+	if err != nil {
+		return err
+	}
+	query := strings.ToLower(r.URL.Query().Get("query"))
+	if n := len([]rune(query)); n < 1 || n > 100 {
+		return httperr.Field("query", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+	}
+	if err := a.inGuild(r.Context(), gid, auth.From(r).UserID, func(*guild.State, *guild.Member) error { return nil }); err != nil {
+		return err
+	}
+	prefix := storage.LikePrefix(query)
+	rows, err := a.db.Reader().QueryContext(r.Context(), `SELECT m.user_id FROM guild_members m LEFT JOIN users u ON u.id = m.user_id
+		WHERE m.guild_id = ? AND (lower(m.nick) LIKE ? ESCAPE '\' OR lower(u.username) LIKE ? ESCAPE '\'
+		OR lower(u.global_name) LIKE ? ESCAPE '\') ORDER BY m.user_id LIMIT ?`, int64(gid), prefix, prefix, prefix, limit)
+	if err != nil {
+		return fmt.Errorf("search members: %w", err)
+	}
+	var ids []snowflake.ID
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("search members: %w", err)
+		}
+		ids = append(ids, snowflake.ID(id))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("search members: %w", err)
+	}
+	out := []objects.Member{}
+	err = a.core.View(r.Context(), gid, func(s *guild.State) error {
+		for _, id := range ids {
+			if m := s.Members[id]; m != nil {
+				out = append(out, objects.RenderMember(m))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := a.objects.WithUsers(r.Context(), out); err != nil {
+		return err
+	}
+	jsonio.Write(w, http.StatusOK, out)
+	return nil
+}
+
+// getMyMember is GET /users/@me/guilds/{guild_id}/member.
+func (a *API) getMyMember(w http.ResponseWriter, r *http.Request) error {
+	gid, err := params.ID(r, "guild_id", httperr.UnknownGuild)
+	if err != nil {
+		return err
+	}
+	return a.writeMember(w, r, gid, auth.From(r).UserID)
 }
 
 // memberPath resolves {guild_id} and {user_id}.

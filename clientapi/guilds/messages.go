@@ -74,6 +74,27 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var sentID snowflake.ID
+	if body.EnforceNonce && mc.Nonce != "" {
+		k := nonceKey{channelID, user, mc.Nonce}
+		e, first := a.msgs.claimNonce(k)
+		if first {
+			defer func() { a.msgs.settleNonce(k, e, sentID) }()
+		} else {
+			select {
+			case <-e.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if e.id != 0 {
+				m, err := a.objects.Message(ctx, channelID, e.id)
+				if err != nil {
+					return err
+				}
+				return a.writeMessage(w, r, plan.at, m, http.StatusOK)
+			}
+		}
+	}
 	if !a.msgs.allowSend(w, channelID, user) {
 		return nil
 	}
@@ -88,7 +109,7 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return eventError(guild.TypeMessageCreate, err)
 	}
-	accepted = true
+	accepted, sentID = true, mc.ID
 	a.msgs.sent.Inc()
 	out, err := a.objects.Render(ctx, plan.at.place(), user, []objects.MessageRow{objects.RowFromCreate(plan.at.place(), user, &mc, ev.OriginTS)}, a.members(ctx, plan.at.guildID), true)
 	if err != nil {
@@ -162,24 +183,32 @@ func (a *API) editMessage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var body editBody
-	if err := jsonio.Decode(r, maxMessageBody, &body); err != nil {
+	var files []guild.Attachment
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		if files, err = a.parseMultipart(r, &body); err != nil {
+			return err
+		}
+	} else if err := jsonio.Decode(r, maxMessageBody, &body); err != nil {
 		return err
 	}
+	edited := false
+	defer func() { a.releaseUploads(files, edited) }()
 	c := auth.From(r)
-	if body.Components.Set && !c.Bot {
+	if len(body.Components.V) > 0 && !c.Bot {
 		return errPeopleSendNoComponents
 	}
-	out, err := a.edit(r.Context(), at, c.UserID, m, &body)
+	out, err := a.edit(r.Context(), at, c.UserID, m, &body, files)
 	if err != nil {
 		return err
 	}
+	edited = true
 	jsonio.Write(w, http.StatusOK, out)
 	return nil
 }
 
 // edit applies an edit body to message m as user and renders the result.
-func (a *API) edit(ctx context.Context, at where, user snowflake.ID, m objects.MessageRow, body *editBody) (objects.Message, error) {
-	e, err := body.edit(m)
+func (a *API) edit(ctx context.Context, at where, user snowflake.ID, m objects.MessageRow, body *editBody, files []guild.Attachment) (objects.Message, error) {
+	e, err := body.edit(m, files)
 	if err != nil {
 		// Who may not edit at all hears that first, as on Discord: the
 		// rules answer for a well-formed edit of the same fields.

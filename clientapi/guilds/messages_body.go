@@ -25,6 +25,9 @@ type messageBody struct {
 	Flags            int               `json:"flags"`
 	Attachments      []attachmentBody  `json:"attachments"`
 	Components       []guild.ActionRow `json:"components"`
+	// EnforceNonce asks that a repeat of the same nonce return the message
+	// the first send made instead of a second one.
+	EnforceNonce bool `json:"enforce_nonce"`
 }
 
 type allowedMentions struct {
@@ -109,9 +112,14 @@ type editBody struct {
 	Flags           *int                               `json:"flags"`
 	AllowedMentions *allowedMentions                   `json:"allowed_mentions"`
 	Components      jsonio.Optional[[]guild.ActionRow] `json:"components"`
+	// Attachments lists the files to keep by ID; files uploaded with the
+	// edit are added. Absent, every file stays.
+	Attachments jsonio.Optional[[]attachmentBody] `json:"attachments"`
 }
 
-func (b *editBody) edit(m objects.MessageRow) (guild.MessageEdit, error) {
+// edit checks the body and turns it into the event's content; files are
+// the ones uploaded with it.
+func (b *editBody) edit(m objects.MessageRow, files []guild.Attachment) (guild.MessageEdit, error) {
 	var form httperr.Form
 	e := guild.MessageEdit{ID: m.ID, ChannelID: m.ChannelID}
 	if b.Content.Set {
@@ -134,6 +142,14 @@ func (b *editBody) edit(m objects.MessageRow) (guild.MessageEdit, error) {
 			rows = []guild.ActionRow{}
 		}
 		e.Components = &rows
+	}
+	if b.Attachments.Set || len(files) > 0 {
+		list := b.keep(m)
+		if len(list)+len(files) > guild.MaxAttachments {
+			form.Add("attachments", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
+		}
+		list = append(list, files...)
+		e.Attachments = &list
 	}
 	if b.Flags != nil {
 		// Only SUPPRESS_EMBEDS changes; the other bits stay as they are.
@@ -166,8 +182,36 @@ func (b *editBody) edit(m objects.MessageRow) (guild.MessageEdit, error) {
 	if e.Components != nil {
 		components = len(*e.Components) > 0
 	}
-	if strings.TrimSpace(content) == "" && !embeds && !components && (m.Attachments == "[]" || m.Attachments == "") {
+	attached := m.Attachments != "[]" && m.Attachments != ""
+	if e.Attachments != nil {
+		attached = len(*e.Attachments) > 0
+	}
+	if strings.TrimSpace(content) == "" && !embeds && !components && !attached {
 		return e, httperr.EmptyMessage
 	}
 	return e, nil
+}
+
+// keep is the message's files the edit keeps: those its attachments list
+// names by ID, or all of them when it has no list. Entries naming an
+// upload of the edit by index are the new files, added by the caller.
+func (b *editBody) keep(m objects.MessageRow) []guild.Attachment {
+	var current []guild.Attachment
+	json.Unmarshal([]byte(m.Attachments), &current)
+	if !b.Attachments.Set {
+		return current
+	}
+	keep := []guild.Attachment{}
+	for _, want := range b.Attachments.V {
+		id, err := snowflake.Parse(strings.Trim(string(want.ID), `"`))
+		if err != nil {
+			continue
+		}
+		for _, at := range current {
+			if at.ID == id {
+				keep = append(keep, at)
+			}
+		}
+	}
+	return keep
 }

@@ -107,7 +107,7 @@ func (a *API) EditAs(ctx context.Context, author, channelID, messageID snowflake
 	if json.Unmarshal(body, &b) != nil {
 		return objects.Message{}, httperr.Field("_body", "BASE_TYPE_BAD_TYPE", "The edit is not a JSON object.")
 	}
-	return a.edit(ctx, at, author, m, &b)
+	return a.edit(ctx, at, author, m, &b, nil)
 }
 
 // DeleteAs deletes author's message messageID in channelID.

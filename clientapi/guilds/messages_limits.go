@@ -29,9 +29,58 @@ type messaging struct {
 	rooms    roomOf
 	dmMu     sync.Mutex // one DM creation at a time, so two requests make one DM
 
-	mu    sync.Mutex
-	last  map[slowKey]time.Time // last send per user and channel, for slowmode
-	swept time.Time
+	mu     sync.Mutex
+	last   map[slowKey]time.Time // last send per user and channel, for slowmode
+	swept  time.Time
+	nonces map[nonceKey]*nonceEntry // recent enforced nonces
+}
+
+// nonceWindow is how long a nonce stays enforced, as on Discord ("a few
+// minutes").
+const nonceWindow = 2 * time.Minute
+
+type nonceKey struct {
+	channel, user snowflake.ID
+	nonce         string
+}
+
+// nonceEntry is the send that first used a nonce: done closes when it
+// ended, with the message it made (0 if it failed).
+type nonceEntry struct {
+	done chan struct{}
+	id   snowflake.ID
+	at   time.Time
+}
+
+// claimNonce returns the entry of k's first send; first says this caller
+// makes it and must settle it.
+func (m *messaging) claimNonce(k nonceKey) (e *nonceEntry, first bool) {
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for key, e := range m.nonces {
+		if now.Sub(e.at) > nonceWindow {
+			delete(m.nonces, key)
+		}
+	}
+	if e := m.nonces[k]; e != nil {
+		return e, false
+	}
+	e = &nonceEntry{done: make(chan struct{}), at: now}
+	m.nonces[k] = e
+	return e, true
+}
+
+// settleNonce ends k's first send with the message it made; a failed one
+// (id 0) frees the nonce for another try.
+func (m *messaging) settleNonce(k nonceKey, e *nonceEntry, id snowflake.ID) {
+	m.mu.Lock()
+	e.id = id
+	if id == 0 {
+		delete(m.nonces, k)
+	}
+	m.mu.Unlock()
+	close(e.done)
 }
 
 type slowKey struct{ channel, user snowflake.ID }
@@ -48,7 +97,8 @@ func newMessaging(cfg Config, deps Deps) (*messaging, error) {
 		sent: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "concord_messages_sent_total", Help: "Messages sent through the client API.",
 		}),
-		last: map[slowKey]time.Time{},
+		last:   map[slowKey]time.Time{},
+		nonces: map[nonceKey]*nonceEntry{},
 	}
 	if deps.Metrics != nil {
 		if err := deps.Metrics.Register(m.sent); err != nil {

@@ -1,7 +1,9 @@
 package guilds
 
 import (
+	"fmt"
 	"net/http"
+	"time"
 
 	"concord/clientapi/auth"
 	"concord/clientapi/httperr"
@@ -37,6 +39,78 @@ func (a *API) listPins(w http.ResponseWriter, r *http.Request) error {
 	out, err := a.renderMessages(r.Context(), at, user, rows)
 	if err != nil {
 		return err
+	}
+	jsonio.Write(w, http.StatusOK, out)
+	return nil
+}
+
+// listPinsPaged is GET /channels/{id}/messages/pins?before=&limit=, the
+// form newer libraries use: {items: [{pinned_at, message}], has_more},
+// newest pin first; before is a timestamp.
+func (a *API) listPinsPaged(w http.ResponseWriter, r *http.Request) error {
+	channelID, err := params.ID(r, "channel_id", httperr.UnknownChannel)
+	if err != nil {
+		return err
+	}
+	limit, err := params.Int(r, "limit", maxPins, 1, maxPins)
+	if err != nil {
+		return err
+	}
+	before := int64(1<<63 - 1)
+	if v := r.URL.Query().Get("before"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return httperr.Field("before", "DATE_TIME_TYPE_PARSE", "Could not parse the timestamp.")
+		}
+		before = t.UnixMilli()
+	}
+	user := auth.From(r).UserID
+	at, err := a.channelFor(r.Context(), channelID, user, perm.ViewChannel)
+	if err != nil {
+		return err
+	}
+	type item struct {
+		PinnedAt string          `json:"pinned_at"`
+		Message  objects.Message `json:"message"`
+	}
+	out := struct {
+		Items   []item `json:"items"`
+		HasMore bool   `json:"has_more"`
+	}{Items: []item{}}
+	if !at.have.Has(perm.ReadMessageHistory) {
+		jsonio.Write(w, http.StatusOK, out)
+		return nil
+	}
+	rows, err := a.db.Reader().QueryContext(r.Context(), `SELECT `+objects.MessageColumns+`, pinned_at FROM messages
+		WHERE channel_id = ? AND pinned = TRUE AND `+objects.VisibleMessage+` AND pinned_at < ?
+		ORDER BY pinned_at DESC, id DESC LIMIT ?`, int64(channelID), before, limit+1)
+	if err != nil {
+		return fmt.Errorf("list pins: %w", err)
+	}
+	var msgs []objects.MessageRow
+	var pinned []int64
+	for rows.Next() {
+		var at int64
+		m, err := objects.ScanMessage(rows, &at)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("list pins: %w", err)
+		}
+		msgs, pinned = append(msgs, m), append(pinned, at)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list pins: %w", err)
+	}
+	if len(msgs) > limit {
+		msgs, out.HasMore = msgs[:limit], true
+	}
+	rendered, err := a.renderMessages(r.Context(), at, user, msgs)
+	if err != nil {
+		return err
+	}
+	for i, m := range rendered {
+		out.Items = append(out.Items, item{PinnedAt: objects.ISOTime(pinned[i]), Message: m})
 	}
 	jsonio.Write(w, http.StatusOK, out)
 	return nil

@@ -58,6 +58,19 @@ func (a *API) listRoles(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// getRole is GET /guilds/{id}/roles/{role_id}.
+func (a *API) getRole(w http.ResponseWriter, r *http.Request) error {
+	gid, err := params.ID(r, "guild_id", httperr.UnknownGuild)
+	if err != nil {
+		return err
+	}
+	id, err := params.ID(r, "role_id", httperr.UnknownRole)
+	if err != nil {
+		return err
+	}
+	return a.writeRole(w, r, gid, id)
+}
+
 func (a *API) writeRole(w http.ResponseWriter, r *http.Request, gid, id snowflake.ID) error {
 	var out objects.Role
 	err := a.inGuild(r.Context(), gid, auth.From(r).UserID, func(s *guild.State, _ *guild.Member) error {

@@ -4,10 +4,15 @@
 package images
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
+	"image"
+	"image/color"
+	"image/png"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 
@@ -102,4 +107,42 @@ func Serve(w http.ResponseWriter, r *http.Request, store blob.Store, key, hash s
 	h.Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(w, r, "", info.ModTime, f)
 	return nil
+}
+
+// DefaultAvatars is how many default avatars there are: Discord numbers
+// them 0 to 5, and clients pick one by user ID.
+const DefaultAvatars = 6
+
+// defaultColors are Discord's default avatar colors, in its order.
+var defaultColors = [DefaultAvatars]color.RGBA{
+	{0x58, 0x65, 0xf2, 0xff}, {0x75, 0x7e, 0x8a, 0xff}, {0x3b, 0xa5, 0x5c, 0xff},
+	{0xfa, 0xa6, 0x1a, 0xff}, {0xed, 0x42, 0x45, 0xff}, {0xeb, 0x45, 0x9f, 0xff},
+}
+
+var defaultAvatars = sync.OnceValue(func() [DefaultAvatars][]byte {
+	var out [DefaultAvatars][]byte
+	for i, c := range defaultColors {
+		out[i] = disc(c, 128)
+	}
+	return out
+})
+
+// DefaultAvatar is default avatar n as PNG: a disc of its color.
+func DefaultAvatar(n int) []byte { return defaultAvatars()[n] }
+
+// disc draws a filled disc of color c on a clear square of side size.
+func disc(c color.RGBA, size int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, size, size))
+	r := float64(size) / 2
+	for y := range size {
+		for x := range size {
+			dx, dy := float64(x)+0.5-r, float64(y)+0.5-r
+			if dx*dx+dy*dy <= r*r {
+				img.SetRGBA(x, y, c)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	_ = png.Encode(&buf, img) // encoding to memory does not fail
+	return buf.Bytes()
 }

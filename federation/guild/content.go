@@ -275,6 +275,8 @@ type MessageEdit struct {
 	Flags     *int               `json:"flags,omitempty"`
 	// Components replaces the message's components; an empty list clears them.
 	Components *[]ActionRow `json:"components,omitempty"`
+	// Attachments replaces the message's files: those it keeps, and new ones.
+	Attachments *[]Attachment `json:"attachments,omitempty"`
 }
 
 // MessageTarget names one message.

@@ -208,7 +208,7 @@ func checkMessageEdit(s *State, op *Op, c *MessageEdit, t *MessageInfo) error {
 	}
 	if t.AuthorID != op.Sender {
 		// Others may only change flags (suppress embeds), with MANAGE_MESSAGES.
-		if c.Content != nil || c.Embeds != nil || c.Components != nil {
+		if c.Content != nil || c.Embeds != nil || c.Components != nil || c.Attachments != nil {
 			return reject(ReasonNotAuthor, CodeCannotEditOthers, "only the author edits a message")
 		}
 		if err := need(s, op, c.ChannelID, perm.ViewChannel|perm.ManageMessages); err != nil {
@@ -220,6 +220,14 @@ func checkMessageEdit(s *State, op *Op, c *MessageEdit, t *MessageInfo) error {
 	}
 	if c.Embeds != nil && len(*c.Embeds) > MaxEmbeds {
 		return invalid(ReasonLimit, "embeds", "at most %d embeds", MaxEmbeds)
+	}
+	if c.Attachments != nil && len(*c.Attachments) > MaxAttachments {
+		return invalid(ReasonLimit, "attachments", "at most %d files", MaxAttachments)
+	}
+	if c.Attachments != nil && len(*c.Attachments) > 0 {
+		if err := need(s, op, c.ChannelID, perm.AttachFiles); err != nil {
+			return err
+		}
 	}
 	if c.Components != nil {
 		return checkComponents(*c.Components)

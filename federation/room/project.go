@@ -182,7 +182,7 @@ func writeMessages(ctx context.Context, q Querier, msgs []messageRow) error {
 }
 
 func editMessage(ctx context.Context, q Querier, ev *event.Event, c *guild.MessageEdit) error {
-	var content, embeds, components *string
+	var content, embeds, components, attachments *string
 	if c.Content != nil {
 		content = c.Content
 	}
@@ -197,10 +197,17 @@ func editMessage(ctx context.Context, q Querier, ev *event.Event, c *guild.Messa
 		}
 		components = &list
 	}
+	if c.Attachments != nil {
+		list := "[]"
+		if len(*c.Attachments) > 0 {
+			list = jsonText(*c.Attachments)
+		}
+		attachments = &list
+	}
 	_, err := q.ExecContext(ctx, `UPDATE messages SET content = COALESCE(?, content), embeds = COALESCE(?, embeds),
-		flags = COALESCE(?, flags), components = COALESCE(?, components), edited_at = ?, edit_order = ?
-		WHERE id = ? AND edit_order < ? AND deleted = FALSE`,
-		content, embeds, c.Flags, components, ev.OriginTS, order(ev), int64(c.ID), order(ev))
+		flags = COALESCE(?, flags), components = COALESCE(?, components), attachments = COALESCE(?, attachments),
+		edited_at = ?, edit_order = ? WHERE id = ? AND edit_order < ? AND deleted = FALSE`,
+		content, embeds, c.Flags, components, attachments, ev.OriginTS, order(ev), int64(c.ID), order(ev))
 	return err
 }
 
