@@ -82,7 +82,7 @@ func invalid(reason, field, format string, args ...any) error {
 
 // Key names one projected object an event changed.
 type Key struct {
-	Kind string // "guild", "role", "channel", "member", "ban", "invite", "emoji"
+	Kind string // "guild", "role", "channel", "member", "ban", "invite", "emoji", "webhook"
 	ID   string
 }
 
@@ -110,7 +110,7 @@ var rules map[string]rule
 
 func init() {
 	rules = map[string]rule{}
-	for _, group := range []map[string]rule{guildRules(), memberRules(), roleRules(), channelRules()} {
+	for _, group := range []map[string]rule{guildRules(), memberRules(), roleRules(), channelRules(), webhookRules()} {
 		for k, v := range group {
 			rules[k] = v
 		}
@@ -172,7 +172,7 @@ func Check(s *State, op *Op) error {
 		if !contains(op.AuthEvents, s.CreateEvent) {
 			return reject(ReasonMissingAuth, HiddenCode(op.Type), "auth_events lacks the guild's create event")
 		}
-		if op.Type != TypeMemberJoin {
+		if op.Type != TypeMemberJoin && !selfWebhook(s, op) {
 			if err := senderIsMember(s, op); err != nil {
 				return err
 			}
@@ -222,6 +222,9 @@ func senderIsMember(s *State, op *Op) error {
 // bindHome checks that user may be claimed by origin: a user belongs to the
 // node that first brought them into this guild.
 func bindHome(s *State, user ID, origin string) error {
+	if s.Webhooks[user] != nil {
+		return invalid(ReasonIDInUse, "", "%s is a webhook of this guild", user)
+	}
 	if home, ok := s.Homes[user]; ok && home != origin {
 		return reject(ReasonWrongOrigin, CodeMissingAccess, "user %s belongs to %s, not %s", user, home, origin)
 	}

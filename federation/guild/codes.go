@@ -18,11 +18,14 @@ const (
 	CodeUnknownOverwrite   Code = 10009
 	CodeUnknownRole        Code = 10011
 	CodeUnknownEmoji       Code = 10014
+	CodeUnknownWebhook     Code = 10015
 	CodeUnknownBan         Code = 10026
 	CodeMaxRecipients      Code = 30004
 	CodeMaxRoles           Code = 30005
+	CodeMaxWebhooks        Code = 30007
 	CodeMaxEmojis          Code = 30008
 	CodeMaxChannels        Code = 30013
+	CodeMaxGuildWebhooks   Code = 30058
 	CodeBanned             Code = 40007
 	CodeMissingAccess      Code = 50001
 	CodeCannotInDM         Code = 50003

@@ -216,6 +216,41 @@ type EmojiDelete struct {
 	ID ID `json:"id"`
 }
 
+// WebhookCreate makes an incoming webhook in a channel. Its token never
+// travels: the origin node keeps it, and only that node posts as it.
+type WebhookCreate struct {
+	ID        ID     `json:"id"`
+	ChannelID ID     `json:"channel_id"`
+	Name      string `json:"name"`
+	Avatar    string `json:"avatar,omitempty"` // content hash of the image blob
+}
+
+// WebhookUpdate renames a webhook, changes its avatar ("" removes it) or
+// moves it to another channel.
+type WebhookUpdate struct {
+	ID        ID      `json:"id"`
+	ChannelID *ID     `json:"channel_id,omitempty"`
+	Name      *string `json:"name,omitempty"`
+	Avatar    *string `json:"avatar,omitempty"`
+}
+
+// WebhookDelete removes a webhook; it names the channel the webhook posts
+// in, so that whoever sees the event knows where it was.
+type WebhookDelete struct {
+	ID        ID `json:"id"`
+	ChannelID ID `json:"channel_id"`
+}
+
+// WebhookAuthor is how a webhook's message shows its author: the name and
+// avatar it was posted with, which the message keeps whatever later
+// becomes of the webhook.
+type WebhookAuthor struct {
+	Name   string `json:"name"`
+	Avatar string `json:"avatar,omitempty"` // the webhook's avatar blob, when it has one
+	// AvatarURL is the picture the poster asked for instead, kept as given.
+	AvatarURL string `json:"avatar_url,omitempty"`
+}
+
 // Attachment is a file carried by reference.
 type Attachment struct {
 	ID          ID     `json:"id"`
@@ -251,6 +286,8 @@ type MessageCreate struct {
 	Components []ActionRow `json:"components,omitempty"`
 	// Interaction is set when a bot's message answers an interaction.
 	Interaction *MessageInteraction `json:"interaction,omitempty"`
+	// Webhook is set, and only set, when the sender is a webhook.
+	Webhook *WebhookAuthor `json:"webhook,omitempty"`
 }
 
 // FlagLoading marks a bot's deferred answer to an interaction: empty until

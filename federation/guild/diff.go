@@ -7,8 +7,8 @@ import "reflect"
 func Diff(a, b *State) Changes {
 	var ch Changes
 	ga, gb := *a, *b
-	ga.Roles, ga.Channels, ga.Members, ga.Bans, ga.Invites, ga.Emojis, ga.Homes = nil, nil, nil, nil, nil, nil, nil
-	gb.Roles, gb.Channels, gb.Members, gb.Bans, gb.Invites, gb.Emojis, gb.Homes = nil, nil, nil, nil, nil, nil, nil
+	ga.Roles, ga.Channels, ga.Members, ga.Bans, ga.Invites, ga.Emojis, ga.Homes, ga.Webhooks = nil, nil, nil, nil, nil, nil, nil, nil
+	gb.Roles, gb.Channels, gb.Members, gb.Bans, gb.Invites, gb.Emojis, gb.Homes, gb.Webhooks = nil, nil, nil, nil, nil, nil, nil, nil
 	ga.perm.Roles, gb.perm.Roles = nil, nil
 	if !reflect.DeepEqual(ga, gb) {
 		ch.add("guild", b.ID)
@@ -18,6 +18,7 @@ func Diff(a, b *State) Changes {
 	diffMap(&ch, "member", a.Members, b.Members)
 	diffMap(&ch, "ban", a.Bans, b.Bans)
 	diffMap(&ch, "emoji", a.Emojis, b.Emojis)
+	diffMap(&ch, "webhook", a.Webhooks, b.Webhooks)
 	for code, v := range a.Invites {
 		if w, ok := b.Invites[code]; !ok || !reflect.DeepEqual(v, w) {
 			ch.add("invite", stringer(code))

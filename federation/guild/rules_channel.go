@@ -209,6 +209,12 @@ func applyChannelDelete(s *State, op *Op, c *ChannelDelete, ch *Changes) {
 			ch.add("invite", stringer(code))
 		}
 	}
+	for id, w := range s.Webhooks {
+		if w.ChannelID == c.ID {
+			delete(s.Webhooks, id)
+			ch.add("webhook", id)
+		}
+	}
 }
 
 func checkChannelOverwrite(s *State, op *Op, c *ChannelOverwrite) error {

@@ -84,21 +84,17 @@ func CheckMessage(s *State, op *Op, targets Targets) error {
 	if !contains(op.AuthEvents, s.CreateEvent) {
 		return reject(ReasonMissingAuth, HiddenCode(op.Type), "auth_events lacks the guild's create event")
 	}
-	if err := senderIsMember(s, op); err != nil {
+	webhook := s.Webhooks[op.Sender] // no member has a webhook's ID
+	if webhook == nil {
+		if err := senderIsMember(s, op); err != nil {
+			return err
+		}
+	}
+	if err := sameChannel(op, targets); err != nil {
 		return err
 	}
-	var channel ID
-	for _, id := range op.TargetIDs() {
-		t := targets[id]
-		// A target the event does not carry, or carries from elsewhere, is
-		// a message this node cannot show the client.
-		if t == nil {
-			return reject(ReasonMissingAuth, CodeUnknownMessage, "auth_events lacks message %s", id)
-		}
-		if channel != 0 && t.ChannelID != channel {
-			return reject(ReasonMessageMismatch, CodeUnknownMessage, "messages of several channels")
-		}
-		channel = t.ChannelID
+	if webhook != nil {
+		return checkWebhookMessage(s, op, webhook, targets)
 	}
 	switch b := op.body.(type) {
 	case *MessageCreate:
@@ -117,6 +113,25 @@ func CheckMessage(s *State, op *Op, targets Targets) error {
 		return checkPin(s, op, b, targets[b.MessageID])
 	}
 	return invalid(ReasonUnknownType, "", "%q", op.Type)
+}
+
+// sameChannel checks that the messages op refers to are all among its
+// auth events, and all of one channel.
+func sameChannel(op *Op, targets Targets) error {
+	var channel ID
+	for _, id := range op.TargetIDs() {
+		t := targets[id]
+		// A target the event does not carry, or carries from elsewhere, is
+		// a message this node cannot show the client.
+		if t == nil {
+			return reject(ReasonMissingAuth, CodeUnknownMessage, "auth_events lacks message %s", id)
+		}
+		if channel != 0 && t.ChannelID != channel {
+			return reject(ReasonMessageMismatch, CodeUnknownMessage, "messages of several channels")
+		}
+		channel = t.ChannelID
+	}
+	return nil
 }
 
 // seeChannel checks that target (if any) lives in channel and that the
@@ -156,33 +171,20 @@ func manageOthers(s *State, op *Op, channel ID) error {
 // checkMessageCreate asks whether the sender may post in the channel at all
 // before it looks at the message, as the client API does.
 func checkMessageCreate(s *State, op *Op, c *MessageCreate) error {
-	if c.ID == 0 {
-		return invalid(ReasonBadContent, "id", "id is required")
-	}
 	if ch := s.Channels[c.ChannelID]; ch != nil && ch.Type == ChannelCategory {
 		return reject(ReasonUnknownTarget, CodeUnknownChannel, "channel %s is a category", c.ChannelID)
 	}
 	if err := checkInChannel(s, op, c.ChannelID, nil, perm.ViewChannel|perm.SendMessages); err != nil {
 		return err
 	}
-	if runeLen(c.Content) > MaxContentRunes {
-		return invalid(ReasonBadContent, "content", "content is longer than %d characters", MaxContentRunes)
+	if c.Webhook != nil {
+		return invalid(ReasonBadContent, "webhook", "only a webhook's message shows a webhook's name")
 	}
-	deferred := c.Interaction != nil && c.Flags&FlagLoading != 0 // a bot's "thinking…", edited into its answer
-	if c.Content == "" && len(c.Embeds) == 0 && len(c.Attachments) == 0 && len(c.Components) == 0 && !deferred {
-		return reject(ReasonBadContent, CodeEmptyMessage, "a message needs content, an embed, a file or components")
-	}
-	if err := checkComponents(c.Components); err != nil {
+	if err := checkCreateContent(c); err != nil {
 		return err
 	}
 	if err := checkInteraction(s, op, c.Interaction); err != nil {
 		return err
-	}
-	if len(c.Embeds) > MaxEmbeds {
-		return invalid(ReasonLimit, "embeds", "at most %d embeds", MaxEmbeds)
-	}
-	if len(c.Attachments) > MaxAttachments {
-		return invalid(ReasonLimit, "files", "at most %d files", MaxAttachments)
 	}
 	var bits perm.Bits
 	if len(c.Attachments) > 0 {
@@ -200,6 +202,30 @@ func checkMessageCreate(s *State, op *Op, c *MessageCreate) error {
 	return need(s, op, c.ChannelID, bits)
 }
 
+// checkCreateContent checks what a new message holds, whoever posts it.
+func checkCreateContent(c *MessageCreate) error {
+	if c.ID == 0 {
+		return invalid(ReasonBadContent, "id", "id is required")
+	}
+	if runeLen(c.Content) > MaxContentRunes {
+		return invalid(ReasonBadContent, "content", "content is longer than %d characters", MaxContentRunes)
+	}
+	deferred := c.Interaction != nil && c.Flags&FlagLoading != 0 // a bot's "thinking…", edited into its answer
+	if c.Content == "" && len(c.Embeds) == 0 && len(c.Attachments) == 0 && len(c.Components) == 0 && !deferred {
+		return reject(ReasonBadContent, CodeEmptyMessage, "a message needs content, an embed, a file or components")
+	}
+	if err := checkComponents(c.Components); err != nil {
+		return err
+	}
+	if len(c.Embeds) > MaxEmbeds {
+		return invalid(ReasonLimit, "embeds", "at most %d embeds", MaxEmbeds)
+	}
+	if len(c.Attachments) > MaxAttachments {
+		return invalid(ReasonLimit, "files", "at most %d files", MaxAttachments)
+	}
+	return nil
+}
+
 // checkMessageEdit asks who may edit before what the edit says, as the
 // client API does.
 func checkMessageEdit(s *State, op *Op, c *MessageEdit, t *MessageInfo) error {
@@ -215,6 +241,17 @@ func checkMessageEdit(s *State, op *Op, c *MessageEdit, t *MessageInfo) error {
 			return err
 		}
 	}
+	if err := checkEditContent(c); err != nil {
+		return err
+	}
+	if c.Attachments != nil && len(*c.Attachments) > 0 {
+		return need(s, op, c.ChannelID, perm.AttachFiles)
+	}
+	return nil
+}
+
+// checkEditContent checks what an edit sets, whoever makes it.
+func checkEditContent(c *MessageEdit) error {
 	if c.Content != nil && runeLen(*c.Content) > MaxContentRunes {
 		return invalid(ReasonBadContent, "content", "content is longer than %d characters", MaxContentRunes)
 	}
@@ -223,11 +260,6 @@ func checkMessageEdit(s *State, op *Op, c *MessageEdit, t *MessageInfo) error {
 	}
 	if c.Attachments != nil && len(*c.Attachments) > MaxAttachments {
 		return invalid(ReasonLimit, "attachments", "at most %d files", MaxAttachments)
-	}
-	if c.Attachments != nil && len(*c.Attachments) > 0 {
-		if err := need(s, op, c.ChannelID, perm.AttachFiles); err != nil {
-			return err
-		}
 	}
 	if c.Components != nil {
 		return checkComponents(*c.Components)

@@ -19,7 +19,7 @@ import (
 func (s *State) Snapshot(keys Changes, members []ID) *State {
 	c := *s
 	c.perm.Roles = nil // the owner is kept; the permission view is not
-	c.Roles, c.Channels, c.Members, c.Bans, c.Invites, c.Emojis, c.Homes = nil, nil, nil, nil, nil, nil, nil
+	c.Roles, c.Channels, c.Members, c.Bans, c.Invites, c.Emojis, c.Homes, c.Webhooks = nil, nil, nil, nil, nil, nil, nil, nil
 	for _, k := range keys {
 		if k.Kind == "invite" {
 			if inv := s.Invites[k.ID]; inv != nil {
@@ -58,6 +58,14 @@ func (s *State) Snapshot(keys Changes, members []ID) *State {
 			}
 		case "member":
 			snapMember(&c, s, id)
+		case "webhook":
+			if wh := s.Webhooks[id]; wh != nil {
+				if c.Webhooks == nil {
+					c.Webhooks = map[ID]*Webhook{}
+				}
+				v := *wh
+				c.Webhooks[id] = &v
+			}
 		case "ban":
 			if b := s.Bans[id]; b != nil {
 				if c.Bans == nil {

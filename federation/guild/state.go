@@ -87,6 +87,19 @@ type CustomEmoji struct {
 	CreatorID ID
 }
 
+// Webhook is an incoming webhook: a name and avatar that post into one
+// channel. Its token is held by its origin node alone, so its messages come
+// from that node.
+type Webhook struct {
+	ID            ID
+	ChannelID     ID
+	Name          string
+	Avatar        string // blob key, "" for none
+	CreatorID     ID
+	ApplicationID ID // the creator, when a bot made it
+	Origin        string
+}
+
 // State is one guild's (or DM room's) state. Maps are never shared between
 // two States: Clone copies deeply.
 type State struct {
@@ -113,6 +126,10 @@ type State struct {
 	Invites  map[string]*Invite
 	Emojis   map[ID]*CustomEmoji
 	Homes    map[ID]string // user → home node, bound by their first event here
+	// Webhooks is absent from Canonical while empty, so that the state
+	// hashes of guilds that never had one are what they were before
+	// webhooks existed.
+	Webhooks map[ID]*Webhook `json:",omitempty"`
 }
 
 func newState() *State {
@@ -125,6 +142,7 @@ func newState() *State {
 		Invites:  map[string]*Invite{},
 		Emojis:   map[ID]*CustomEmoji{},
 		Homes:    map[ID]string{},
+		Webhooks: map[ID]*Webhook{},
 	}
 }
 
@@ -157,6 +175,7 @@ func (s *State) Clone() *State {
 		return e
 	})
 	c.Homes = maps.Clone(s.Homes)
+	c.Webhooks = cloneMap(s.Webhooks, func(w Webhook) Webhook { return w })
 	return &c
 }
 

@@ -34,6 +34,10 @@ const (
 	TypeEmojiCreate = "emoji.create"
 	TypeEmojiDelete = "emoji.delete"
 
+	TypeWebhookCreate = "webhook.create"
+	TypeWebhookUpdate = "webhook.update"
+	TypeWebhookDelete = "webhook.delete"
+
 	TypeMessageCreate     = "message.create"
 	TypeMessageEdit       = "message.edit"
 	TypeMessageDelete     = "message.delete"
@@ -55,6 +59,7 @@ var stateTypes = map[string]bool{
 	TypeChannelOverwrite: true, TypeChannelOverwriteDelete: true,
 	TypeInviteCreate: true, TypeInviteRevoke: true,
 	TypeEmojiCreate: true, TypeEmojiDelete: true,
+	TypeWebhookCreate: true, TypeWebhookUpdate: true, TypeWebhookDelete: true,
 }
 
 // messageTypes lists the message-level types.

@@ -110,6 +110,8 @@ const (
 
 	vEmoji = 400
 
+	vWebhookGuild, vWebhook = 104, 700
+
 	vBase = 1_700_000_000_000
 	vNow  = vBase + 20*24*3600*1000
 )
@@ -117,7 +119,7 @@ const (
 // vHomes are the users' home nodes; the group DM's users 10–19 live on c.
 var vHomes = map[int]string{vOwner: "a", vAdmin: "a", vMod: "b", vLeft: "b", vMember: "c", vHelper: "c",
 	vOutsider: "c", vBanned: "d", vOnce: "e", 10: "c", 11: "c", 12: "c", 13: "c", 14: "c", 15: "c",
-	16: "c", 17: "c", 18: "c", 19: "c"}
+	16: "c", 17: "c", 18: "c", 19: "c", vWebhook: "a"}
 
 const vModBits = perm.KickMembers | perm.BanMembers | perm.ManageRoles | perm.ManageChannels |
 	perm.ManageNicknames | perm.ModerateMembers | perm.ManageMessages
@@ -183,8 +185,14 @@ func (b *vHistory) invite(code string, maxAge int64, maxUses int) {
 // message adds a message.create accepted in the final state of the history.
 func (b *vHistory) message(id, channel, author int, ts int64) {
 	b.t.Helper()
-	v := b.event(fmt.Sprintf("%s/message/%d", b.h.Name, id), author, "", guild.TypeMessageCreate,
-		fmt.Sprintf(`{"id":"%d","channel_id":"%d","content":"message %d"}`, id, channel, id), ts, true)
+	b.post(id, author, fmt.Sprintf(`{"id":"%d","channel_id":"%d","content":"message %d"}`, id, channel, id), ts)
+}
+
+// post adds a message.create of content, accepted in the final state of
+// the history.
+func (b *vHistory) post(id, author int, content string, ts int64) {
+	b.t.Helper()
+	v := b.event(fmt.Sprintf("%s/message/%d", b.h.Name, id), author, "", guild.TypeMessageCreate, content, ts, true)
 	if err := guild.CheckMessage(b.s, v.op(), nil); err != nil {
 		b.t.Fatalf("history %s: message %d: %v", b.h.Name, id, err)
 	}
@@ -253,6 +261,17 @@ func authHistories(t testing.TB) map[string]*vHistory {
 	}
 	gr.do(vOwner, guild.TypeGuildCreate, vf(`{"id":"%d","kind":"group_dm","name":"friends","recipients":[%s]}`, vGroup, strings.Join(rs, ",")))
 	out["group_dm"] = gr
+
+	w := newHistory(t, "webhooks", "A guild: owner 1, member 4. Channels 300 general and 301 secret (@everyone denied VIEW_CHANNEL). Webhook 700 in general, made by the owner on node a; message 510 posted through it, message 500 by the member.", vWebhookGuild)
+	w.do(vOwner, guild.TypeGuildCreate, vf(`{"id":"%d","kind":"guild","name":"hooks"}`, vWebhookGuild))
+	w.do(vOwner, guild.TypeChannelCreate, vf(`{"id":"%d","type":0,"name":"general"}`, vGeneral))
+	w.do(vOwner, guild.TypeChannelCreate, vf(`{"id":"%d","type":0,"name":"secret","permission_overwrites":[{"id":"%d","type":0,"allow":"0","deny":"%d"}]}`, vSecret, vWebhookGuild, perm.ViewChannel))
+	w.invite("open", 0, 0)
+	w.do(vMember, guild.TypeMemberJoin, `{"invite_code":"open"}`, w.invites["open"])
+	w.do(vOwner, guild.TypeWebhookCreate, vf(`{"id":"%d","channel_id":"%d","name":"CI"}`, vWebhook, vGeneral))
+	w.message(500, vGeneral, vMember, vNow-1000)
+	w.post(510, vWebhook, vf(`{"id":"510","channel_id":"%d","content":"build passed","webhook":{"name":"CI"}}`, vGeneral), vNow-1000)
+	out["webhooks"] = w
 	return out
 }
 
@@ -275,7 +294,7 @@ type vCase struct {
 
 func authVectorCases() []vCase {
 	const (
-		g, d, dm, gr = "guild", "deleted", "dm", "group_dm"
+		g, d, dm, gr, wh = "guild", "deleted", "dm", "group_dm", "webhooks"
 	)
 	overwrites := make([]string, 101)
 	for i := range overwrites {
@@ -481,6 +500,27 @@ func authVectorCases() []vCase {
 		{name: "pin as a mod", msg: true, sender: vMod, typ: guild.TypePinAdd, content: vf(`{"message_id":"501","channel_id":"%d"}`, vGeneral)},
 		{name: "pin as a member", msg: true, sender: vMember, typ: guild.TypePinAdd, content: vf(`{"message_id":"501","channel_id":"%d"}`, vGeneral), want: guild.ReasonMissingPerm},
 		{name: "unpin as a mod", msg: true, sender: vMod, typ: guild.TypePinRemove, content: vf(`{"message_id":"501","channel_id":"%d"}`, vGeneral)},
+
+		// Webhooks.
+		{name: "create a webhook", hist: wh, sender: vOwner, typ: guild.TypeWebhookCreate, content: vf(`{"id":"701","channel_id":"%d","name":"Deploys","avatar":"sha256:avatar"}`, vSecret)},
+		{name: "create a webhook as a member", hist: wh, sender: vMember, typ: guild.TypeWebhookCreate, content: vf(`{"id":"701","channel_id":"%d","name":"Deploys"}`, vGeneral), want: guild.ReasonMissingPerm},
+		{name: "create a webhook named for the service", hist: wh, sender: vOwner, typ: guild.TypeWebhookCreate, content: vf(`{"id":"701","channel_id":"%d","name":"discord alerts"}`, vGeneral), want: guild.ReasonBadContent},
+		{name: "create a webhook with a member's ID", hist: wh, sender: vOwner, typ: guild.TypeWebhookCreate, content: vf(`{"id":"%d","channel_id":"%d","name":"Deploys"}`, vMember, vGeneral), want: guild.ReasonIDInUse},
+		{name: "rename a webhook by its token", hist: wh, sender: vWebhook, typ: guild.TypeWebhookUpdate, content: vf(`{"id":"%d","name":"Builds"}`, vWebhook)},
+		{name: "rename a webhook by its token from another node", hist: wh, sender: vWebhook, origin: "b", typ: guild.TypeWebhookUpdate, content: vf(`{"id":"%d","name":"Builds"}`, vWebhook), want: guild.ReasonNotMember},
+		{name: "move a webhook by its token", hist: wh, sender: vWebhook, typ: guild.TypeWebhookUpdate, content: vf(`{"id":"%d","channel_id":"%d"}`, vWebhook, vSecret), want: guild.ReasonMissingPerm},
+		{name: "move a webhook as the owner", hist: wh, sender: vOwner, typ: guild.TypeWebhookUpdate, content: vf(`{"id":"%d","channel_id":"%d"}`, vWebhook, vSecret)},
+		{name: "delete a webhook as a member", hist: wh, sender: vMember, typ: guild.TypeWebhookDelete, content: vf(`{"id":"%d","channel_id":"%d"}`, vWebhook, vGeneral), want: guild.ReasonMissingPerm},
+		{name: "delete a webhook by its token", hist: wh, sender: vWebhook, typ: guild.TypeWebhookDelete, content: vf(`{"id":"%d","channel_id":"%d"}`, vWebhook, vGeneral)},
+		{name: "delete an unknown webhook", hist: wh, sender: vOwner, typ: guild.TypeWebhookDelete, content: vf(`{"id":"799","channel_id":"%d"}`, vGeneral), want: guild.ReasonUnknownTarget},
+		{name: "post through a webhook", hist: wh, msg: true, sender: vWebhook, typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"deployed","mention_everyone":true,"webhook":{"name":"Release bot","avatar_url":"https://example.org/bot.png"}}`, vGeneral)},
+		{name: "post through a webhook from another node", hist: wh, msg: true, sender: vWebhook, origin: "b", typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"x","webhook":{"name":"CI"}}`, vGeneral), want: guild.ReasonWrongOrigin},
+		{name: "post through a webhook into another channel", hist: wh, msg: true, sender: vWebhook, typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"x","webhook":{"name":"CI"}}`, vSecret), want: guild.ReasonUnknownTarget},
+		{name: "post through a webhook without its name", hist: wh, msg: true, sender: vWebhook, typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"x"}`, vGeneral), want: guild.ReasonBadContent},
+		{name: "post as a member showing a webhook's name", hist: wh, msg: true, sender: vMember, typ: guild.TypeMessageCreate, content: vf(`{"id":"600","channel_id":"%d","content":"x","webhook":{"name":"CI"}}`, vGeneral), want: guild.ReasonBadContent},
+		{name: "edit a webhook's message by its token", hist: wh, msg: true, sender: vWebhook, typ: guild.TypeMessageEdit, content: vf(`{"id":"510","channel_id":"%d","content":"build failed"}`, vGeneral)},
+		{name: "edit a member's message by a webhook's token", hist: wh, msg: true, sender: vWebhook, typ: guild.TypeMessageEdit, content: vf(`{"id":"500","channel_id":"%d","content":"x"}`, vGeneral), want: guild.ReasonNotAuthor},
+		{name: "react through a webhook", hist: wh, msg: true, sender: vWebhook, typ: guild.TypeReactionAdd, content: vf(`{"message_id":"500","channel_id":"%d","emoji":{"name":"👍"}}`, vGeneral), want: guild.ReasonMissingPerm},
 	}
 }
 
@@ -498,7 +538,7 @@ func renderAuthVectors(t *testing.T) []byte {
 	f := authVectorFile{
 		Description: "Auth rule test vectors (spec/auth-rules.md, \"Test vectors\"). Each history is a list of state events that pass guild.Check in order and are applied in order; state_sha256 is the SHA-256 of the canonical state after them (spec/state-resolution.md, \"Canonical state\"); messages are message.create events accepted in that state. Each case checks one event against the state after its history, with Check (rules \"state\") or CheckMessage (rules \"message\", with the history's messages that the event names in auth_events as its targets), and gives the verdict, for a rejection its reason and the Discord error code a client is told (spec/auth-rules.md, \"Reasons and client error codes\"), and for an accepted state event the SHA-256 of the canonical state after applying it.",
 	}
-	for _, name := range []string{"empty", "guild", "deleted", "dm", "group_dm"} {
+	for _, name := range []string{"empty", "guild", "deleted", "dm", "group_dm", "webhooks"} {
 		f.Histories = append(f.Histories, hs[name].done())
 	}
 	for _, c := range authVectorCases() {

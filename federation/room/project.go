@@ -96,6 +96,15 @@ func project(s *guild.State, k guild.Key) (string, []any, error) {
 		return stmt(`INSERT INTO emojis (guild_id, id, name, animated, image, roles, creator_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, id) DO UPDATE SET name = excluded.name, roles = excluded.roles`,
 			gid, id, e.Name, e.Animated, e.Image, jsonText(idStrings(e.Roles)), int64(e.CreatorID))
+	case "webhook":
+		w := s.Webhooks[snowflake.ID(id)]
+		if w == nil {
+			return stmt(`DELETE FROM webhooks WHERE guild_id = ? AND id = ?`, gid, id)
+		}
+		return stmt(`INSERT INTO webhooks (id, guild_id, channel_id, name, avatar, creator_id, application_id, origin)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET channel_id = excluded.channel_id,
+			name = excluded.name, avatar = excluded.avatar`,
+			id, gid, int64(w.ChannelID), w.Name, w.Avatar, int64(w.CreatorID), int64(w.ApplicationID), w.Origin)
 	}
 	return "", nil, fmt.Errorf("room: unknown projection kind %q", k.Kind)
 }
@@ -144,7 +153,7 @@ func newMessageRow(ev *event.Event, c *guild.MessageCreate, hidden bool) message
 	if c.Reference != nil {
 		ref = int64(c.Reference.MessageID)
 	}
-	attachments, components, interaction := "[]", "[]", ""
+	attachments, components, interaction, webhook := "[]", "[]", "", ""
 	if len(c.Attachments) > 0 {
 		attachments = jsonText(c.Attachments)
 	}
@@ -154,9 +163,12 @@ func newMessageRow(ev *event.Event, c *guild.MessageCreate, hidden bool) message
 	if c.Interaction != nil {
 		interaction = jsonText(c.Interaction)
 	}
+	if c.Webhook != nil {
+		webhook = jsonText(c.Webhook)
+	}
 	return messageRow{id: int64(c.ID), values: []any{int64(c.ID), int64(ev.GuildID), int64(c.ChannelID), int64(ev.Sender),
 		ev.ID(), ev.Depth, ev.OriginTS, c.Content, rawList(c.Embeds), attachments, jsonText(idStrings(c.Mentions)),
-		jsonText(idStrings(c.MentionRoles)), c.MentionEveryone, c.TTS, c.Flags, c.Nonce, ref, components, interaction, hidden}}
+		jsonText(idStrings(c.MentionRoles)), c.MentionEveryone, c.TTS, c.Flags, c.Nonce, ref, components, interaction, webhook, hidden}}
 }
 
 // writeMessages projects message.create events. Two creations of one
@@ -169,14 +181,15 @@ func writeMessages(ctx context.Context, q Querier, msgs []messageRow) error {
 	}
 	return bulkInsert(ctx, q, `INSERT INTO messages (id, guild_id, channel_id, author_id, event_id, depth, created_at,
 		content, embeds, attachments, mentions, mention_roles, mention_everyone, tts, flags, nonce, reference_id,
-		components, interaction, edited_at, edit_order, pinned, pin_order, pinned_at, hidden, deleted)`,
-		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', FALSE, '', 0, ?, FALSE)`,
+		components, interaction, webhook, edited_at, edit_order, pinned, pin_order, pinned_at, hidden, deleted)`,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', FALSE, '', 0, ?, FALSE)`,
 		`ON CONFLICT (id) DO UPDATE SET guild_id = excluded.guild_id, channel_id = excluded.channel_id,
 		author_id = excluded.author_id, event_id = excluded.event_id, depth = excluded.depth, created_at = excluded.created_at,
 		content = excluded.content, embeds = excluded.embeds, attachments = excluded.attachments,
 		mentions = excluded.mentions, mention_roles = excluded.mention_roles, mention_everyone = excluded.mention_everyone,
 		tts = excluded.tts, flags = excluded.flags, nonce = excluded.nonce, reference_id = excluded.reference_id,
-		components = excluded.components, interaction = excluded.interaction, hidden = excluded.hidden
+		components = excluded.components, interaction = excluded.interaction, webhook = excluded.webhook,
+		hidden = excluded.hidden
 		WHERE messages.event_id > excluded.event_id`,
 		rows, func(i int) int64 { return msgs[i].id })
 }

@@ -21,6 +21,7 @@ var projections = []string{
 	`DELETE FROM bans WHERE guild_id = ?`,
 	`DELETE FROM invites WHERE guild_id = ?`,
 	`DELETE FROM emojis WHERE guild_id = ?`,
+	`DELETE FROM webhooks WHERE guild_id = ?`,
 	`DELETE FROM audit_log WHERE guild_id = ?`,
 	`DELETE FROM guild_extremities WHERE guild_id = ?`,
 	`DELETE FROM events WHERE guild_id = ?`,

@@ -132,7 +132,7 @@ func (t *txn) erase(guildID, id snowflake.ID) {
 		// Everything the redacted log cannot reproduce is reset too, so that
 		// a rebuild from the log yields the same row.
 		if _, err := q.ExecContext(ctx, `UPDATE messages SET deleted = TRUE, content = '', embeds = '[]',
-			attachments = '[]', mentions = '[]', mention_roles = '[]', nonce = '', components = '[]', interaction = '', edited_at = 0, edit_order = '',
+			attachments = '[]', mentions = '[]', mention_roles = '[]', nonce = '', components = '[]', interaction = '', webhook = '', edited_at = 0, edit_order = '',
 			flags = 0, tts = FALSE, mention_everyone = FALSE, reference_id = 0 WHERE id = ? AND guild_id = ?`,
 			int64(id), int64(guildID)); err != nil {
 			return err

@@ -1,0 +1,24 @@
+-- Incoming webhooks (spec/events-types.md, "webhook.create"): the projection
+-- of each guild's webhooks, and the tokens of those this node made. A token
+-- is node-local and outlives a rebuild of the projection; whoever holds
+-- MANAGE_WEBHOOKS reads it back, as on Discord.
+CREATE TABLE webhooks (
+    id             ID_PK,
+    guild_id       BIGINT NOT NULL,
+    channel_id     BIGINT NOT NULL,
+    name           TEXT NOT NULL,
+    avatar         TEXT NOT NULL,
+    creator_id     BIGINT NOT NULL,
+    application_id BIGINT NOT NULL,
+    origin         TEXT NOT NULL
+);
+CREATE INDEX webhooks_guild ON webhooks (guild_id, channel_id);
+
+CREATE TABLE webhook_tokens (
+    webhook_id ID_PK,
+    token      TEXT NOT NULL
+);
+
+-- How a webhook's message shows its author (guild.WebhookAuthor as JSON),
+-- or '' for a message a user sent.
+ALTER TABLE messages ADD COLUMN webhook TEXT NOT NULL DEFAULT '';
