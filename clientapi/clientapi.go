@@ -87,7 +87,9 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 		r.Use(authLimit.Middleware("auth", ratelimit.ClientIP))
 		p.Accounts.SignIn(r)
 	})
-	p.Interactions.Tokens(api) // the token in the path is the credential
+	// The token in the path is the credential.
+	p.Interactions.Tokens(api)
+	p.Guilds.Tokens(api)
 	api.Group(func(r chi.Router) {
 		r.Use(p.Auth.Require, botLimit.Global(botKey), apiLimit.Middleware("api", callerKey))
 		p.Accounts.Routes(r)

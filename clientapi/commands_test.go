@@ -24,7 +24,7 @@ type botGuild struct {
 	botToken string // "Bot …"
 }
 
-func newBotGuild(t *testing.T, h *harness) botGuild {
+func newBotGuild(t testing.TB, h *harness) botGuild {
 	t.Helper()
 	p := h.register("owner")
 	f := botGuild{owner: p}

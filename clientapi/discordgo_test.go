@@ -13,7 +13,7 @@ import (
 
 // pointDiscordgo aims discordgo's endpoint variables at base. The derived
 // ones were computed at init, so each is reassigned.
-func pointDiscordgo(t *testing.T, base string) {
+func pointDiscordgo(t testing.TB, base string) {
 	vars := []*string{&discordgo.EndpointDiscord, &discordgo.EndpointAPI, &discordgo.EndpointUsers, &discordgo.EndpointApplications,
 		&discordgo.EndpointGuilds, &discordgo.EndpointChannels, &discordgo.EndpointGuildCreate, &discordgo.EndpointWebhooks}
 	saved := make([]string, len(vars))

@@ -16,7 +16,7 @@ import (
 // startGateway starts the translator that feeds h's gateway from the
 // event core and the live state, and points discordgo's gateway endpoint
 // at h's server.
-func startGateway(t *testing.T, h *harness) {
+func startGateway(t testing.TB, h *harness) {
 	t.Helper()
 	tr, err := dispatch.NewTranslator(dispatch.Config{}, h.deps, h.gw)
 	if err != nil {

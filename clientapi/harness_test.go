@@ -105,8 +105,10 @@ type testConfig struct {
 	APIPerMinute   int
 	MessagesPer10s int
 	MaxUploadBytes int64
-	KeyMaxAge      time.Duration
-	Argon2         password.Params
+	// WebhookMessagesPer2s is what one webhook may post per 2 seconds.
+	WebhookMessagesPer2s int
+	KeyMaxAge            time.Duration
+	Argon2               password.Params
 }
 
 type harnessOpt func(*testConfig)
@@ -170,7 +172,7 @@ func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 	}
 	t.Cleanup(h.gw.Close)
 	h.guilds, err = guilds.New(guilds.Config{DataDir: h.dataDir, MessagesPer10s: cfg.MessagesPer10s, MaxUploadBytes: cfg.MaxUploadBytes,
-		Now: h.clock.Now}, guilds.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Core: h.core, Blobs: h.blobs, Objects: h.objects, Live: h.live})
+		WebhookMessagesPer2s: cfg.WebhookMessagesPer2s, Now: h.clock.Now}, guilds.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Core: h.core, Blobs: h.blobs, Objects: h.objects, Live: h.live})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,6 +47,19 @@ func TestInteractionsWithDiscordgo(t *testing.T) {
 		check("user open", user.Open())
 		defer user.Close()
 		uev.want(t, "READY")
+		// A bystander in the same guild and channel sees public answers only.
+		other := h.register("bystander")
+		var invite struct{ Code string }
+		st, b := h.do("POST", "/channels/"+f.channel+"/invites", f.owner.Token, map[string]any{})
+		h.want(st, 200, b, &invite)
+		st, b = h.do("POST", "/invites/"+invite.Code, other.Token, nil)
+		h.want(st, 200, b, nil)
+		by, _ := discordgo.New(other.Token)
+		by.Identify.Intents = discordgo.IntentsAll
+		bev := watch(t, by)
+		check("bystander open", by.Open())
+		defer by.Close()
+		bev.want(t, "READY")
 
 		ping, err := bot.ApplicationCommandCreate(app, f.guild, &discordgo.ApplicationCommand{Name: "ping", Description: "Ping",
 			Options: []*discordgo.ApplicationCommandOption{{Type: discordgo.ApplicationCommandOptionString, Name: "word", Description: "Say", Required: true}}})
@@ -102,6 +115,16 @@ func TestInteractionsWithDiscordgo(t *testing.T) {
 		uev.want(t, "MESSAGE_CREATE", "thanks for green", `"flags":64`)
 		if msgs := history(); len(msgs) != 2 {
 			t.Fatalf("an ephemeral answer entered history: %+v", msgs)
+		}
+		// Dispatches reach a session in order: once the bystander sees a
+		// later public message, it would have seen the ephemeral one.
+		_, err = user.ChannelMessageSend(f.channel, "after the survey")
+		check("marker", err)
+		bev.want(t, "MESSAGE_CREATE", "after the survey")
+		for _, e := range bev.drain() {
+			if strings.Contains(e, "thanks for green") {
+				t.Fatalf("the bystander saw the ephemeral answer: %s", e)
+			}
 		}
 	})
 }

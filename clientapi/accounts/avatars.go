@@ -9,6 +9,7 @@ import (
 
 	"concord/clientapi/httperr"
 	"concord/clientapi/images"
+	"concord/clientapi/objects"
 	"concord/clientapi/params"
 
 	"github.com/go-chi/chi/v5"
@@ -26,6 +27,16 @@ func (a *API) getAvatar(w http.ResponseWriter, r *http.Request) error {
 	}
 	var stored, key *string
 	err = a.db.Reader().QueryRowContext(r.Context(), `SELECT avatar, avatar_blob FROM users WHERE id = ?`, int64(uid)).Scan(&stored, &key)
+	if errors.Is(err, sql.ErrNoRows) {
+		// A webhook's avatar shares the path, as on Discord's CDN; its
+		// hash is the start of its blob key (objects.IconHash).
+		var blob string
+		err = a.db.Reader().QueryRowContext(r.Context(), `SELECT avatar FROM webhooks WHERE id = ?`, int64(uid)).Scan(&blob)
+		if err == nil && blob != "" {
+			hashed := objects.IconHash(blob)
+			stored, key = &hashed, &blob
+		}
+	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}

@@ -135,6 +135,13 @@ func (t *translation) state() error {
 			} else {
 				outs = append(outs, out{"INVITE_DELETE", 0, gateway.IntentGuildInvites, &inviteEvent{Code: k.ID, GuildID: t.gid}})
 			}
+		case "webhook":
+			channel := webhookChannel(s, ev.Type, ev.Content, id)
+			if key := (guild.Key{Kind: "webhooks", ID: channel.String()}); channel != 0 && !seen[key] {
+				seen[key] = true
+				outs = append(outs, out{"WEBHOOKS_UPDATE", channel, gateway.IntentGuildWebhooks,
+					map[string]any{"guild_id": t.gid, "channel_id": channel}})
+			}
 		case "emoji":
 			if !seen[guild.Key{Kind: "emojis"}] {
 				seen[guild.Key{Kind: "emojis"}] = true
@@ -202,4 +209,19 @@ func (t *translation) dmCreated() error {
 // usable reports whether an invite still admits someone at nowMs.
 func usable(inv *guild.Invite, nowMs int64) bool {
 	return (inv.MaxAge == 0 || nowMs <= inv.CreatedAt+inv.MaxAge*1000) && (inv.MaxUses == 0 || inv.Uses < inv.MaxUses)
+}
+
+// webhookChannel is the channel whose webhooks changed: the webhook's
+// own, or the one a webhook.delete names. A webhook that went with its
+// channel is told of by CHANNEL_DELETE alone, as on Discord.
+func webhookChannel(s *guild.State, typ string, content []byte, id snowflake.ID) snowflake.ID {
+	if w := s.Webhooks[id]; w != nil {
+		return w.ChannelID
+	}
+	if typ != guild.TypeWebhookDelete {
+		return 0
+	}
+	var del guild.WebhookDelete
+	json.Unmarshal(content, &del)
+	return del.ChannelID
 }

@@ -32,6 +32,9 @@ type Config struct {
 	// MessagesPer10s is [limits] channel_messages_per_10s: messages one user
 	// may send to one channel per 10 seconds; 0 means Discord's 10.
 	MessagesPer10s int
+	// WebhookMessagesPer2s is what one webhook may post per 2 seconds; 0
+	// means Discord's 5.
+	WebhookMessagesPer2s int
 	// MaxUploadBytes is [limits] max_upload_bytes: the largest file, and
 	// the most all files of one message may add up to; 0 means 25 MiB.
 	MaxUploadBytes int64
@@ -131,7 +134,12 @@ func (a *API) Routes(r chi.Router) {
 		r.Delete("/bans/{user_id}", a.serve(a.deleteBan))
 
 		r.Get("/invites", a.serve(a.listGuildInvites))
+		r.Get("/webhooks", a.serve(a.listGuildWebhooks))
 	})
+
+	r.Get("/webhooks/{webhook_id}", a.serve(a.getWebhook))
+	r.Patch("/webhooks/{webhook_id}", a.serve(a.patchWebhook))
+	r.Delete("/webhooks/{webhook_id}", a.serve(a.deleteWebhook))
 
 	r.Get("/invites/{code}", a.serve(a.getInvite))
 	r.Post("/invites/{code}", a.serve(a.acceptInvite))
@@ -145,6 +153,8 @@ func (a *API) Routes(r chi.Router) {
 		r.Delete("/permissions/{overwrite_id}", a.serve(a.deleteOverwrite))
 		r.Get("/invites", a.serve(a.listChannelInvites))
 		r.Post("/invites", a.serve(a.createInvite))
+		r.Get("/webhooks", a.serve(a.listChannelWebhooks))
+		r.Post("/webhooks", a.serve(a.createWebhook))
 
 		r.Post("/typing", a.serve(a.triggerTyping))
 		r.Get("/messages", a.serve(a.listMessages))
@@ -169,6 +179,19 @@ func (a *API) Routes(r chi.Router) {
 		r.Put("/pins/{message_id}", a.serve(a.pin(true)))
 		r.Delete("/pins/{message_id}", a.serve(a.pin(false)))
 	})
+}
+
+// Tokens serves the routes of incoming webhooks whose token is in the path
+// and which take no Authorization. Posting, and a posted message's routes,
+// are shared with interactions' webhooks: package interactions serves
+// them and hands on to ExecuteWebhook, WebhookMessage, EditWebhookMessage
+// and DeleteWebhookMessage what is not an interaction's.
+func (a *API) Tokens(r chi.Router) {
+	r.Get("/webhooks/{webhook_id}/{token}", a.serve(a.getWebhookByToken))
+	r.Patch("/webhooks/{webhook_id}/{token}", a.serve(a.patchWebhookByToken))
+	r.Delete("/webhooks/{webhook_id}/{token}", a.serve(a.deleteWebhookByToken))
+	r.Post("/webhooks/{webhook_id}/{token}/slack", a.serve(a.SlackWebhook))
+	r.Post("/webhooks/{webhook_id}/{token}/github", a.serve(a.GitHubWebhook))
 }
 
 // Files serves guild icons and message attachments at Discord's CDN paths.

@@ -32,6 +32,7 @@ var auditActions = map[string]int{
 	guild.TypeMemberUpdate: 24, guild.TypeMemberAdd: 28,
 	guild.TypeRoleCreate: 30, guild.TypeRoleUpdate: 31, guild.TypeRoleReorder: 31, guild.TypeRoleDelete: 32,
 	guild.TypeInviteCreate: 40, guild.TypeInviteRevoke: 42,
+	guild.TypeWebhookCreate: 50, guild.TypeWebhookUpdate: 51, guild.TypeWebhookDelete: 52,
 	guild.TypeEmojiCreate: 60, guild.TypeEmojiDelete: 62,
 }
 

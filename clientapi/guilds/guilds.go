@@ -29,7 +29,7 @@ func (a *API) createGuild(w http.ResponseWriter, r *http.Request) error {
 	if n := len([]rune(body.Name)); n < 2 || n > guild.MaxNameRunes {
 		return httperr.Field("name", "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length.")
 	}
-	icon, err := a.storeIcon(r, body.Icon)
+	icon, err := a.storeImage(r, "icon", body.Icon)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func (a *API) patchGuild(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if update.Icon, err = a.storeIcon(r, body.Icon); err != nil {
+	if update.Icon, err = a.storeImage(r, "icon", body.Icon); err != nil {
 		return err
 	}
 	var group []room.Local
@@ -207,10 +207,11 @@ func (a *API) guildEvent(w http.ResponseWriter, r *http.Request, typ string) err
 	return nil
 }
 
-// storeIcon keeps a guild icon given as a data URI in the blob store and
-// returns what guild content carries: the blob's key (the whole SHA-256, so
-// that another node can fetch it), "" for null, nil when the field is absent.
-func (a *API) storeIcon(r *http.Request, field jsonio.Optional[string]) (*string, error) {
+// storeImage keeps an image (a guild icon, a webhook avatar) given as a
+// data URI in request field name in the blob store and returns what guild
+// content carries: the blob's key (the whole SHA-256, so that another node
+// can fetch it), "" for null, nil when the field is absent.
+func (a *API) storeImage(r *http.Request, name string, field jsonio.Optional[string]) (*string, error) {
 	if !field.Set {
 		return nil, nil
 	}
@@ -219,7 +220,7 @@ func (a *API) storeIcon(r *http.Request, field jsonio.Optional[string]) (*string
 	}
 	img, err := images.Parse(field.V)
 	if err != nil {
-		return nil, httperr.Field("icon", "IMAGE_INVALID", err.Error())
+		return nil, httperr.Field(name, "IMAGE_INVALID", err.Error())
 	}
 	if err := a.blobs.Put(r.Context(), img.Key, bytes.NewReader(img.Data), int64(len(img.Data)), img.ContentType); err != nil {
 		return nil, err

@@ -182,13 +182,8 @@ func (a *API) editMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var body editBody
-	var files []guild.Attachment
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		if files, err = a.parseMultipart(r, &body); err != nil {
-			return err
-		}
-	} else if err := jsonio.Decode(r, maxMessageBody, &body); err != nil {
+	body, files, err := a.readEdit(r)
+	if err != nil {
 		return err
 	}
 	edited := false
@@ -197,13 +192,25 @@ func (a *API) editMessage(w http.ResponseWriter, r *http.Request) error {
 	if len(body.Components.V) > 0 && !c.Bot {
 		return errPeopleSendNoComponents
 	}
-	out, err := a.edit(r.Context(), at, c.UserID, m, &body, files)
+	out, err := a.edit(r.Context(), at, c.UserID, m, body, files)
 	if err != nil {
 		return err
 	}
 	edited = true
 	jsonio.Write(w, http.StatusOK, out)
 	return nil
+}
+
+// readEdit reads a message edit in either of Discord's forms: JSON, or
+// multipart/form-data with payload_json and new files, which are held
+// until releaseUploads.
+func (a *API) readEdit(r *http.Request) (*editBody, []guild.Attachment, error) {
+	var body editBody
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		files, err := a.parseMultipart(r, &body)
+		return &body, files, err
+	}
+	return &body, nil, jsonio.Decode(r, maxMessageBody, &body)
 }
 
 // edit applies an edit body to message m as user and renders the result.

@@ -16,8 +16,12 @@ import (
 )
 
 // messagesBucket names the send limit in X-RateLimit-Bucket; Discord keys
-// it by channel, and so do we (the key adds the user).
-const messagesBucket = "channel-messages"
+// it by channel, and so do we (the key adds the user). webhookBucket is a
+// webhook's own limit, keyed by the webhook.
+const (
+	messagesBucket = "channel-messages"
+	webhookBucket  = "webhook-messages"
+)
 
 // messaging is what the message routes keep between requests: the per-user
 // per-channel send limit, slowmode clocks and the sent counter.
@@ -25,6 +29,8 @@ type messaging struct {
 	now      func() time.Time
 	limit    *ratelimit.Limiter
 	bucketID string
+	hooks    *ratelimit.Limiter // posts per webhook
+	hookID   string             // webhookBucket's ID
 	sent     prometheus.Counter
 	rooms    roomOf
 	dmMu     sync.Mutex // one DM creation at a time, so two requests make one DM
@@ -90,10 +96,16 @@ func newMessaging(cfg Config, deps Deps) (*messaging, error) {
 	if per <= 0 {
 		per = 10
 	}
+	perHook := cfg.WebhookMessagesPer2s
+	if perHook <= 0 {
+		perHook = 5
+	}
 	m := &messaging{
 		now:      cfg.Now,
 		limit:    ratelimit.New(ratelimit.Config{Limit: per, Window: 10 * time.Second, Now: cfg.Now}),
 		bucketID: bucketID(messagesBucket),
+		hooks:    ratelimit.New(ratelimit.Config{Limit: perHook, Window: 2 * time.Second, Now: cfg.Now}),
+		hookID:   bucketID(webhookBucket),
 		sent: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "concord_messages_sent_total", Help: "Messages sent through the client API.",
 		}),
@@ -119,8 +131,17 @@ func bucketID(name string) string {
 // allowSend spends one message of the user's window in the channel and
 // writes Discord's headers; false means a 429 was written.
 func (m *messaging) allowSend(w http.ResponseWriter, channel, user snowflake.ID) bool {
-	res := m.limit.Allow(channel.String() + ":" + user.String())
-	ratelimit.WriteHeaders(w, res, m.bucketID)
+	return spend(w, m.limit, channel.String()+":"+user.String(), m.bucketID)
+}
+
+// allowWebhook spends one post of a webhook's window, as allowSend does.
+func (m *messaging) allowWebhook(w http.ResponseWriter, webhook snowflake.ID) bool {
+	return spend(w, m.hooks, webhook.String(), m.hookID)
+}
+
+func spend(w http.ResponseWriter, l *ratelimit.Limiter, key, bucket string) bool {
+	res := l.Allow(key)
+	ratelimit.WriteHeaders(w, res, bucket)
 	if !res.Allowed {
 		ratelimit.WriteTooMany(w, res.ResetAfter)
 	}

@@ -39,11 +39,13 @@ const (
 	CodeMaxPins            = 30003
 	CodeMaxRecipients      = 30004
 	CodeMaxRoles           = 30005
+	CodeMaxWebhooks        = 30007
 	CodeMaxEmojis          = 30008
 	CodeMaxReactions       = 30010
 	CodeMaxChannels        = 30013
 	CodeMaxCommands        = 30032
 	CodeMaxDailyCommands   = 30034
+	CodeMaxGuildWebhooks   = 30058
 	CodeEntityTooLarge     = 40005
 	CodeBanned             = 40007
 	CodeInteractionAcked   = 40060
@@ -52,6 +54,7 @@ const (
 	CodeCannotEditOthers   = 50005
 	CodeEmptyMessage       = 50006
 	CodeCannotMessageUser  = 50007
+	CodeInvalidWebhookTok  = 50027
 	CodeBulkDeleteTooOld   = 50034
 	CodeMissingPermissions = 50013
 	CodeInvalidFormBody    = 50035
@@ -123,6 +126,9 @@ var (
 	MaxRoles                = &Error{Status: http.StatusBadRequest, Code: CodeMaxRoles, Message: "Maximum number of guild roles reached (250)"}
 	MaxChannels             = &Error{Status: http.StatusBadRequest, Code: CodeMaxChannels, Message: "Maximum number of guild channels reached (500)"}
 	MaxRecipients           = &Error{Status: http.StatusBadRequest, Code: CodeMaxRecipients, Message: "Maximum number of group DM recipients reached (10)"}
+	MaxWebhooks             = &Error{Status: http.StatusBadRequest, Code: CodeMaxWebhooks, Message: "Maximum number of webhooks reached (15)"}
+	MaxGuildWebhooks        = &Error{Status: http.StatusBadRequest, Code: CodeMaxGuildWebhooks, Message: "Maximum number of webhooks per guild reached (1000)"}
+	InvalidWebhookToken     = &Error{Status: http.StatusUnauthorized, Code: CodeInvalidWebhookTok, Message: "Invalid Webhook Token"}
 	MaxEmojis               = &Error{Status: http.StatusBadRequest, Code: CodeMaxEmojis, Message: "Maximum number of emojis reached"}
 	EntityTooLarge          = &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeEntityTooLarge, Message: "Request entity too large"}
 	Banned                  = &Error{Status: http.StatusForbidden, Code: CodeBanned, Message: "The user is banned from this guild."}
@@ -140,7 +146,8 @@ var byCode = func() map[int]*Error {
 	for _, e := range []*Error{UnknownUser, UnknownApplication, UnknownGuild, UnknownSession, UnknownChannel,
 		UnknownInvite, UnknownMember, UnknownOverwrite, UnknownRole, UnknownBan, UnknownMessage, UnknownEmoji,
 		MaxPins, MaxReactions, CannotInDM, CannotEditOthers, EmptyMessage, CannotMessageUser, BulkDeleteTooOld,
-		MaxRoles, MaxChannels, MaxRecipients, MaxEmojis, Banned, MissingPermissions, MissingAccess} {
+		MaxRoles, MaxChannels, MaxRecipients, MaxEmojis, Banned, MissingPermissions, MissingAccess, UnknownWebhook,
+		MaxWebhooks, MaxGuildWebhooks} {
 		m[e.Code] = e
 	}
 	return m

@@ -105,13 +105,27 @@ func (a *API) Routes(r chi.Router) {
 }
 
 // Tokens serves the routes whose token is in the path and which take no
-// Authorization: a bot's answers to an interaction.
+// Authorization: a bot's answers to an interaction, and what guild
+// webhooks share with them.
 func (a *API) Tokens(r chi.Router) {
 	r.Post("/interactions/{interaction_id}/{token}/callback", a.serve(a.callback))
-	r.Post("/webhooks/{webhook_id}/{token}", a.serve(a.followup))
-	r.Get("/webhooks/{webhook_id}/{token}/messages/{message_id}", a.serve(a.getMessage))
-	r.Patch("/webhooks/{webhook_id}/{token}/messages/{message_id}", a.serve(a.editMessage))
-	r.Delete("/webhooks/{webhook_id}/{token}/messages/{message_id}", a.serve(a.deleteMessage))
+	// An interaction's webhook and a guild's incoming webhook share these.
+	r.Post("/webhooks/{webhook_id}/{token}", a.orIncoming(a.followup, a.guilds.ExecuteWebhook))
+	r.Get("/webhooks/{webhook_id}/{token}/messages/{message_id}", a.orIncoming(a.getMessage, a.guilds.WebhookMessage))
+	r.Patch("/webhooks/{webhook_id}/{token}/messages/{message_id}", a.orIncoming(a.editMessage, a.guilds.EditWebhookMessage))
+	r.Delete("/webhooks/{webhook_id}/{token}/messages/{message_id}", a.orIncoming(a.deleteMessage, a.guilds.DeleteWebhookMessage))
+}
+
+// orIncoming serves h when {webhook_id}/{token} names a live interaction,
+// and a guild's incoming webhook route otherwise.
+func (a *API) orIncoming(h, incoming httperr.Handler) http.HandlerFunc {
+	return a.serve(func(w http.ResponseWriter, r *http.Request) error {
+		if app, err := snowflake.Parse(chi.URLParam(r, "webhook_id")); err == nil &&
+			a.live.find(app, chi.URLParam(r, "token"), a.cfg.Now()) != nil {
+			return h(w, r)
+		}
+		return incoming(w, r)
+	})
 }
 
 func (a *API) serve(h httperr.Handler) http.HandlerFunc { return httperr.Serve(a.log, h) }

@@ -116,11 +116,12 @@ type MessageRow struct {
 	ReferenceID                      snowflake.ID
 	Components                       string // JSON array of action rows
 	Interaction                      string // JSON of the answered interaction, or ""
+	Webhook                          string // JSON of a webhook author (guild.WebhookAuthor), or ""
 }
 
 // MessageColumns are the columns ScanMessage reads, in its order.
 const MessageColumns = `id, guild_id, channel_id, author_id, created_at, edited_at, content, embeds, attachments,
-	mentions, mention_roles, mention_everyone, tts, pinned, flags, reference_id, components, interaction`
+	mentions, mention_roles, mention_everyone, tts, pinned, flags, reference_id, components, interaction, webhook`
 
 // VisibleMessage is the condition for a message anyone may see
 // (0003_events.sql).
@@ -132,7 +133,7 @@ func ScanMessage(row interface{ Scan(...any) error }, extra ...any) (MessageRow,
 	var m MessageRow
 	var id, gid, cid, author, ref int64
 	err := row.Scan(append([]any{&id, &gid, &cid, &author, &m.CreatedAt, &m.EditedAt, &m.Content, &m.Embeds, &m.Attachments,
-		&m.Mentions, &m.MentionRoles, &m.MentionEveryone, &m.TTS, &m.Pinned, &m.Flags, &ref, &m.Components, &m.Interaction}, extra...)...)
+		&m.Mentions, &m.MentionRoles, &m.MentionEveryone, &m.TTS, &m.Pinned, &m.Flags, &ref, &m.Components, &m.Interaction, &m.Webhook}, extra...)...)
 	m.ID, m.GuildID, m.ChannelID, m.AuthorID, m.ReferenceID = snowflake.ID(id), snowflake.ID(gid), snowflake.ID(cid), snowflake.ID(author), snowflake.ID(ref)
 	return m, err
 }
@@ -162,6 +163,10 @@ func RowFromCreate(p Place, author snowflake.ID, c *guild.MessageCreate, ts int6
 	if c.Interaction != nil {
 		b, _ := json.Marshal(c.Interaction)
 		m.Interaction = string(b)
+	}
+	if c.Webhook != nil {
+		b, _ := json.Marshal(c.Webhook)
+		m.Webhook = string(b)
 	}
 	return m
 }

@@ -41,6 +41,9 @@ func NewRenderer(db storage.Querier, publicURL string) *Renderer {
 	return &Renderer{db: db, publicURL: strings.TrimSuffix(publicURL, "/")}
 }
 
+// PublicURL is [http] public_url without a trailing slash, "" when unset.
+func (r *Renderer) PublicURL() string { return r.publicURL }
+
 // Users reads users by ID (LoadUsers on the node's storage).
 func (r *Renderer) Users(ctx context.Context, ids []snowflake.ID) (map[snowflake.ID]User, error) {
 	return LoadUsers(ctx, r.db, ids)
@@ -93,7 +96,9 @@ func (r *Renderer) Render(ctx context.Context, p Place, viewer snowflake.ID, row
 	var users, refs []snowflake.ID
 	for i, m := range rows {
 		out[i], mentions[i] = r.renderRow(m, p.DM)
-		users = append(users, m.AuthorID)
+		if out[i].WebhookID == nil || out[i].Interaction != nil {
+			users = append(users, m.AuthorID)
+		}
 		users = append(users, mentions[i]...)
 		if in := out[i].Interaction; in != nil {
 			users = append(users, in.User.ID)
@@ -112,7 +117,9 @@ func (r *Renderer) Render(ctx context.Context, p Place, viewer snowflake.ID, row
 		for _, m := range refRows {
 			o, _ := r.renderRow(m, p.DM)
 			refObjs[m.ID] = &o
-			users = append(users, m.AuthorID)
+			if o.WebhookID == nil || o.Interaction != nil {
+				users = append(users, m.AuthorID)
+			}
 		}
 	}
 	slices.Sort(users)
@@ -126,6 +133,9 @@ func (r *Renderer) Render(ctx context.Context, p Place, viewer snowflake.ID, row
 		byMember = members(users)
 	}
 	fill := func(o *Message) {
+		if o.WebhookID != nil && o.Interaction == nil {
+			return // a webhook's message shows the author it was posted with
+		}
 		o.Author = byID[o.Author.ID]
 		if m, ok := byMember[o.Author.ID]; ok {
 			m.User = nil // a message's member is partial: the user is the author
@@ -197,6 +207,11 @@ func (r *Renderer) renderRow(m MessageRow, dm bool) (Message, []snowflake.ID) {
 	json.Unmarshal([]byte(m.Components), &o.Components)
 	if o.Components == nil {
 		o.Components = []json.RawMessage{}
+	}
+	var hook guild.WebhookAuthor
+	if m.Webhook != "" && json.Unmarshal([]byte(m.Webhook), &hook) == nil {
+		o.WebhookID = &m.AuthorID
+		o.Author = WebhookUser(m.AuthorID, hook.Name, hook.Avatar)
 	}
 	var in guild.MessageInteraction
 	if m.Interaction != "" && json.Unmarshal([]byte(m.Interaction), &in) == nil {

@@ -47,6 +47,10 @@ func HiddenCode(typ string) Code {
 		return CodeUnknownChannel
 	case TypeMemberJoin, TypeInviteRevoke:
 		return CodeUnknownInvite
+	case TypeWebhookCreate:
+		return CodeUnknownChannel
+	case TypeWebhookUpdate, TypeWebhookDelete:
+		return CodeUnknownWebhook
 	}
 	if messageTypes[typ] {
 		return CodeUnknownChannel

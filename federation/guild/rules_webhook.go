@@ -186,8 +186,13 @@ func checkWebhookMessage(s *State, op *Op, w *Webhook, targets Targets) error {
 	if w.Origin != op.Origin {
 		return reject(ReasonWrongOrigin, CodeUnknownWebhook, "webhook %s belongs to %s, not %s", w.ID, w.Origin, op.Origin)
 	}
-	own := func(id ID) error {
-		if t := targets[id]; t.AuthorID != w.ID || t.ChannelID != w.ChannelID {
+	// A webhook moved to another channel still edits what it posted before.
+	own := func(id, channel ID) error {
+		t := targets[id]
+		if t.ChannelID != channel {
+			return reject(ReasonMessageMismatch, CodeUnknownMessage, "message %s is not in channel %s", id, channel)
+		}
+		if t.AuthorID != w.ID {
 			return reject(ReasonNotAuthor, CodeUnknownMessage, "message %s is not webhook %s's", id, w.ID)
 		}
 		return nil
@@ -211,12 +216,12 @@ func checkWebhookMessage(s *State, op *Op, w *Webhook, targets Targets) error {
 		}
 		return checkCreateContent(b)
 	case *MessageEdit:
-		if err := own(b.ID); err != nil {
+		if err := own(b.ID, b.ChannelID); err != nil {
 			return err
 		}
 		return checkEditContent(b)
 	case *MessageTarget:
-		return own(b.ID)
+		return own(b.ID, b.ChannelID)
 	}
 	return reject(ReasonMissingPerm, CodeMissingPermissions, "a webhook only posts, edits and deletes its messages")
 }

@@ -1,7 +1,7 @@
 -- Incoming webhooks (spec/events-types.md, "webhook.create"): the projection
--- of each guild's webhooks, and the tokens of those this node made. A token
--- is node-local and outlives a rebuild of the projection; whoever holds
--- MANAGE_WEBHOOKS reads it back, as on Discord.
+-- of each guild's webhooks, and the SHA-256 of the token of each one this
+-- node made. A token is node-local and outlives a rebuild of the
+-- projection; it is shown once, when its webhook is made.
 CREATE TABLE webhooks (
     id             ID_PK,
     guild_id       BIGINT NOT NULL,
@@ -16,7 +16,7 @@ CREATE INDEX webhooks_guild ON webhooks (guild_id, channel_id);
 
 CREATE TABLE webhook_tokens (
     webhook_id ID_PK,
-    token      TEXT NOT NULL
+    token_hash BLOB NOT NULL
 );
 
 -- How a webhook's message shows its author (guild.WebhookAuthor as JSON),
