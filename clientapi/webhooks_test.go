@@ -239,6 +239,7 @@ func TestWebhookRefusals(t *testing.T) {
 		st, b = exec(map[string]any{"content": "hi", "components": []any{map[string]any{"type": 1, "components": []any{
 			map[string]any{"type": 2, "style": 1, "label": "Go", "custom_id": "go"}}}}}, "")
 		wantFormError(t, st, b, "components")
+		h.clock.Add(2 * time.Second) // refused posts count against the limit too
 		st, b = exec(map[string]any{"content": "hi"}, "?thread_id=123")
 		wantFormError(t, st, b, "thread_id")
 		st, b = h.do("POST", "/webhooks/"+hook.ID+"/"+hook.Token, "", "not an object")
@@ -248,7 +249,7 @@ func TestWebhookRefusals(t *testing.T) {
 		st, b = h.do("POST", "/webhooks/nope/"+hook.Token, "", map[string]any{"content": "hi"})
 		wantError(t, st, b, 404, 10015)
 		// A link button is fine; so is a webhook moving nothing by token.
-		h.clock.Add(2 * time.Second) // refused posts count against the limit too
+		h.clock.Add(2 * time.Second)
 		st, b = exec(map[string]any{"content": "docs", "components": []any{map[string]any{"type": 1, "components": []any{
 			map[string]any{"type": 2, "style": 5, "label": "Docs", "url": "https://example.org"}}}}}, "?wait=true")
 		h.want(st, 200, b, nil)

@@ -74,8 +74,8 @@ func slackText(s string) string {
 
 // SlackWebhook is POST /webhooks/{webhook_id}/{token}/slack.
 func (a *API) SlackWebhook(w http.ResponseWriter, r *http.Request) error {
-	gid, hook, err := a.webhookByToken(r)
-	if err != nil {
+	gid, hook, err := a.posting(w, r)
+	if err != nil || hook.ID == 0 {
 		return err
 	}
 	var in slackBody
@@ -226,8 +226,8 @@ const (
 // of a repository's webhook (content type application/json). Events it
 // does not show are acknowledged and dropped, as on Discord.
 func (a *API) GitHubWebhook(w http.ResponseWriter, r *http.Request) error {
-	gid, hook, err := a.webhookByToken(r)
-	if err != nil {
+	gid, hook, err := a.posting(w, r)
+	if err != nil || hook.ID == 0 {
 		return err
 	}
 	var ev githubEvent

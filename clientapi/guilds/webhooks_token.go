@@ -18,6 +18,7 @@ import (
 	"concord/clientapi/params"
 	"concord/federation/guild"
 	"concord/federation/perm"
+	"concord/federation/room"
 	"concord/federation/snowflake"
 )
 
@@ -61,6 +62,9 @@ func (a *API) webhookByToken(r *http.Request) (snowflake.ID, guild.Webhook, erro
 			}
 			return nil
 		})
+		if err != nil && !errors.Is(err, room.ErrUnknownRoom) {
+			return 0, guild.Webhook{}, err
+		}
 	}
 	if hook.ID == 0 {
 		// Deleted by a manager, with its channel, or with the guild: the
@@ -68,7 +72,7 @@ func (a *API) webhookByToken(r *http.Request) (snowflake.ID, guild.Webhook, erro
 		a.forgetToken(context.WithoutCancel(ctx), id)
 		return 0, guild.Webhook{}, httperr.UnknownWebhook
 	}
-	return snowflake.ID(gid.Int64), hook, err
+	return snowflake.ID(gid.Int64), hook, nil
 }
 
 // getWebhookByToken is GET /webhooks/{webhook_id}/{token}.
@@ -112,8 +116,8 @@ type executeBody struct {
 // message posted as the webhook. Without wait it answers 204 once the
 // message is accepted.
 func (a *API) ExecuteWebhook(w http.ResponseWriter, r *http.Request) error {
-	gid, hook, err := a.webhookByToken(r)
-	if err != nil {
+	gid, hook, err := a.posting(w, r)
+	if err != nil || hook.ID == 0 {
 		return err
 	}
 	var body executeBody
@@ -129,17 +133,28 @@ func (a *API) ExecuteWebhook(w http.ResponseWriter, r *http.Request) error {
 	return a.postAsWebhook(w, r, gid, hook, &body, files)
 }
 
-// postAsWebhook sends body as webhook hook of guild gid and answers as
-// Execute Webhook does; files were stored by parseMultipart.
+// posting resolves the webhook a post names and spends one of its posts
+// before the body is read; a zero webhook means a 429 was written.
+func (a *API) posting(w http.ResponseWriter, r *http.Request) (snowflake.ID, guild.Webhook, error) {
+	gid, hook, err := a.webhookByToken(r)
+	if err != nil {
+		return 0, hook, err
+	}
+	if !a.msgs.allowWebhook(w, hook.ID) {
+		return 0, guild.Webhook{}, nil
+	}
+	return gid, hook, nil
+}
+
+// postAsWebhook sends body as webhook hook of guild gid, whose post
+// posting allowed, and answers as Execute Webhook does; files were stored
+// by parseMultipart.
 func (a *API) postAsWebhook(w http.ResponseWriter, r *http.Request, gid snowflake.ID, hook guild.Webhook, body *executeBody, files []guild.Attachment) error {
 	ctx := r.Context()
 	accepted := false
 	defer func() { a.releaseUploads(files, accepted) }()
 	if r.URL.Query().Get("thread_id") != "" || body.ThreadName != "" {
 		return httperr.Field("thread_id", "CHANNEL_TYPE_INVALID", "Concord has no threads.")
-	}
-	if !a.msgs.allowWebhook(w, hook.ID) {
-		return nil
 	}
 	mc, at, err := a.composeAsWebhook(ctx, gid, hook.ID, body, files)
 	if err != nil {
