@@ -1,0 +1,97 @@
+package sfu
+
+import (
+	"sync"
+
+	"concord/federation/live"
+)
+
+// listener hears the live state. It only queues: the hub may not be
+// called back from inside its callbacks, and answering a join calls it.
+type listener struct{ s *SFU }
+
+func (listener) Presence(live.Presence)       {}
+func (listener) Typing(live.Typing)           {}
+func (listener) VoiceServer(live.VoiceServer) {}
+func (l listener) Voice(v live.VoiceState)    { l.s.changes.put(v) }
+
+// queue hands voice states to the SFU's goroutine without ever blocking
+// the hub.
+type queue struct {
+	mu     sync.Mutex
+	items  []live.VoiceState
+	ready  chan struct{} // holds a token while items is not empty
+	closed chan struct{}
+}
+
+func newQueue() *queue {
+	return &queue{ready: make(chan struct{}, 1), closed: make(chan struct{})}
+}
+
+func (q *queue) put(v live.VoiceState) {
+	q.mu.Lock()
+	q.items = append(q.items, v)
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+// take waits for queued states; it returns nil once the queue is closed.
+func (q *queue) take() []live.VoiceState {
+	select {
+	case <-q.ready:
+	case <-q.closed:
+		return nil
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := q.items
+	q.items = nil
+	return out
+}
+
+func (q *queue) close() { close(q.closed) }
+
+// run applies voice states in the order the hub made them.
+func (s *SFU) run() {
+	defer s.wg.Done()
+	for {
+		vs := s.changes.take()
+		if vs == nil {
+			return
+		}
+		for _, v := range vs {
+			s.voice(v)
+		}
+	}
+}
+
+// voice follows one user's voice state: a join gets a token, a leave ends
+// the voice connection, a move or a change of flags reaches it.
+func (s *SFU) voice(v live.VoiceState) {
+	k := voiceKey{v.GuildID, v.UserID}
+	s.mu.Lock()
+	g, ss := s.grants[k], s.sessions[k]
+	if v.ChannelID == 0 {
+		s.revoke(k)
+	}
+	s.mu.Unlock()
+	switch {
+	case v.ChannelID == 0:
+		if ss != nil {
+			ss.end(closeDisconnected, "left voice", false)
+		}
+		return
+	case g == nil || g.sessionID != v.SessionID:
+		if ss != nil {
+			ss.end(closeDisconnected, "voice taken over by another session", false)
+		}
+		s.issue(v)
+		return
+	}
+	if ss != nil {
+		ss.follow(v)
+	}
+}

@@ -1,0 +1,147 @@
+// Package sfu is the node's voice server: a WebRTC SFU on pion with the
+// voice gateway Discord's clients speak (spec/voice.md). It hears voice
+// states from the live state (federation/live): each join gets a token and
+// the voice gateway's endpoint back through the live state, which the
+// client API renders as VOICE_SERVER_UPDATE. The client then opens the
+// voice gateway, proves the join with the token and negotiates its media.
+// Permissions are read from the guild's state (federation/room).
+//
+// Inside: media is the track model and forwarding path, channel decides
+// who receives what in one voice channel, peer is the WebRTC endpoint.
+// Only node imports this package; it imports federation and storage, never
+// the client API.
+package sfu
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"concord/federation/guild"
+	"concord/federation/live"
+	"concord/federation/snowflake"
+	"concord/sfu/peer"
+)
+
+// Guilds reads a guild's state; *room.Core is one.
+type Guilds interface {
+	View(ctx context.Context, guildID snowflake.ID, fn func(s *guild.State) error) error
+}
+
+// Config tunes the SFU; zero durations take the defaults in New.
+type Config struct {
+	// Endpoint is what VOICE_SERVER_UPDATE carries: the voice gateway's
+	// host[:port]/path, e.g. chat.example.org/voice.
+	Endpoint   string
+	Peer       peer.Config
+	ICEServers []ICEServer // TURN servers handed to clients in Ready
+
+	TokenTTL          time.Duration // an unused token's life: 60 s
+	HeartbeatInterval time.Duration // the voice gateway's: 13.75 s, Discord's
+	IdentifyTimeout   time.Duration // from connecting to identify: 10 s
+	ConnectTimeout    time.Duration // from an answer to connected media (ICE and DTLS): 15 s
+	ResumeWindow      time.Duration // a dropped voice connection waits for a resume: 30 s
+	FramesPerMinute   int           // inbound frames per connection: 240
+}
+
+func (c *Config) defaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.TokenTTL, time.Minute)
+	def(&c.HeartbeatInterval, 13750*time.Millisecond)
+	def(&c.IdentifyTimeout, 10*time.Second)
+	def(&c.ConnectTimeout, 15*time.Second)
+	def(&c.ResumeWindow, 30*time.Second)
+	if c.FramesPerMinute <= 0 {
+		c.FramesPerMinute = 240
+	}
+}
+
+// Deps are the parts of the node the SFU uses.
+type Deps struct {
+	Live   *live.Hub
+	Guilds Guilds
+	Log    *slog.Logger
+}
+
+// SFU is the voice server. Build it with New, serve Handler, Close it.
+type SFU struct {
+	cfg    Config
+	live   *live.Hub
+	guilds Guilds
+	log    *slog.Logger
+	api    *peer.API
+
+	mu       sync.Mutex
+	grants   map[voiceKey]*grant
+	tokens   map[string]*grant
+	sessions map[voiceKey]*session
+	channels map[snowflake.ID]*channelRef
+	closed   bool
+
+	changes *queue // voice states heard from the live state
+	stop    func()
+	wg      sync.WaitGroup
+}
+
+// voiceKey names one user's voice connection: one per guild.
+type voiceKey struct{ guild, user snowflake.ID }
+
+// New builds the SFU and starts hearing voice states.
+func New(cfg Config, d Deps) (*SFU, error) {
+	if d.Live == nil || d.Guilds == nil {
+		return nil, errors.New("sfu: live state and guilds are required")
+	}
+	if cfg.Endpoint == "" {
+		return nil, errors.New("sfu: an endpoint is required")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	cfg.defaults()
+	api, err := peer.NewAPI(cfg.Peer)
+	if err != nil {
+		return nil, err
+	}
+	s := &SFU{cfg: cfg, live: d.Live, guilds: d.Guilds, log: d.Log, api: api,
+		grants: map[voiceKey]*grant{}, tokens: map[string]*grant{}, sessions: map[voiceKey]*session{},
+		channels: map[snowflake.ID]*channelRef{}, changes: newQueue()}
+	s.wg.Add(1)
+	go s.run()
+	s.stop = d.Live.Subscribe(listener{s})
+	return s, nil
+}
+
+// Handler serves the voice gateway; node mounts it at the endpoint's path.
+func (s *SFU) Handler() http.Handler { return http.HandlerFunc(s.serveVoice) }
+
+// Close ends every voice connection and releases the media ports.
+func (s *SFU) Close() error {
+	s.stop()
+	s.changes.close()
+	s.wg.Wait()
+	s.mu.Lock()
+	s.closed = true
+	sessions := make([]*session, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		sessions = append(sessions, ss)
+	}
+	s.mu.Unlock()
+	for _, ss := range sessions {
+		ss.end(closeServerCrashed, "voice server shutting down", false)
+	}
+	return s.api.Close()
+}
+
+// Sessions counts the open voice connections.
+func (s *SFU) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
