@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -136,8 +137,9 @@ func (h *Hub) expire(userID snowflake.ID, u *user) {
 	}
 	u.grace = nil
 	h.show(userID, u)
-	for guildID, m := range h.voice {
-		if v := m[userID]; v != nil {
+	// In guild order, so that listeners hear the same thing every time.
+	for _, guildID := range slices.Sorted(maps.Keys(h.voice)) {
+		if v := h.voice[guildID][userID]; v != nil {
 			h.leave(guildID, userID)
 			h.leftVoice(v)
 		}
