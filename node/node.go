@@ -21,6 +21,7 @@ import (
 	"concord/federation/live"
 	"concord/federation/room"
 	"concord/federation/snowflake"
+	"concord/sfu"
 	"concord/storage"
 )
 
@@ -45,6 +46,7 @@ type Node struct {
 	live     *live.Hub // presence, typing, voice: what the gateway, the SFU and federation share
 	gateway  *gateway.Gateway
 	dispatch *dispatch.Translator // committed events and live state → gateway dispatches
+	sfu      *sfu.SFU             // voice channels and screen shares
 
 	tls      tlsSetup
 	server   *http.Server
@@ -137,6 +139,9 @@ func (n *Node) build(ctx context.Context) error {
 	n.closers = append(n.closers, closer{"events", n.events.Close})
 	if err := n.buildClientAPI(ctx, ids); err != nil {
 		return err
+	}
+	if err := n.buildSFU(); err != nil {
+		return fmt.Errorf("sfu: %w", err)
 	}
 	n.server = newServer(cfg.HTTP, n.router, n.log)
 	n.server.TLSConfig = n.tls.config

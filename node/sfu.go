@@ -1,0 +1,60 @@
+package node
+
+import (
+	"net/url"
+
+	"github.com/pion/webrtc/v4"
+
+	"concord/sfu"
+	"concord/sfu/peer"
+)
+
+// voicePath is where the voice gateway is served.
+const voicePath = "/voice"
+
+// buildSFU wires the voice server to the live state and the event core
+// and mounts its voice gateway.
+func (n *Node) buildSFU() error {
+	vc := n.cfg.Voice
+	// A node serving only loopback is one for trying things on one machine:
+	// its media may use loopback too.
+	pc := peer.Config{PortMin: uint16(vc.UDPPortMin), PortMax: uint16(vc.UDPPortMax), Loopback: isLoopback(n.cfg.HTTP.Listen)}
+	for i := range vc.UDPMuxPorts {
+		if vc.UDPMuxPort != 0 {
+			pc.MuxPorts = append(pc.MuxPorts, vc.UDPMuxPort+i)
+		}
+	}
+	if len(vc.PublicIPs) > 0 {
+		pc.Rewrite = append(pc.Rewrite, webrtc.ICEAddressRewriteRule{External: vc.PublicIPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace})
+	}
+	for _, r := range vc.NATRules {
+		ext, local, _ := natRule(r) // Validate checked it
+		pc.Rewrite = append(pc.Rewrite, webrtc.ICEAddressRewriteRule{External: []string{ext.String()}, Local: local.String(),
+			AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace})
+	}
+	cfg := sfu.Config{Endpoint: voiceEndpoint(n.URL()), Peer: pc}
+	if len(vc.TURNURLs) > 0 {
+		cfg.ICEServers = []sfu.ICEServer{{URLs: vc.TURNURLs, Username: vc.TURNUsername, Credential: vc.TURNPassword}}
+	}
+	s, err := sfu.New(cfg, sfu.Deps{Live: n.live, Guilds: n.events, Log: n.log})
+	if err != nil {
+		return err
+	}
+	n.sfu = s
+	n.closers = append(n.closers, closer{"sfu", s.Close})
+	n.router.Handle(voicePath, s.Handler())
+	n.router.Handle(voicePath+"/", s.Handler())
+	return nil
+}
+
+// voiceEndpoint is VOICE_SERVER_UPDATE's endpoint: the node's host and
+// the voice gateway's path, without a scheme (clients add wss://, or ws://
+// when their gateway URL is plain).
+func voiceEndpoint(nodeURL string) string {
+	u, err := url.Parse(nodeURL)
+	if err != nil {
+		return nodeURL + voicePath
+	}
+	return u.Host + voicePath
+}
