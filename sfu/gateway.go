@@ -32,7 +32,7 @@ func (s *SFU) serveVoice(w http.ResponseWriter, r *http.Request) {
 	c.send(marshal(opHello, hello, nil))
 
 	var ss *session
-	limit := newWindow(s.cfg.FramesPerMinute, time.Minute)
+	c.limit = newWindow(s.cfg.FramesPerMinute, time.Minute)
 	ws.SetReadDeadline(time.Now().Add(s.cfg.IdentifyTimeout))
 	for {
 		_, data, err := ws.ReadMessage()
@@ -45,7 +45,7 @@ func (s *SFU) serveVoice(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
-		if !limit.allow(time.Now()) {
+		if !c.limit.allow(time.Now()) {
 			c.close(closeRateLimited, "too many frames")
 			continue
 		}
@@ -134,7 +134,7 @@ func (ss *session) handle(c *wsConn, f frame) (int, string) {
 		case "offer":
 			return ss.offer(d.SDP)
 		case "answer":
-			return ss.answer(d.SDP)
+			return ss.answer(c, d.SDP)
 		}
 		return closeBadRequest, "session description type must be offer or answer"
 	case opIdentify, opResume:
@@ -161,6 +161,9 @@ type window struct {
 }
 
 func newWindow(max int, span time.Duration) *window { return &window{max: max, span: span} }
+
+// refund uncounts a frame: one the server asked for.
+func (w *window) refund() { w.n-- }
 
 func (w *window) allow(now time.Time) bool {
 	if now.Sub(w.start) >= w.span {

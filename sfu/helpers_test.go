@@ -167,3 +167,5 @@ func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+type guildState = guild.State

@@ -218,9 +218,13 @@ func (ss *session) checkConnected() {
 }
 
 // answer takes the client's answer to the SFU's offer of what it
-// receives.
-func (ss *session) answer(sdp string) (int, string) {
-	if err := ss.down.SetAnswer(sdp); err != nil && !errors.Is(err, peer.ErrNoOffer) {
+// receives. An answer to an offer does not count against the frame
+// limit: the server's offers bound them, and a busy channel makes many.
+func (ss *session) answer(c *wsConn, sdp string) (int, string) {
+	switch err := ss.down.SetAnswer(sdp); {
+	case err == nil:
+		c.limit.refund()
+	case !errors.Is(err, peer.ErrNoOffer):
 		return closeBadRequest, err.Error()
 	}
 	return 0, ""

@@ -61,12 +61,14 @@ func (d *Down) Add(t media.Track) error {
 	}
 	info := t.Info()
 	l := &Local{track: t, down: d, info: info, stream: strconv.FormatUint(info.Owner, 10)}
-	tr, err := d.pc.AddTransceiverFromTrack(l, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	// AddTrack reuses a media section whose track was removed, so that
+	// the SDP does not grow with every member who ever came and went.
+	sender, err := d.pc.AddTrack(l)
 	if err != nil {
 		d.mu.Unlock()
 		return fmt.Errorf("add track %s: %w", info.ID, err)
 	}
-	l.sender = tr.Sender()
+	l.sender = sender
 	d.tracks[t] = l
 	d.count(info.Kind, 1)
 	d.changed()
