@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"concord/federation/event"
 	"concord/federation/guild"
 	"concord/federation/live"
 	"concord/federation/perm"
+	"concord/federation/room"
 	"concord/federation/snowflake"
 	"concord/sfu/peer"
 )
@@ -29,8 +31,30 @@ const (
 
 // guilds is a Guilds over states a test builds and changes.
 type guilds struct {
-	mu sync.Mutex
-	m  map[snowflake.ID]*guild.State
+	mu   sync.Mutex
+	m    map[snowflake.ID]*guild.State
+	subs []func(*room.Accepted)
+}
+
+func (g *guilds) Subscribe(fn func(*room.Accepted)) func() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.subs = append(g.subs, fn)
+	return func() {}
+}
+
+// commit changes the guild's state as an applied event that touched the
+// keys would, and tells the subscribers.
+func (g *guilds) commit(fn func(s *guild.State), keys ...guild.Key) {
+	g.edit(fn)
+	g.mu.Lock()
+	acc := &room.Accepted{Event: &event.Event{GuildID: testGuild}, State: true, Applied: true, Changes: keys,
+		After: g.m[testGuild].Clone()}
+	subs := g.subs
+	g.mu.Unlock()
+	for _, fn := range subs {
+		fn(acc)
+	}
 }
 
 func (g *guilds) View(_ context.Context, id snowflake.ID, fn func(*guild.State) error) error {

@@ -13,13 +13,13 @@ type listener struct{ s *SFU }
 func (listener) Presence(live.Presence)       {}
 func (listener) Typing(live.Typing)           {}
 func (listener) VoiceServer(live.VoiceServer) {}
-func (l listener) Voice(v live.VoiceState)    { l.s.changes.put(v) }
+func (l listener) Voice(v live.VoiceState)    { l.s.changes.put(func() { l.s.voice(v) }) }
 
-// queue hands voice states to the SFU's goroutine without ever blocking
-// the hub.
+// queue hands what the SFU hears (voice states, guild changes) to its
+// goroutine without ever blocking the hub or the event core.
 type queue struct {
 	mu     sync.Mutex
-	items  []live.VoiceState
+	items  []func()
 	ready  chan struct{} // holds a token while items is not empty
 	closed chan struct{}
 }
@@ -28,9 +28,9 @@ func newQueue() *queue {
 	return &queue{ready: make(chan struct{}, 1), closed: make(chan struct{})}
 }
 
-func (q *queue) put(v live.VoiceState) {
+func (q *queue) put(f func()) {
 	q.mu.Lock()
-	q.items = append(q.items, v)
+	q.items = append(q.items, f)
 	q.mu.Unlock()
 	select {
 	case q.ready <- struct{}{}:
@@ -38,8 +38,8 @@ func (q *queue) put(v live.VoiceState) {
 	}
 }
 
-// take waits for queued states; it returns nil once the queue is closed.
-func (q *queue) take() []live.VoiceState {
+// take waits for queued work; it returns nil once the queue is closed.
+func (q *queue) take() []func() {
 	select {
 	case <-q.ready:
 	case <-q.closed:
@@ -54,16 +54,16 @@ func (q *queue) take() []live.VoiceState {
 
 func (q *queue) close() { close(q.closed) }
 
-// run applies voice states in the order the hub made them.
+// run applies what the SFU heard, in the order it heard it.
 func (s *SFU) run() {
 	defer s.wg.Done()
 	for {
-		vs := s.changes.take()
-		if vs == nil {
+		fs := s.changes.take()
+		if fs == nil {
 			return
 		}
-		for _, v := range vs {
-			s.voice(v)
+		for _, f := range fs {
+			f()
 		}
 	}
 }
@@ -88,6 +88,7 @@ func (s *SFU) voice(v live.VoiceState) {
 		if ss != nil {
 			ss.end(closeDisconnected, "voice taken over by another session", false)
 		}
+		s.memberFlags(v)
 		s.issue(v)
 		return
 	}

@@ -246,7 +246,12 @@ func (ss *session) join(v live.VoiceState) {
 		return
 	}
 	ss.ch = ch
-	remotes := ss.remotes
+	var remotes []*peer.Remote
+	for _, r := range ss.remotes {
+		if r.Info().Kind == media.Audio || ss.acc.stream {
+			remotes = append(remotes, r)
+		}
+	}
 	st := ss.stateLocked()
 	ss.mu.Unlock()
 	ch.Join(&channel.Member{UserID: uint64(ss.key.user), Receiver: ss.down, Observer: ss, State: st})
@@ -288,6 +293,36 @@ func (ss *session) follow(v live.VoiceState) {
 	}
 	if negotiated {
 		ss.join(v)
+	}
+}
+
+// readmit asks the guild's state again whether the user may stay in their
+// channel, and what they may send there.
+func (ss *session) readmit() {
+	v := ss.current()
+	acc, err := ss.s.admit(v, 0)
+	if err != nil {
+		ss.end(closeDisconnected, err.Error(), true)
+		return
+	}
+	ss.mu.Lock()
+	changed := acc != ss.acc
+	ss.acc = acc
+	ch, st := ss.ch, ss.stateLocked()
+	var drop []*peer.Remote
+	if !acc.stream {
+		for _, r := range ss.remotes {
+			if r.Info().Kind == media.Video {
+				drop = append(drop, r)
+			}
+		}
+	}
+	ss.mu.Unlock()
+	if changed && ch != nil {
+		ch.SetState(uint64(v.UserID), st)
+		for _, r := range drop {
+			ch.Unpublish(uint64(v.UserID), r)
+		}
 	}
 }
 

@@ -22,13 +22,16 @@ import (
 
 	"concord/federation/guild"
 	"concord/federation/live"
+	"concord/federation/room"
 	"concord/federation/snowflake"
 	"concord/sfu/peer"
 )
 
-// Guilds reads a guild's state; *room.Core is one.
+// Guilds reads a guild's state and tells of its changes; *room.Core is
+// one.
 type Guilds interface {
 	View(ctx context.Context, guildID snowflake.ID, fn func(s *guild.State) error) error
+	Subscribe(fn func(*room.Accepted)) (unsubscribe func())
 }
 
 // Config tunes the SFU; zero durations take the defaults in New.
@@ -114,7 +117,13 @@ func New(cfg Config, d Deps) (*SFU, error) {
 		channels: map[snowflake.ID]*channelRef{}, changes: newQueue()}
 	s.wg.Add(1)
 	go s.run()
-	s.stop = d.Live.Subscribe(listener{s})
+	stopLive := d.Live.Subscribe(listener{s})
+	stopGuilds := d.Guilds.Subscribe(func(acc *room.Accepted) {
+		if acc.Applied {
+			s.changes.put(func() { s.guildChanged(acc) })
+		}
+	})
+	s.stop = func() { stopLive(); stopGuilds() }
 	return s, nil
 }
 

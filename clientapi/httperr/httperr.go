@@ -31,6 +31,7 @@ const (
 	CodeUnknownEmoji       = 10014
 	CodeBotsCannotUse      = 20001
 	CodeOnlyBots           = 20002
+	CodeTargetNotInVoice   = 40032
 	CodeSlowmode           = 20016
 	CodeMaxPins            = 30003
 	CodeMaxRecipients      = 30004
@@ -115,6 +116,7 @@ var (
 	MissingAccess      = &Error{Status: http.StatusForbidden, Code: CodeMissingAccess, Message: "Missing Access"}
 	BotsCannotUse      = &Error{Status: http.StatusForbidden, Code: CodeBotsCannotUse, Message: "Bots cannot use this endpoint"}
 	OnlyBots           = &Error{Status: http.StatusForbidden, Code: CodeOnlyBots, Message: "Only bots can use this endpoint"}
+	TargetNotInVoice   = &Error{Status: http.StatusBadRequest, Code: CodeTargetNotInVoice, Message: "Target user is not connected to voice."}
 	FriendsDisabled    = &Error{Status: http.StatusBadRequest, Code: CodeFriendsDisabled, Message: "Incoming friend requests disabled."}
 	NoSuchDiscordTag   = &Error{Status: http.StatusBadRequest, Code: CodeNoSuchDiscordTag, Message: "No users with DiscordTag exist"}
 )
