@@ -13,6 +13,7 @@ import (
 	"github.com/pion/logging"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
 
 	"concord/federation/live"
@@ -40,7 +41,11 @@ type client struct {
 	done     chan struct{}
 }
 
-func newClientAPI(t testing.TB) *webrtc.API {
+func newClientAPI(t testing.TB) *webrtc.API { return newClientAPIOn(t, nil) }
+
+// newClientAPIOn builds the client's pion API on vn, a virtual network,
+// or on loopback when vn is nil.
+func newClientAPIOn(t testing.TB, vn *vnet.Net) *webrtc.API {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
@@ -56,8 +61,12 @@ func newClientAPI(t testing.TB) *webrtc.API {
 	logs.DefaultLogLevel = logging.LogLevelDisabled
 	s := webrtc.SettingEngine{LoggerFactory: logs}
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	s.SetIncludeLoopbackCandidate(true)
-	s.SetIPFilter(loopbackOnly)
+	if vn != nil {
+		s.SetNet(vn)
+	} else {
+		s.SetIncludeLoopbackCandidate(true)
+		s.SetIPFilter(loopbackOnly)
+	}
 	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(s))
 }
@@ -105,24 +114,43 @@ func (c *client) identify(vs live.VoiceServer) {
 // op 1 and applies the answer.
 func (c *client) offer(mic bool) {
 	c.t.Helper()
-	pc, err := c.api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.up = pc
+	c.newUp()
 	if mic {
 		c.mic, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "microphone", c.user.String())
-		s, err := pc.AddTrack(c.mic)
+		s, err := c.up.AddTrack(c.mic)
 		if err != nil {
 			c.t.Fatal(err)
 		}
 		go drain(s)
 	}
+	c.negotiate()
+}
+
+func (c *client) newUp() {
+	if c.up != nil {
+		return
+	}
+	pc, err := c.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.up = pc
+}
+
+// negotiate offers the up connection as it is now: op 1 the first time,
+// op 4 after.
+func (c *client) negotiate() {
+	c.t.Helper()
+	pc := c.up
 	o, _ := pc.CreateOffer(nil)
 	done := webrtc.GatheringCompletePromise(pc)
 	pc.SetLocalDescription(o)
 	<-done
-	c.send(opSelectProtocol, map[string]any{"protocol": "webrtc", "data": map[string]string{"sdp": pc.LocalDescription().SDP}})
+	if pc.RemoteDescription() == nil {
+		c.send(opSelectProtocol, map[string]any{"protocol": "webrtc", "data": map[string]string{"sdp": pc.LocalDescription().SDP}})
+	} else {
+		c.send(opSessionDesc, sessionDesc{Type: "offer", SDP: pc.LocalDescription().SDP})
+	}
 	select {
 	case a := <-c.answers:
 		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: a}); err != nil {

@@ -193,3 +193,5 @@ func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 }
 
 type guildState = guild.State
+
+func snowflakeOf(n int) snowflake.ID { return snowflake.ID(n) }

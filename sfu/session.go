@@ -340,8 +340,15 @@ func (ss *session) publish(r *peer.Remote) {
 	if ch != nil {
 		ch.Publish(uint64(ss.key.user), r)
 	}
+	screen := r.Info().Source == media.Screen
+	if screen {
+		ss.s.live.UpdateVoice(ss.key.guild, ss.key.user, func(v *live.VoiceState) { v.SelfStream = true })
+	}
 	go func() {
 		<-r.Done()
+		if screen {
+			ss.s.live.UpdateVoice(ss.key.guild, ss.key.user, func(v *live.VoiceState) { v.SelfStream = false })
+		}
 		ss.mu.Lock()
 		for i, x := range ss.remotes {
 			if x == r {

@@ -53,8 +53,8 @@ func (f *Fanout) Subscribe(s Sink) {
 		clock: f.info.Codec.ClockRate}
 	f.fwd = append(slices.Clip(f.fwd), w)
 	if w.video {
-		w.target = f.chooseLayer(w, time.Now())
-		go f.requestKeyframe(w.target)
+		w.target, w.chosen = f.chooseLayer(w, time.Now()), time.Now()
+		f.requestKeyframe(w.target)
 	}
 }
 
@@ -73,13 +73,15 @@ func (f *Fanout) Sinks() int {
 }
 
 // RequestKeyframe asks the source for a keyframe of every layer a sink
-// forwards.
+// forwards or waits for.
 func (f *Fanout) RequestKeyframe() {
 	f.mu.Lock()
 	layers := make([]bool, f.info.Layers)
 	for _, w := range f.fwd {
 		if w.layer >= 0 {
 			layers[w.layer] = true
+		} else {
+			layers[w.target] = true
 		}
 	}
 	f.mu.Unlock()
@@ -90,6 +92,9 @@ func (f *Fanout) RequestKeyframe() {
 	}
 }
 
+// requestKeyframe asks the source for a keyframe of layer unless one was
+// asked for within KeyframeInterval. It never blocks: the request is
+// written on its own goroutine.
 func (f *Fanout) requestKeyframe(layer int) {
 	if f.keyframe == nil || f.info.Kind != Video {
 		return
@@ -99,7 +104,7 @@ func (f *Fanout) requestKeyframe(layer int) {
 	if now-last < int64(KeyframeInterval) || !f.lastPLI[layer].CompareAndSwap(last, now) {
 		return
 	}
-	f.keyframe(layer)
+	go f.keyframe(layer)
 }
 
 // SetPaused stops (true) or resumes forwarding, as a mute does. Sinks see
@@ -117,7 +122,7 @@ func (f *Fanout) SetPaused(paused bool) {
 	if !paused && f.info.Kind == Video {
 		for _, w := range f.fwd {
 			w.layer = -1
-			go f.requestKeyframe(w.target)
+			f.requestKeyframe(w.target)
 		}
 	}
 }
@@ -140,7 +145,7 @@ func (f *Fanout) Write(p *Packet) int {
 	}
 	n := 0
 	for _, w := range f.fwd {
-		if w.video && p.Keyframe && now.Sub(w.chosen) > chooseEvery {
+		if w.video && now.Sub(w.chosen) > chooseEvery {
 			w.target, w.chosen = f.chooseLayer(w, now), now
 		}
 		sent, wantKey := w.forward(p, now)
@@ -148,7 +153,7 @@ func (f *Fanout) Write(p *Packet) int {
 			n++
 		}
 		if wantKey {
-			go f.requestKeyframe(w.target)
+			f.requestKeyframe(w.target)
 		}
 	}
 	return n

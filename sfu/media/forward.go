@@ -28,22 +28,26 @@ type forwarder struct {
 }
 
 // forward sends p to the sink if it belongs to the layer the sink
-// receives, switching layers at a keyframe of the target. It reports
-// whether it sent, and whether the sink waits for a keyframe it should ask
-// for.
+// receives, switching to the target layer at its keyframe. It reports
+// whether it sent, and whether the sink waits for a keyframe of the
+// target (which the Fanout asks for, throttled).
 func (w *forwarder) forward(p *Packet, now time.Time) (sent, wantKey bool) {
 	if w.video {
 		switch {
 		case p.Layer == w.target && w.layer != w.target && p.Keyframe:
+			prev := w.layer
 			w.layer, w.resync = p.Layer, true
-		case w.layer < 0:
-			return false, p.Layer == w.target
-		case p.Layer != w.layer:
-			return false, false
-		case w.layer != w.target && p.Layer == w.layer && p.Keyframe:
-			// The target's keyframe is late: ask again, throttled.
-			wantKey = true
+			defer func() {
+				if !sent {
+					// The sink missed the keyframe (not ready yet, say):
+					// what follows would not decode.
+					w.layer, wantKey = prev, true
+				}
+			}()
+		case p.Layer != w.layer || w.layer < 0:
+			return false, w.layer != w.target
 		}
+		wantKey = w.layer != w.target
 	}
 	if w.resync || !w.started {
 		w.startRun(p, now)

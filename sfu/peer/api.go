@@ -36,8 +36,10 @@ type Config struct {
 	Loopback bool
 	IPFilter func(net.IP) bool // nil: all addresses
 	Net      transport.Net     // nil: the system's; pion's vnet in tests
-	// MaxBitrate caps the bandwidth estimate of one Down connection, bits/s.
-	MaxBitrate int
+	// InitialBitrate is a Down connection's bandwidth estimate before
+	// feedback, bits/s: 1 Mbps (the middle simulcast layer) when zero.
+	// MaxBitrate caps it; zero leaves it to the estimator.
+	InitialBitrate, MaxBitrate int
 }
 
 // API builds connections. It owns the muxed UDP sockets, if any.
@@ -146,7 +148,11 @@ func (a *API) newPC(estimate func(cc.BandwidthEstimator)) (*webrtc.PeerConnectio
 	}
 	if estimate != nil {
 		f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
-			opts := []gcc.Option{gcc.SendSideBWEInitialBitrate(initialBitrate)}
+			initial := a.cfg.InitialBitrate
+			if initial <= 0 {
+				initial = initialBitrate
+			}
+			opts := []gcc.Option{gcc.SendSideBWEInitialBitrate(initial)}
 			if a.cfg.MaxBitrate > 0 {
 				opts = append(opts, gcc.SendSideBWEMaxBitrate(a.cfg.MaxBitrate))
 			}
@@ -165,8 +171,6 @@ func (a *API) newPC(estimate func(cc.BandwidthEstimator)) (*webrtc.PeerConnectio
 	return api.NewPeerConnection(webrtc.Configuration{})
 }
 
-// initialBitrate is a Down connection's estimate before feedback: enough
-// for the middle simulcast layer.
 const initialBitrate = 1_000_000
 
 // Errors an offer or answer is refused with.

@@ -209,6 +209,7 @@ type binding struct {
 	pt      uint8
 	levelID uint8
 	w       webrtc.TrackLocalWriter
+	ready   atomic.Bool // DTLS is up: until then pion drops writes silently
 }
 
 // ID is the track's source: the client learns from it, and from the
@@ -238,6 +239,8 @@ func (l *Local) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, e
 			}
 		}
 		l.bound.Store(b)
+		// What was forwarded before now was lost: start from a keyframe.
+		go l.track.RequestKeyframe()
 		return c, nil
 	}
 	return webrtc.RTPCodecParameters{}, fmt.Errorf("%w: the client does not accept %s", ErrCodec, l.info.Codec.MimeType)
@@ -257,6 +260,14 @@ func (l *Local) Write(p *media.Packet) error {
 	b := l.bound.Load()
 	if b == nil {
 		return errUnbound
+	}
+	if !b.ready.Load() {
+		// A keyframe written now would vanish and the forwarder would
+		// believe it sent: say so instead, and it waits for the next.
+		if l.sender.Transport().State() != webrtc.DTLSTransportStateConnected {
+			return errUnbound
+		}
+		b.ready.Store(true)
 	}
 	h := &l.h
 	ext := h.Extensions[:0]

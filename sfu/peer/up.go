@@ -112,7 +112,7 @@ func (u *Up) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 			levelID = e.ID
 		}
 	}
-	go drainRTCP(recv)
+	go drainRTCP(recv, t.RID())
 	r.read(t, layer, levelID, layer == len(r.ssrc)-1 || t.RID() == "")
 }
 
@@ -181,11 +181,18 @@ func (r *Remote) read(t *webrtc.TrackRemote, layer, levelID int, announce bool) 
 	}
 }
 
-// drainRTCP reads a receiver's RTCP so that its interceptors run.
-func drainRTCP(recv *webrtc.RTPReceiver) {
+// drainRTCP reads a receiver's RTCP (of one simulcast layer) so that its
+// interceptors run.
+func drainRTCP(recv *webrtc.RTPReceiver, rid string) {
 	buf := make([]byte, 1500)
 	for {
-		if _, _, err := recv.Read(buf); err != nil {
+		var err error
+		if rid == "" {
+			_, _, err = recv.Read(buf)
+		} else {
+			_, _, err = recv.ReadSimulcast(buf, rid)
+		}
+		if err != nil {
 			return
 		}
 	}
