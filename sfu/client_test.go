@@ -172,7 +172,7 @@ func drain(s *webrtc.RTPSender) {
 
 func (c *client) waitConnected() {
 	c.t.Helper()
-	waitFor(c.t, "media connected", 10*time.Second, func() bool {
+	waitFor(c.t, "media connected", 20*time.Second, func() bool {
 		return c.up.ConnectionState() == webrtc.PeerConnectionStateConnected
 	})
 }

@@ -40,6 +40,7 @@ type session struct {
 	v          live.VoiceState
 	acc        access
 	ch         *channel.Channel
+	member     *channel.Member // in ch
 	remotes    []*peer.Remote
 	negotiated bool
 }
@@ -162,7 +163,7 @@ func (ss *session) end(code int, reason string, leave bool) {
 		return
 	}
 	ss.ended = true
-	c, ch, v := ss.c, ss.ch, ss.v
+	c, ch, v, m := ss.c, ss.ch, ss.v, ss.member
 	ss.ch = nil
 	for _, t := range []*time.Timer{ss.gone, ss.connect} {
 		if t != nil {
@@ -177,7 +178,7 @@ func (ss *session) end(code int, reason string, leave bool) {
 	}
 	s.mu.Unlock()
 	if ch != nil {
-		ch.Leave(uint64(ss.key.user))
+		ch.Leave(m)
 		s.release(v.ChannelID, ch)
 	}
 	ss.down.Close()
@@ -252,11 +253,12 @@ func (ss *session) join(v live.VoiceState) {
 			remotes = append(remotes, r)
 		}
 	}
-	st := ss.stateLocked()
+	m := &channel.Member{UserID: uint64(ss.key.user), Receiver: ss.down, Observer: ss, State: ss.stateLocked()}
+	ss.member = m
 	ss.mu.Unlock()
-	ch.Join(&channel.Member{UserID: uint64(ss.key.user), Receiver: ss.down, Observer: ss, State: st})
+	ch.Join(m)
 	for _, r := range remotes {
-		ch.Publish(uint64(ss.key.user), r)
+		ch.Publish(m, r)
 	}
 }
 
@@ -269,13 +271,13 @@ func (ss *session) stateLocked() channel.State {
 // channel (which they must be allowed into) or new flags.
 func (ss *session) follow(v live.VoiceState) {
 	ss.mu.Lock()
-	old, ch, negotiated := ss.v, ss.ch, ss.negotiated
+	old, ch, m, negotiated := ss.v, ss.ch, ss.member, ss.negotiated
 	ss.v = v
 	st := ss.stateLocked()
 	ss.mu.Unlock()
 	if v.ChannelID == old.ChannelID {
 		if ch != nil {
-			ch.SetState(uint64(v.UserID), st)
+			ch.SetState(m, st)
 		}
 		return
 	}
@@ -288,7 +290,7 @@ func (ss *session) follow(v live.VoiceState) {
 	ss.acc, ss.ch = acc, nil
 	ss.mu.Unlock()
 	if ch != nil {
-		ch.Leave(uint64(v.UserID))
+		ch.Leave(m)
 		ss.s.release(old.ChannelID, ch)
 	}
 	if negotiated {
@@ -308,7 +310,7 @@ func (ss *session) readmit() {
 	ss.mu.Lock()
 	changed := acc != ss.acc
 	ss.acc = acc
-	ch, st := ss.ch, ss.stateLocked()
+	ch, m, st := ss.ch, ss.member, ss.stateLocked()
 	var drop []*peer.Remote
 	if !acc.stream {
 		for _, r := range ss.remotes {
@@ -319,9 +321,9 @@ func (ss *session) readmit() {
 	}
 	ss.mu.Unlock()
 	if changed && ch != nil {
-		ch.SetState(uint64(v.UserID), st)
+		ch.SetState(m, st)
 		for _, r := range drop {
-			ch.Unpublish(uint64(v.UserID), r)
+			ch.Unpublish(m, r)
 		}
 	}
 }
@@ -335,10 +337,10 @@ func (ss *session) publish(r *peer.Remote) {
 		return
 	}
 	ss.remotes = append(ss.remotes, r)
-	ch := ss.ch
+	ch, m := ss.ch, ss.member
 	ss.mu.Unlock()
 	if ch != nil {
-		ch.Publish(uint64(ss.key.user), r)
+		ch.Publish(m, r)
 	}
 	screen := r.Info().Source == media.Screen
 	if screen {
@@ -356,10 +358,10 @@ func (ss *session) publish(r *peer.Remote) {
 				break
 			}
 		}
-		ch := ss.ch
+		ch, m := ss.ch, ss.member
 		ss.mu.Unlock()
 		if ch != nil {
-			ch.Unpublish(uint64(ss.key.user), r)
+			ch.Unpublish(m, r)
 		}
 	}()
 }

@@ -9,6 +9,7 @@
 package channel
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"sync"
@@ -46,8 +47,10 @@ type State struct {
 func (s State) muted() bool { return s.Mute || s.SelfMute || s.NoSpeak || s.Deaf || s.SelfDeaf }
 func (s State) deaf() bool  { return s.Deaf || s.SelfDeaf }
 
-// Member is one endpoint in the channel. Hidden members (recorders,
-// viewers) are not announced to the others.
+// Member is one endpoint in the channel: the channel knows it by its
+// pointer, so one user may be in it through several (a voice client and
+// a WHIP stream). Hidden members (recorders, viewers) are not announced to
+// the others.
 type Member struct {
 	UserID   uint64
 	Hidden   bool
@@ -72,8 +75,8 @@ type Speaker interface{ Speaking(now time.Time) bool }
 // Channel is one voice channel. Build it with New and Close it when empty.
 type Channel struct {
 	mu       sync.Mutex
-	members  map[uint64]*Member
-	speaking map[uint64]bool
+	members  map[*Member]bool
+	speaking map[*Member]bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
 }
@@ -83,7 +86,7 @@ const SpeakingPoll = 50 * time.Millisecond
 
 // New returns an empty channel, watching who speaks until Close.
 func New() *Channel {
-	c := &Channel{members: map[uint64]*Member{}, speaking: map[uint64]bool{}, stop: make(chan struct{})}
+	c := &Channel{members: map[*Member]bool{}, speaking: map[*Member]bool{}, stop: make(chan struct{})}
 	c.wg.Add(1)
 	go c.watch()
 	return c
@@ -100,7 +103,7 @@ func (c *Channel) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := 0
-	for _, m := range c.members {
+	for m := range c.members {
 		if !m.Hidden {
 			n++
 		}
@@ -108,15 +111,14 @@ func (c *Channel) Len() int {
 	return n
 }
 
-// Join adds m, which starts receiving what the others publish. A member
-// with m's user ID already present is replaced.
+// Join adds m, which starts receiving what the others publish.
 func (c *Channel) Join(m *Member) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old := c.members[m.UserID]; old != nil {
-		c.leave(old)
+	if c.members[m] {
+		return
 	}
-	c.members[m.UserID] = m
+	c.members[m] = true
 	for _, o := range c.sorted() {
 		if o == m {
 			continue
@@ -136,11 +138,11 @@ func (c *Channel) Join(m *Member) {
 	}
 }
 
-// Leave takes userID's member out, with its tracks.
-func (c *Channel) Leave(userID uint64) {
+// Leave takes m out, with its tracks.
+func (c *Channel) Leave(m *Member) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if m := c.members[userID]; m != nil {
+	if c.members[m] {
 		c.leave(m)
 	}
 }
@@ -149,11 +151,9 @@ func (c *Channel) leave(m *Member) {
 	for _, t := range slices.Clone(m.tracks) {
 		c.unpublish(m, t)
 	}
-	delete(c.members, m.UserID)
-	if c.speaking[m.UserID] {
-		delete(c.speaking, m.UserID)
-	}
-	for _, o := range c.members {
+	delete(c.members, m)
+	delete(c.speaking, m)
+	for o := range c.members {
 		for _, t := range o.tracks {
 			if m.Receiver != nil {
 				m.Receiver.Remove(t)
@@ -165,12 +165,11 @@ func (c *Channel) leave(m *Member) {
 	}
 }
 
-// Publish adds a track of userID's member and sends it to the others.
-func (c *Channel) Publish(userID uint64, t media.Track) {
+// Publish adds a track of m's and sends it to the others.
+func (c *Channel) Publish(m *Member, t media.Track) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m := c.members[userID]
-	if m == nil {
+	if !c.members[m] {
 		return
 	}
 	p := &published{Track: t}
@@ -179,7 +178,7 @@ func (c *Channel) Publish(userID uint64, t media.Track) {
 	}
 	m.tracks = append(m.tracks, p)
 	c.pause(m, p)
-	for _, o := range c.members {
+	for o := range c.members {
 		if o != m {
 			c.route(p, m, o)
 			if o.Observer != nil && !m.Hidden {
@@ -189,12 +188,11 @@ func (c *Channel) Publish(userID uint64, t media.Track) {
 	}
 }
 
-// Unpublish removes a track of userID's member.
-func (c *Channel) Unpublish(userID uint64, t media.Track) {
+// Unpublish removes a track of m's.
+func (c *Channel) Unpublish(m *Member, t media.Track) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m := c.members[userID]
-	if m == nil {
+	if !c.members[m] {
 		return
 	}
 	if i := slices.IndexFunc(m.tracks, func(p *published) bool { return p.Track == t }); i >= 0 {
@@ -204,7 +202,7 @@ func (c *Channel) Unpublish(userID uint64, t media.Track) {
 
 func (c *Channel) unpublish(m *Member, p *published) {
 	m.tracks = slices.DeleteFunc(m.tracks, func(q *published) bool { return q == p })
-	for _, o := range c.members {
+	for o := range c.members {
 		if o != m && o.Receiver != nil {
 			o.Receiver.Remove(p.Track)
 		}
@@ -214,12 +212,13 @@ func (c *Channel) unpublish(m *Member, p *published) {
 	}
 }
 
-// Tracks lists what userID's member publishes.
-func (c *Channel) Tracks(userID uint64) []media.Track {
+// Tracks lists what the members publish, by user ID order of their
+// publishers.
+func (c *Channel) Tracks() []media.Track {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []media.Track
-	if m := c.members[userID]; m != nil {
+	for _, m := range c.sorted() {
 		for _, p := range m.tracks {
 			out = append(out, p.Track)
 		}
@@ -227,12 +226,11 @@ func (c *Channel) Tracks(userID uint64) []media.Track {
 	return out
 }
 
-// SetState changes what decides userID's forwarding.
-func (c *Channel) SetState(userID uint64, s State) {
+// SetState changes what decides m's forwarding.
+func (c *Channel) SetState(m *Member, s State) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m := c.members[userID]
-	if m == nil || m.State == s {
+	if !c.members[m] || m.State == s {
 		return
 	}
 	wasDeaf := m.State.deaf()
@@ -243,7 +241,7 @@ func (c *Channel) SetState(userID uint64, s State) {
 	if s.deaf() == wasDeaf || m.Receiver == nil {
 		return
 	}
-	for _, o := range c.members {
+	for o := range c.members {
 		for _, p := range o.tracks {
 			if o != m && p.Info().Kind == media.Audio {
 				c.route(p, o, m)
@@ -275,10 +273,7 @@ func (c *Channel) pause(m *Member, p *published) {
 // sorted lists the members by user ID, so that observers hear of them in
 // a stable order.
 func (c *Channel) sorted() []*Member {
-	ids := slices.Sorted(maps.Keys(c.members))
-	out := make([]*Member, len(ids))
-	for i, id := range ids {
-		out[i] = c.members[id]
-	}
+	out := slices.Collect(maps.Keys(c.members))
+	slices.SortFunc(out, func(a, b *Member) int { return cmp.Compare(a.UserID, b.UserID) })
 	return out
 }

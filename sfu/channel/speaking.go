@@ -24,7 +24,7 @@ func (c *Channel) watch() {
 func (c *Channel) poll(now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for id, m := range c.members {
+	for m := range c.members {
 		on := false
 		if !m.State.muted() {
 			for _, p := range m.tracks {
@@ -33,17 +33,17 @@ func (c *Channel) poll(now time.Time) {
 				}
 			}
 		}
-		if on == c.speaking[id] {
+		if on == c.speaking[m] {
 			continue
 		}
 		if on {
-			c.speaking[id] = true
+			c.speaking[m] = true
 		} else {
-			delete(c.speaking, id)
+			delete(c.speaking, m)
 		}
-		for _, o := range c.members {
+		for o := range c.members {
 			if o.Observer != nil && !m.Hidden {
-				o.Observer.Speaking(id, on)
+				o.Observer.Speaking(m.UserID, on)
 			}
 		}
 	}
