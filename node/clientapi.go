@@ -29,14 +29,14 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	if err != nil {
 		return err
 	}
-	authSvc, err := auth.New(auth.Config{KeyDir: filepath.Join(cfg.Node.DataDir, "jwt"), Issuer: issuer, Log: n.log}, n.db, ids)
+	n.auth, err = auth.New(auth.Config{KeyDir: filepath.Join(cfg.Node.DataDir, "jwt"), Issuer: issuer, Log: n.log}, n.db, ids)
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
 	n.live = live.New(0)
 	n.closers = append(n.closers, closer{"live state", func() error { n.live.Close(); return nil }})
 	render := objects.NewRenderer(n.db.Reader(), cfg.HTTP.PublicURL)
-	deps := dispatch.Deps{Auth: authSvc, DB: n.db, Core: n.events, Objects: render, Live: n.live}
+	deps := dispatch.Deps{Auth: n.auth, DB: n.db, Core: n.events, Objects: render, Live: n.live}
 	provider, err := dispatch.NewProvider(deps)
 	if err != nil {
 		return err
@@ -61,12 +61,12 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 		return fmt.Errorf("client api: %w", err)
 	}
 	accountAPI, err := accounts.New(accounts.Config{Issuer: issuer}, accounts.Deps{DB: n.db, Log: n.log, Metrics: n.metrics,
-		IDs: ids, Auth: authSvc, Blobs: blobs, Bots: guildAPI, Events: n.gateway})
+		IDs: ids, Auth: n.auth, Blobs: blobs, Bots: guildAPI, Events: n.gateway})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
 	err = clientapi.Mount(n.router, clientapi.Config{AuthPerMinute: cfg.Limits.AuthPerMinute, APIPerMinute: cfg.Limits.APIPerMinute,
-		GatewayURL: gatewayURL}, clientapi.Parts{Auth: authSvc, Accounts: accountAPI, Guilds: guildAPI, Gateway: n.gateway})
+		GatewayURL: gatewayURL}, clientapi.Parts{Auth: n.auth, Accounts: accountAPI, Guilds: guildAPI, Gateway: n.gateway})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"concord/clientapi/auth"
 	"concord/clientapi/dispatch"
 	"concord/clientapi/gateway"
 	"concord/federation/live"
@@ -43,7 +44,8 @@ type Node struct {
 	events  *room.Core // the one path events enter by
 
 	// The client API's parts, built by buildClientAPI.
-	live     *live.Hub // presence, typing, voice: what the gateway, the SFU and federation share
+	auth     *auth.Service // tokens: the client API's, and WHIP's and WHEP's
+	live     *live.Hub     // presence, typing, voice: what the gateway, the SFU and federation share
 	gateway  *gateway.Gateway
 	dispatch *dispatch.Translator // committed events and live state → gateway dispatches
 	sfu      *sfu.SFU             // voice channels and screen shares

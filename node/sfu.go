@@ -1,10 +1,12 @@
 package node
 
 import (
+	"context"
 	"net/url"
 
 	"github.com/pion/webrtc/v4"
 
+	"concord/federation/snowflake"
 	"concord/sfu"
 	"concord/sfu/peer"
 )
@@ -37,15 +39,25 @@ func (n *Node) buildSFU() error {
 	if len(vc.TURNURLs) > 0 {
 		cfg.ICEServers = []sfu.ICEServer{{URLs: vc.TURNURLs, Username: vc.TURNUsername, Credential: vc.TURNPassword}}
 	}
-	s, err := sfu.New(cfg, sfu.Deps{Live: n.live, Guilds: n.events, Log: n.log})
+	s, err := sfu.New(cfg, sfu.Deps{Live: n.live, Guilds: n.events, Auth: n.streamAuth, Log: n.log})
 	if err != nil {
 		return err
 	}
 	n.sfu = s
 	n.closers = append(n.closers, closer{"sfu", s.Close})
 	n.router.Handle(voicePath, s.Handler())
-	n.router.Handle(voicePath+"/", s.Handler())
+	n.router.Handle(voicePath+"/*", s.Handler())
 	return nil
+}
+
+// streamAuth tells whose a WHIP or WHEP bearer token is: a user's access
+// token, or a bot's token as OBS is given it (without "Bot ").
+func (n *Node) streamAuth(ctx context.Context, token string) (snowflake.ID, error) {
+	c, err := n.auth.Authenticate(ctx, "Bearer "+token)
+	if err != nil {
+		c, err = n.auth.Authenticate(ctx, "Bot "+token)
+	}
+	return c.UserID, err
 }
 
 // voiceEndpoint is VOICE_SERVER_UPDATE's endpoint: the node's host and

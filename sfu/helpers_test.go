@@ -136,6 +136,16 @@ type rig struct {
 	guilds  *guilds
 	servers *servers
 	url     string // ws://host/voice
+	http    string // http://host
+}
+
+// testAuth takes "token-<user ID>".
+func testAuth(_ context.Context, token string) (snowflake.ID, error) {
+	id, ok := strings.CutPrefix(token, "token-")
+	if !ok {
+		return 0, errors.New("invalid token")
+	}
+	return snowflake.Parse(id)
 }
 
 func loopbackOnly(ip net.IP) bool { return ip.IsLoopback() && ip.To4() != nil }
@@ -150,7 +160,7 @@ func newRig(t testing.TB, members int, tune func(*Config)) *rig {
 	if tune != nil {
 		tune(&cfg)
 	}
-	s, err := New(cfg, Deps{Live: r.hub, Guilds: r.guilds})
+	s, err := New(cfg, Deps{Live: r.hub, Guilds: r.guilds, Auth: testAuth})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +168,7 @@ func newRig(t testing.TB, members int, tune func(*Config)) *rig {
 	srv.Config.Handler = s.Handler()
 	srv.Start()
 	r.url = "ws://" + cfg.Endpoint
+	r.http = "http://" + strings.TrimSuffix(cfg.Endpoint, "/voice")
 	t.Cleanup(func() {
 		srv.Close()
 		s.Close()

@@ -69,7 +69,7 @@ func (s *SFU) open(g *grant, c *wsConn) (*session, int, string) {
 		return nil, closeDisconnected, err.Error()
 	}
 	ss.acc = acc
-	if ss.up, err = s.api.NewUp(uint64(g.user), ss.publish); err == nil {
+	if ss.up, err = s.api.NewUp(uint64(g.user), false, ss.publish); err == nil {
 		ss.down, err = s.api.NewDown(func(sdp string) { ss.sendJSON(opSessionDesc, sessionDesc{Type: "offer", SDP: sdp}) })
 	}
 	if err != nil {

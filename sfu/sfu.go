@@ -17,6 +17,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,6 +71,7 @@ func (c *Config) defaults() {
 type Deps struct {
 	Live   *live.Hub
 	Guilds Guilds
+	Auth   Authenticator // nil: no WHIP or WHEP
 	Log    *slog.Logger
 }
 
@@ -78,15 +80,17 @@ type SFU struct {
 	cfg    Config
 	live   *live.Hub
 	guilds Guilds
+	auth   Authenticator
 	log    *slog.Logger
 	api    *peer.API
 
-	mu       sync.Mutex
-	grants   map[voiceKey]*grant
-	tokens   map[string]*grant
-	sessions map[voiceKey]*session
-	channels map[snowflake.ID]*channelRef
-	closed   bool
+	mu        sync.Mutex
+	grants    map[voiceKey]*grant
+	tokens    map[string]*grant
+	sessions  map[voiceKey]*session
+	channels  map[snowflake.ID]*channelRef
+	resources map[string]*resource // WHIP ingests and WHEP playbacks, by ID
+	closed    bool
 
 	changes *queue // voice states heard from the live state
 	stop    func()
@@ -112,7 +116,7 @@ func New(cfg Config, d Deps) (*SFU, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SFU{cfg: cfg, live: d.Live, guilds: d.Guilds, log: d.Log, api: api,
+	s := &SFU{cfg: cfg, live: d.Live, guilds: d.Guilds, auth: d.Auth, log: d.Log, api: api, resources: map[string]*resource{},
 		grants: map[voiceKey]*grant{}, tokens: map[string]*grant{}, sessions: map[voiceKey]*session{},
 		channels: map[snowflake.ID]*channelRef{}, changes: newQueue()}
 	s.wg.Add(1)
@@ -127,8 +131,20 @@ func New(cfg Config, d Deps) (*SFU, error) {
 	return s, nil
 }
 
-// Handler serves the voice gateway; node mounts it at the endpoint's path.
-func (s *SFU) Handler() http.Handler { return http.HandlerFunc(s.serveVoice) }
+// Handler serves the voice gateway at /voice and WHIP and WHEP under
+// /voice/whip/ and /voice/whep/; node mounts it at /voice and below.
+func (s *SFU) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/voice", s.serveVoice)
+	mux.HandleFunc("/voice/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, whipPrefix) || strings.HasPrefix(r.URL.Path, whepPrefix) {
+			s.serveWHIP(w, r)
+			return
+		}
+		s.serveVoice(w, r)
+	})
+	return mux
+}
 
 // Close ends every voice connection and releases the media ports.
 func (s *SFU) Close() error {
@@ -141,9 +157,16 @@ func (s *SFU) Close() error {
 	for _, ss := range s.sessions {
 		sessions = append(sessions, ss)
 	}
+	resources := make([]*resource, 0, len(s.resources))
+	for _, r := range s.resources {
+		resources = append(resources, r)
+	}
 	s.mu.Unlock()
 	for _, ss := range sessions {
 		ss.end(closeServerCrashed, "voice server shutting down", false)
+	}
+	for _, r := range resources {
+		r.end()
 	}
 	return s.api.Close()
 }

@@ -3,12 +3,10 @@ package peer
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 
-	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -23,10 +21,7 @@ type Down struct {
 	pc    *webrtc.PeerConnection
 	offer func(sdp string) // hands an offer to the client
 
-	// est and the track counts are read by Write's layer choice, under
-	// the track's lock: they have no lock of their own to order with mu.
-	est          atomic.Pointer[cc.BandwidthEstimator]
-	audio, video atomic.Int32
+	budget budget
 
 	mu      sync.Mutex
 	tracks  map[media.Track]*Local
@@ -39,7 +34,7 @@ type Down struct {
 // block for long).
 func (a *API) NewDown(offer func(sdp string)) (*Down, error) {
 	d := &Down{offer: offer, tracks: map[media.Track]*Local{}}
-	pc, err := a.newPC(func(e cc.BandwidthEstimator) { d.est.Store(&e) })
+	pc, err := a.newPC(d.budget.set)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +55,7 @@ func (d *Down) Add(t media.Track) error {
 		return nil
 	}
 	info := t.Info()
-	l := &Local{track: t, down: d, info: info, stream: strconv.FormatUint(info.Owner, 10)}
+	l := newLocal(t, &d.budget)
 	// AddTrack reuses a media section whose track was removed, so that
 	// the SDP does not grow with every member who ever came and went.
 	sender, err := d.pc.AddTrack(l)
@@ -70,20 +65,12 @@ func (d *Down) Add(t media.Track) error {
 	}
 	l.sender = sender
 	d.tracks[t] = l
-	d.count(info.Kind, 1)
+	d.budget.count(info.Kind, 1)
 	d.changed()
 	d.mu.Unlock()
 	go l.readRTCP()
 	t.Subscribe(l)
 	return nil
-}
-
-func (d *Down) count(k media.Kind, n int32) {
-	if k == media.Video {
-		d.video.Add(n)
-	} else {
-		d.audio.Add(n)
-	}
 }
 
 // Remove stops sending t.
@@ -95,7 +82,7 @@ func (d *Down) Remove(t media.Track) {
 		return
 	}
 	delete(d.tracks, t)
-	d.count(l.info.Kind, -1)
+	d.budget.count(l.info.Kind, -1)
 	if !d.closed {
 		d.pc.RemoveTrack(l.sender)
 		d.changed()
@@ -176,25 +163,11 @@ func (d *Down) Close() error {
 	return d.pc.Close()
 }
 
-// audioShare is what a Down keeps of its estimate for each audio track.
-const audioShare = 64_000
-
-// bitrate is one video track's share of the connection's estimate.
-func (d *Down) bitrate() uint64 {
-	e := d.est.Load()
-	if e == nil {
-		return 0
-	}
-	total := uint64(max((*e).GetTargetBitrate(), 0))
-	total -= min(total, uint64(d.audio.Load())*audioShare)
-	return total / uint64(max(d.video.Load(), 1))
-}
-
-// Local is one track as a Down sends it: a webrtc.TrackLocal bound to the
-// connection and a media.Sink of the track.
+// Local is one track as a connection sends it: a webrtc.TrackLocal bound
+// to the connection and a media.Sink of the track.
 type Local struct {
 	track  media.Track
-	down   *Down
+	budget *budget
 	info   media.Info
 	stream string
 	sender *webrtc.RTPSender
@@ -285,7 +258,7 @@ func (l *Local) Write(p *media.Packet) error {
 }
 
 // Bitrate is this track's share of the connection's estimate.
-func (l *Local) Bitrate() uint64 { return l.down.bitrate() }
+func (l *Local) Bitrate() uint64 { return l.budget.bitrate() }
 
 // readRTCP reads the receiver's reports (the NACK responder needs them
 // read) and passes its keyframe requests to the track.

@@ -16,8 +16,9 @@ import (
 // Up receives what one client publishes. Each track it receives becomes a
 // Remote, a media.Track the SFU forwards.
 type Up struct {
-	pc    *webrtc.PeerConnection
-	owner uint64
+	pc     *webrtc.PeerConnection
+	owner  uint64
+	stream bool // a Go Live stream (WHIP): its tracks are the screen's
 
 	mu      sync.Mutex
 	tracks  map[string]*Remote // by the client's track ID
@@ -26,13 +27,14 @@ type Up struct {
 }
 
 // NewUp returns an Up for owner's tracks; publish hears of each new track
-// once its first packet arrived, from the track's own goroutine.
-func (a *API) NewUp(owner uint64, publish func(*Remote)) (*Up, error) {
+// once its first packet arrived, from the track's own goroutine. The
+// tracks of a stream (a WHIP ingest) show the screen, whatever their IDs.
+func (a *API) NewUp(owner uint64, stream bool, publish func(*Remote)) (*Up, error) {
 	pc, err := a.newPC(nil)
 	if err != nil {
 		return nil, err
 	}
-	u := &Up{pc: pc, owner: owner, tracks: map[string]*Remote{}, publish: publish}
+	u := &Up{pc: pc, owner: owner, stream: stream, tracks: map[string]*Remote{}, publish: publish}
 	pc.OnTrack(u.onTrack)
 	return u, nil
 }
@@ -94,7 +96,7 @@ func (u *Up) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	r := u.tracks[t.ID()]
 	if r == nil && !u.closed {
 		info := media.Info{ID: strconv.FormatUint(u.owner, 10) + "-" + t.ID(), Owner: u.owner, Kind: kind,
-			Source: sourceOf(t.ID(), kind), Codec: t.Codec().RTPCodecCapability, Layers: layers}
+			Source: u.sourceOf(t.ID(), kind), Codec: t.Codec().RTPCodecCapability, Layers: layers}
 		r = &Remote{up: u, ssrc: make([]webrtc.SSRC, layers), done: make(chan struct{})}
 		r.Fanout = media.NewFanout(info, r.pli)
 		u.tracks[t.ID()] = r
@@ -119,7 +121,13 @@ func (u *Up) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 // sourceOf reads what a track shows from the track ID the client chose
 // (spec/voice.md): "camera", "screen", "screen_audio", else the
 // microphone or camera by kind.
-func sourceOf(id string, kind media.Kind) media.Source {
+func (u *Up) sourceOf(id string, kind media.Kind) media.Source {
+	switch {
+	case u.stream && kind == media.Video:
+		return media.Screen
+	case u.stream:
+		return media.ScreenAudio
+	}
 	switch s := media.Source(id); s {
 	case media.Camera, media.Screen, media.ScreenAudio, media.Microphone:
 		return s
