@@ -25,7 +25,8 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	if issuer == "" {
 		issuer = cfg.Node.Name
 	}
-	blobs, err := openBlobs(ctx, cfg)
+	var err error
+	n.blobs, err = openBlobs(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -56,12 +57,12 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 
 	guildAPI, err := guilds.New(guilds.Config{DataDir: cfg.Node.DataDir, MessagesPer10s: cfg.Limits.ChannelMessagesPer10s,
 		MaxUploadBytes: cfg.Limits.MaxUploadBytes}, guilds.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids,
-		Core: n.events, Blobs: blobs, Objects: render, Live: n.live})
+		Core: n.events, Blobs: n.blobs, Objects: render, Live: n.live})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
 	accountAPI, err := accounts.New(accounts.Config{Issuer: issuer}, accounts.Deps{DB: n.db, Log: n.log, Metrics: n.metrics,
-		IDs: ids, Auth: n.auth, Blobs: blobs, Bots: guildAPI, Events: n.gateway})
+		IDs: ids, Auth: n.auth, Blobs: n.blobs, Bots: guildAPI, Events: n.gateway})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}

@@ -24,6 +24,7 @@ import (
 	"concord/federation/snowflake"
 	"concord/sfu"
 	"concord/storage"
+	"concord/storage/blob"
 )
 
 // Version is the release this binary was built from; `make build` sets it
@@ -45,6 +46,7 @@ type Node struct {
 
 	// The client API's parts, built by buildClientAPI.
 	auth     *auth.Service // tokens: the client API's, and WHIP's and WHEP's
+	blobs    blob.Store    // uploads and recordings
 	live     *live.Hub     // presence, typing, voice: what the gateway, the SFU and federation share
 	gateway  *gateway.Gateway
 	dispatch *dispatch.Translator // committed events and live state → gateway dispatches

@@ -3,6 +3,8 @@ package node
 import (
 	"context"
 	"net/url"
+	"os"
+	"path/filepath"
 
 	"github.com/pion/webrtc/v4"
 
@@ -35,11 +37,16 @@ func (n *Node) buildSFU() error {
 		pc.Rewrite = append(pc.Rewrite, webrtc.ICEAddressRewriteRule{External: []string{ext.String()}, Local: local.String(),
 			AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace})
 	}
-	cfg := sfu.Config{Endpoint: voiceEndpoint(n.URL()), Peer: pc}
+	// Recordings are written here, then moved into the blob store.
+	recordDir := filepath.Join(n.cfg.Node.DataDir, "recordings")
+	if err := os.MkdirAll(recordDir, 0o700); err != nil {
+		return err
+	}
+	cfg := sfu.Config{Endpoint: voiceEndpoint(n.URL()), Peer: pc, RecordDir: recordDir}
 	if len(vc.TURNURLs) > 0 {
 		cfg.ICEServers = []sfu.ICEServer{{URLs: vc.TURNURLs, Username: vc.TURNUsername, Credential: vc.TURNPassword}}
 	}
-	s, err := sfu.New(cfg, sfu.Deps{Live: n.live, Guilds: n.events, Auth: n.streamAuth, Log: n.log})
+	s, err := sfu.New(cfg, sfu.Deps{Live: n.live, Guilds: n.events, Auth: n.streamAuth, Blobs: n.blobs, Log: n.log})
 	if err != nil {
 		return err
 	}

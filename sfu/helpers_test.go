@@ -18,6 +18,7 @@ import (
 	"concord/federation/room"
 	"concord/federation/snowflake"
 	"concord/sfu/peer"
+	"concord/storage/blob"
 )
 
 // Test IDs: one guild with a voice channel, a text channel and members.
@@ -135,6 +136,7 @@ type rig struct {
 	hub     *live.Hub
 	guilds  *guilds
 	servers *servers
+	blobs   blob.Store
 	url     string // ws://host/voice
 	http    string // http://host
 }
@@ -160,7 +162,13 @@ func newRig(t testing.TB, members int, tune func(*Config)) *rig {
 	if tune != nil {
 		tune(&cfg)
 	}
-	s, err := New(cfg, Deps{Live: r.hub, Guilds: r.guilds, Auth: testAuth})
+	blobs, err := blob.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.blobs = blobs
+	cfg.RecordDir = t.TempDir()
+	s, err := New(cfg, Deps{Live: r.hub, Guilds: r.guilds, Auth: testAuth, Blobs: blobs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ const (
 	opClientDisconnect  = 13
 	opClientFlags       = 18 // sent by Discord's clients; ignored
 	opClientPlatform    = 20 // likewise
+	opRecording         = 50 // Concord's: the channel is being recorded
 	voiceGatewayVersion = 8
 )
 

@@ -426,4 +426,10 @@ func (ss *session) video(info media.Info, active bool) {
 	ss.sendJSON(opVideo, videoState{UserID: id(info.Owner), Streams: []stream{{Type: string(info.Source), Active: active}}})
 }
 
+// Recording tells the client that the channel is (or is no longer)
+// being recorded: Concord's op 50.
+func (ss *session) Recording(by uint64, on bool) {
+	ss.sendJSON(opRecording, map[string]any{"user_id": id(by), "recording": on})
+}
+
 func id(u uint64) string { return strconv.FormatUint(u, 10) }

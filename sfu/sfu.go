@@ -26,6 +26,7 @@ import (
 	"concord/federation/room"
 	"concord/federation/snowflake"
 	"concord/sfu/peer"
+	"concord/storage/blob"
 )
 
 // Guilds reads a guild's state and tells of its changes; *room.Core is
@@ -49,6 +50,7 @@ type Config struct {
 	ConnectTimeout    time.Duration // from an answer to connected media (ICE and DTLS): 15 s
 	ResumeWindow      time.Duration // a dropped voice connection waits for a resume: 30 s
 	FramesPerMinute   int           // inbound frames per connection: 240
+	RecordDir         string        // where recordings are written before the blob store takes them: the system's temp dir
 }
 
 func (c *Config) defaults() {
@@ -71,7 +73,8 @@ func (c *Config) defaults() {
 type Deps struct {
 	Live   *live.Hub
 	Guilds Guilds
-	Auth   Authenticator // nil: no WHIP or WHEP
+	Auth   Authenticator // nil: no WHIP, WHEP or recording
+	Blobs  blob.Store    // where recordings go; nil: no recording
 	Log    *slog.Logger
 }
 
@@ -81,16 +84,18 @@ type SFU struct {
 	live   *live.Hub
 	guilds Guilds
 	auth   Authenticator
+	blobs  blob.Store
 	log    *slog.Logger
 	api    *peer.API
 
-	mu        sync.Mutex
-	grants    map[voiceKey]*grant
-	tokens    map[string]*grant
-	sessions  map[voiceKey]*session
-	channels  map[snowflake.ID]*channelRef
-	resources map[string]*resource // WHIP ingests and WHEP playbacks, by ID
-	closed    bool
+	mu         sync.Mutex
+	grants     map[voiceKey]*grant
+	tokens     map[string]*grant
+	sessions   map[voiceKey]*session
+	channels   map[snowflake.ID]*channelRef
+	resources  map[string]*resource        // WHIP ingests and WHEP playbacks, by ID
+	recordings map[snowflake.ID]*recording // by channel
+	closed     bool
 
 	changes *queue // voice states heard from the live state
 	stop    func()
@@ -116,7 +121,8 @@ func New(cfg Config, d Deps) (*SFU, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SFU{cfg: cfg, live: d.Live, guilds: d.Guilds, auth: d.Auth, log: d.Log, api: api, resources: map[string]*resource{},
+	s := &SFU{cfg: cfg, live: d.Live, guilds: d.Guilds, auth: d.Auth, blobs: d.Blobs, log: d.Log, api: api,
+		resources: map[string]*resource{}, recordings: map[snowflake.ID]*recording{},
 		grants: map[voiceKey]*grant{}, tokens: map[string]*grant{}, sessions: map[voiceKey]*session{},
 		channels: map[snowflake.ID]*channelRef{}, changes: newQueue()}
 	s.wg.Add(1)
@@ -137,8 +143,12 @@ func (s *SFU) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/voice", s.serveVoice)
 	mux.HandleFunc("/voice/", func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, whipPrefix) || strings.HasPrefix(r.URL.Path, whepPrefix) {
+		switch p := r.URL.Path; {
+		case strings.HasPrefix(p, whipPrefix), strings.HasPrefix(p, whepPrefix):
 			s.serveWHIP(w, r)
+			return
+		case strings.HasPrefix(p, recordPrefix):
+			s.serveRecordings(w, r)
 			return
 		}
 		s.serveVoice(w, r)
@@ -161,12 +171,20 @@ func (s *SFU) Close() error {
 	for _, r := range s.resources {
 		resources = append(resources, r)
 	}
+	recordings := s.recordings
+	s.recordings = map[snowflake.ID]*recording{}
 	s.mu.Unlock()
 	for _, ss := range sessions {
 		ss.end(closeServerCrashed, "voice server shutting down", false)
 	}
 	for _, r := range resources {
 		r.end()
+	}
+	// A recording cut short by shutdown is still stored.
+	for _, rec := range recordings {
+		if _, _, err := s.finish(context.Background(), rec); err != nil {
+			s.log.Error("sfu: store recording at shutdown", "err", err)
+		}
 	}
 	return s.api.Close()
 }

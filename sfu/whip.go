@@ -90,14 +90,9 @@ func (s *SFU) createResource(w http.ResponseWriter, r *http.Request, guildArg, c
 		http.Error(w, "not found", http.StatusNotFound)
 		return
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		http.Error(w, "a bearer token is required", http.StatusUnauthorized)
-		return
-	}
-	user, err := s.auth(r.Context(), token)
+	user, err := s.bearer(r)
 	if err != nil {
-		http.Error(w, "invalid token", http.StatusUnauthorized)
+		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/sdp") {

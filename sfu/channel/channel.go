@@ -33,6 +33,9 @@ type Observer interface {
 	Speaking(userID uint64, on bool)
 	Published(info media.Info)
 	Unpublished(info media.Info)
+	// Recording says that by started (on) or stopped recording the
+	// channel; a member who joins while it records hears it too.
+	Recording(by uint64, on bool)
 }
 
 // State is what decides a member's forwarding.
@@ -79,6 +82,7 @@ type Channel struct {
 	speaking map[*Member]bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
+	recorder *Member // the hidden member recording, if any
 }
 
 // SpeakingPoll is how often the channel looks at who speaks.
@@ -119,6 +123,9 @@ func (c *Channel) Join(m *Member) {
 		return
 	}
 	c.members[m] = true
+	if c.recorder != nil && m.Observer != nil {
+		m.Observer.Recording(c.recorder.UserID, true)
+	}
 	for _, o := range c.sorted() {
 		if o == m {
 			continue
@@ -138,6 +145,27 @@ func (c *Channel) Join(m *Member) {
 	}
 }
 
+// Record adds rec, a hidden member that receives every track, and tells
+// everyone that by records the channel. It reports false when the channel
+// already records.
+func (c *Channel) Record(rec *Member) bool {
+	c.mu.Lock()
+	if c.recorder != nil {
+		c.mu.Unlock()
+		return false
+	}
+	rec.Hidden = true
+	c.recorder = rec
+	for o := range c.members {
+		if o.Observer != nil {
+			o.Observer.Recording(rec.UserID, true)
+		}
+	}
+	c.mu.Unlock()
+	c.Join(rec)
+	return true
+}
+
 // Leave takes m out, with its tracks.
 func (c *Channel) Leave(m *Member) {
 	c.mu.Lock()
@@ -153,6 +181,14 @@ func (c *Channel) leave(m *Member) {
 	}
 	delete(c.members, m)
 	delete(c.speaking, m)
+	if m == c.recorder {
+		c.recorder = nil
+		for o := range c.members {
+			if o.Observer != nil {
+				o.Observer.Recording(m.UserID, false)
+			}
+		}
+	}
 	for o := range c.members {
 		for _, t := range o.tracks {
 			if m.Receiver != nil {
@@ -256,7 +292,7 @@ func (c *Channel) route(p *published, from, to *Member) {
 	if to.Receiver == nil || from == to {
 		return
 	}
-	if p.Info().Kind == media.Audio && to.State.deaf() {
+	if to != c.recorder && p.Info().Kind == media.Audio && to.State.deaf() {
 		to.Receiver.Remove(p.Track)
 		return
 	}
