@@ -37,6 +37,7 @@ type client struct {
 	frames   []frame
 	closed   *websocket.CloseError
 	received map[string][]*rtp.Packet // by sender's stream ID (user) and track ID
+	sink     func(payload []byte)     // when set, takes payloads instead of received
 	answers  chan string
 	done     chan struct{}
 }
@@ -223,11 +224,18 @@ func (c *client) answerDown(offer string) {
 					return
 				}
 				c.mu.Lock()
+				if sink := c.sink; sink != nil {
+					c.mu.Unlock()
+					sink(p.Payload)
+					continue
+				}
 				c.received[key] = append(c.received[key], p)
 				c.mu.Unlock()
 			}
 		})
+		c.mu.Lock()
 		c.down = pc
+		c.mu.Unlock()
 	}
 	if err := c.down.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return

@@ -1,7 +1,9 @@
 package sfu
 
 import (
+	"encoding/binary"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,13 +16,14 @@ import (
 // camera is a client's video track, simulcast when it has several
 // layers, sending synthetic VP8: each packet's payload is the VP8
 // descriptor, a VP8 header byte (keyframe or not, marked in every packet
-// of the frame) and the layer's index.
+// of the frame), the layer's index and the time it was sent.
 type camera struct {
 	pc     *webrtc.PeerConnection
 	sender *webrtc.RTPSender
 	layers []*webrtc.TrackLocalStaticRTP
 	rates  []int // bits per second per layer
 	key    chan struct{}
+	sent   atomic.Int64 // packets
 	stop   chan struct{}
 	wg     sync.WaitGroup
 }
@@ -122,7 +125,7 @@ func (cam *camera) run() {
 					n := min(1000, frameBytes-off)
 					// Byte 1 is the VP8 header's frame type in the first
 					// packet; the test marks every packet of a keyframe so.
-					payload := make([]byte, max(n, 3))
+					payload := make([]byte, max(n, 11))
 					if off == 0 {
 						payload[0] = 0x10 // start of partition 0
 					}
@@ -130,6 +133,7 @@ func (cam *camera) run() {
 						payload[1] = 1
 					}
 					payload[2] = byte(l)
+					binary.BigEndian.PutUint64(payload[3:], uint64(time.Now().UnixNano()))
 					p := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq[l],
 						Timestamp: uint32(frame * 3000), Marker: off+n >= frameBytes}, Payload: payload}
 					if tr.RID() != "" && midID != 0 && ridID != 0 {
@@ -137,6 +141,7 @@ func (cam *camera) run() {
 						p.Header.SetExtension(ridID, []byte(tr.RID()))
 					}
 					tr.WriteRTP(p)
+					cam.sent.Add(1)
 					seq[l]++
 				}
 			}

@@ -150,8 +150,19 @@ func (a *API) newPC(estimate func(cc.BandwidthEstimator)) (*webrtc.PeerConnectio
 	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: audioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, err
 	}
+	// pion's defaults less its stats interceptor, which costs on every
+	// packet and which nothing here reads.
 	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+	if err := webrtc.ConfigureNack(m, reg); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
 		return nil, err
 	}
 	if estimate != nil {
@@ -160,7 +171,10 @@ func (a *API) newPC(estimate func(cc.BandwidthEstimator)) (*webrtc.PeerConnectio
 			if initial <= 0 {
 				initial = initialBitrate
 			}
-			opts := []gcc.Option{gcc.SendSideBWEInitialBitrate(initial)}
+			// No pacer: GCC's leaky bucket queues behind its estimate,
+			// and audio waiting there is late audio (seconds, in a busy
+			// channel). Forwarded video is already paced by its senders.
+			opts := []gcc.Option{gcc.SendSideBWEInitialBitrate(initial), gcc.SendSideBWEPacer(gcc.NewNoOpPacer())}
 			if a.cfg.MaxBitrate > 0 {
 				opts = append(opts, gcc.SendSideBWEMaxBitrate(a.cfg.MaxBitrate))
 			}
