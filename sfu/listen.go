@@ -39,17 +39,23 @@ func (q *queue) put(f func()) {
 }
 
 // take waits for queued work; it returns nil once the queue is closed.
+// A wake-up may find nothing: an earlier take already took what its put
+// had queued.
 func (q *queue) take() []func() {
-	select {
-	case <-q.ready:
-	case <-q.closed:
-		return nil
+	for {
+		select {
+		case <-q.ready:
+		case <-q.closed:
+			return nil
+		}
+		q.mu.Lock()
+		out := q.items
+		q.items = nil
+		q.mu.Unlock()
+		if len(out) > 0 {
+			return out
+		}
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	out := q.items
-	q.items = nil
-	return out
 }
 
 func (q *queue) close() { close(q.closed) }
