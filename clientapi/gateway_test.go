@@ -178,6 +178,14 @@ func TestGatewayEndToEnd(t *testing.T) {
 		check("voice channel", err)
 		check("voice join", bs.ChannelVoiceJoinManual(g.ID, voice.ID, true, false))
 		aev.want(t, "VOICE_STATE_UPDATE", voice.ID, `"self_mute":true`)
+		// A moderator moves bob (PATCH member channel_id); his own flags stay.
+		stage, err := as.GuildChannelCreate(g.ID, "stage", discordgo.ChannelTypeGuildVoice)
+		check("second voice channel", err)
+		check("move", as.GuildMemberMove(g.ID, fmt.Sprint(bob.UserID), &stage.ID))
+		aev.want(t, "VOICE_STATE_UPDATE", stage.ID, `"self_mute":true`)
+		if err := as.GuildMemberMove(g.ID, fmt.Sprint(alice.UserID), &stage.ID); err == nil || !strings.Contains(err.Error(), "40032") {
+			t.Errorf("moving someone not in voice: %v, want 40032", err)
+		}
 
 		check("ban", as.GuildBanCreate(g.ID, fmt.Sprint(bob.UserID), 0))
 		aev.want(t, "GUILD_BAN_ADD", `"username":"bob"`)

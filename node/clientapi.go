@@ -26,18 +26,19 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	if issuer == "" {
 		issuer = cfg.Node.Name
 	}
-	blobs, err := openBlobs(ctx, cfg)
+	var err error
+	n.blobs, err = openBlobs(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	authSvc, err := auth.New(auth.Config{KeyDir: filepath.Join(cfg.Node.DataDir, "jwt"), Issuer: issuer, Log: n.log}, n.db, ids)
+	n.auth, err = auth.New(auth.Config{KeyDir: filepath.Join(cfg.Node.DataDir, "jwt"), Issuer: issuer, Log: n.log}, n.db, ids)
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
 	n.live = live.New(0)
 	n.closers = append(n.closers, closer{"live state", func() error { n.live.Close(); return nil }})
 	render := objects.NewRenderer(n.db.Reader(), cfg.HTTP.PublicURL)
-	deps := dispatch.Deps{Auth: authSvc, DB: n.db, Core: n.events, Objects: render, Live: n.live}
+	deps := dispatch.Deps{Auth: n.auth, DB: n.db, Core: n.events, Objects: render, Live: n.live}
 	provider, err := dispatch.NewProvider(deps)
 	if err != nil {
 		return err
@@ -57,12 +58,12 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 
 	guildAPI, err := guilds.New(guilds.Config{DataDir: cfg.Node.DataDir, MessagesPer10s: cfg.Limits.ChannelMessagesPer10s,
 		MaxUploadBytes: cfg.Limits.MaxUploadBytes}, guilds.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids,
-		Core: n.events, Blobs: blobs, Objects: render, Live: n.live})
+		Core: n.events, Blobs: n.blobs, Objects: render, Live: n.live})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
 	accountAPI, err := accounts.New(accounts.Config{Issuer: issuer}, accounts.Deps{DB: n.db, Log: n.log, Metrics: n.metrics,
-		IDs: ids, Auth: authSvc, Blobs: blobs, Bots: guildAPI, Events: n.gateway})
+		IDs: ids, Auth: n.auth, Blobs: n.blobs, Bots: guildAPI, Events: n.gateway})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
@@ -73,7 +74,7 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	}
 	n.closers = append(n.closers, closer{"interactions", bots.Close})
 	err = clientapi.Mount(n.router, clientapi.Config{AuthPerMinute: cfg.Limits.AuthPerMinute, APIPerMinute: cfg.Limits.APIPerMinute,
-		GatewayURL: gatewayURL}, clientapi.Parts{Auth: authSvc, Accounts: accountAPI, Guilds: guildAPI, Interactions: bots, Gateway: n.gateway})
+		GatewayURL: gatewayURL}, clientapi.Parts{Auth: n.auth, Accounts: accountAPI, Guilds: guildAPI, Interactions: bots, Gateway: n.gateway})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}

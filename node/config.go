@@ -78,7 +78,10 @@ type FederationConfig struct {
 type VoiceConfig struct {
 	UDPPortMin   int      `toml:"udp_port_min"`
 	UDPPortMax   int      `toml:"udp_port_max"`
+	UDPMuxPort   int      `toml:"udp_mux_port"`
+	UDPMuxPorts  int      `toml:"udp_mux_ports"`
 	PublicIPs    []string `toml:"public_ips"`
+	NATRules     []string `toml:"nat_rules"`
 	TURNURLs     []string `toml:"turn_urls"`
 	TURNUsername string   `toml:"turn_username"`
 	TURNPassword string   `toml:"turn_password"`
@@ -122,10 +125,12 @@ func DefaultConfig() Config {
 			MDNS:      true,
 		},
 		Voice: VoiceConfig{
-			UDPPortMin: 50000,
-			UDPPortMax: 50999,
-			PublicIPs:  []string{},
-			TURNURLs:   []string{},
+			UDPPortMin:  50000,
+			UDPPortMax:  50999,
+			UDPMuxPorts: 1,
+			PublicIPs:   []string{},
+			NATRules:    []string{},
+			TURNURLs:    []string{},
 		},
 		Limits: LimitsConfig{
 			AuthPerMinute:          5,

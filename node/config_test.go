@@ -230,8 +230,11 @@ func TestValidate(t *testing.T) {
 		{"voice", func(c *Config) {
 			c.Voice.UDPPortMin, c.Voice.UDPPortMax = 60000, 0
 			c.Voice.PublicIPs, c.Voice.TURNURLs = []string{"host"}, []string{"http://turn"}
+			c.Voice.UDPMuxPort, c.Voice.UDPMuxPorts = 65535, 2
+			c.Voice.NATRules = []string{"203.0.113.7", "203.0.113.7=10.0.0.x"}
 		}, []string{"voice.udp_port_max: 0 is not a port", "voice.udp_port_max: must not be below",
-			"voice.public_ips: ", "voice.turn_urls: "}},
+			"voice.udp_mux_ports: ", "voice.public_ips: ", `voice.nat_rules: "203.0.113.7": not EXTERNAL=LOCAL`,
+			`voice.nat_rules: "203.0.113.7=10.0.0.x": local: `, "voice.turn_urls: "}},
 		{"limits", func(c *Config) { c.Limits.APIPerMinute, c.Limits.MaxUploadBytes = 0, -1 },
 			[]string{"limits.api_per_minute: ", "limits.max_upload_bytes: "}},
 		{"log", func(c *Config) { c.Log.Level, c.Log.Format = "loud", "xml" }, []string{"log.level: ", "log.format: "}},

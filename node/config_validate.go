@@ -109,9 +109,20 @@ func (c Config) Validate() error {
 	if vc.UDPPortMin > vc.UDPPortMax {
 		v.add("voice.udp_port_max", "must not be below udp_port_min (%d)", vc.UDPPortMin)
 	}
+	if vc.UDPMuxPort != 0 {
+		v.port("voice.udp_mux_port", vc.UDPMuxPort)
+		if vc.UDPMuxPorts < 1 || vc.UDPMuxPort+vc.UDPMuxPorts-1 > 65535 {
+			v.add("voice.udp_mux_ports", "must be at least 1, with the last port at most 65535")
+		}
+	}
 	for _, ip := range vc.PublicIPs {
 		if _, err := netip.ParseAddr(ip); err != nil {
 			v.add("voice.public_ips", "%q is not an IP address", ip)
+		}
+	}
+	for _, r := range vc.NATRules {
+		if _, _, err := natRule(r); err != nil {
+			v.add("voice.nat_rules", "%q: %v", r, err)
 		}
 	}
 	for _, u := range vc.TURNURLs {
@@ -213,4 +224,20 @@ func isHostname(s string) bool {
 		}
 	}
 	return true
+}
+
+// natRule reads a [voice] nat_rules entry, "EXTERNAL=LOCAL": clients reach
+// the local address at the external one.
+func natRule(r string) (external, local netip.Addr, err error) {
+	e, l, ok := strings.Cut(r, "=")
+	if !ok {
+		return external, local, fmt.Errorf("not EXTERNAL=LOCAL")
+	}
+	if external, err = netip.ParseAddr(strings.TrimSpace(e)); err != nil {
+		return external, local, fmt.Errorf("external: %w", err)
+	}
+	if local, err = netip.ParseAddr(strings.TrimSpace(l)); err != nil {
+		return external, local, fmt.Errorf("local: %w", err)
+	}
+	return external, local, nil
 }

@@ -16,12 +16,15 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"concord/clientapi/auth"
 	"concord/clientapi/dispatch"
 	"concord/clientapi/gateway"
 	"concord/federation/live"
 	"concord/federation/room"
 	"concord/federation/snowflake"
+	"concord/sfu"
 	"concord/storage"
+	"concord/storage/blob"
 )
 
 // Version is the release this binary was built from; `make build` sets it
@@ -42,9 +45,12 @@ type Node struct {
 	events  *room.Core // the one path events enter by
 
 	// The client API's parts, built by buildClientAPI.
-	live     *live.Hub // presence, typing, voice: what the gateway, the SFU and federation share
+	auth     *auth.Service // tokens: the client API's, and WHIP's and WHEP's
+	blobs    blob.Store    // uploads and recordings
+	live     *live.Hub     // presence, typing, voice: what the gateway, the SFU and federation share
 	gateway  *gateway.Gateway
 	dispatch *dispatch.Translator // committed events and live state → gateway dispatches
+	sfu      *sfu.SFU             // voice channels and screen shares
 
 	tls      tlsSetup
 	server   *http.Server
@@ -137,6 +143,9 @@ func (n *Node) build(ctx context.Context) error {
 	n.closers = append(n.closers, closer{"events", n.events.Close})
 	if err := n.buildClientAPI(ctx, ids); err != nil {
 		return err
+	}
+	if err := n.buildSFU(); err != nil {
+		return fmt.Errorf("sfu: %w", err)
 	}
 	n.server = newServer(cfg.HTTP, n.router, n.log)
 	n.server.TLSConfig = n.tls.config

@@ -61,6 +61,7 @@ type item struct {
 	presence *live.Presence
 	typing   *live.Typing
 	voice    *live.VoiceState
+	server   *live.VoiceServer
 }
 
 // Config tunes the translator.
@@ -146,6 +147,8 @@ func (t *Translator) render(it item) {
 		t.presence(ctx, *it.presence)
 	case it.typing != nil:
 		t.typing(ctx, *it.typing)
+	case it.server != nil:
+		t.voiceServer(*it.server)
 	default:
 		t.voice(*it.voice)
 	}
@@ -166,6 +169,7 @@ func (t *Translator) nowMs() int64 { return t.now().UnixMilli() }
 // listener hands live-state changes to the translator's queue.
 type listener struct{ t *Translator }
 
-func (l listener) Presence(p live.Presence) { l.t.put(item{presence: &p}) }
-func (l listener) Typing(ty live.Typing)    { l.t.put(item{typing: &ty}) }
-func (l listener) Voice(v live.VoiceState)  { l.t.put(item{voice: &v}) }
+func (l listener) Presence(p live.Presence)       { l.t.put(item{presence: &p}) }
+func (l listener) Typing(ty live.Typing)          { l.t.put(item{typing: &ty}) }
+func (l listener) Voice(v live.VoiceState)        { l.t.put(item{voice: &v}) }
+func (l listener) VoiceServer(s live.VoiceServer) { l.t.put(item{server: &s}) }

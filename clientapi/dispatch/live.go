@@ -85,6 +85,7 @@ type voiceState struct {
 	SelfDeaf       bool          `json:"self_deaf"`
 	SelfMute       bool          `json:"self_mute"`
 	SelfVideo      bool          `json:"self_video"`
+	SelfStream     bool          `json:"self_stream"`
 	Suppress       bool          `json:"suppress"`
 	RequestToSpeak *string       `json:"request_to_speak_timestamp"`
 }
@@ -93,11 +94,22 @@ type voiceState struct {
 func renderVoice(v live.VoiceState) json.RawMessage {
 	data, _ := json.Marshal(voiceState{GuildID: v.GuildID, ChannelID: objects.NonZero(v.ChannelID), UserID: v.UserID,
 		SessionID: v.SessionID, Deaf: v.Deaf, Mute: v.Mute, SelfDeaf: v.SelfDeaf, SelfMute: v.SelfMute,
-		SelfVideo: v.SelfVideo, Suppress: v.Suppress}) // plain data always marshals
+		SelfVideo: v.SelfVideo, SelfStream: v.SelfStream, Suppress: v.Suppress}) // plain data always marshals
 	return data
 }
 
 func (t *Translator) voice(v live.VoiceState) {
 	t.sink.Publish(gateway.Dispatch{Type: "VOICE_STATE_UPDATE", GuildID: v.GuildID, Intent: gateway.IntentGuildVoiceStates,
 		Payload: renderVoice(v)})
+}
+
+// voiceServer sends VOICE_SERVER_UPDATE to the user's sessions; the one
+// that asked matches it to its voice state by guild.
+func (t *Translator) voiceServer(s live.VoiceServer) {
+	data, _ := json.Marshal(struct {
+		Token    string       `json:"token"`
+		GuildID  snowflake.ID `json:"guild_id"`
+		Endpoint string       `json:"endpoint"`
+	}{s.Token, s.GuildID, s.Endpoint}) // plain data always marshals
+	t.sink.Publish(gateway.Dispatch{Type: "VOICE_SERVER_UPDATE", UserIDs: []snowflake.ID{s.UserID}, Payload: data})
 }

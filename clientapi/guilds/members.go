@@ -170,6 +170,9 @@ type patchMemberBody struct {
 	Mute                       *bool                           `json:"mute"`
 	Deaf                       *bool                           `json:"deaf"`
 	CommunicationDisabledUntil jsonio.Optional[time.Time]      `json:"communication_disabled_until"`
+	// ChannelID moves a member in voice to another voice channel, or
+	// (null) disconnects them: live state, not an event.
+	ChannelID jsonio.Optional[snowflake.ID] `json:"channel_id"`
 }
 
 func (a *API) patchMember(w http.ResponseWriter, r *http.Request) error {
@@ -253,6 +256,11 @@ func (a *API) updateMember(w http.ResponseWriter, r *http.Request, gid, uid snow
 	}
 	if u.Nick != nil || u.Mute != nil || u.Deaf != nil || u.CommunicationDisabledUntil != nil || len(u.RolesAdd)+len(u.RolesRemove) > 0 {
 		if err := a.send(r.Context(), gid, c.UserID, guild.TypeMemberUpdate, u); err != nil {
+			return err
+		}
+	}
+	if body.ChannelID.Set {
+		if err := a.moveVoice(r.Context(), gid, c.UserID, uid, body.ChannelID); err != nil {
 			return err
 		}
 	}

@@ -35,6 +35,7 @@ const (
 	CodeUnknownCommandPerm = 10066
 	CodeBotsCannotUse      = 20001
 	CodeOnlyBots           = 20002
+	CodeTargetNotInVoice   = 40032
 	CodeSlowmode           = 20016
 	CodeMaxPins            = 30003
 	CodeMaxRecipients      = 30004
@@ -128,6 +129,7 @@ var (
 	MaxRecipients           = &Error{Status: http.StatusBadRequest, Code: CodeMaxRecipients, Message: "Maximum number of group DM recipients reached (10)"}
 	MaxWebhooks             = &Error{Status: http.StatusBadRequest, Code: CodeMaxWebhooks, Message: "Maximum number of webhooks reached (15)"}
 	MaxGuildWebhooks        = &Error{Status: http.StatusBadRequest, Code: CodeMaxGuildWebhooks, Message: "Maximum number of webhooks per guild reached (1000)"}
+	TargetNotInVoice        = &Error{Status: http.StatusBadRequest, Code: CodeTargetNotInVoice, Message: "Target user is not connected to voice."}
 	InvalidWebhookToken     = &Error{Status: http.StatusUnauthorized, Code: CodeInvalidWebhookTok, Message: "Invalid Webhook Token"}
 	MaxEmojis               = &Error{Status: http.StatusBadRequest, Code: CodeMaxEmojis, Message: "Maximum number of emojis reached"}
 	EntityTooLarge          = &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeEntityTooLarge, Message: "Request entity too large"}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -44,6 +45,7 @@ type change struct {
 	presence *Presence
 	typing   *Typing
 	voice    *VoiceState
+	server   *VoiceServer
 }
 
 // New returns an empty hub; grace zero means DefaultGrace.
@@ -135,8 +137,9 @@ func (h *Hub) expire(userID snowflake.ID, u *user) {
 	}
 	u.grace = nil
 	h.show(userID, u)
-	for guildID, m := range h.voice {
-		if v := m[userID]; v != nil {
+	// In guild order, so that listeners hear the same thing every time.
+	for _, guildID := range slices.Sorted(maps.Keys(h.voice)) {
+		if v := h.voice[guildID][userID]; v != nil {
 			h.leave(guildID, userID)
 			h.leftVoice(v)
 		}
@@ -245,8 +248,10 @@ func (h *Hub) Typing(t Typing) {
 }
 
 // SetVoice puts a user in a voice channel of a guild, moves them, changes
-// their mute and deafen flags, or (ChannelID zero) takes them out. Leaving
-// when not in voice changes nothing.
+// their own mute and deafen flags, or (ChannelID zero) takes them out.
+// What the server holds — Mute, Deaf, Suppress, and SelfStream within one
+// channel — is kept from the user's current state: a client's request
+// carries only its own flags. Leaving when not in voice changes nothing.
 func (h *Hub) SetVoice(v VoiceState) {
 	h.mu.Lock()
 	if h.closed {
@@ -260,11 +265,48 @@ func (h *Hub) SetVoice(v VoiceState) {
 			m = map[snowflake.ID]*VoiceState{}
 			h.voice[v.GuildID] = m
 		}
+		if old := m[v.UserID]; old != nil {
+			v.Mute, v.Deaf, v.Suppress = old.Mute, old.Deaf, old.Suppress
+			v.SelfStream = old.SelfStream && old.ChannelID == v.ChannelID
+		}
 		m[v.UserID] = &v
 		h.out = append(h.out, change{voice: &v})
 	case m[v.UserID] != nil:
 		h.leave(v.GuildID, v.UserID)
 		h.out = append(h.out, change{voice: &v})
+	}
+	h.mu.Unlock()
+	h.flush()
+}
+
+// UpdateVoice changes the voice state of a user who is in voice in a
+// guild with fn, which must not change who or where; listeners hear of it
+// if anything changed. It reports whether the user was in voice.
+func (h *Hub) UpdateVoice(guildID, userID snowflake.ID, fn func(v *VoiceState)) bool {
+	h.mu.Lock()
+	old := h.voice[guildID][userID]
+	if h.closed || old == nil {
+		h.mu.Unlock()
+		return false
+	}
+	v := *old
+	fn(&v)
+	v.GuildID, v.UserID, v.ChannelID = old.GuildID, old.UserID, old.ChannelID
+	if v != *old {
+		*old = v
+		h.out = append(h.out, change{voice: &v})
+	}
+	h.mu.Unlock()
+	h.flush()
+	return true
+}
+
+// SetVoiceServer tells listeners where a user's client connects its voice
+// for a guild. Nothing is kept.
+func (h *Hub) SetVoiceServer(s VoiceServer) {
+	h.mu.Lock()
+	if !h.closed {
+		h.out = append(h.out, change{server: &s})
 	}
 	h.mu.Unlock()
 	h.flush()
@@ -354,6 +396,8 @@ func (h *Hub) flush() {
 					l.Presence(*c.presence)
 				case c.typing != nil:
 					l.Typing(*c.typing)
+				case c.server != nil:
+					l.VoiceServer(*c.server)
 				default:
 					l.Voice(*c.voice)
 				}

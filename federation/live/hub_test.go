@@ -41,6 +41,10 @@ func (r *recorder) Voice(v VoiceState) {
 	r.add(fmt.Sprintf("voice %s %s %s", v.GuildID, v.ChannelID, v.UserID))
 }
 
+func (r *recorder) VoiceServer(s VoiceServer) {
+	r.add(fmt.Sprintf("server %s %s %s %s", s.GuildID, s.UserID, s.Token, s.Endpoint))
+}
+
 func (r *recorder) take() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -244,5 +248,25 @@ func TestUnsubscribeAndClose(t *testing.T) {
 	h.Connect(3, nil)
 	if got := rec.take(); len(got) != 0 {
 		t.Errorf("heard after close: %q", got)
+	}
+}
+
+func TestVoiceServerHeldFlags(t *testing.T) {
+	h, rec := newHub(t, time.Hour)
+	h.SetVoice(VoiceState{GuildID: 1, ChannelID: 2, UserID: 3, SessionID: "s"})
+	if h.UpdateVoice(1, 9, func(v *VoiceState) { v.Mute = true }) {
+		t.Error("updated a user not in voice")
+	}
+	h.UpdateVoice(1, 3, func(v *VoiceState) { v.Mute, v.SelfStream, v.ChannelID = true, true, 7 })
+	h.UpdateVoice(1, 3, func(v *VoiceState) { v.Mute = true }) // no change: not heard
+	h.SetVoiceServer(VoiceServer{GuildID: 1, UserID: 3, SessionID: "s", Token: "tok", Endpoint: "example.org/voice"})
+	rec.wait(t, "voice 1 2 3", "voice 1 2 3", "server 1 3 tok example.org/voice")
+
+	h.SetVoice(VoiceState{GuildID: 1, ChannelID: 2, UserID: 3, SessionID: "s", SelfMute: true})
+	h.SetVoice(VoiceState{GuildID: 1, ChannelID: 5, UserID: 3, SessionID: "s"})
+	rec.wait(t, "voice 1 2 3", "voice 1 5 3")
+	got := h.VoiceStates(1)[0]
+	if !got.Mute || got.SelfStream || got.SelfMute {
+		t.Errorf("after a client's requests: %+v; want the server's mute kept and the stream ended by the move", got)
 	}
 }

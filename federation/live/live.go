@@ -5,7 +5,8 @@
 //
 // A Hub is the one place this state lives. The gateway feeds it (a
 // connection came or went, op 3 presence, op 4 voice), the REST API tells it
-// who types, the SFU reads voice states, and federation will carry it
+// who types, the SFU reads voice states and answers each join with the
+// voice server to connect to, and federation will carry it
 // between nodes; each hears changes as a Listener. The package knows
 // nothing of Discord's wire format and imports nothing of the project above
 // federation/snowflake, so every one of those may use it without importing
@@ -64,7 +65,20 @@ type VoiceState struct {
 	SelfDeaf  bool
 	SelfMute  bool
 	SelfVideo bool
-	Suppress  bool
+	// SelfStream is set while the user shares their screen (Go Live).
+	SelfStream bool
+	Suppress   bool
+}
+
+// VoiceServer tells a user's client where to connect its media for a
+// guild, in answer to the voice state of one gateway session: Discord's
+// VOICE_SERVER_UPDATE. The SFU makes it; it is not kept.
+type VoiceServer struct {
+	GuildID   snowflake.ID
+	UserID    snowflake.ID
+	SessionID string // the gateway session whose join it answers
+	Token     string // proves the join to the voice gateway
+	Endpoint  string // the voice gateway: host[:port]/path, without a scheme
 }
 
 // Listener hears every change of live state, in the order the hub made
@@ -74,4 +88,5 @@ type Listener interface {
 	Presence(p Presence)
 	Typing(t Typing)
 	Voice(v VoiceState)
+	VoiceServer(s VoiceServer)
 }

@@ -1,0 +1,79 @@
+package node
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"github.com/pion/webrtc/v4"
+
+	"concord/federation/snowflake"
+	"concord/sfu"
+	"concord/sfu/peer"
+)
+
+// voicePath is where the voice gateway is served.
+const voicePath = "/voice"
+
+// buildSFU wires the voice server to the live state and the event core
+// and mounts its voice gateway.
+func (n *Node) buildSFU() error {
+	vc := n.cfg.Voice
+	// A node serving only loopback is one for trying things on one machine:
+	// its media may use loopback too.
+	pc := peer.Config{PortMin: uint16(vc.UDPPortMin), PortMax: uint16(vc.UDPPortMax), Loopback: isLoopback(n.cfg.HTTP.Listen)}
+	for i := range vc.UDPMuxPorts {
+		if vc.UDPMuxPort != 0 {
+			pc.MuxPorts = append(pc.MuxPorts, vc.UDPMuxPort+i)
+		}
+	}
+	if len(vc.PublicIPs) > 0 {
+		pc.Rewrite = append(pc.Rewrite, webrtc.ICEAddressRewriteRule{External: vc.PublicIPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace})
+	}
+	for _, r := range vc.NATRules {
+		ext, local, _ := natRule(r) // Validate checked it
+		pc.Rewrite = append(pc.Rewrite, webrtc.ICEAddressRewriteRule{External: []string{ext.String()}, Local: local.String(),
+			AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace})
+	}
+	// Recordings are written here, then moved into the blob store.
+	recordDir := filepath.Join(n.cfg.Node.DataDir, "recordings")
+	if err := os.MkdirAll(recordDir, 0o700); err != nil {
+		return err
+	}
+	cfg := sfu.Config{Endpoint: voiceEndpoint(n.URL()), Peer: pc, RecordDir: recordDir}
+	if len(vc.TURNURLs) > 0 {
+		cfg.ICEServers = []sfu.ICEServer{{URLs: vc.TURNURLs, Username: vc.TURNUsername, Credential: vc.TURNPassword}}
+	}
+	s, err := sfu.New(cfg, sfu.Deps{Live: n.live, Guilds: n.events, Auth: n.streamAuth, Blobs: n.blobs, Log: n.log})
+	if err != nil {
+		return err
+	}
+	n.sfu = s
+	n.closers = append(n.closers, closer{"sfu", s.Close})
+	n.router.Handle(voicePath, s.Handler())
+	n.router.Handle(voicePath+"/*", s.Handler())
+	return nil
+}
+
+// streamAuth tells whose a WHIP or WHEP bearer token is: a user's access
+// token, or a bot's token as OBS is given it (without "Bot ").
+func (n *Node) streamAuth(ctx context.Context, token string) (snowflake.ID, error) {
+	c, err := n.auth.Authenticate(ctx, "Bearer "+token)
+	if err != nil {
+		c, err = n.auth.Authenticate(ctx, "Bot "+token)
+	}
+	return c.UserID, err
+}
+
+// voiceEndpoint is VOICE_SERVER_UPDATE's endpoint: the node's host and
+// the voice gateway's path, without a scheme (clients add wss://, or ws://
+// when their gateway URL is plain).
+func voiceEndpoint(nodeURL string) string {
+	u, err := url.Parse(nodeURL)
+	if err != nil {
+		return nodeURL + voicePath
+	}
+	return u.Host + voicePath
+}

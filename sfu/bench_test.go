@@ -1,0 +1,226 @@
+package sfu
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"concord/federation/snowflake"
+)
+
+// load is what the receivers of a benchmark measured: packets whose send
+// time (inside the payload) fell in the window, and their latency.
+type load struct {
+	offset   int       // where in the payload the send time is
+	from, to time.Time // the measured window of send times
+	mu       sync.Mutex
+	got      int64
+	lat      []time.Duration
+}
+
+func (l *load) record(payload []byte) {
+	if len(payload) < l.offset+8 {
+		return
+	}
+	sent := time.Unix(0, int64(binary.BigEndian.Uint64(payload[l.offset:])))
+	now := time.Now()
+	l.mu.Lock()
+	if !l.from.IsZero() && !sent.Before(l.from) && (l.to.IsZero() || sent.Before(l.to)) {
+		l.got++
+		l.lat = append(l.lat, now.Sub(sent))
+	}
+	l.mu.Unlock()
+}
+
+// report prints and reports pps, loss and latency percentiles.
+func (l *load) report(b *testing.B, what string, expected int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	slices.Sort(l.lat)
+	if expected == 0 {
+		expected = l.got
+	}
+	pct := func(p float64) time.Duration {
+		if len(l.lat) == 0 {
+			return 0
+		}
+		return l.lat[min(len(l.lat)-1, int(float64(len(l.lat))*p))]
+	}
+	secs := l.to.Sub(l.from).Seconds()
+	loss := 100 * (1 - float64(l.got)/float64(max(expected, 1)))
+	b.ReportMetric(float64(l.got)/secs, "fwd-pps")
+	b.ReportMetric(loss, "loss-%")
+	b.ReportMetric(float64(pct(0.50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "p99-ms")
+	fmt.Printf("%s: %.0f packets/s forwarded, %.3f %% lost, latency p50 %v p99 %v\n",
+		what, float64(l.got)/secs, loss, pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond))
+}
+
+// listen counts what c receives from every track, through l.
+func (c *client) listen(l *load) {
+	c.mu.Lock()
+	c.sink = l.record
+	c.mu.Unlock()
+}
+
+// audioLoad runs a channel of n members who all speak (Opus-sized
+// packets, 50 a second) for d, and measures what they hear of each other.
+func audioLoad(b *testing.B, n int, d time.Duration) {
+	r := newRig(b, n+1, nil)
+	clients := make([]*client, n)
+	l := &load{}
+	for i := range n {
+		c := r.connect(b, snowflake.ID(i+2), testVoice)
+		c.listen(l)
+		clients[i] = c
+	}
+	var sent atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Spread the speakers over the 20 ms packet interval.
+			time.Sleep(time.Duration(i) * 20 * time.Millisecond / time.Duration(n))
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			payload := make([]byte, 80) // a 32 kbps Opus frame
+			for seq := uint16(0); ; seq++ {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+				now := time.Now()
+				binary.BigEndian.PutUint64(payload, uint64(now.UnixNano()))
+				c.mic.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: seq,
+					Timestamp: uint32(seq) * 960}, Payload: payload})
+				l.mu.Lock()
+				in := !l.from.IsZero() && !now.Before(l.from) && l.to.IsZero()
+				l.mu.Unlock()
+				if in {
+					sent.Add(1)
+				}
+			}
+		}()
+	}
+	// Tracks are published at their first packet: measure once everyone
+	// receives everyone.
+	l.measure(b, d, func() bool {
+		for _, c := range clients {
+			c.mu.Lock()
+			down := c.down
+			c.mu.Unlock()
+			if down == nil || down.ConnectionState() != webrtc.PeerConnectionStateConnected || len(down.GetReceivers()) < n-1 {
+				return false
+			}
+		}
+		return true
+	}, func() {})
+	close(stop)
+	wg.Wait()
+	l.report(b, fmt.Sprintf("%d speakers", n), sent.Load()*int64(n-1))
+}
+
+// BenchmarkAudioChannel is one 25-speaker channel: 30,000 packets a
+// second forwarded. BENCH=long adds 50 speakers (122,500 a second).
+func BenchmarkAudioChannel(b *testing.B) {
+	sizes := []int{25}
+	if os.Getenv("BENCH") == "long" {
+		sizes = append(sizes, 50)
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for range b.N {
+				audioLoad(b, n, 5*time.Second)
+			}
+		})
+	}
+}
+
+// measure opens the window for d once ready holds, then waits for late
+// packets. mark runs as the window opens and as it closes.
+func (l *load) measure(b *testing.B, d time.Duration, ready func() bool, mark func()) {
+	waitFor(b, "ready to measure", 120*time.Second, ready)
+	time.Sleep(time.Second)
+	l.mu.Lock()
+	l.from = time.Now()
+	l.mu.Unlock()
+	mark()
+	time.Sleep(d)
+	l.mu.Lock()
+	l.to = time.Now()
+	l.mu.Unlock()
+	mark()
+	time.Sleep(500 * time.Millisecond)
+}
+
+// shareLoad sends one 2.5 Mbps screen share to n viewers for d and
+// reports what they received, returning the loss in percent.
+func shareLoad(b *testing.B, n int, d time.Duration) float64 {
+	r := newRig(b, n+2, nil)
+	pub := r.join(b, 2, testVoice)
+	sharer := r.dial(b, 2)
+	sharer.identify(pub)
+	sharer.wait(opReady)
+	screen := sharer.addVideo("screen", []int{2_500_000})
+	sharer.negotiate()
+	sharer.waitConnected()
+	screen.run()
+	defer screen.close()
+	l := &load{offset: 3}
+	var marks []int64
+	viewers := make([]*client, n)
+	for i := range n {
+		viewers[i] = r.connect(b, snowflake.ID(i+3), testVoice)
+		viewers[i].listen(l)
+	}
+	l.measure(b, d, func() bool {
+		for _, c := range viewers {
+			c.mu.Lock()
+			down := c.down
+			c.mu.Unlock()
+			if down == nil || down.ConnectionState() != webrtc.PeerConnectionStateConnected {
+				return false
+			}
+		}
+		return true
+	}, func() { marks = append(marks, screen.sent.Load()) })
+	// What the camera sent in the window (a loaded machine sends fewer
+	// than 30 frames a second), to each viewer.
+	expected := (marks[1] - marks[0]) * int64(n)
+	l.report(b, fmt.Sprintf("2.5 Mbps share to %d viewers", n), expected)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return 100 * (1 - float64(l.got)/float64(max(expected, 1)))
+}
+
+// BenchmarkScreenShare sends one 2.5 Mbps screen share to growing numbers
+// of viewers and prints the largest that loses under 1 %. BENCH=long
+// goes further.
+func BenchmarkScreenShare(b *testing.B) {
+	sizes := []int{10, 20}
+	if os.Getenv("BENCH") == "long" {
+		sizes = append(sizes, 40, 60, 80)
+	}
+	best := 0
+	for _, n := range sizes {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for range b.N {
+				if shareLoad(b, n, 5*time.Second) < 1 {
+					best = max(best, n)
+				}
+			}
+		})
+	}
+	fmt.Printf("largest audience of a 2.5 Mbps share under 1 %% loss: %d of %v\n", best, sizes)
+}

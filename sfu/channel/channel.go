@@ -1,0 +1,315 @@
+// Package channel is one voice channel as the SFU sees it: who is in it,
+// the tracks each publishes, and who receives what. It decides forwarding
+// (a muted member's audio is paused, a deafened member receives no audio,
+// nobody receives their own tracks) and tells members who joins, leaves,
+// speaks and publishes. Members are endpoints of any kind — a WebRTC
+// client, a recorder, a WHIP publisher, a WHEP viewer, later a relay to
+// another node — seen only through Receiver and Observer. Only the sfu
+// packages import it.
+package channel
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"concord/sfu/media"
+)
+
+// Receiver is what a member receives tracks through; a member that only
+// publishes has none.
+type Receiver interface {
+	Add(t media.Track) error
+	Remove(t media.Track)
+}
+
+// Observer hears what happens in the channel. Its methods are called with
+// the channel's lock held, in order: they must only queue.
+type Observer interface {
+	Joined(userID uint64)
+	Left(userID uint64)
+	Speaking(userID uint64, on bool)
+	Published(info media.Info)
+	Unpublished(info media.Info)
+	// Recording says that by started (on) or stopped recording the
+	// channel; a member who joins while it records hears it too.
+	Recording(by uint64, on bool)
+}
+
+// State is what decides a member's forwarding.
+type State struct {
+	Mute, Deaf         bool // by a moderator
+	SelfMute, SelfDeaf bool
+	NoSpeak            bool // lacks SPEAK in the channel
+}
+
+// muted reports whether the member's audio is not forwarded. Deafened
+// members are muted too, as on Discord.
+func (s State) muted() bool { return s.Mute || s.SelfMute || s.NoSpeak || s.Deaf || s.SelfDeaf }
+func (s State) deaf() bool  { return s.Deaf || s.SelfDeaf }
+
+// Member is one endpoint in the channel: the channel knows it by its
+// pointer, so one user may be in it through several (a voice client and
+// a WHIP stream). Hidden members (recorders, viewers) are not announced to
+// the others.
+type Member struct {
+	UserID   uint64
+	Hidden   bool
+	Receiver Receiver // nil: receives nothing
+	Observer Observer // nil: hears nothing
+	State    State
+
+	tracks []*published
+}
+
+type published struct {
+	media.Track
+	pause func(bool) // nil when the track cannot be paused
+}
+
+// Pausable is a track that can stop forwarding, as media.Fanout can.
+type Pausable interface{ SetPaused(bool) }
+
+// Speaker is an audio track that knows whether someone speaks on it.
+type Speaker interface{ Speaking(now time.Time) bool }
+
+// Channel is one voice channel. Build it with New and Close it when empty.
+type Channel struct {
+	mu       sync.Mutex
+	members  map[*Member]bool
+	speaking map[*Member]bool
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	recorder *Member // the hidden member recording, if any
+}
+
+// SpeakingPoll is how often the channel looks at who speaks.
+const SpeakingPoll = 50 * time.Millisecond
+
+// New returns an empty channel, watching who speaks until Close.
+func New() *Channel {
+	c := &Channel{members: map[*Member]bool{}, speaking: map[*Member]bool{}, stop: make(chan struct{})}
+	c.wg.Add(1)
+	go c.watch()
+	return c
+}
+
+// Close stops watching; members must have left.
+func (c *Channel) Close() {
+	close(c.stop)
+	c.wg.Wait()
+}
+
+// Len counts the members that are not hidden.
+func (c *Channel) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for m := range c.members {
+		if !m.Hidden {
+			n++
+		}
+	}
+	return n
+}
+
+// Join adds m, which starts receiving what the others publish.
+func (c *Channel) Join(m *Member) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.members[m] {
+		return
+	}
+	c.members[m] = true
+	if c.recorder != nil && m.Observer != nil {
+		m.Observer.Recording(c.recorder.UserID, true)
+	}
+	for _, o := range c.sorted() {
+		if o == m {
+			continue
+		}
+		if !m.Hidden && o.Observer != nil {
+			o.Observer.Joined(m.UserID)
+		}
+		if !o.Hidden && m.Observer != nil {
+			m.Observer.Joined(o.UserID)
+		}
+		for _, t := range o.tracks {
+			c.route(t, o, m)
+			if m.Observer != nil && !o.Hidden {
+				m.Observer.Published(t.Info())
+			}
+		}
+	}
+}
+
+// Record adds rec, a hidden member that receives every track, and tells
+// everyone that by records the channel. It reports false when the channel
+// already records.
+func (c *Channel) Record(rec *Member) bool {
+	c.mu.Lock()
+	if c.recorder != nil {
+		c.mu.Unlock()
+		return false
+	}
+	rec.Hidden = true
+	c.recorder = rec
+	for o := range c.members {
+		if o.Observer != nil {
+			o.Observer.Recording(rec.UserID, true)
+		}
+	}
+	c.mu.Unlock()
+	c.Join(rec)
+	return true
+}
+
+// Leave takes m out, with its tracks.
+func (c *Channel) Leave(m *Member) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.members[m] {
+		c.leave(m)
+	}
+}
+
+func (c *Channel) leave(m *Member) {
+	for _, t := range slices.Clone(m.tracks) {
+		c.unpublish(m, t)
+	}
+	delete(c.members, m)
+	delete(c.speaking, m)
+	if m == c.recorder {
+		c.recorder = nil
+		for o := range c.members {
+			if o.Observer != nil {
+				o.Observer.Recording(m.UserID, false)
+			}
+		}
+	}
+	for o := range c.members {
+		for _, t := range o.tracks {
+			if m.Receiver != nil {
+				m.Receiver.Remove(t)
+			}
+		}
+		if !m.Hidden && o.Observer != nil {
+			o.Observer.Left(m.UserID)
+		}
+	}
+}
+
+// Publish adds a track of m's and sends it to the others.
+func (c *Channel) Publish(m *Member, t media.Track) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.members[m] {
+		return
+	}
+	p := &published{Track: t}
+	if pt, ok := t.(Pausable); ok {
+		p.pause = pt.SetPaused
+	}
+	m.tracks = append(m.tracks, p)
+	c.pause(m, p)
+	for o := range c.members {
+		if o != m {
+			c.route(p, m, o)
+			if o.Observer != nil && !m.Hidden {
+				o.Observer.Published(t.Info())
+			}
+		}
+	}
+}
+
+// Unpublish removes a track of m's.
+func (c *Channel) Unpublish(m *Member, t media.Track) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.members[m] {
+		return
+	}
+	if i := slices.IndexFunc(m.tracks, func(p *published) bool { return p.Track == t }); i >= 0 {
+		c.unpublish(m, m.tracks[i])
+	}
+}
+
+func (c *Channel) unpublish(m *Member, p *published) {
+	m.tracks = slices.DeleteFunc(m.tracks, func(q *published) bool { return q == p })
+	for o := range c.members {
+		if o != m && o.Receiver != nil {
+			o.Receiver.Remove(p.Track)
+		}
+		if o != m && o.Observer != nil && !m.Hidden {
+			o.Observer.Unpublished(p.Info())
+		}
+	}
+}
+
+// Tracks lists what the members publish, by user ID order of their
+// publishers.
+func (c *Channel) Tracks() []media.Track {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []media.Track
+	for _, m := range c.sorted() {
+		for _, p := range m.tracks {
+			out = append(out, p.Track)
+		}
+	}
+	return out
+}
+
+// SetState changes what decides m's forwarding.
+func (c *Channel) SetState(m *Member, s State) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.members[m] || m.State == s {
+		return
+	}
+	wasDeaf := m.State.deaf()
+	m.State = s
+	for _, p := range m.tracks {
+		c.pause(m, p)
+	}
+	if s.deaf() == wasDeaf || m.Receiver == nil {
+		return
+	}
+	for o := range c.members {
+		for _, p := range o.tracks {
+			if o != m && p.Info().Kind == media.Audio {
+				c.route(p, o, m)
+			}
+		}
+	}
+}
+
+// route adds or removes p (published by from) to to's receiver as the
+// rules say.
+func (c *Channel) route(p *published, from, to *Member) {
+	if to.Receiver == nil || from == to {
+		return
+	}
+	if to != c.recorder && p.Info().Kind == media.Audio && to.State.deaf() {
+		to.Receiver.Remove(p.Track)
+		return
+	}
+	to.Receiver.Add(p.Track)
+}
+
+// pause pauses a muted member's audio.
+func (c *Channel) pause(m *Member, p *published) {
+	if p.pause != nil && p.Info().Kind == media.Audio {
+		p.pause(m.State.muted())
+	}
+}
+
+// sorted lists the members by user ID, so that observers hear of them in
+// a stable order.
+func (c *Channel) sorted() []*Member {
+	out := slices.Collect(maps.Keys(c.members))
+	slices.SortFunc(out, func(a, b *Member) int { return cmp.Compare(a.UserID, b.UserID) })
+	return out
+}

@@ -1,0 +1,50 @@
+package channel
+
+import (
+	"time"
+
+	"concord/sfu/media"
+)
+
+// watch polls who speaks and tells the members when it changes.
+func (c *Channel) watch() {
+	defer c.wg.Done()
+	tick := time.NewTicker(SpeakingPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case now := <-tick.C:
+			c.poll(now)
+		}
+	}
+}
+
+func (c *Channel) poll(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for m := range c.members {
+		on := false
+		if !m.State.muted() {
+			for _, p := range m.tracks {
+				if s, ok := p.Track.(Speaker); ok && p.Info().Kind == media.Audio && s.Speaking(now) {
+					on = true
+				}
+			}
+		}
+		if on == c.speaking[m] {
+			continue
+		}
+		if on {
+			c.speaking[m] = true
+		} else {
+			delete(c.speaking, m)
+		}
+		for o := range c.members {
+			if o.Observer != nil && !m.Hidden {
+				o.Observer.Speaking(m.UserID, on)
+			}
+		}
+	}
+}

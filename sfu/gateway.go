@@ -1,0 +1,174 @@
+package sfu
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"concord/federation/snowflake"
+)
+
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:  4096,
+	WriteBufferSize: 4096,
+	// The token travels in identify, never in a cookie: a cross-origin
+	// page gains nothing by connecting.
+	CheckOrigin: func(*http.Request) bool { return true },
+}
+
+// serveVoice runs one voice gateway connection: Hello, then identify or
+// resume within IdentifyTimeout, then the session's opcodes until the
+// connection ends.
+func (s *SFU) serveVoice(w http.ResponseWriter, r *http.Request) {
+	ws, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	c := newConn(ws)
+	hello, _ := json.Marshal(map[string]any{"v": voiceGatewayVersion, "heartbeat_interval": s.cfg.HeartbeatInterval.Milliseconds()})
+	c.send(marshal(opHello, hello, nil))
+
+	var ss *session
+	c.limit = newWindow(s.cfg.FramesPerMinute, time.Minute)
+	ws.SetReadDeadline(time.Now().Add(s.cfg.IdentifyTimeout))
+	for {
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			switch {
+			case ss == nil:
+				c.close(closeNotAuthed, "identify timed out")
+			default:
+				ss.detach(c)
+			}
+			return
+		}
+		if !c.limit.allow(time.Now()) {
+			c.close(closeRateLimited, "too many frames")
+			continue
+		}
+		var f frame
+		if json.Unmarshal(data, &f) != nil {
+			c.close(closeDecode, "decode error")
+			continue
+		}
+		if ss == nil {
+			var code int
+			var reason string
+			ss, code, reason = s.authenticate(c, f)
+			if code != 0 {
+				c.close(code, reason)
+				continue
+			}
+		} else if code, reason := ss.handle(c, f); code != 0 {
+			c.close(code, reason)
+			ss.end(code, reason, code == closeDisconnected)
+			continue
+		}
+		// A client sends a heartbeat at least every interval.
+		ws.SetReadDeadline(time.Now().Add(s.cfg.HeartbeatInterval * 3 / 2))
+	}
+}
+
+// authenticate handles the first frame: identify or resume.
+func (s *SFU) authenticate(c *wsConn, f frame) (*session, int, string) {
+	switch f.Op {
+	case opIdentify:
+		var d identify
+		if json.Unmarshal(f.D, &d) != nil {
+			return nil, closeDecode, "decode error"
+		}
+		guildID, err1 := snowflake.Parse(d.ServerID)
+		userID, err2 := snowflake.Parse(d.UserID)
+		if err1 != nil || err2 != nil {
+			return nil, closeAuthFailed, "invalid server_id or user_id"
+		}
+		g := s.check(d.Token, guildID, userID, d.SessionID)
+		if g == nil {
+			return nil, closeAuthFailed, "invalid or expired token"
+		}
+		return s.open(g, c)
+	case opResume:
+		var d resume
+		if json.Unmarshal(f.D, &d) != nil {
+			return nil, closeDecode, "decode error"
+		}
+		return s.resume(c, d)
+	case opHeartbeat:
+		return nil, 0, "" // allowed before identify, answered by nobody
+	}
+	return nil, closeNotAuthed, "not authenticated"
+}
+
+// handle is one frame of an identified connection.
+func (ss *session) handle(c *wsConn, f frame) (int, string) {
+	switch f.Op {
+	case opHeartbeat:
+		var d heartbeat
+		if json.Unmarshal(f.D, &d) != nil || d.T == nil {
+			// v4 and older: d is the nonce itself.
+			d.T = f.D
+		}
+		if d.SeqAck != nil {
+			ss.ack(*d.SeqAck)
+		}
+		ack, _ := json.Marshal(map[string]json.RawMessage{"t": d.T})
+		c.send(marshal(opHeartbeatACK, ack, nil))
+	case opSelectProtocol:
+		var d selectProtocol
+		if json.Unmarshal(f.D, &d) != nil {
+			return closeDecode, "decode error"
+		}
+		if d.Protocol != "webrtc" {
+			return closeUnknownProtocol, "only the webrtc protocol is served"
+		}
+		return ss.offer(d.offer())
+	case opSessionDesc:
+		var d sessionDesc
+		if json.Unmarshal(f.D, &d) != nil {
+			return closeDecode, "decode error"
+		}
+		switch d.Type {
+		case "offer":
+			return ss.offer(d.SDP)
+		case "answer":
+			return ss.answer(c, d.SDP)
+		}
+		return closeBadRequest, "session description type must be offer or answer"
+	case opIdentify, opResume:
+		return closeAlreadyAuthed, "already authenticated"
+	case opSpeaking, opVideo, opClientFlags, opClientPlatform:
+		// Speaking is read from the audio itself and tracks from the SDP.
+	default:
+		return closeUnknownOpcode, "unknown opcode " + strconv.Itoa(f.Op)
+	}
+	return 0, ""
+}
+
+func marshal(op int, d json.RawMessage, seq *int64) []byte {
+	b, _ := json.Marshal(frame{Op: op, D: d, Seq: seq}) // plain data always marshals
+	return b
+}
+
+// window counts frames in a fixed window of time.
+type window struct {
+	max   int
+	span  time.Duration
+	start time.Time
+	n     int
+}
+
+func newWindow(max int, span time.Duration) *window { return &window{max: max, span: span} }
+
+// refund uncounts a frame: one the server asked for.
+func (w *window) refund() { w.n-- }
+
+func (w *window) allow(now time.Time) bool {
+	if now.Sub(w.start) >= w.span {
+		w.start, w.n = now, 0
+	}
+	w.n++
+	return w.n <= w.max
+}

@@ -1,0 +1,171 @@
+package media
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// sink records what it is sent.
+type sink struct {
+	bitrate atomic.Uint64
+	got     []Packet
+}
+
+func (s *sink) Write(p *Packet) error {
+	q := *p
+	q.Payload = append([]byte(nil), p.Payload...)
+	s.got = append(s.got, q)
+	return nil
+}
+
+func (s *sink) Bitrate() uint64 { return s.bitrate.Load() }
+
+// source writes three simulcast layers of VP8-like packets: each layer's
+// sequence numbers and timestamps start elsewhere, a frame is 3 packets
+// and a keyframe comes every keyEvery frames.
+type source struct {
+	f        *Fanout
+	seq      [3]uint16
+	ts       [3]uint32
+	frame    int
+	keyEvery int
+	keys     atomic.Int32 // frames still to start with a keyframe: set by a request
+}
+
+func (s *source) frames(n int) {
+	for range n {
+		s.frame++
+		for l := range 3 {
+			s.ts[l] += 3000
+			for i := range 3 {
+				// Bigger layers send more: 1, 4 and 16 bytes per packet
+				// stand for the bitrates.
+				size := 1 << (2 * l)
+				p := &Packet{Layer: l, Payload: make([]byte, 100*size)}
+				p.Payload[0] = byte(l)
+				p.SequenceNumber, p.Timestamp = s.seq[l], s.ts[l]
+				p.Marker = i == 2
+				p.Keyframe = i == 0 && (s.frame%s.keyEvery == 0 || s.keys.Load() > 0)
+				s.seq[l]++
+				s.f.Write(p)
+			}
+		}
+		if s.keys.Load() > 0 {
+			s.keys.Add(-1)
+		}
+	}
+}
+
+func TestLayerSwitchesOnlyAtKeyframes(t *testing.T) {
+	var src *source
+	f := NewFanout(Info{Kind: Video, Layers: 3, Codec: webrtc.RTPCodecCapability{MimeType: "video/VP8", ClockRate: 90000}},
+		func(int) { src.keys.Store(1) })
+	src = &source{f: f, seq: [3]uint16{100, 30000, 65500}, ts: [3]uint32{5, 1 << 31, 77}, keyEvery: 1000}
+	// Measure the layers before anyone subscribes.
+	for range 30 {
+		src.frames(1)
+		time.Sleep(40 * time.Millisecond)
+	}
+	s := &sink{}
+	f.Subscribe(s)                    // no limit: the top layer
+	time.Sleep(20 * time.Millisecond) // the keyframe request is asynchronous
+	src.frames(10)
+	s.bitrate.Store(1) // below everything: the lowest
+	f.mu.Lock()
+	for _, w := range f.fwd {
+		w.chosen = time.Time{}
+	}
+	f.mu.Unlock()
+	time.Sleep(KeyframeInterval)
+	src.frames(1) // chooses again, asks for a keyframe of the lowest
+	time.Sleep(20 * time.Millisecond)
+	src.frames(10)
+	if len(s.got) == 0 {
+		t.Fatal("nothing forwarded")
+	}
+	layers := map[byte]bool{}
+	for i, p := range s.got {
+		layers[p.Payload[0]] = true
+		if i == 0 {
+			if !p.Keyframe {
+				t.Fatal("started without a keyframe")
+			}
+			continue
+		}
+		prev := s.got[i-1]
+		if p.SequenceNumber != prev.SequenceNumber+1 {
+			t.Fatalf("packet %d: seq %d after %d", i, p.SequenceNumber, prev.SequenceNumber)
+		}
+		if p.Payload[0] != prev.Payload[0] {
+			if !p.Keyframe {
+				t.Fatalf("packet %d: switched from layer %d to %d without a keyframe", i, prev.Payload[0], p.Payload[0])
+			}
+			if d := p.Timestamp - prev.Timestamp; d == 0 || d > 90000 {
+				t.Errorf("packet %d: timestamp jumped by %d at the switch", i, d)
+			}
+		}
+	}
+	if !layers[2] || !layers[0] {
+		t.Errorf("layers forwarded %v, want the top then the lowest", layers)
+	}
+}
+
+func TestPauseKeepsSequenceContinuous(t *testing.T) {
+	f := NewFanout(Info{Kind: Audio, Codec: webrtc.RTPCodecCapability{MimeType: "audio/opus", ClockRate: 48000}}, nil)
+	s := &sink{}
+	f.Subscribe(s)
+	seq := uint16(65530)
+	send := func(n int) {
+		for range n {
+			f.Write(&Packet{Header: rtpHeader(seq, uint32(seq)*960), Payload: []byte{1}})
+			seq++
+		}
+	}
+	send(5)
+	f.SetPaused(true)
+	send(50)
+	f.SetPaused(false)
+	send(5)
+	if len(s.got) != 10 {
+		t.Fatalf("forwarded %d packets, want 10", len(s.got))
+	}
+	for i := 1; i < len(s.got); i++ {
+		if s.got[i].SequenceNumber != s.got[i-1].SequenceNumber+1 {
+			t.Fatalf("seq %d after %d", s.got[i].SequenceNumber, s.got[i-1].SequenceNumber)
+		}
+	}
+}
+
+func TestIsKeyframe(t *testing.T) {
+	for _, tt := range []struct {
+		codec   string
+		payload []byte
+		want    bool
+	}{
+		{"video/VP8", []byte{0x10, 0x00}, true},
+		{"video/VP8", []byte{0x10, 0x01}, false},
+		{"video/VP8", []byte{0x00, 0x00}, false},                        // not a partition start
+		{"video/VP8", []byte{0x90, 0x80, 0x81, 0x02, 0x00}, true},       // X, I with a 2-byte picture ID
+		{"video/VP8", []byte{0x90, 0xe0, 0x05, 0x01, 0x20, 0x00}, true}, // X, I, L, T
+		{"video/VP9", []byte{0x08}, true},
+		{"video/VP9", []byte{0x48}, false},
+		{"video/H264", []byte{0x65}, true},                   // IDR
+		{"video/H264", []byte{0x61}, false},                  // non-IDR slice
+		{"video/H264", []byte{0x7c, 0x85}, true},             // FU-A start of an IDR
+		{"video/H264", []byte{0x78, 0x00, 0x01, 0x67}, true}, // STAP-A with an SPS
+		{"video/H264", []byte{0x78, 0x00, 0x09}, false},      // truncated STAP-A
+		{"audio/opus", []byte{0x10, 0x00}, false},
+	} {
+		if got := IsKeyframe(tt.codec, tt.payload); got != tt.want {
+			t.Errorf("IsKeyframe(%s, % x) = %v, want %v", tt.codec, tt.payload, got, tt.want)
+		}
+	}
+}
+
+func rtpHeader(seq uint16, ts uint32) rtp.Header {
+	return rtp.Header{SequenceNumber: seq, Timestamp: ts}
+}

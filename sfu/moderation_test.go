@@ -1,0 +1,139 @@
+package sfu
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"concord/federation/guild"
+	"concord/federation/live"
+	"concord/federation/perm"
+)
+
+// speakingOf lists the speaking flags c heard about user, in order.
+func speakingOf(c *client, user string) []int {
+	var out []int
+	for _, f := range c.ops(opSpeaking) {
+		var d speaking
+		json.Unmarshal(f.D, &d)
+		if d.UserID == user {
+			out = append(out, d.Speaking)
+		}
+	}
+	return out
+}
+
+func TestSpeakingFollowsAudioLevel(t *testing.T) {
+	r := newRig(t, 3, nil)
+	a := r.connect(t, 2, testVoice)
+	b := r.connect(t, 3, testVoice)
+	a.speak("quiet", 10, 127)
+	time.Sleep(200 * time.Millisecond)
+	if got := speakingOf(b, "2"); len(got) != 0 {
+		t.Fatalf("silence made speaking events %v", got)
+	}
+	a.speak("loud", 25, 20)
+	waitFor(t, "speaking on", 2*time.Second, func() bool { return len(speakingOf(b, "2")) == 1 })
+	a.speak("quiet", 40, 127) // 800 ms: past the hangover
+	waitFor(t, "speaking off", 2*time.Second, func() bool { return len(speakingOf(b, "2")) == 2 })
+	if got := speakingOf(b, "2"); got[0] != 1 || got[1] != 0 {
+		t.Errorf("speaking %v, want [1 0]", got)
+	}
+	if got := speakingOf(a, "2"); len(got) != 0 {
+		t.Errorf("a was told of its own speaking: %v", got)
+	}
+	// Receivers draw rings from the forwarded level too.
+	last := b.got(2, "microphone")
+	var ext bool
+	for _, p := range last {
+		if len(p.GetExtensionIDs()) > 0 {
+			ext = true
+		}
+	}
+	if !ext {
+		t.Error("the audio level was not forwarded")
+	}
+}
+
+func TestMuteStopsForwarding(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		apply func(r *rig)
+	}{
+		{"self mute", func(r *rig) {
+			r.hub.SetVoice(live.VoiceState{GuildID: testGuild, ChannelID: testVoice, UserID: 2, SessionID: "gw-2", SelfMute: true})
+		}},
+		{"server mute", func(r *rig) {
+			r.hub.UpdateVoice(testGuild, 2, func(v *live.VoiceState) { v.Mute = true })
+		}},
+		{"listener deafened", func(r *rig) {
+			r.hub.SetVoice(live.VoiceState{GuildID: testGuild, ChannelID: testVoice, UserID: 3, SessionID: "gw-3", SelfDeaf: true})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, 3, nil)
+			a := r.connect(t, 2, testVoice)
+			b := r.connect(t, 3, testVoice)
+			a.speak("before", 20, 30)
+			waitFor(t, "audio", 2*time.Second, func() bool { return len(b.got(2, "microphone")) >= 15 })
+			tc.apply(r)
+			time.Sleep(100 * time.Millisecond)
+			n := len(b.got(2, "microphone"))
+			a.speak("muted", 20, 30)
+			time.Sleep(200 * time.Millisecond)
+			if got := len(b.got(2, "microphone")); got != n {
+				t.Fatalf("%d packets forwarded while muted", got-n)
+			}
+		})
+	}
+}
+
+func TestServerMuteFromMemberState(t *testing.T) {
+	r := newRig(t, 3, nil)
+	a := r.connect(t, 2, testVoice)
+	b := r.connect(t, 3, testVoice)
+	a.speak("before", 20, 30)
+	waitFor(t, "audio", 2*time.Second, func() bool { return len(b.got(2, "microphone")) >= 15 })
+	r.guilds.commit(func(s *guildState) { s.Members[2].Mute = true }, guild.Key{Kind: "member", ID: "2"})
+	waitFor(t, "voice state muted", 2*time.Second, func() bool {
+		vs := r.hub.VoiceStates(testGuild)
+		return len(vs) == 2 && vs[0].UserID == 2 && vs[0].Mute
+	})
+	time.Sleep(50 * time.Millisecond)
+	n := len(b.got(2, "microphone"))
+	a.speak("muted", 20, 30)
+	time.Sleep(200 * time.Millisecond)
+	if got := len(b.got(2, "microphone")); got != n {
+		t.Fatalf("%d packets forwarded while server-muted", got-n)
+	}
+	// A client's op 4 does not lift a server mute.
+	r.hub.SetVoice(live.VoiceState{GuildID: testGuild, ChannelID: testVoice, UserID: 2, SessionID: "gw-2"})
+	if vs := r.hub.VoiceStates(testGuild); !vs[0].Mute {
+		t.Error("op 4 lifted the server mute")
+	}
+}
+
+func TestLosingConnectDisconnects(t *testing.T) {
+	r := newRig(t, 3, nil)
+	a := r.connect(t, 2, testVoice)
+	r.guilds.commit(func(s *guildState) {
+		ch := s.Channels[testVoice]
+		ch.Overwrites = append(ch.Overwrites, perm.Overwrite{ID: 2, Type: perm.OverwriteMember, Deny: perm.Connect})
+	}, guild.Key{Kind: "channel", ID: testVoice.String()})
+	wantClose(t, a, closeDisconnected)
+	waitFor(t, "out of voice", 2*time.Second, func() bool { return len(r.hub.VoiceStates(testGuild)) == 0 })
+}
+
+func TestMoveKeepsTheConnection(t *testing.T) {
+	r := newRig(t, 4, nil)
+	a := r.connect(t, 2, testVoice)
+	b := r.connect(t, 3, testVoice)
+	c := r.connect(t, 4, testOther)
+	r.hub.SetVoice(live.VoiceState{GuildID: testGuild, ChannelID: testOther, UserID: 2, SessionID: "gw-2"})
+	waitFor(t, "b told a left", 2*time.Second, func() bool { return len(b.ops(opClientDisconnect)) == 1 })
+	a.speak("moved", 30, 30)
+	waitFor(t, "c hears a", 2*time.Second, func() bool { return len(c.got(2, "microphone")) >= 20 })
+	if n := len(b.got(2, "microphone")); n != 0 {
+		t.Errorf("b, in the old channel, got %d packets", n)
+	}
+}

@@ -1,0 +1,278 @@
+package peer
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"concord/sfu/media"
+)
+
+// Down sends one client the tracks it subscribes to. The SFU offers; each
+// change of tracks is one more offer, made only once the client answered
+// the last.
+type Down struct {
+	pc    *webrtc.PeerConnection
+	offer func(sdp string) // hands an offer to the client
+
+	budget budget
+
+	mu      sync.Mutex
+	tracks  map[media.Track]*Local
+	waiting bool // an offer is out
+	dirty   bool // tracks changed since the offer that is out
+	closed  bool
+}
+
+// NewDown returns a Down that hands its offers to offer (which must not
+// block for long).
+func (a *API) NewDown(offer func(sdp string)) (*Down, error) {
+	d := &Down{offer: offer, tracks: map[media.Track]*Local{}}
+	pc, err := a.newPC(d.budget.set)
+	if err != nil {
+		return nil, err
+	}
+	d.pc = pc
+	return d, nil
+}
+
+// PC is the underlying connection, for its state.
+func (d *Down) PC() *webrtc.PeerConnection { return d.pc }
+
+// Add starts sending t, after the client answered the offer that adds it.
+// The track's lock is taken only after d.mu is released: the track calls
+// Bitrate under its own.
+func (d *Down) Add(t media.Track) error {
+	d.mu.Lock()
+	if d.closed || d.tracks[t] != nil {
+		d.mu.Unlock()
+		return nil
+	}
+	info := t.Info()
+	l := newLocal(t, &d.budget)
+	// AddTrack reuses a media section whose track was removed, so that
+	// the SDP does not grow with every member who ever came and went.
+	sender, err := d.pc.AddTrack(l)
+	if err != nil {
+		d.mu.Unlock()
+		return fmt.Errorf("add track %s: %w", info.ID, err)
+	}
+	l.sender = sender
+	d.tracks[t] = l
+	d.budget.count(info.Kind, 1)
+	d.changed()
+	d.mu.Unlock()
+	go l.readRTCP()
+	t.Subscribe(l)
+	return nil
+}
+
+// Remove stops sending t.
+func (d *Down) Remove(t media.Track) {
+	d.mu.Lock()
+	l := d.tracks[t]
+	if l == nil {
+		d.mu.Unlock()
+		return
+	}
+	delete(d.tracks, t)
+	d.budget.count(l.info.Kind, -1)
+	if !d.closed {
+		d.pc.RemoveTrack(l.sender)
+		d.changed()
+	}
+	d.mu.Unlock()
+	t.Unsubscribe(l)
+}
+
+// Tracks counts the tracks sent.
+func (d *Down) Tracks() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.tracks)
+}
+
+// changed asks for an offer now, or after the answer that is awaited.
+// d.mu is held.
+func (d *Down) changed() {
+	if d.waiting {
+		d.dirty = true
+		return
+	}
+	d.waiting, d.dirty = true, false
+	go d.negotiate()
+}
+
+func (d *Down) negotiate() {
+	offer, err := d.pc.CreateOffer(nil)
+	var sdp string
+	if err == nil {
+		sdp, err = waitGathered(d.pc, offer)
+	}
+	if err != nil {
+		d.mu.Lock()
+		d.waiting = false
+		d.mu.Unlock()
+		return // closed meanwhile
+	}
+	d.offer(sdp)
+}
+
+// ErrNoOffer is the answer to an answer when no offer is out.
+var ErrNoOffer = errors.New("no offer awaits an answer")
+
+// SetAnswer takes the client's answer to the last offer.
+func (d *Down) SetAnswer(answer string) error {
+	d.mu.Lock()
+	waiting := d.waiting
+	d.mu.Unlock()
+	if !waiting || d.pc.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
+		return ErrNoOffer
+	}
+	if err := checkSDP(answer, false); err != nil {
+		return err
+	}
+	if err := d.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		return fmt.Errorf("%w: %v", ErrSDP, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.waiting = false
+	if d.dirty {
+		d.changed()
+	}
+	return nil
+}
+
+// Close stops sending and ends the connection.
+func (d *Down) Close() error {
+	d.mu.Lock()
+	d.closed = true
+	tracks := d.tracks
+	d.tracks = map[media.Track]*Local{}
+	d.mu.Unlock()
+	for t, l := range tracks {
+		t.Unsubscribe(l)
+	}
+	return d.pc.Close()
+}
+
+// Local is one track as a connection sends it: a webrtc.TrackLocal bound
+// to the connection and a media.Sink of the track.
+type Local struct {
+	track  media.Track
+	budget *budget
+	info   media.Info
+	stream string
+	sender *webrtc.RTPSender
+
+	bound atomic.Pointer[binding]
+	h     rtp.Header // scratch for Write, which one source calls at a time
+	level [1]byte
+}
+
+type binding struct {
+	ssrc    uint32
+	pt      uint8
+	levelID uint8
+	w       webrtc.TrackLocalWriter
+	ready   atomic.Bool // DTLS is up: until then pion drops writes silently
+}
+
+// ID is the track's source: the client learns from it, and from the
+// stream ID (the owner's user ID), whose what it receives.
+func (l *Local) ID() string       { return string(l.info.Source) }
+func (l *Local) StreamID() string { return l.stream }
+func (l *Local) RID() string      { return "" }
+
+// Kind is audio or video.
+func (l *Local) Kind() webrtc.RTPCodecType {
+	if l.info.Kind == media.Audio {
+		return webrtc.RTPCodecTypeAudio
+	}
+	return webrtc.RTPCodecTypeVideo
+}
+
+// Bind picks the track's codec among those the client accepts.
+func (l *Local) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	for _, c := range ctx.CodecParameters() {
+		if !strings.EqualFold(c.MimeType, l.info.Codec.MimeType) {
+			continue
+		}
+		b := &binding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), w: ctx.WriteStream()}
+		for _, e := range ctx.HeaderExtensions() {
+			if e.URI == audioLevelURI {
+				b.levelID = uint8(e.ID)
+			}
+		}
+		l.bound.Store(b)
+		// What was forwarded before now was lost: start from a keyframe.
+		go l.track.RequestKeyframe()
+		return c, nil
+	}
+	return webrtc.RTPCodecParameters{}, fmt.Errorf("%w: the client does not accept %s", ErrCodec, l.info.Codec.MimeType)
+}
+
+// Unbind stops writing.
+func (l *Local) Unbind(webrtc.TrackLocalContext) error {
+	l.bound.Store(nil)
+	return nil
+}
+
+var errUnbound = errors.New("track not bound yet")
+
+// Write sends one packet with this connection's SSRC, payload type and
+// audio level extension.
+func (l *Local) Write(p *media.Packet) error {
+	b := l.bound.Load()
+	if b == nil {
+		return errUnbound
+	}
+	if !b.ready.Load() {
+		// A keyframe written now would vanish and the forwarder would
+		// believe it sent: say so instead, and it waits for the next.
+		if l.sender.Transport().State() != webrtc.DTLSTransportStateConnected {
+			return errUnbound
+		}
+		b.ready.Store(true)
+	}
+	h := &l.h
+	ext := h.Extensions[:0]
+	*h = p.Header
+	h.SSRC, h.PayloadType, h.Extension, h.Extensions = b.ssrc, b.pt, false, ext
+	if b.levelID != 0 && p.HasLevel {
+		l.level[0] = p.Level & 0x7f
+		if p.Voice {
+			l.level[0] |= 0x80
+		}
+		h.SetExtension(b.levelID, l.level[:])
+	}
+	_, err := b.w.WriteRTP(h, p.Payload)
+	return err
+}
+
+// Bitrate is this track's share of the connection's estimate.
+func (l *Local) Bitrate() uint64 { return l.budget.bitrate() }
+
+// readRTCP reads the receiver's reports (the NACK responder needs them
+// read) and passes its keyframe requests to the track.
+func (l *Local) readRTCP() {
+	for {
+		pkts, _, err := l.sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				l.track.RequestKeyframe()
+			}
+		}
+	}
+}

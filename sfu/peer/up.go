@@ -1,0 +1,207 @@
+package peer
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"concord/sfu/media"
+)
+
+// Up receives what one client publishes. Each track it receives becomes a
+// Remote, a media.Track the SFU forwards.
+type Up struct {
+	pc     *webrtc.PeerConnection
+	owner  uint64
+	stream bool // a Go Live stream (WHIP): its tracks are the screen's
+
+	mu      sync.Mutex
+	tracks  map[string]*Remote // by the client's track ID
+	closed  bool
+	publish func(*Remote)
+}
+
+// NewUp returns an Up for owner's tracks; publish hears of each new track
+// once its first packet arrived, from the track's own goroutine. The
+// tracks of a stream (a WHIP ingest) show the screen, whatever their IDs.
+func (a *API) NewUp(owner uint64, stream bool, publish func(*Remote)) (*Up, error) {
+	pc, err := a.newPC(nil)
+	if err != nil {
+		return nil, err
+	}
+	u := &Up{pc: pc, owner: owner, stream: stream, tracks: map[string]*Remote{}, publish: publish}
+	pc.OnTrack(u.onTrack)
+	return u, nil
+}
+
+// PC is the underlying connection, for its state.
+func (u *Up) PC() *webrtc.PeerConnection { return u.pc }
+
+// Answer takes the client's offer and returns the SFU's answer, with all
+// its candidates.
+func (u *Up) Answer(offer string) (string, error) {
+	if err := checkSDP(offer, true); err != nil {
+		return "", err
+	}
+	if err := u.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrSDP, err)
+	}
+	ans, err := u.pc.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrSDP, err)
+	}
+	return waitGathered(u.pc, ans)
+}
+
+// Close ends the connection; its tracks end with it.
+func (u *Up) Close() error {
+	u.mu.Lock()
+	u.closed = true
+	u.mu.Unlock()
+	return u.pc.Close()
+}
+
+// Remote is one track a client publishes: a media.Track whose packets
+// come from the client.
+type Remote struct {
+	*media.Fanout
+	up   *Up
+	ssrc []webrtc.SSRC // per layer
+	done chan struct{}
+}
+
+// Done is closed when the track ended (the client stopped sending it or
+// the connection closed).
+func (r *Remote) Done() <-chan struct{} { return r.done }
+
+// Simulcast layers by RID, lowest first, as browsers name them.
+var rids = map[string]int{"q": 0, "l": 0, "h": 1, "m": 1, "f": 2, "": 2}
+
+// onTrack starts reading one received track (one simulcast layer of it).
+func (u *Up) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	kind := media.Audio
+	if t.Kind() == webrtc.RTPCodecTypeVideo {
+		kind = media.Video
+	}
+	layers, layer := 1, 0
+	if t.RID() != "" {
+		layers, layer = 3, rids[strings.ToLower(t.RID())]
+	}
+	u.mu.Lock()
+	r := u.tracks[t.ID()]
+	if r == nil && !u.closed {
+		info := media.Info{ID: strconv.FormatUint(u.owner, 10) + "-" + t.ID(), Owner: u.owner, Kind: kind,
+			Source: u.sourceOf(t.ID(), kind), Codec: t.Codec().RTPCodecCapability, Layers: layers}
+		r = &Remote{up: u, ssrc: make([]webrtc.SSRC, layers), done: make(chan struct{})}
+		r.Fanout = media.NewFanout(info, r.pli)
+		u.tracks[t.ID()] = r
+	}
+	if r != nil && layer < len(r.ssrc) {
+		r.ssrc[layer] = t.SSRC()
+	}
+	u.mu.Unlock()
+	if r == nil {
+		return
+	}
+	levelID := 0
+	for _, e := range recv.GetParameters().HeaderExtensions {
+		if e.URI == audioLevelURI {
+			levelID = e.ID
+		}
+	}
+	go drainRTCP(recv, t.RID())
+	r.read(t, layer, levelID, layer == len(r.ssrc)-1 || t.RID() == "")
+}
+
+// sourceOf reads what a track shows from the track ID the client chose
+// (spec/voice.md): "camera", "screen", "screen_audio", else the
+// microphone or camera by kind.
+func (u *Up) sourceOf(id string, kind media.Kind) media.Source {
+	switch {
+	case u.stream && kind == media.Video:
+		return media.Screen
+	case u.stream:
+		return media.ScreenAudio
+	}
+	switch s := media.Source(id); s {
+	case media.Camera, media.Screen, media.ScreenAudio, media.Microphone:
+		return s
+	}
+	if kind == media.Video {
+		return media.Camera
+	}
+	return media.Microphone
+}
+
+func (r *Remote) pli(layer int) {
+	u := r.up
+	u.mu.Lock()
+	ssrc := r.ssrc[layer]
+	u.mu.Unlock()
+	if ssrc != 0 {
+		u.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(ssrc)}})
+	}
+}
+
+// read forwards one layer's packets until the track ends; announce tells
+// the owner once, from the layer that should.
+func (r *Remote) read(t *webrtc.TrackRemote, layer, levelID int, announce bool) {
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	var p media.Packet
+	video := r.Info().Kind == media.Video
+	codec := r.Info().Codec.MimeType
+	first := true
+	defer func() {
+		if announce {
+			close(r.done)
+		}
+	}()
+	for {
+		n, _, err := t.Read(buf)
+		if err != nil {
+			return
+		}
+		if pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) == 0 {
+			continue // padding-only probes carry no media
+		}
+		p = media.Packet{Header: rtp.Header{Version: 2, Marker: pkt.Marker, PayloadType: pkt.PayloadType,
+			SequenceNumber: pkt.SequenceNumber, Timestamp: pkt.Timestamp, SSRC: pkt.SSRC}, Payload: pkt.Payload, Layer: layer}
+		if levelID != 0 {
+			var ext rtp.AudioLevelExtension
+			if b := pkt.GetExtension(uint8(levelID)); b != nil && ext.Unmarshal(b) == nil {
+				p.Level, p.Voice, p.HasLevel = ext.Level, ext.Voice, true
+			}
+		}
+		if video {
+			p.Keyframe = media.IsKeyframe(codec, pkt.Payload)
+		}
+		if first && announce {
+			first = false
+			r.up.publish(r)
+		}
+		r.Write(&p)
+	}
+}
+
+// drainRTCP reads a receiver's RTCP (of one simulcast layer) so that its
+// interceptors run.
+func drainRTCP(recv *webrtc.RTPReceiver, rid string) {
+	buf := make([]byte, 1500)
+	for {
+		var err error
+		if rid == "" {
+			_, _, err = recv.Read(buf)
+		} else {
+			_, _, err = recv.ReadSimulcast(buf, rid)
+		}
+		if err != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package sfu
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"concord/federation/perm"
+	"concord/federation/snowflake"
+)
+
+func wantClose(t *testing.T, c *client, code int) {
+	t.Helper()
+	ce := c.closeErr()
+	if ce == nil || ce.Code != code {
+		t.Fatalf("closed with %v, want %d", ce, code)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	tests := []struct {
+		name string
+		tune func(*Config)
+		run  func(t *testing.T, r *rig) *client
+		code int
+	}{
+		{"wrong token", nil, func(t *testing.T, r *rig) *client {
+			vs := r.join(t, 2, testVoice)
+			c := r.dial(t, 2)
+			vs.Token = "x" + vs.Token[1:]
+			c.identify(vs)
+			return c
+		}, closeAuthFailed},
+		{"token of another user", nil, func(t *testing.T, r *rig) *client {
+			vs := r.join(t, 2, testVoice)
+			c := r.dial(t, 3)
+			vs.UserID = 3
+			c.identify(vs)
+			return c
+		}, closeAuthFailed},
+		{"expired token", func(c *Config) { c.TokenTTL = 50 * time.Millisecond }, func(t *testing.T, r *rig) *client {
+			vs := r.join(t, 2, testVoice)
+			time.Sleep(100 * time.Millisecond)
+			c := r.dial(t, 2)
+			c.identify(vs)
+			return c
+		}, closeAuthFailed},
+		{"no CONNECT", nil, func(t *testing.T, r *rig) *client {
+			r.guilds.deny(testVoice, 2, perm.Connect)
+			return r.identifyIn(t, 2, testVoice)
+		}, closeDisconnected},
+		{"text channel", nil, func(t *testing.T, r *rig) *client {
+			return r.identifyIn(t, 2, testText)
+		}, closeDisconnected},
+		{"channel full", nil, func(t *testing.T, r *rig) *client {
+			r.guilds.edit(func(s *guildState) { s.Channels[testVoice].UserLimit = 1 })
+			r.connect(t, 3, testVoice)
+			return r.identifyIn(t, 2, testVoice)
+		}, closeDisconnected},
+		{"before identify", nil, func(t *testing.T, r *rig) *client {
+			c := r.dial(t, 2)
+			c.send(opSelectProtocol, map[string]any{"protocol": "webrtc"})
+			return c
+		}, closeNotAuthed},
+		{"identify timeout", func(c *Config) { c.IdentifyTimeout = 100 * time.Millisecond }, func(t *testing.T, r *rig) *client {
+			return r.dial(t, 2)
+		}, closeNotAuthed},
+		{"unknown protocol", nil, func(t *testing.T, r *rig) *client {
+			c := r.identified(t, 2)
+			c.send(opSelectProtocol, map[string]any{"protocol": "udp", "data": map[string]any{"address": "127.0.0.1", "port": 1, "mode": "aead_aes256_gcm_rtpsize"}})
+			return c
+		}, closeUnknownProtocol},
+		{"malformed SDP", nil, func(t *testing.T, r *rig) *client {
+			c := r.identified(t, 2)
+			c.send(opSelectProtocol, map[string]any{"protocol": "webrtc", "data": map[string]string{"sdp": "v=0\r\nnonsense"}})
+			return c
+		}, closeBadRequest},
+		{"unsupported codec", nil, func(t *testing.T, r *rig) *client {
+			c := r.identified(t, 2)
+			c.send(opSelectProtocol, map[string]any{"protocol": "webrtc", "sdp": pcmuOffer(t)})
+			return c
+		}, closeBadRequest},
+		{"unknown opcode", nil, func(t *testing.T, r *rig) *client {
+			c := r.identified(t, 2)
+			c.send(99, nil)
+			return c
+		}, closeUnknownOpcode},
+		{"second identify", nil, func(t *testing.T, r *rig) *client {
+			c := r.identified(t, 2)
+			c.send(opIdentify, identify{})
+			return c
+		}, closeAlreadyAuthed},
+		{"frame flood", func(c *Config) { c.FramesPerMinute = 20 }, func(t *testing.T, r *rig) *client {
+			c := r.identified(t, 2)
+			for range 30 {
+				c.send(opHeartbeat, map[string]int{"t": 1})
+			}
+			return c
+		}, closeRateLimited},
+		{"media never connects", func(c *Config) { c.ConnectTimeout = 300 * time.Millisecond }, func(t *testing.T, r *rig) *client {
+			c := r.identified(t, 2)
+			// An offer whose ICE never completes: its candidates are
+			// left out and the answer is never applied.
+			c.send(opSelectProtocol, map[string]any{"protocol": "webrtc", "sdp": noCandidateOffer(t)})
+			return c
+		}, closeTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, 3, tt.tune)
+			c := tt.run(t, r)
+			wantClose(t, c, tt.code)
+			waitFor(t, "no session", 2*time.Second, func() bool { return r.sfu.Sessions() <= 1 })
+		})
+	}
+}
+
+// identifyIn joins user to ch and sends Identify.
+func (r *rig) identifyIn(t *testing.T, user, ch snowflake.ID) *client {
+	vs := r.join(t, user, ch)
+	c := r.dial(t, user)
+	c.identify(vs)
+	return c
+}
+
+// identified is a client past Identify and Ready.
+func (r *rig) identified(t *testing.T, user snowflake.ID) *client {
+	c := r.identifyIn(t, user, testVoice)
+	c.wait(opReady)
+	return c
+}
+
+func pcmuOffer(t *testing.T) string {
+	m := &webrtc.MediaEngine{}
+	m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}, PayloadType: 0}, webrtc.RTPCodecTypeAudio)
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio)
+	o, _ := pc.CreateOffer(nil)
+	return o.SDP
+}
+
+func noCandidateOffer(t *testing.T) string {
+	pc, err := newClientAPI(t).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio)
+	o, _ := pc.CreateOffer(nil)
+	return o.SDP
+}
