@@ -239,9 +239,34 @@ func (p *person) typeIn(sel, text string) {
 	p.do(chromedp.Focus(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
+// click clicks the element as a mouse does. Lists redraw as dispatches
+// arrive, so a node found may be gone by the time it is clicked: then the
+// click is tried again on the new one.
 func (p *person) click(sel string) {
 	p.tb.Helper()
-	p.do(chromedp.Click(chromedp.CSS(sel)))
+	p.clickOn(sel, chromedp.Click(chromedp.CSS(sel)))
+}
+
+// clickX clicks the element an XPath finds, like click.
+func (p *person) clickX(xpath string) {
+	p.tb.Helper()
+	p.clickOn(xpath, chromedp.Click(chromedp.Search(xpath)))
+}
+
+func (p *person) clickOn(sel string, click chromedp.Action[chromedp.Void]) {
+	p.tb.Helper()
+	for try := 0; ; try++ {
+		ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+		err := chromedp.Do(ctx, click)
+		cancel()
+		if err == nil {
+			return
+		}
+		if try == 2 || !strings.Contains(err.Error(), "Could not find node") {
+			p.shot("failed")
+			p.tb.Fatalf("%s: click %s: %v (page errors: %v)", p.name, sel, err, p.errors())
+		}
+	}
 }
 
 // register signs up through the login screen and waits for the app.

@@ -54,7 +54,7 @@ func chat(t *testing.T, url string, browser context.Context, size [2]int64, narr
 	}
 	alice.click(`.ghead`)
 	alice.shot("2-guild-menu")
-	alice.do(chromedp.Click(chromedp.Search(`//button[text()="Invite people"]`)))
+	alice.clickX(`//button[text()="Invite people"]`)
 	alice.wait(`document.querySelector('.invitelink') && document.querySelector('.invitelink').value.includes('/invite/')`)
 	alice.shot("3-invite")
 	var link string

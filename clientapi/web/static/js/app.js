@@ -63,8 +63,16 @@ export class App {
 			if (this.guildID !== '@me' && !state.guilds.has(this.guildID) && this.ready) this.openGuild('@me');
 		});
 		state.on('channel', (id) => {
-			if (id === this.channelID) this.drawHeader();
+			if (id === this.channelID) {
+				this.drawHeader();
+				this.composer.permissions();
+			}
 		});
+		for (const t of ['guild', 'members']) {
+			state.on(t, (gid) => {
+				if (gid === this.guildID && this.channelID) this.composer.permissions();
+			});
+		}
 		addEventListener('popstate', () => this.route());
 		addEventListener('keydown', (e) => this.shortcuts(e));
 		this.connection('connecting', 0);
@@ -134,7 +142,7 @@ export class App {
 		const text = {
 			connecting: 'Connecting…',
 			reconnecting: attempts > 1 ? `Reconnecting… (attempt ${attempts})` : 'Reconnecting…',
-			offline: 'You are offline. Messages you send wait until you are back.',
+			offline: 'You are offline. Concord reconnects when the network is back.',
 			failed: 'The node refused the connection. Reload the page.',
 		}[s];
 		this.banner.hidden = s === 'connected';

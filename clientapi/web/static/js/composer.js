@@ -77,13 +77,26 @@ export class Composer {
 		this.drawFiles();
 		this.drawReply();
 		this.drawTyping();
-		const allowed = can(channelID, P.SEND_MESSAGES);
-		this.input.disabled = !allowed;
-		this.attach.hidden = !can(channelID, P.ATTACH_FILES);
-		this.input.placeholder = !allowed ? 'You do not have permission to send messages in this channel.'
-			: 'Message ' + (c.guild_id ? '#' + c.name : '@' + dmName(c));
+		this.permissions();
 		this.input.value = localStorage.getItem(this.draftKey()) || '';
 		this.grow();
+	}
+
+	// permissions follows what the person may do here: roles, overwrites
+	// and timeouts change while the channel is open.
+	permissions() {
+		const c = state.channels.get(this.channel);
+		if (!c) return;
+		const allowed = can(c.id, P.SEND_MESSAGES);
+		const mine = c.guild_id && state.member(c.guild_id, state.me.user.id);
+		const until = mine && mine.communication_disabled_until ? Date.parse(mine.communication_disabled_until) : 0;
+		this.input.disabled = !allowed;
+		this.attach.hidden = !can(c.id, P.ATTACH_FILES);
+		this.input.placeholder = until > Date.now() ? 'You are timed out until ' + new Date(until).toLocaleString() + '.'
+			: !allowed ? 'You do not have permission to send messages in this channel.'
+				: 'Message ' + (c.guild_id ? '#' + c.name : '@' + dmName(c));
+		clearTimeout(this.timeoutEnds);
+		if (until > Date.now()) this.timeoutEnds = setTimeout(() => this.permissions(), Math.min(until - Date.now() + 500, 2 ** 31 - 1));
 	}
 
 	draftKey() { return `concord.draft.${state.me.user.id}.${this.channel}`; }

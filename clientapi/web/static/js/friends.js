@@ -32,8 +32,12 @@ export function show(app, body) {
 		}, label)), h('button', { class: 'primary small' + (tab === 'add' ? ' on' : ''), role: 'tab', onclick: () => { tab = 'add'; draw(); } }, 'Add friend'));
 		clear(page, bar, tab === 'add' ? addForm() : list(app));
 	};
-	const off = state.on('relationships', draw);
-	const off2 = state.on('presence', draw);
+	// The add form keeps what it says while requests come and go.
+	const redraw = () => {
+		if (tab !== 'add' || !page.isConnected) draw();
+	};
+	const off = state.on('relationships', redraw);
+	const off2 = state.on('presence', redraw);
 	draw();
 }
 

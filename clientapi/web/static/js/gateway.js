@@ -24,7 +24,11 @@ export class Gateway {
 		this.state = 'connecting';
 		this.presence = null;
 		addEventListener('online', () => this.reconnectNow());
-		addEventListener('offline', () => this.setState('offline'));
+		// A connection through a network that is gone may take minutes to
+		// notice; drop it now and resume when the network is back.
+		addEventListener('offline', () => {
+			if (this.ws) this.ws.close(4000);
+		});
 	}
 
 	setState(s) {
@@ -151,7 +155,11 @@ export class Gateway {
 			this.seq = null;
 		}
 		this.attempts++;
-		this.setState(navigator.onLine === false ? 'offline' : 'reconnecting');
+		if (navigator.onLine === false) {
+			this.setState('offline'); // the online event reconnects
+			return;
+		}
+		this.setState('reconnecting');
 		const wait = Math.min(maxBackoff, 500 * 2 ** Math.min(this.attempts, 6)) * (0.5 + Math.random() / 2);
 		this.retry = setTimeout(() => this.open(), this.attempts === 1 ? 250 : wait);
 	}

@@ -115,10 +115,7 @@ export class MessagePane {
 			pickReaction: (m, anchor) => emoji.pick(anchor, (e) => this.react(m, e, true)),
 			jump: (id) => this.jumpTo(id),
 			retry: (m) => this.retry(m),
-			discard: (m) => {
-				this.tl.remove(m.id);
-				this.redraw();
-			},
+			discard: (m) => this.settle(this.tl, m.id, null),
 		};
 	}
 
@@ -149,7 +146,7 @@ export class MessagePane {
 		const c = state.channels.get(this.channel);
 		if (this.lo === 0 && this.tl.start) {
 			const name = c && c.guild_id ? '#' + c.name : 'this conversation';
-			this.top.replaceChildren(h('div', { class: 'welcome' }, h('div', { class: 'wicon' }, icon(icons.hash, 40)),
+			this.top.replaceChildren(h('div', { class: 'welcome' }, h('div', { class: 'wicon' }, icon(c && c.guild_id ? icons.hash : icons.people, 40)),
 				h('h3', {}, c && c.guild_id ? 'Welcome to #' + c.name + '!' : 'The start of ' + name),
 				h('p', {}, 'This is the start of ' + name + '.')));
 		} else {
@@ -308,17 +305,16 @@ export class MessagePane {
 		const open = d.channel_id === this.channel && tl === this.tl;
 		switch (t) {
 		case 'MESSAGE_CREATE': {
-			const wasEnd = this.hi === tl.msgs.length;
 			if (d.author.id === state.me.user.id) {
 				// Our own message, back before the POST answered: it
 				// takes the pending copy's place.
 				const p = tl.msgs.find((m) => m.pending && m.content === d.content);
 				if (p) {
-					p.sentAs = d.id;
-					tl.remove(p.id);
-					if (open) this.hi = Math.min(this.hi, tl.msgs.length);
+					this.settle(tl, p.id, d);
+					return;
 				}
 			}
+			const wasEnd = this.hi === tl.msgs.length;
 			const i = tl.add(d);
 			if (!open || i < 0) return;
 			if (wasEnd && i >= this.lo) {
@@ -375,6 +371,21 @@ export class MessagePane {
 		}
 	}
 
+	// settle replaces a message sent from here (localID) with what the node
+	// made of it, or drops it (real null). Local messages live only at the
+	// newest end, where the window is while they exist.
+	settle(tl, localID, real) {
+		const atEnd = tl === this.tl && this.hi >= tl.msgs.length;
+		const a = tl.remove(localID);
+		const b = real ? tl.add(real) : -1;
+		if (tl !== this.tl || (a < 0 && b < 0)) return;
+		if (atEnd) this.hi = tl.msgs.length;
+		const from = Math.min(...[a, b].filter((x) => x >= 0));
+		if (from < this.lo) this.redraw();
+		else this.anchored(() => this.drawRange(from));
+		this.markRead();
+	}
+
 	// drawRange renders messages from index i to the window's end again.
 	drawRange(i) {
 		const keep = i - this.lo;
@@ -425,11 +436,7 @@ export class MessagePane {
 		const tl = this.tl;
 		try {
 			const got = await api.post(`/channels/${m.channel_id}/messages`, payload);
-			if (tl.find(m.id) >= 0) {
-				tl.remove(m.id);
-				tl.add(got);
-				if (tl === this.tl) this.redraw();
-			}
+			if (tl.find(m.id) >= 0) this.settle(tl, m.id, got);
 		} catch (err) {
 			m.pending = false;
 			m.failed = err.text || String(err);
@@ -439,7 +446,7 @@ export class MessagePane {
 	}
 
 	retry(m) {
-		this.tl.remove(m.id);
+		this.settle(this.tl, m.id, null);
 		m.failed = null;
 		m.pending = true;
 		m.id = nonce();

@@ -126,11 +126,20 @@ function account() {
 async function sessions() {
 	const list = await api.get('/auth/sessions');
 	return h('ul', { class: 'sessions' }, list.map((s) => h('li', {},
-		h('div', {}, h('strong', {}, s.user_agent || 'Unknown device'), s.current ? h('span', { class: 'tag' }, 'This device') : null),
+		h('div', {}, h('strong', { title: s.user_agent || '' }, device(s.user_agent)), s.current ? h('span', { class: 'tag' }, 'This device') : null),
 		h('div', { class: 'sub' }, `${s.ip || ''} · signed in ${fmtStamp(new Date(s.created_at))} · last used ${fmtStamp(new Date(s.last_used_at))}`),
 		s.current ? null : h('button', { class: 'danger small', onclick: (e) => {
 			api.del('/auth/sessions/' + s.id).then(() => e.target.closest('li').remove(), (x) => toast(x.text, 'error'));
 		} }, 'Log out'))));
+}
+
+// device names a session's browser and system from its user agent.
+function device(ua) {
+	if (!ua) return 'Unknown device';
+	const browser = [['Edg/', 'Edge'], ['OPR/', 'Opera'], ['Firefox/', 'Firefox'], ['Chrome/', 'Chrome'], ['Safari/', 'Safari']].find(([k]) => ua.includes(k));
+	const os = [['Android', 'Android'], ['iPhone', 'iOS'], ['iPad', 'iOS'], ['Windows', 'Windows'], ['Mac OS', 'macOS'], ['Linux', 'Linux']].find(([k]) => ua.includes(k));
+	if (!browser && !os) return ua.slice(0, 60);
+	return (browser ? browser[1] : 'A client') + (os ? ' on ' + os[1] : '');
 }
 
 function appearance(app) {

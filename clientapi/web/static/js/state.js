@@ -72,6 +72,7 @@ export function apply(t, d) {
 	case 'READY':
 		me.user = addUser(d.user);
 		for (const c of d.private_channels || []) putChannel(c);
+		for (const p of d.presences || []) presences.set(p.user.id, p.status);
 		for (const g of d.guilds) if (!guilds.has(g.id)) guilds.set(g.id, { id: g.id, unavailable: true, channels: new Map(), roles: new Map(), members: new Map() });
 		emit('ready');
 		break;
