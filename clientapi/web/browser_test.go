@@ -364,6 +364,16 @@ func (p *person) clean() {
 	if len(v) > 0 {
 		p.tb.Errorf("%s: Content-Security-Policy violations: %q", p.name, v)
 	}
+	// Everything one can press or type into has a name a screen reader
+	// can say.
+	var unnamed []string
+	p.eval(`[...document.querySelectorAll('button, [role=button], [role=link], a[href], input:not([type=hidden]), textarea, select')]
+		.filter((e) => e.offsetParent !== null)
+		.filter((e) => !(e.getAttribute('aria-label') || e.textContent.trim() || e.title || (e.labels && e.labels.length) || e.placeholder || e.getAttribute('aria-hidden')))
+		.map((e) => e.outerHTML.slice(0, 100))`, &unnamed)
+	if len(unnamed) > 0 {
+		p.tb.Errorf("%s: controls without an accessible name: %q", p.name, unnamed)
+	}
 }
 
 // get fetches a path from the node outside the browser.

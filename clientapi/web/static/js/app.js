@@ -212,8 +212,10 @@ export class App {
 			this.pane.open(c, around);
 			this.composer.focus();
 		} else if (g === '@me') {
+			this.pane.close();
 			friends.show(this, this.body);
 		} else {
+			this.pane.close();
 			clear(this.body, h('div', { class: 'empty' }, h('p', {}, 'No text channels here yet.')));
 		}
 		this.members.draw();

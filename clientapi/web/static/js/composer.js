@@ -30,8 +30,8 @@ export class Composer {
 		this.ac = h('div', { class: 'autocomplete', id: 'ac', role: 'listbox', hidden: true });
 		this.typingLine = h('div', { class: 'typing', 'aria-live': 'polite' });
 		this.counter = h('span', { class: 'counter' });
-		this.box = h('div', { class: 'inputbox' }, this.attach, this.input, this.counter, this.emojiBtn);
-		this.el = h('div', { class: 'composer' }, this.ac, this.replyBar, this.filesBar, this.box, this.fileInput, this.typingLine);
+		this.box = h('div', { class: 'inputbox' }, this.ac, this.attach, this.input, this.counter, this.emojiBtn);
+		this.el = h('div', { class: 'composer' }, this.replyBar, this.filesBar, this.box, this.fileInput, this.typingLine);
 		this.input.addEventListener('keydown', (e) => this.keydown(e));
 		this.input.addEventListener('input', () => this.changed());
 		this.input.addEventListener('paste', (e) => {

@@ -95,9 +95,10 @@ function replyLine(m, ctx) {
 	const r = m.referenced_message;
 	if (!r) return h('div', { class: 'replyto gone' }, 'Original message was deleted');
 	const name = state.nameIn(ctx.guildID, r.author);
-	const snippet = (r.content || (r.attachments && r.attachments.length ? 'Click to see attachment' : '')).slice(0, 120);
+	const text = (r.content || '').slice(0, 200).replace(/\n/g, ' ');
+	const snippet = text ? md.render(text, ctx.resolve) : (r.attachments && r.attachments.length ? 'Click to see attachment' : '');
 	return h('div', { class: 'replyto', role: 'link', tabindex: '-1', onclick: () => ctx.jump(r.id) },
-		avatar(r.author, 16), h('span', { class: 'who' }, '@' + name), h('span', { class: 'snippet' }, snippet.replace(/\n/g, ' ')));
+		avatar(r.author, 16), h('span', { class: 'who' }, '@' + name), h('span', { class: 'snippet' }, snippet));
 }
 
 function attachments(m) {

@@ -98,6 +98,13 @@ export class MessagePane {
 		requestAnimationFrame(() => setTimeout(() => this.check()));
 	}
 
+	// close leaves the channel: nothing is read while the pane is away.
+	close() {
+		this.channel = null;
+		this.tl = null;
+		this.list.replaceChildren();
+	}
+
 	context(c) {
 		const guildID = c && c.guild_id;
 		const my = state.me.user.id;
