@@ -60,6 +60,11 @@ func chat(t *testing.T, url string, browser context.Context, size [2]int64, narr
 	var link string
 	alice.eval(`document.querySelector('.invitelink').value`, &link)
 	alice.eval(`document.querySelector('dialog.modal').close()`, nil)
+	if narrow {
+		// A tap beside the drawer, where the shade shows.
+		alice.do(chromedp.MouseClickXY(float64(size[0]-10), float64(size[1]/2)))
+		alice.wait(`!document.querySelector('.layout.shownav')`)
+	}
 
 	// Bob joins with the pasted link.
 	if narrow {

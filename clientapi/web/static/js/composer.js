@@ -101,8 +101,10 @@ export class Composer {
 
 	draftKey() { return `concord.draft.${state.me.user.id}.${this.channel}`; }
 
+	// focus puts the caret in the composer, except on touch screens, where
+	// it would pop the keyboard up over the messages.
 	focus() {
-		if (matchMedia('(pointer: fine)').matches) this.input.focus();
+		if (!matchMedia('(pointer: coarse)').matches) this.input.focus();
 	}
 
 	insert(text) {
