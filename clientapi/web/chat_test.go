@@ -127,6 +127,21 @@ func chat(t *testing.T, url string, browser context.Context, size [2]int64, narr
 	bob.wait(`![...document.querySelectorAll('.msg')].some((m) => m.textContent.includes('(edited by hand)'))`)
 	bob.wait(`document.querySelector('.replyto.gone')`)
 
+	// Files also come by paste and by drag-and-drop.
+	alice.eval(`(() => {
+		const t = new DataTransfer();
+		t.items.add(new File(['pasted words'], 'pasted.txt', { type: 'text/plain' }));
+		document.querySelector('.composer textarea').dispatchEvent(new ClipboardEvent('paste', { clipboardData: t, bubbles: true, cancelable: true }));
+		const d = new DataTransfer();
+		d.items.add(new File(['dropped words'], 'dropped.txt', { type: 'text/plain' }));
+		const pane = document.querySelector('main.pane');
+		pane.dispatchEvent(new DragEvent('dragover', { dataTransfer: d, bubbles: true, cancelable: true }));
+		pane.dispatchEvent(new DragEvent('drop', { dataTransfer: d, bubbles: true, cancelable: true }));
+	})()`, nil)
+	alice.wait(`document.querySelectorAll('.filesbar .upload').length === 2`)
+	alice.send("two files")
+	bob.wait(`[...document.querySelectorAll('.msg')].some((m) => m.textContent.includes('pasted.txt') && m.textContent.includes('dropped.txt'))`)
+
 	alice.clean()
 	bob.clean()
 }
