@@ -161,7 +161,8 @@ func TestLongChannel(t *testing.T) {
 	}
 }
 
-// BenchmarkLongChannel reports the figures for make bench.
+// BenchmarkLongChannel reports the figures for make bench (ns/op is the
+// whole run: a node, 10,000 messages seeded, a browser scrolling them).
 func BenchmarkLongChannel(b *testing.B) {
 	var f historyFigures
 	for range b.N {
@@ -170,5 +171,4 @@ func BenchmarkLongChannel(b *testing.B) {
 	b.ReportMetric(float64(f.FirstPaint)/float64(time.Millisecond), "first-paint-ms")
 	b.ReportMetric(float64(f.MaxNodes), "max-message-nodes")
 	b.ReportMetric(f.Scroll.Seconds(), "scroll-10k-s")
-	b.ReportMetric(0, "ns/op")
 }

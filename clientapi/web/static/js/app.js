@@ -73,8 +73,10 @@ export class App {
 				if (gid === this.guildID && this.channelID) this.composer.permissions();
 			});
 		}
-		addEventListener('popstate', () => this.route());
-		addEventListener('keydown', (e) => this.shortcuts(e));
+		// Window listeners go with the app when the person signs out.
+		this.aborts = new AbortController();
+		addEventListener('popstate', () => this.route(), { signal: this.aborts.signal });
+		addEventListener('keydown', (e) => this.shortcuts(e), { signal: this.aborts.signal });
 		this.connection('connecting', 0);
 		this.gateway.start();
 		// The channel in the URL loads while the gateway connects.
@@ -83,7 +85,9 @@ export class App {
 	}
 
 	stop() {
+		this.aborts.abort();
 		this.gateway.stop();
+		this.pane.close();
 		state.reset();
 		history.reset();
 	}

@@ -87,7 +87,7 @@ export function avatarURL(user) {
 // Colours for users without an avatar, picked by ID so a person keeps theirs.
 const swatches = ['#5865f2', '#3ba55c', '#faa61a', '#ed4245', '#eb459e', '#9b59b6', '#1abc9c', '#e67e22'];
 
-export function swatch(id) {
+function swatch(id) {
 	let n = 0;
 	for (const ch of String(id)) n = (n * 31 + ch.charCodeAt(0)) >>> 0;
 	return swatches[n % swatches.length];
@@ -119,15 +119,6 @@ export function displayName(user) {
 // acronym is what a guild without an icon shows in the rail.
 export function acronym(name) {
 	return (name || '?').split(/\s+/).filter(Boolean).map((w) => [...w][0]).join('').slice(0, 4);
-}
-
-// debounce runs fn once things have been quiet for ms.
-export function debounce(fn, ms) {
-	let t = 0;
-	return (...args) => {
-		clearTimeout(t);
-		t = setTimeout(() => fn(...args), ms);
-	};
 }
 
 // fmtSize is a byte count for people.

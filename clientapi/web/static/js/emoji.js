@@ -21,7 +21,7 @@ export const groups = Object.entries(table).map(([g, s]) => {
 	return [g, out];
 });
 
-export const all = groups.flatMap(([, list]) => list);
+const all = groups.flatMap(([, list]) => list);
 
 // search lists emoji whose names start with (then contain) q.
 export function search(q, n = 8) {

@@ -8,7 +8,7 @@ import * as api from './api.js';
 import { cmpID } from './dom.js';
 import * as state from './state.js';
 
-export const page = 100;
+const page = 100;
 
 const timelines = new Map();
 

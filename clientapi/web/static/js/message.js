@@ -10,7 +10,7 @@ import * as state from './state.js';
 // Messages by one author this close together share a header.
 const groupMs = 7 * 60_000;
 
-export const types = { reply: 19 };
+const types = { reply: 19 };
 
 function grouped(m, prev) {
 	if (!prev || prev.author.id !== m.author.id || m.message_reference || prev.failed || m.type === types.reply) return false;

@@ -15,7 +15,7 @@ import { P, can } from './perms.js';
 import * as state from './state.js';
 import * as unread from './unread.js';
 
-export const maxNodes = 150;
+const maxNodes = 150;
 const step = 50;
 // The first drawing of a channel: enough to fill a tall screen, few enough
 // to paint at once; the rest follows as the person scrolls.

@@ -249,7 +249,9 @@ export function colorOf(guildID, userID) {
 	return best ? '#' + best.color.toString(16).padStart(6, '0') : '';
 }
 
+// reset forgets everything, subscribers too: the screens that listened
+// are gone with the session.
 export function reset() {
-	for (const m of [users, guilds, channels, dms, relationships, presences, voice, typing]) m.clear();
+	for (const m of [users, guilds, channels, dms, relationships, presences, voice, typing, subs]) m.clear();
 	me.user = null;
 }
