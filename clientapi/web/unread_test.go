@@ -83,6 +83,13 @@ func TestUnreadAndMentions(t *testing.T) {
 	bo.shot("4-search")
 	bo.click(`.results .hit`)
 	bo.wait(`document.activeElement && document.activeElement.classList.contains('msg') && document.activeElement.textContent.includes('the lamp is lit')`)
+
+	// Amy pins her message; the pins show it.
+	amy.eval(action(`the lamp is lit`, `Pin`), nil)
+	amy.wait(`[...document.querySelectorAll('.msg')].some((m) => m.textContent.includes('the lamp is lit') && m.querySelector('.pinned'))`)
+	amy.click(`button[aria-label="Pinned messages"]`)
+	amy.wait(`[...document.querySelectorAll('.results .hit')].some((h) => h.textContent.includes('the lamp is lit'))`)
+	amy.shot("4-pins")
 	amy.clean()
 	bo.clean()
 }

@@ -97,6 +97,14 @@ export class App {
 		if (messageEvents.has(t)) this.pane.dispatch(t, d);
 		switch (t) {
 		case 'READY':
+			if (this.ready) {
+				// A new session after one that could not resume: what
+				// happened in between was not replayed, so the timelines
+				// held are stale. The guild's GUILD_CREATE (or, at home,
+				// this) opens the channel afresh.
+				history.reset();
+				if (this.guildID === '@me') this.route();
+			}
 			unread.load(state.me.user.id);
 			settings.loaded(this);
 			friends.load();
@@ -153,13 +161,6 @@ export class App {
 		this.banner.className = 'connection ' + s;
 		this.banner.textContent = text || '';
 		document.documentElement.dataset.connection = s;
-		if (s === 'connected' && this.ready) this.resync();
-	}
-
-	// resync refreshes the open channel after a resume: the gateway
-	// replayed what was missed, but a fresh start (op 9) did not.
-	resync() {
-		if (this.channelID && !history.held(this.channelID)) this.pane.open(this.channelID);
 	}
 
 	drawUser() {

@@ -74,6 +74,7 @@ export function render(m, prev, ctx) {
 	const text = h('div', { class: 'text' });
 	if (m.content) text.append(md.render(m.content, ctx.resolve));
 	if (m.edited_timestamp) text.append(h('span', { class: 'edited', title: fmtFull(new Date(m.edited_timestamp)) }, ' (edited)'));
+	if (m.pinned) text.append(' ', h('span', { class: 'pinned', title: 'Pinned', role: 'img', 'aria-label': 'Pinned' }, icon(icons.pin, 14)));
 	if (ctx.mentionsMe && ctx.mentionsMe(m)) el.classList.add('mentioned');
 	body.append(text);
 	if (m.attachments && m.attachments.length) body.append(attachments(m));
@@ -147,6 +148,10 @@ export function actions(m, ctx) {
 	const bar = h('div', { class: 'actions', role: 'toolbar', 'aria-label': 'Message actions' });
 	bar.append(h('button', { title: 'Add reaction', 'aria-label': 'Add reaction', onclick: (e) => ctx.pickReaction(m, e.currentTarget) }, icon(icons.smile, 18)));
 	if (ctx.canSend) bar.append(h('button', { title: 'Reply', 'aria-label': 'Reply', onclick: () => ctx.reply(m) }, icon(icons.reply, 18)));
+	if (ctx.canManage || !ctx.guildID) {
+		const label = m.pinned ? 'Unpin' : 'Pin';
+		bar.append(h('button', { title: label, 'aria-label': label, onclick: () => ctx.pin(m, !m.pinned) }, icon(icons.pin, 18)));
+	}
 	if (mine) bar.append(h('button', { title: 'Edit', 'aria-label': 'Edit', onclick: () => ctx.edit(m) }, icon(icons.edit, 18)));
 	if (mine || ctx.canManage) bar.append(h('button', { title: 'Delete', 'aria-label': 'Delete', class: 'danger', onclick: (e) => ctx.remove(m, e.shiftKey) }, icon(icons.trash, 18)));
 	return bar;

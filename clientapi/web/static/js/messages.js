@@ -119,6 +119,7 @@ export class MessagePane {
 			edit: (m) => this.edit(m),
 			remove: (m, now) => this.remove(m, now),
 			react: (m, e, add) => this.react(m, e, add),
+			pin: (m, on) => this.pin(m, on),
 			pickReaction: (m, anchor) => emoji.pick(anchor, (e) => this.react(m, e, true)),
 			jump: (id) => this.jumpTo(id),
 			retry: (m) => this.retry(m),
@@ -504,6 +505,17 @@ export class MessagePane {
 			await api.del(`/channels/${m.channel_id}/messages/${m.id}`);
 		} catch (err) {
 			modal.confirm('Not deleted', err.text || String(err), 'OK', false);
+		}
+	}
+
+	async pin(m, on) {
+		const path = `/channels/${m.channel_id}/pins/${m.id}`;
+		try {
+			await (on ? api.put(path) : api.del(path));
+			m.pinned = on;
+			this.redrawOne(this.tl.find(m.id));
+		} catch (err) {
+			modal.confirm('Not pinned', err.text || String(err), 'OK', false);
 		}
 	}
 
