@@ -56,6 +56,8 @@ func TestForbiddenCatchesWrongDirections(t *testing.T) {
 		{"clientapi/dispatch", "clientapi/gateway", false},
 		{"clientapi/dispatch", "clientapi/guilds", true},
 		{"clientapi/httperr", "clientapi/objects", true},
+		{"clientapi/web", "clientapi/httperr", true},
+		{"clientapi", "clientapi/web", false},
 		{"examples/pingbot", "node", true},
 	} {
 		if got := forbidden(c.from, c.to) != ""; got != c.bad {
@@ -75,6 +77,7 @@ var (
 		"guilds":       {"objects", "accounts"},
 		"interactions": {"objects", "guilds"},
 		"dispatch":     {"objects", "gateway"},
+		"web":          {"-"}, // the client talks to the node over HTTP like any other
 	}
 )
 
@@ -134,7 +137,7 @@ func clientForbidden(from, to string) string {
 	case !layered:
 		return "a helper imports only other helpers"
 	case slices.Contains(may, "-"):
-		return "the gateway imports nothing else of clientapi"
+		return "clientapi/" + f + " imports nothing else of clientapi"
 	case slices.Contains(clientHelpers, g) || slices.Contains(may, g):
 		return ""
 	}

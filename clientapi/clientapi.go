@@ -12,11 +12,12 @@
 //     the gateway's provider;
 //   - gateway: Discord's gateway wire protocol;
 //   - objects: Discord's JSON objects, shared by REST and dispatches;
+//   - web: the node's own client, served at /;
 //   - auth, httperr, jsonio, params, images, password, ratelimit: helpers
 //     any of them may use.
 //
-// Besides the routes it serves the JWKS, the gateway's WebSocket and
-// Discord's CDN paths. Only node imports it. spec/client-api.md documents
+// Besides the routes it serves the JWKS, the gateway's WebSocket,
+// Discord's CDN paths and the web client. Only node imports it. spec/client-api.md documents
 // the routes Discord does not have.
 package clientapi
 
@@ -36,6 +37,7 @@ import (
 	"concord/clientapi/interactions"
 	"concord/clientapi/jsonio"
 	"concord/clientapi/ratelimit"
+	"concord/clientapi/web"
 )
 
 // Roots are the prefixes Discord's libraries use; each serves the same
@@ -60,8 +62,8 @@ type Parts struct {
 }
 
 // Mount serves parts on r: the API under every root in Roots, the JWKS at
-// /.well-known/jwks.json, the gateway at /gateway, and the CDN paths
-// (avatars, icons, attachments).
+// /.well-known/jwks.json, the gateway at /gateway, the CDN paths (avatars,
+// icons, attachments) and the web client at /.
 func Mount(r chi.Router, cfg Config, p Parts) error {
 	if p.Auth == nil || p.Accounts == nil || p.Guilds == nil || p.Interactions == nil || p.Gateway == nil {
 		return errors.New("clientapi: every part is required")
@@ -109,6 +111,11 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 	r.Handle("/gateway/", p.Gateway)
 	p.Accounts.Files(r)
 	p.Guilds.Files(r)
+	client, err := web.New()
+	if err != nil {
+		return err
+	}
+	client.Mount(r)
 	return nil
 }
 

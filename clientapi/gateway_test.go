@@ -8,6 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"concord/clientapi/auth"
 	"concord/clientapi/dispatch"
 	"concord/storage"
 	"concord/storage/storagetest"
@@ -193,4 +194,49 @@ func TestGatewayEndToEnd(t *testing.T) {
 		aev.want(t, "VOICE_STATE_UPDATE", `"channel_id":null`) // a banned member leaves voice
 		bev.want(t, "GUILD_DELETE", g.ID)
 	})
+}
+
+// TestFriendPresence: friends who share no guild see each other's
+// presence, in READY and as PRESENCE_UPDATE without a guild_id.
+func TestFriendPresence(t *testing.T) {
+	db := storagetest.Open(t, storage.Config{Driver: storage.SQLite, DSN: t.TempDir() + "/db"})
+	h := newHarness(t, db)
+	pointDiscordgo(t, h.srv.URL)
+	startGateway(t, h)
+	ann, ben, cal := h.register("ann"), h.register("ben"), h.register("cal")
+	for _, step := range []struct {
+		token string
+		to    auth.Pair
+	}{{ann.Token, ben}, {ben.Token, ann}} {
+		st, body := h.do("PUT", fmt.Sprintf("/users/@me/relationships/%d", step.to.UserID), step.token, nil)
+		h.want(st, 204, body, nil)
+	}
+	open := func(p auth.Pair, status string) (*discordgo.Session, *events) {
+		s, _ := discordgo.New(p.Token)
+		s.Identify.Intents = discordgo.IntentsAll
+		s.Identify.Presence.Status = status
+		ev := watch(t, s)
+		if err := s.Open(); err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s, ev
+	}
+	bs, _ := open(ben, "idle")
+	_, aev := open(ann, "online")
+	aev.want(t, "READY", fmt.Sprintf(`"presences":[{"user":{"id":"%d"},"status":"idle"`, ben.UserID))
+	_, cev := open(cal, "online")
+	cev.want(t, "READY", `"presences":[]`)
+	if err := bs.UpdateStatusComplex(discordgo.UpdateStatusData{Status: "dnd"}); err != nil {
+		t.Fatal(err)
+	}
+	e := aev.want(t, "PRESENCE_UPDATE", fmt.Sprintf(`"id":"%d"`, ben.UserID), `"status":"dnd"`)
+	if strings.Contains(e, "guild_id") {
+		t.Errorf("a friend's presence came with a guild: %s", e)
+	}
+	for _, e := range cev.drain() {
+		if strings.HasPrefix(e, "PRESENCE_UPDATE") {
+			t.Errorf("a stranger saw %s", e)
+		}
+	}
 }

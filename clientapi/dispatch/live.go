@@ -9,6 +9,7 @@ import (
 	"concord/federation/guild"
 	"concord/federation/live"
 	"concord/federation/snowflake"
+	"concord/storage"
 )
 
 type presenceUpdate struct {
@@ -33,7 +34,8 @@ func renderPresence(p live.Presence, guildID snowflake.ID) json.RawMessage {
 	return data
 }
 
-// presence tells the guilds of the user what others now see of them.
+// presence tells the guilds and the friends of the user what others now
+// see of them; friends hear it without a guild_id, as on Discord.
 func (t *Translator) presence(ctx context.Context, p live.Presence) {
 	guilds, err := guildsOf(ctx, t.db, p.UserID)
 	if err != nil {
@@ -44,7 +46,37 @@ func (t *Translator) presence(ctx context.Context, p live.Presence) {
 		t.sink.Publish(gateway.Dispatch{Type: "PRESENCE_UPDATE", GuildID: id, Intent: gateway.IntentGuildPresences,
 			Payload: renderPresence(p, id)})
 	}
+	friends, err := friendsOf(ctx, t.db, p.UserID)
+	if err != nil {
+		t.log.Error("dispatch: presence friends", "user", p.UserID, "err", err)
+		return
+	}
+	if len(friends) > 0 {
+		t.sink.Publish(gateway.Dispatch{Type: "PRESENCE_UPDATE", UserIDs: friends, Payload: renderPresence(p, 0)})
+	}
 }
+
+// friendsOf lists the users userID is friends with.
+func friendsOf(ctx context.Context, db *storage.DB, userID snowflake.ID) ([]snowflake.ID, error) {
+	rows, err := db.Reader().QueryContext(ctx, `SELECT peer_id FROM relationships WHERE user_id = ? AND type = ? ORDER BY peer_id`,
+		int64(userID), relationshipFriend)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []snowflake.ID
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, snowflake.ID(id))
+	}
+	return out, rows.Err()
+}
+
+// relationshipFriend is Discord's relationship type for a friend.
+const relationshipFriend = 1
 
 // typing sends TYPING_START. For a DM the room's ID is the channel's.
 func (t *Translator) typing(ctx context.Context, ty live.Typing) {

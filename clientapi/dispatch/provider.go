@@ -108,10 +108,29 @@ func (p *Provider) Ready(ctx context.Context, userID snowflake.ID) (gateway.Read
 	if rd.PrivateChannels, err = json.Marshal(dms); err != nil {
 		return gateway.ReadyData{}, err
 	}
+	if rd.Presences, err = p.friendPresences(ctx, userID); err != nil {
+		return gateway.ReadyData{}, err
+	}
 	if me.Bot {
 		rd.ApplicationID = userID
 	}
 	return rd, nil
+}
+
+// friendPresences are READY's presences: the user's friends who are not
+// offline, as Discord lists them.
+func (p *Provider) friendPresences(ctx context.Context, userID snowflake.ID) (json.RawMessage, error) {
+	friends, err := friendsOf(ctx, p.db, userID)
+	if err != nil {
+		return nil, fmt.Errorf("ready friends: %w", err)
+	}
+	out := []json.RawMessage{}
+	for _, id := range friends {
+		if pr := p.live.Presence(id); pr.Status != live.StatusOffline {
+			out = append(out, renderPresence(pr, 0))
+		}
+	}
+	return json.Marshal(out)
 }
 
 // guildsOf lists the guilds (not DMs) userID is a member of, from the

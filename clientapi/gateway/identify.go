@@ -134,14 +134,17 @@ func (g *Gateway) renderReady(s *session, rd *ReadyData, withShard bool) json.Ra
 			guilds = append(guilds, unavailable{id, true})
 		}
 	}
-	pc := rd.PrivateChannels
+	pc, presences := rd.PrivateChannels, rd.Presences
 	if pc == nil {
 		pc = json.RawMessage("[]")
+	}
+	if presences == nil {
+		presences = json.RawMessage("[]")
 	}
 	r := map[string]any{
 		"v": 10, "user": rd.User, "guilds": guilds, "session_id": s.id, "session_type": "normal",
 		"resume_gateway_url": g.cfg.PublicURL, "private_channels": pc,
-		"relationships": []any{}, "user_settings": map[string]any{}, "presences": []any{},
+		"relationships": []any{}, "user_settings": map[string]any{}, "presences": presences,
 	}
 	if withShard {
 		r["shard"] = s.shard

@@ -26,6 +26,7 @@ type ReadyData struct {
 	Guilds          []snowflake.ID  // guilds the user is a member of
 	PrivateChannels json.RawMessage // JSON array of DM channel objects; nil: []
 	DMRooms         []snowflake.ID  // DM rooms (channel IDs) whose events the sessions hear
+	Presences       json.RawMessage // JSON array of friends' presences; nil: []
 	ApplicationID   snowflake.ID    // bots: their application
 }
 
