@@ -137,12 +137,18 @@ func (c *Core) Close() error {
 	}
 	c.closed = true
 	for _, r := range c.rooms {
-		close(r.reqs)
+		r.stop()
 	}
 	c.mu.Unlock()
 	c.wg.Wait()
 	close(c.signQueue)
 	return nil
+}
+
+func (c *Core) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 // room returns the room of guildID, loading it from storage on first use.
@@ -200,14 +206,44 @@ func (c *Core) room(ctx context.Context, guildID snowflake.ID, create bool) (*ro
 }
 
 // forget drops a room from memory so that it is reloaded from storage next
-// time: after a failed commit its in-memory state is ahead of the database.
+// time, and stops its writer: after a failed commit its in-memory state is
+// ahead of the database. Requests it has not answered are retried in the
+// room loaded afresh (deliver).
 func (c *Core) forget(r *room) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.rooms[r.id] == r {
 		delete(c.rooms, r.id)
-		if !c.closed {
-			close(r.reqs)
+	}
+	c.mu.Unlock()
+	r.stop()
+}
+
+// maxAttempts bounds how often deliver hands one request to a room that
+// then stops or fails before deciding it.
+const maxAttempts = 8
+
+// deliver hands req to the writer of its room and waits for the verdict.
+// A room that stops before deciding req (it unloaded, or a batch before
+// req's failed) answers errRetry, and req goes to the room as loaded
+// afresh from storage. When req's own batch failed to commit it answers
+// errRetryAlone, and req is tried again in a batch of its own: so an event
+// whose commit fails fails alone and never takes the rest of its batch
+// with it (spec/accept.md, "One event, one verdict").
+func (c *Core) deliver(ctx context.Context, guildID snowflake.ID, create bool, req *request) result {
+	for attempt := 1; ; attempt++ {
+		r, err := c.room(ctx, guildID, create)
+		if err != nil {
+			return result{err: err}
+		}
+		res := r.submit(ctx, req)
+		switch {
+		case errors.Is(res.err, errRetryAlone):
+			req.alone = true
+		case !errors.Is(res.err, errRetry):
+			return res
+		}
+		if attempt == maxAttempts {
+			return result{err: fmt.Errorf("room: %s stopped %d times before deciding an event: %w", guildID, attempt, ErrClosed)}
 		}
 	}
 }
@@ -232,11 +268,7 @@ func (c *Core) Send(ctx context.Context, guildID, sender snowflake.ID, typ strin
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.room(ctx, guildID, typ == guild.TypeGuildCreate)
-	if err != nil {
-		return nil, err
-	}
-	res := r.submit(ctx, &request{local: &localEvent{typ: typ, sender: sender, content: body}})
+	res := c.deliver(ctx, guildID, typ == guild.TypeGuildCreate, &request{local: &localEvent{typ: typ, sender: sender, content: body}})
 	return res.ev, res.err
 }
 
@@ -251,11 +283,8 @@ func (c *Core) Check(ctx context.Context, guildID, sender snowflake.ID, typ stri
 	if err != nil {
 		return err
 	}
-	r, err := c.room(ctx, guildID, typ == guild.TypeGuildCreate)
-	if err != nil {
-		return err
-	}
-	return r.submit(ctx, &request{local: &localEvent{typ: typ, sender: sender, content: body}, dryRun: true}).err
+	return c.deliver(ctx, guildID, typ == guild.TypeGuildCreate,
+		&request{local: &localEvent{typ: typ, sender: sender, content: body}, dryRun: true}).err
 }
 
 // Accept takes an event from elsewhere (another node, a backfill) through
@@ -269,11 +298,7 @@ func (c *Core) Accept(ctx context.Context, raw []byte) (*event.Event, error) {
 	if err := event.Verify(ev); err != nil {
 		return nil, err
 	}
-	r, err := c.room(ctx, ev.GuildID, ev.Type == guild.TypeGuildCreate)
-	if err != nil {
-		return nil, err
-	}
-	res := r.submit(ctx, &request{remote: ev})
+	res := c.deliver(ctx, ev.GuildID, ev.Type == guild.TypeGuildCreate, &request{remote: ev})
 	return res.ev, res.err
 }
 
@@ -300,6 +325,9 @@ func (c *Core) AcceptBatch(ctx context.Context, raws [][]byte) []error {
 		}()
 	}
 	wg.Wait()
+	// Queue every event before waiting for any, so that the writer batches
+	// them; one that its room did not decide is delivered again, in order.
+	rooms := make([]*room, len(raws))
 	reqs := make([]*request, len(raws))
 	for i, ev := range evs {
 		if errs[i] != nil {
@@ -310,18 +338,24 @@ func (c *Core) AcceptBatch(ctx context.Context, raws [][]byte) []error {
 			errs[i] = err
 			continue
 		}
-		req := &request{ctx: ctx, remote: ev, done: make(chan result, 1)}
-		select {
-		case r.reqs <- req:
-			reqs[i] = req
-		case <-ctx.Done():
-			errs[i] = ctx.Err()
+		req := &request{remote: ev}
+		if errs[i] = r.send(ctx, req); errs[i] == nil {
+			rooms[i], reqs[i] = r, req
 		}
 	}
 	for i, req := range reqs {
-		if req != nil {
-			errs[i] = (<-req.done).err
+		if req == nil {
+			continue
 		}
+		res := rooms[i].wait(ctx, req)
+		if errors.Is(res.err, errRetryAlone) {
+			req.alone = true
+		}
+		if errors.Is(res.err, errRetry) {
+			ev := evs[i]
+			res = c.deliver(ctx, ev.GuildID, ev.Type == guild.TypeGuildCreate, req)
+		}
+		errs[i] = res.err
 	}
 	return errs
 }

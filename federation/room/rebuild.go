@@ -31,13 +31,11 @@ var projections = []string{
 // of the log. Run it while the guild is idle; events sent meanwhile fail.
 func (c *Core) Rebuild(ctx context.Context, guildID snowflake.ID) error {
 	c.mu.Lock()
-	if r := c.rooms[guildID]; r != nil {
-		delete(c.rooms, guildID)
-		close(r.reqs)
-		c.mu.Unlock()
+	r := c.rooms[guildID]
+	c.mu.Unlock()
+	if r != nil {
+		c.forget(r)
 		<-r.stopped
-	} else {
-		c.mu.Unlock()
 	}
 	var bodies [][]byte
 	rows, err := c.store.Reader().QueryContext(ctx, `SELECT body FROM events WHERE guild_id = ? ORDER BY seq`, int64(guildID))
@@ -66,16 +64,12 @@ func (c *Core) Rebuild(ctx context.Context, guildID snowflake.ID) error {
 	}); err != nil {
 		return fmt.Errorf("rebuild %s: clear: %w", guildID, err)
 	}
-	r, err := c.room(ctx, guildID, true)
-	if err != nil {
-		return err
-	}
 	for i, b := range bodies {
 		ev, err := event.Parse(b)
 		if err != nil {
 			return fmt.Errorf("rebuild %s: stored event %d: %w", guildID, i, err)
 		}
-		if err := r.submit(ctx, &request{remote: ev, fromLog: true}).err; err != nil {
+		if err := c.deliver(ctx, guildID, true, &request{remote: ev, fromLog: true}).err; err != nil {
 			return fmt.Errorf("rebuild %s: event %s: %w", guildID, ev.ID(), err)
 		}
 	}
