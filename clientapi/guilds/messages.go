@@ -125,7 +125,7 @@ func (a *API) reply(ctx context.Context, at where, body *messageBody, mc *guild.
 	if ref.ChannelID != nil && *ref.ChannelID != at.channel {
 		return httperr.Field("message_reference", "MESSAGE_REFERENCE_INVALID_CHANNEL", "Cannot reply to a message in another channel")
 	}
-	target, err := a.objects.Message(ctx, at.channel, ref.MessageID)
+	target, err := a.objects.Message(ctx, at.place(), ref.MessageID)
 	if errors.Is(err, httperr.UnknownMessage) {
 		if fail {
 			return unknown
@@ -178,7 +178,7 @@ func (a *API) editMessage(w http.ResponseWriter, r *http.Request) error {
 	if err := a.send(r.Context(), at.guildID, user, guild.TypeMessageEdit, e); err != nil {
 		return err
 	}
-	m, err = a.objects.Message(r.Context(), at.channel, m.ID)
+	m, err = a.objects.Message(r.Context(), at.place(), m.ID)
 	if err != nil {
 		return err
 	}
@@ -241,8 +241,8 @@ func (a *API) bulkDelete(w http.ResponseWriter, r *http.Request) error {
 	}
 	// IDs that name no visible message here count toward the bounds, as on
 	// Discord, but are left out of the event.
-	rows, err := a.objects.Query(r.Context(), `channel_id = ? AND `+objects.VisibleMessage+` AND id IN (?`+objects.Placeholders(len(body.Messages)-1)+`)`,
-		append([]any{int64(channelID)}, objects.Int64Args(body.Messages)...)...)
+	rows, err := a.objects.Query(r.Context(), at.place(), objects.VisibleMessage+` AND id IN (?`+objects.Placeholders(len(body.Messages)-1)+`)`,
+		objects.Int64Args(body.Messages)...)
 	if err != nil {
 		return err
 	}

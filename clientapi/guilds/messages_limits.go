@@ -26,7 +26,6 @@ type messaging struct {
 	limit    *ratelimit.Limiter
 	bucketID string
 	sent     prometheus.Counter
-	rooms    roomOf
 	dmMu     sync.Mutex // one DM creation at a time, so two requests make one DM
 
 	mu    sync.Mutex

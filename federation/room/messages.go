@@ -46,13 +46,13 @@ func (r *room) stageMessage(tx *txn, ev *event.Event, op *guild.Op, parents []*r
 			user = ev.Sender
 		}
 		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {
-			return setReaction(ctx, q, b, user, ev.Type == guild.TypeReactionAdd, order(ev))
+			return setReaction(ctx, q, ev.GuildID, b, user, ev.Type == guild.TypeReactionAdd, order(ev))
 		})
 	case *guild.ReactionRemoveAll:
-		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error { return clearReactions(ctx, q, b, order(ev)) })
+		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error { return clearReactions(ctx, q, ev.GuildID, b, order(ev)) })
 	case *guild.Pin:
 		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {
-			return setPin(ctx, q, b.MessageID, ev.Type == guild.TypePinAdd, ev.OriginTS, order(ev))
+			return setPin(ctx, q, ev.GuildID, b.MessageID, ev.Type == guild.TypePinAdd, ev.OriginTS, order(ev))
 		})
 	}
 }
@@ -110,7 +110,7 @@ func (e *banEffect) stage(r *room, tx *txn, acc *Accepted) {
 	for _, id := range e.hide {
 		acc.Removed = append(acc.Removed, id)
 		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {
-			_, err := q.ExecContext(ctx, `UPDATE messages SET hidden = TRUE WHERE id = ?`, int64(id))
+			_, err := q.ExecContext(ctx, `UPDATE messages SET hidden = TRUE WHERE guild_id = ? AND id = ?`, int64(r.id), int64(id))
 			return err
 		})
 	}

@@ -11,8 +11,8 @@ import (
 // projections lists every table accept derives from a guild's events, with
 // the condition that selects one guild's rows.
 var projections = []string{
-	`DELETE FROM reactions WHERE message_id IN (SELECT id FROM messages WHERE guild_id = ?)`,
-	`DELETE FROM reaction_clears WHERE message_id IN (SELECT id FROM messages WHERE guild_id = ?)`,
+	`DELETE FROM reactions WHERE guild_id = ?`,
+	`DELETE FROM reaction_clears WHERE guild_id = ?`,
 	`DELETE FROM messages WHERE guild_id = ?`,
 	`DELETE FROM guilds WHERE id = ?`,
 	`DELETE FROM roles WHERE guild_id = ?`,
