@@ -192,8 +192,8 @@ type admission struct {
 // event, nil for an event from elsewhere.
 func (r *room) admit(ctx context.Context, ev *event.Event, local *guild.Op, fromLog bool) (admission, error) {
 	// A local event carries a snowflake or a timestamp no other has: only
-	// remote ones can be duplicates.
-	if local == nil {
+	// remote ones can be duplicates. One replayed from the log is stored.
+	if local == nil && !fromLog {
 		if m, err := r.metaOf(ctx, ev.ID()); err != nil {
 			return admission{}, err
 		} else if m != nil {

@@ -156,53 +156,33 @@ func (c *Core) isClosed() bool {
 // the guild's state events without holding c.mu, so other guilds go on
 // meanwhile; callers asking for a guild being loaded wait for that load.
 func (c *Core) room(ctx context.Context, guildID snowflake.ID, create bool) (*room, error) {
-	for {
-		c.mu.Lock()
-		if c.closed {
-			c.mu.Unlock()
-			return nil, ErrClosed
-		}
-		if r := c.rooms[guildID]; r != nil {
-			c.mu.Unlock()
-			return r, nil
-		}
-		if wait := c.loading[guildID]; wait != nil {
-			c.mu.Unlock()
-			select {
-			case <-wait:
-				continue
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		done := make(chan struct{})
-		c.loading[guildID] = done
-		c.mu.Unlock()
-
-		r, err := loadRoom(ctx, c, guildID)
-		if err == nil && r.createID == "" && !create {
-			err = ErrUnknownRoom
-		}
-		c.mu.Lock()
-		delete(c.loading, guildID)
-		if err == nil && c.closed {
-			err = ErrClosed
-		}
-		if err == nil {
-			c.rooms[guildID] = r
-			c.wg.Add(1)
-			go func() {
-				defer c.wg.Done()
-				r.run()
-			}()
-		}
-		c.mu.Unlock()
-		close(done)
-		if err != nil {
-			return nil, err
-		}
-		return r, nil
+	r, done, err := c.claim(ctx, guildID, false)
+	if err != nil || r != nil {
+		return r, err
 	}
+	r, err = loadRoom(ctx, c, guildID)
+	if err == nil && r.createID == "" && !create {
+		err = ErrUnknownRoom
+	}
+	c.mu.Lock()
+	delete(c.loading, guildID)
+	if err == nil && c.closed {
+		err = ErrClosed
+	}
+	if err == nil {
+		c.rooms[guildID] = r
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			r.run()
+		}()
+	}
+	c.mu.Unlock()
+	close(done)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // forget drops a room from memory so that it is reloaded from storage next
@@ -216,6 +196,59 @@ func (c *Core) forget(r *room) {
 	}
 	c.mu.Unlock()
 	r.stop()
+}
+
+// claim waits until no load of guildID is under way. Then it returns the
+// room in memory, unless there is none or take is set: it then marks the
+// guild as loading (done is closed when that ends) and returns the room it
+// took out of memory, if any.
+func (c *Core) claim(ctx context.Context, guildID snowflake.ID, take bool) (r *room, done chan struct{}, err error) {
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return nil, nil, ErrClosed
+		}
+		wait := c.loading[guildID]
+		if wait == nil {
+			break
+		}
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+	}
+	defer c.mu.Unlock()
+	r = c.rooms[guildID]
+	if r != nil && !take {
+		return r, nil, nil
+	}
+	done = make(chan struct{})
+	c.loading[guildID] = done
+	delete(c.rooms, guildID)
+	return r, done, nil
+}
+
+// hold unloads a guild's room and keeps it from loading until release is
+// called; requests for the guild wait meanwhile (the room they were sent to
+// stopped, and deliver finds the next one loading).
+func (c *Core) hold(ctx context.Context, guildID snowflake.ID) (release func(), err error) {
+	r, done, err := c.claim(ctx, guildID, true)
+	if err != nil {
+		return nil, err
+	}
+	if r != nil {
+		r.stop()
+		<-r.stopped
+	}
+	return func() {
+		c.mu.Lock()
+		delete(c.loading, guildID)
+		c.mu.Unlock()
+		close(done)
+	}, nil
 }
 
 // maxAttempts bounds how often deliver hands one request to a room that
@@ -248,8 +281,8 @@ func (c *Core) deliver(ctx context.Context, guildID snowflake.ID, create bool, r
 	}
 }
 
-// View runs fn with the current state of a guild. fn must not keep or
-// modify the state.
+// View runs fn with the current state of a guild as stored: events not
+// committed yet are not in it. fn must not keep or modify the state.
 func (c *Core) View(ctx context.Context, guildID snowflake.ID, fn func(s *guild.State) error) error {
 	r, err := c.room(ctx, guildID, false)
 	if err != nil {
@@ -257,7 +290,7 @@ func (c *Core) View(ctx context.Context, guildID snowflake.ID, fn func(s *guild.
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return fn(r.graph.State())
+	return fn(r.committed)
 }
 
 // Send builds, signs and accepts an event by a local user. content is

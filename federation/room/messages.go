@@ -120,8 +120,7 @@ func (e *banEffect) stage(r *room, tx *txn, acc *Accepted) {
 // and erases (those inside its delete window). It reads storage but
 // changes nothing, so that accept can fail before it changes the room.
 func (r *room) planBan(ctx context.Context, ev *event.Event, b *guild.MemberBan) (*banEffect, error) {
-	q := r.core.store.Reader()
-	rows, err := q.QueryContext(ctx, `SELECT id, event_id, depth, created_at FROM messages
+	rows, err := r.reader.QueryContext(ctx, `SELECT id, event_id, depth, created_at FROM messages
 		WHERE guild_id = ? AND author_id = ?`, int64(r.id), int64(b.UserID))
 	if err != nil {
 		return nil, err

@@ -11,8 +11,10 @@ import (
 )
 
 // project returns the statement that rewrites one state object's row from
-// s: an upsert when it exists, a delete when it does not.
-func project(s *guild.State, k guild.Key) (string, []any, error) {
+// s: an upsert when it exists, a delete when it does not. seq is the log
+// position to record as the object's first_seq, or nil for the room's
+// newest event.
+func project(s *guild.State, k guild.Key, seq any) (string, []any, error) {
 	gid := int64(s.ID)
 	var id int64
 	if k.Kind != "invite" {
@@ -58,7 +60,7 @@ func project(s *guild.State, k guild.Key) (string, []any, error) {
 			rate_limit_per_user = excluded.rate_limit_per_user, bitrate = excluded.bitrate,
 			user_limit = excluded.user_limit, overwrites = excluded.overwrites`,
 			id, gid, c.Type, c.Name, c.Topic, c.Position, int64(c.ParentID), c.NSFW, c.RateLimitPerUser, c.Bitrate,
-			c.UserLimit, jsonText(overwritesJSON(c)), gid)
+			c.UserLimit, jsonText(overwritesJSON(c)), seq, gid)
 	case "member":
 		m := s.Members[snowflake.ID(id)]
 		if m == nil {
@@ -87,7 +89,7 @@ func project(s *guild.State, k guild.Key) (string, []any, error) {
 		return stmt(`INSERT INTO invites (code, guild_id, channel_id, inviter_id, max_age, max_uses, uses,
 			temporary, created_at, first_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, `+firstSeq+`)
 			ON CONFLICT (guild_id, code) DO UPDATE SET uses = excluded.uses, max_uses = excluded.max_uses, max_age = excluded.max_age`,
-			inv.Code, gid, int64(inv.ChannelID), int64(inv.InviterID), inv.MaxAge, inv.MaxUses, inv.Uses, inv.Temporary, inv.CreatedAt, gid)
+			inv.Code, gid, int64(inv.ChannelID), int64(inv.InviterID), inv.MaxAge, inv.MaxUses, inv.Uses, inv.Temporary, inv.CreatedAt, seq, gid)
 	case "emoji":
 		e := s.Emojis[snowflake.ID(id)]
 		if e == nil {
@@ -104,10 +106,11 @@ func stmt(query string, args ...any) (string, []any, error) { return query, args
 
 // firstSeq is where in the node's log an object that routes name by a bare
 // ID (channels, invites) was first stored: the room's newest event when its
-// row is inserted, its events being written first. An upsert keeps it, so
-// that of two rooms' objects with one ID, the one stored first stays first
-// (spec/client-api.md, "IDs in routes").
-const firstSeq = `(SELECT MAX(seq) FROM events WHERE guild_id = ?)`
+// row is inserted, its events being written first, or the position given
+// when the log is replayed. An upsert keeps it, so that of two rooms'
+// objects with one ID, the one stored first stays first (spec/client-api.md,
+// "IDs in routes").
+const firstSeq = `COALESCE(?, (SELECT MAX(seq) FROM events WHERE guild_id = ?))`
 
 func overwritesJSON(c *guild.Channel) []guild.OverwriteFields {
 	out := make([]guild.OverwriteFields, len(c.Overwrites))

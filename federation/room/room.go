@@ -68,13 +68,18 @@ type meta struct {
 type room struct {
 	id       snowflake.ID
 	core     *Core
+	reader   Querier       // storage as the writer reads it
 	reqs     chan *request // never closed: a sender may hold the room after it stopped
 	quit     chan struct{} // closed to stop the writer (stop)
 	stopOnce sync.Once
 	stopped  chan struct{} // closed when the writer has returned and answered all it took
 
-	mu    sync.RWMutex // guards graph for View
-	graph *resolve.Graph
+	graph *resolve.Graph // the writer's: every event staged, committed or not
+
+	// committed is the state as stored: what View shows. The committer
+	// brings it forward by each batch's delta once the batch committed.
+	mu        sync.RWMutex
+	committed *guild.State
 
 	// Owned by the writer goroutine.
 	createID    string
@@ -204,8 +209,6 @@ func (r *room) run() {
 // they wait for no commit.
 func (r *room) stageBatch(batch []*request) *work {
 	w := &work{batch: make([]*request, 0, len(batch)), results: make([]result, 0, len(batch)), tx: newTxn(r)}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	for i, req := range batch {
 		var res result
 		switch {
@@ -269,6 +272,9 @@ func (r *room) commit(w *work) {
 			r.fail(w, err)
 			break
 		}
+		r.mu.Lock()
+		r.committed.ApplyDelta(w.tx.delta)
+		r.mu.Unlock()
 		if w.tx.redacted {
 			r.core.store.Checkpoint(context.Background())
 		}
@@ -326,11 +332,13 @@ func eventOf(res result) string {
 	return ""
 }
 
-// loadRoom rebuilds a room's state DAG from the stored state events.
-func loadRoom(ctx context.Context, c *Core, guildID snowflake.ID) (*room, error) {
-	r := &room{
+// newRoom is the room of a guild that has no events yet, reading storage
+// through reader.
+func newRoom(c *Core, guildID snowflake.ID, reader Querier) *room {
+	return &room{
 		id:          guildID,
 		core:        c,
+		reader:      reader,
 		reqs:        make(chan *request, 4*maxBatch),
 		quit:        make(chan struct{}),
 		stopped:     make(chan struct{}),
@@ -340,7 +348,12 @@ func loadRoom(ctx context.Context, c *Core, guildID snowflake.ID) (*room, error)
 		bans:        map[snowflake.ID][]*resolve.Node{},
 		messages:    map[snowflake.ID]string{},
 	}
+}
+
+// loadRoom rebuilds a room's state DAG from the stored state events.
+func loadRoom(ctx context.Context, c *Core, guildID snowflake.ID) (*room, error) {
 	q := c.store.Reader()
+	r := newRoom(c, guildID, q)
 	rows, err := q.QueryContext(ctx, `SELECT event_id, state_parents, auth_rank, body FROM events
 		WHERE guild_id = ? AND is_state ORDER BY seq`, int64(guildID))
 	if err != nil {
@@ -383,6 +396,7 @@ func loadRoom(ctx context.Context, c *Core, guildID snowflake.ID) (*room, error)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	r.committed = r.graph.State().Clone()
 	ext, err := q.QueryContext(ctx, `SELECT e.event_id, e.depth FROM guild_extremities x
 		JOIN events e ON e.event_id = x.event_id WHERE x.guild_id = ?`, int64(guildID))
 	if err != nil {
@@ -411,7 +425,7 @@ func (r *room) metaOf(ctx context.Context, id string) (*meta, error) {
 		parents string
 		body    []byte
 	)
-	err := r.core.store.Reader().QueryRowContext(ctx, `SELECT is_state, state_parents, body FROM events
+	err := r.reader.QueryRowContext(ctx, `SELECT is_state, state_parents, body FROM events
 		WHERE event_id = ? AND guild_id = ?`, id, int64(r.id)).Scan(&state, &parents, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
