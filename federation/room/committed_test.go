@@ -2,17 +2,12 @@ package room_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 
-	"github.com/libp2p/go-libp2p/core/peer"
-
 	"concord/federation/guild"
 	"concord/federation/room"
-	"concord/federation/snowflake"
 	"concord/storage"
 	"concord/storage/storagetest"
 )
@@ -38,13 +33,7 @@ func (g *gatedStore) Write(ctx context.Context, fn func(q room.Querier) error) e
 func TestViewSeesOnlyCommitted(t *testing.T) {
 	db := storagetest.Open(t, storage.Config{Driver: storage.SQLite, DSN: filepath.Join(t.TempDir(), "c.db")})
 	gs := &gatedStore{DB: db, waiting: make(chan struct{}), release: make(chan struct{})}
-	key := newKey(t)
-	origin, _ := peer.IDFromPrivateKey(key)
-	core, err := room.New(gs, key, snowflake.NewGenerator(snowflake.WorkerFor([]byte(origin))), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer core.Close()
+	core := newCore(t, gs, newKey(t))
 	ctx := context.Background()
 	gid, owner, ch := core.NewID(), core.NewID(), core.NewID()
 	if _, err := core.Send(ctx, gid, owner, guild.TypeGuildCreate, guild.GuildCreate{ID: gid, Kind: guild.KindGuild, Name: "gated"}); err != nil {

@@ -16,8 +16,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -38,7 +40,10 @@ type Querier = interface {
 type Store interface {
 	Write(ctx context.Context, fn func(q Querier) error) error
 	Reader() Querier
-	Checkpoint(ctx context.Context) error
+	// Erased tells the store that a committed batch erased text, which
+	// its maintenance then takes out of its files (spec/accept.md,
+	// "Storage").
+	Erased()
 }
 
 // Errors callers branch on. Rejections by the auth rules are *guild.Rejection.
@@ -51,6 +56,7 @@ var (
 
 // Core holds every room of this node.
 type Core struct {
+	opts   Options
 	store  Store
 	signer *event.Signer
 	origin peer.ID
@@ -59,6 +65,7 @@ type Core struct {
 
 	mu      sync.Mutex
 	rooms   map[snowflake.ID]*room
+	unloads int                            // rooms unloaded since rooms was made
 	loading map[snowflake.ID]chan struct{} // closed when that guild's load ends
 	closed  bool
 	wg      sync.WaitGroup
@@ -79,9 +86,29 @@ type signed struct {
 	err  error
 }
 
+// Options tune a Core; the zero value is the default.
+type Options struct {
+	// IdleAfter is how long a room stays in memory after its last
+	// request: then it unloads, and loads again from storage on demand.
+	// 0 means DefaultIdleAfter.
+	IdleAfter time.Duration
+}
+
+// DefaultIdleAfter is how long an idle room stays loaded unless Options
+// say otherwise.
+const DefaultIdleAfter = 5 * time.Minute
+
 // New returns the core of the node whose key is key. ids must be the node's
-// one generator, so that no two parts mint the same snowflake.
-func New(store Store, key crypto.PrivKey, ids *snowflake.Generator, log *slog.Logger) (*Core, error) {
+// one generator, so that no two parts mint the same snowflake. opts holds
+// at most one Options.
+func New(store Store, key crypto.PrivKey, ids *snowflake.Generator, log *slog.Logger, opts ...Options) (*Core, error) {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.IdleAfter <= 0 {
+		o.IdleAfter = DefaultIdleAfter
+	}
 	signer, err := event.NewSigner(key)
 	if err != nil {
 		return nil, fmt.Errorf("room: node key: %w", err)
@@ -91,6 +118,7 @@ func New(store Store, key crypto.PrivKey, ids *snowflake.Generator, log *slog.Lo
 		return nil, fmt.Errorf("room: node key: %w", err)
 	}
 	c := &Core{
+		opts:      o,
 		store:     store,
 		signer:    signer,
 		origin:    origin,
@@ -249,6 +277,31 @@ func (c *Core) hold(ctx context.Context, guildID snowflake.ID) (release func(), 
 		c.mu.Unlock()
 		close(done)
 	}, nil
+}
+
+// unload drops r from memory if it is still the guild's room and nothing
+// waits for it; then its writer returns. A request queued after the check
+// is delivered again, to the room loaded afresh.
+func (c *Core) unload(r *room) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rooms[r.id] != r || len(r.reqs) > 0 {
+		return false
+	}
+	delete(c.rooms, r.id)
+	// A Go map keeps the room its largest size took: once most rooms are
+	// idle, a fresh map holds the rest.
+	if c.unloads++; c.unloads > 1024 && c.unloads > 2*len(c.rooms) {
+		c.rooms, c.unloads = maps.Clone(c.rooms), 0
+	}
+	return true
+}
+
+// Loaded is how many rooms are in memory.
+func (c *Core) Loaded() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.rooms)
 }
 
 // maxAttempts bounds how often deliver hands one request to a room that

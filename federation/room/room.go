@@ -167,12 +167,23 @@ func (r *room) run() {
 		<-committed
 	}()
 	var next *request // a request that must start a batch of its own
+	idle := time.NewTimer(r.core.opts.IdleAfter)
+	defer idle.Stop()
 	for !r.failed.Load() {
 		first := next
 		next = nil
 		if first == nil {
 			select {
 			case first = <-r.reqs:
+			case <-idle.C:
+				// What is staged must be stored before the room may load
+				// again from storage.
+				r.inflight.Wait()
+				if r.core.unload(r) {
+					return
+				}
+				idle.Reset(r.core.opts.IdleAfter)
+				continue
 			case <-r.quit:
 				if r.failed.Load() || !r.core.isClosed() {
 					return
@@ -202,6 +213,7 @@ func (r *room) run() {
 		w := r.stageBatch(batch)
 		r.inflight.Add(1)
 		commits <- w
+		idle.Reset(r.core.opts.IdleAfter)
 	}
 }
 
@@ -276,7 +288,7 @@ func (r *room) commit(w *work) {
 		r.committed.ApplyDelta(w.tx.delta)
 		r.mu.Unlock()
 		if w.tx.redacted {
-			r.core.store.Checkpoint(context.Background())
+			r.core.store.Erased()
 		}
 		for _, st := range w.staged {
 			r.core.hub.publish(st.accepted)
