@@ -28,9 +28,10 @@ const (
 var callerNames = [callers]string{"owner", "admin", "bit", "denied", "member", "outsider"}
 
 // guildFixture is a fresh guild: a text channel c (with an overwrite for
-// role low), roles admin (position 3), bit (2) and low (1), the invite
-// "matrix", members for every caller but the outsider, a plain member
-// target and a banned user victim.
+// role low), roles admin (position 3), bit (2) and low (1), an invite
+// "matrix…" of its own (a caller in several guilds sharing a code would
+// get the first one's), members for every caller but the outsider, a plain
+// member target and a banned user victim.
 type guildFixture struct {
 	g, c, low, admin, bit snowflake.ID
 	code                  string
@@ -61,7 +62,8 @@ func (h *harness) sendAs(g, sender snowflake.ID, typ string, content any) {
 // role bit grants and what the denied member's overwrite takes away.
 func newGuildFixture(h *harness, u *matrixUsers, bits perm.Bits) guildFixture {
 	owner := u.pairs[asOwner].UserID
-	f := guildFixture{g: h.core.NewID(), c: h.core.NewID(), low: h.core.NewID(), admin: h.core.NewID(), bit: h.core.NewID(), code: "matrix"}
+	f := guildFixture{g: h.core.NewID(), c: h.core.NewID(), low: h.core.NewID(), admin: h.core.NewID(), bit: h.core.NewID()}
+	f.code = "matrix" + f.g.String()
 	h.sendAs(f.g, owner, guild.TypeGuildCreate, guild.GuildCreate{ID: f.g, Kind: guild.KindGuild, Name: "matrix"})
 	name := "general"
 	h.sendAs(f.g, owner, guild.TypeChannelCreate, guild.ChannelCreate{ID: f.c, Type: guild.ChannelText, ChannelFields: guild.ChannelFields{Name: &name}})

@@ -124,6 +124,11 @@ func (n *Node) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
+	upkeep, err := startMaintenance(n.db, n.log, n.metrics)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	n.closers = append(n.closers, closer{"maintenance", upkeep.stop})
 	n.router = chi.NewRouter()
 	n.router.Use(httpm.middleware)
 	n.router.Get("/health", health(n.log, n.db.Ping))

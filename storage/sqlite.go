@@ -12,6 +12,10 @@ import (
 	_ "github.com/mattn/go-sqlite3" // registers "sqlite3"
 )
 
+// sqliteBusyTimeout is how long, in milliseconds, a connection waits for
+// a lock another holds.
+const sqliteBusyTimeout = "10000"
+
 // openSQLite opens the write pool and a pool of readers on the same file.
 // WAL lets readers run beside the writer; Write takes a mutex, so Go, not
 // SQLite's busy handler, queues the writes (Dendrite's lesson).
@@ -26,7 +30,7 @@ func openSQLite(cfg Config) (*DB, error) {
 	}
 	params := url.Values{}
 	params.Set("_journal_mode", "WAL")
-	params.Set("_busy_timeout", "10000")
+	params.Set("_busy_timeout", sqliteBusyTimeout)
 	params.Set("_foreign_keys", "on")
 	params.Set("_synchronous", "NORMAL")
 	params.Set("_txlock", "immediate")

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,6 +56,9 @@ type DB struct {
 	// kept across transactions (stmtTx).
 	wmu   *sync.Mutex
 	stmts *stmtCache
+
+	erased atomic.Bool   // text was erased since the last Purge
+	purges chan struct{} // told of erasures, for the node's maintenance
 }
 
 // Open connects, applies pending migrations and checks the schema version.
@@ -74,6 +78,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.purges = make(chan struct{}, 1)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.Ping(pingCtx); err != nil {
@@ -296,14 +301,81 @@ func (c *stmtTx) QueryRowContext(ctx context.Context, query string, args ...any)
 	return st.QueryRowContext(ctx, args...)
 }
 
-func (db *DB) Checkpoint(ctx context.Context) error {
-	if db.driver != SQLite {
+// Erased tells the database that committed writes erased text: Purge then
+// has work to do, and Purges hears of it.
+func (db *DB) Erased() {
+	db.erased.Store(true)
+	select {
+	case db.purges <- struct{}{}:
+	default:
+	}
+}
+
+// Purges is told when text was erased and Purge has work to do.
+func (db *DB) Purges() <-chan struct{} { return db.purges }
+
+// Purge takes erased text out of the database's files, if any was erased
+// since the last Purge that succeeded (spec/accept.md, "Storage"). On
+// SQLite deleted rows are zeroed as they are deleted (secure_delete); the
+// full-text index keeps the words of a deleted message in older segments
+// until they merge, so Purge merges the index into one, then checkpoints
+// the write-ahead log and truncates it. On PostgreSQL old row versions
+// keep erased text until VACUUM, which Purge runs on the tables that held
+// it; what VACUUM frees is overwritten as pages are reused, and only VACUUM
+// FULL rewrites a table. A failed Purge returns its error and leaves the
+// work for the next one.
+func (db *DB) Purge(ctx context.Context) error {
+	if !db.erased.Swap(false) {
 		return nil
+	}
+	var err error
+	switch db.driver {
+	case SQLite:
+		err = db.purgeSQLite(ctx)
+	case Postgres:
+		for _, table := range []string{"messages", "events", "message_attachments"} {
+			if _, err = db.write.ExecContext(ctx, `VACUUM `+table); err != nil {
+				err = fmt.Errorf("storage: vacuum %s: %w", table, err)
+				break
+			}
+		}
+	}
+	if err != nil {
+		db.erased.Store(true)
+	}
+	return err
+}
+
+func (db *DB) purgeSQLite(ctx context.Context) error {
+	if err := db.Write(ctx, func(q Querier) error {
+		_, err := q.ExecContext(ctx, `INSERT INTO messages_fts (messages_fts) VALUES ('optimize')`)
+		return err
+	}); err != nil {
+		return fmt.Errorf("storage: merge the text index: %w", err)
 	}
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
-	_, err := db.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-	return err
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("storage: checkpoint: %w", err)
+	}
+	defer conn.Close()
+	// Writes wait while it runs: give up soon rather than wait for readers,
+	// and let the maintenance try again.
+	if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = 100`); err != nil {
+		return fmt.Errorf("storage: checkpoint: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), `PRAGMA busy_timeout = `+sqliteBusyTimeout)
+	var busy, frames, done int
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done); err != nil {
+		return fmt.Errorf("storage: checkpoint: %w", err)
+	}
+	if busy != 0 {
+		// A reader holds an old snapshot: the log still has pages the
+		// database file does not.
+		return fmt.Errorf("storage: checkpoint: %d of %d frames written, a reader is in the way", done, frames)
+	}
+	return nil
 }
 
 // likeEscaper escapes LIKE's wildcards, with \ as the escape character.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"concord/storage"
 	"concord/storage/storagetest"
@@ -126,4 +127,44 @@ func TestReaderCannotWrite(t *testing.T) {
 	if err == nil {
 		t.Fatal("reader wrote")
 	}
+}
+
+// A purge that cannot finish (a reader holds an old snapshot of the
+// log) reports it, keeps its work, and the next purge does it.
+func TestPurgeReportsAndRetries(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		if err := db.Purge(ctx); err != nil {
+			t.Fatalf("purge with nothing erased: %v", err)
+		}
+		db.Erased()
+		select {
+		case <-db.Purges():
+		default:
+			t.Fatal("Erased told nobody")
+		}
+		if db.Driver() == storage.SQLite {
+			if err := db.SetMeta(ctx, "k", "v"); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := db.Reader().QueryContext(ctx, `SELECT key FROM node_meta`) // holds a snapshot while open
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows.Next()
+			if err := db.SetMeta(ctx, "k", "w"); err != nil { // the log now has a page the reader must not lose
+				t.Fatal(err)
+			}
+			short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			err = db.Purge(short)
+			cancel()
+			rows.Close()
+			if err == nil {
+				t.Fatal("purge under an open reader succeeded")
+			}
+		}
+		if err := db.Purge(ctx); err != nil {
+			t.Fatalf("purge again: %v", err)
+		}
+	})
 }

@@ -31,7 +31,7 @@ func (a *API) getAvatar(w http.ResponseWriter, r *http.Request) error {
 		// A webhook's avatar shares the path, as on Discord's CDN; its
 		// hash is the start of its blob key (objects.IconHash).
 		var blob string
-		err = a.db.Reader().QueryRowContext(r.Context(), `SELECT avatar FROM webhooks WHERE id = ?`, int64(uid)).Scan(&blob)
+		err = a.db.Reader().QueryRowContext(r.Context(), `SELECT avatar FROM webhooks WHERE id = ? ORDER BY guild_id LIMIT 1`, int64(uid)).Scan(&blob)
 		if err == nil && blob != "" {
 			hashed := objects.IconHash(blob)
 			stored, key = &hashed, &blob

@@ -114,7 +114,7 @@ func (t *translation) message() error {
 			return err
 		}
 		place.Channel, typ, fresh = c.ChannelID, "MESSAGE_UPDATE", false
-		if row, err = t.tr.objects.Message(t.ctx, c.ChannelID, c.ID); errors.Is(err, httperr.UnknownMessage) {
+		if row, err = t.tr.objects.Message(t.ctx, place, c.ID); errors.Is(err, httperr.UnknownMessage) {
 			return nil // deleted since: its MESSAGE_DELETE follows
 		} else if err != nil {
 			return err
@@ -168,7 +168,8 @@ func (t *translation) messageDelete() error {
 // ban that hides its member's messages, an erasure.
 func (t *translation) removed() error {
 	ids := t.acc.Removed
-	rows, err := t.tr.db.Reader().QueryContext(t.ctx, `SELECT id, channel_id FROM messages WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, objects.Int64Args(ids)...)
+	rows, err := t.tr.db.Reader().QueryContext(t.ctx, `SELECT id, channel_id FROM messages WHERE guild_id = ? AND id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`,
+		append([]any{int64(t.acc.Event.GuildID)}, objects.Int64Args(ids)...)...)
 	if err != nil {
 		return fmt.Errorf("removed messages: %w", err)
 	}

@@ -2,8 +2,8 @@ package guilds
 
 import (
 	"context"
-	"database/sql"
 	"errors"
+	"fmt"
 
 	"concord/clientapi/httperr"
 	"concord/federation/guild"
@@ -48,25 +48,79 @@ func (a *API) needGuild(s *guild.State, user snowflake.ID, bits perm.Bits) error
 	return nil
 }
 
-// channelGuild finds the guild holding a channel, from the projection.
-func (a *API) channelGuild(ctx context.Context, channelID snowflake.ID) (snowflake.ID, error) {
-	var gid int64
-	err := a.db.Reader().QueryRowContext(ctx, `SELECT guild_id FROM channels WHERE id = ?`, int64(channelID)).Scan(&gid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, httperr.UnknownChannel
+// channelRooms lists the rooms that hold a channel with this ID, the one
+// whose channel this node stored first first: rooms are keyed apart, and
+// two may carry one ID (spec/client-api.md, "IDs in routes").
+func (a *API) channelRooms(ctx context.Context, channelID snowflake.ID) ([]snowflake.ID, error) {
+	return a.roomsOf(ctx, `SELECT guild_id FROM channels WHERE id = ? ORDER BY first_seq, guild_id`, int64(channelID))
+}
+
+// roomsOf lists the rooms a query of guild IDs finds, in its order.
+func (a *API) roomsOf(ctx context.Context, query string, args ...any) ([]snowflake.ID, error) {
+	rows, err := a.db.Reader().QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("rooms holding an object: %w", err)
 	}
-	return snowflake.ID(gid), err
+	defer rows.Close()
+	var out []snowflake.ID
+	for rows.Next() {
+		var gid int64
+		if err := rows.Scan(&gid); err != nil {
+			return nil, err
+		}
+		out = append(out, snowflake.ID(gid))
+	}
+	return out, rows.Err()
+}
+
+// channelRoom resolves a channel ID a route names for user: the first room,
+// in channelRooms' order, whose channel sees accepts. A room whose channel
+// user may not see is passed over, so that it never shadows the one user
+// can; when there is none the channel is unknown.
+func (a *API) channelRoom(ctx context.Context, channelID, user snowflake.ID, sees func(s *guild.State, ch *guild.Channel) bool) (snowflake.ID, error) {
+	gids, err := a.channelRooms(ctx, channelID)
+	if err != nil {
+		return 0, err
+	}
+	for _, gid := range gids {
+		found := false
+		err := a.core.View(ctx, gid, func(s *guild.State) error {
+			ch := s.Channels[channelID]
+			found = ch != nil && !s.Deleted && s.Members[user] != nil && sees(s, ch)
+			return nil
+		})
+		if err != nil && !errors.Is(err, room.ErrUnknownRoom) {
+			return 0, err
+		}
+		if found {
+			return gid, nil
+		}
+	}
+	return 0, httperr.UnknownChannel
+}
+
+// seesGuildChannel is channelRoom's test for the guild channel routes: a
+// channel of a guild that user may view.
+func (a *API) seesGuildChannel(user snowflake.ID) func(s *guild.State, ch *guild.Channel) bool {
+	return func(s *guild.State, ch *guild.Channel) bool {
+		return s.Kind == guild.KindGuild && s.Permissions(user, ch.ID, a.nowMs()).Has(perm.ViewChannel)
+	}
 }
 
 // inChannel runs fn on a guild channel the caller can see (VIEW_CHANNEL);
 // any other channel answers Unknown Channel. have is the caller's
 // permissions in it.
 func (a *API) inChannel(ctx context.Context, channelID, user snowflake.ID, fn func(s *guild.State, ch *guild.Channel, have perm.Bits) error) error {
-	gid, err := a.channelGuild(ctx, channelID)
+	gid, err := a.channelRoom(ctx, channelID, user, a.seesGuildChannel(user))
 	if err != nil {
 		return err
 	}
-	err = a.inGuild(ctx, gid, user, func(s *guild.State, _ *guild.Member) error {
+	return a.inRoomChannel(ctx, gid, channelID, user, fn)
+}
+
+// inRoomChannel is inChannel in a known room.
+func (a *API) inRoomChannel(ctx context.Context, gid, channelID, user snowflake.ID, fn func(s *guild.State, ch *guild.Channel, have perm.Bits) error) error {
+	err := a.inGuild(ctx, gid, user, func(s *guild.State, _ *guild.Member) error {
 		ch := s.Channels[channelID]
 		if ch == nil {
 			return httperr.UnknownChannel

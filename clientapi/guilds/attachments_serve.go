@@ -69,12 +69,17 @@ func (a *API) getAttachment(w http.ResponseWriter, r *http.Request) error {
 }
 
 // findAttachment looks an attachment up through message_attachments, kept
-// by the database from the messages projection.
+// by the database from the messages projection. Rows are keyed by room;
+// of two rooms with the same channel and file IDs, the file is that of the
+// room whose channel this node stored first (spec/client-api.md, "IDs in
+// routes").
 func (a *API) findAttachment(r *http.Request, ch, id snowflake.ID) (guild.Attachment, error) {
 	var raw string
 	err := a.db.Reader().QueryRowContext(r.Context(), `SELECT m.attachments FROM message_attachments t
-		JOIN messages m ON m.id = t.message_id
-		WHERE t.id = ? AND t.channel_id = ? AND m.deleted = FALSE AND m.hidden = FALSE`, int64(id), int64(ch)).Scan(&raw)
+		JOIN messages m ON m.guild_id = t.guild_id AND m.id = t.message_id
+		JOIN channels c ON c.guild_id = t.guild_id AND c.id = t.channel_id
+		WHERE t.id = ? AND t.channel_id = ? AND m.deleted = FALSE AND m.hidden = FALSE
+		ORDER BY c.first_seq, c.guild_id LIMIT 1`, int64(id), int64(ch)).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return guild.Attachment{}, httperr.NotFound
 	}

@@ -135,12 +135,13 @@ func (a *API) createChannel(w http.ResponseWriter, r *http.Request) error {
 	if err := a.send(r.Context(), gid, c.UserID, guild.TypeChannelCreate, guild.ChannelCreate{ID: id, Type: typ, ChannelFields: f}); err != nil {
 		return err
 	}
-	return a.writeChannel(w, r, id, http.StatusCreated)
+	return a.writeChannel(w, r, gid, id, http.StatusCreated)
 }
 
-func (a *API) writeChannel(w http.ResponseWriter, r *http.Request, id snowflake.ID, status int) error {
+// writeChannel answers with channel id of room gid.
+func (a *API) writeChannel(w http.ResponseWriter, r *http.Request, gid, id snowflake.ID, status int) error {
 	var out objects.Channel
-	err := a.inChannel(r.Context(), id, auth.From(r).UserID, func(s *guild.State, ch *guild.Channel, _ perm.Bits) error {
+	err := a.inRoomChannel(r.Context(), gid, id, auth.From(r).UserID, func(s *guild.State, ch *guild.Channel, _ perm.Bits) error {
 		out = objects.RenderChannel(s, ch)
 		return nil
 	})
@@ -156,17 +157,25 @@ func (a *API) getChannel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return a.writeChannel(w, r, id, http.StatusOK)
+	user := auth.From(r).UserID
+	gid, err := a.channelRoom(r.Context(), id, user, a.seesGuildChannel(user))
+	if err != nil {
+		return err
+	}
+	return a.writeChannel(w, r, gid, id, http.StatusOK)
 }
 
 // channelPath resolves {channel_id} to the channel and the room that holds
-// it, for a route whose event the rules check: they refuse a channel the
-// caller cannot see as unknown.
+// it, among those whose channel the caller can see, for a route whose
+// event the rules check: they decide what the caller may do there.
 func (a *API) channelPath(r *http.Request) (gid, id snowflake.ID, err error) {
 	if id, err = params.ID(r, "channel_id", httperr.UnknownChannel); err != nil {
 		return 0, 0, err
 	}
-	gid, err = a.channelGuild(r.Context(), id)
+	user := auth.From(r).UserID
+	gid, err = a.channelRoom(r.Context(), id, user, func(s *guild.State, ch *guild.Channel) bool {
+		return s.Permissions(user, ch.ID, a.nowMs()).Has(perm.ViewChannel)
+	})
 	return gid, id, err
 }
 
@@ -200,7 +209,7 @@ func (a *API) patchChannel(w http.ResponseWriter, r *http.Request) error {
 	if err := a.send(r.Context(), gid, auth.From(r).UserID, guild.TypeChannelUpdate, guild.ChannelUpdate{ID: id, ChannelFields: f}); err != nil {
 		return err
 	}
-	return a.writeChannel(w, r, id, http.StatusOK)
+	return a.writeChannel(w, r, gid, id, http.StatusOK)
 }
 
 // deleteChannel answers with the channel as it was, as Discord does.

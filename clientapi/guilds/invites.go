@@ -3,7 +3,6 @@ package guilds
 import (
 	"cmp"
 	"crypto/rand"
-	"database/sql"
 	"errors"
 	"net/http"
 	"slices"
@@ -176,24 +175,36 @@ func (a *API) invite(r *http.Request, gid snowflake.ID, code string, counts bool
 	return out[0], a.withInviters(r, out)
 }
 
-// inviteGuildID finds the guild of {code} from the projection.
-func (a *API) inviteGuildID(r *http.Request) (string, snowflake.ID, error) {
+// inviteRooms lists the rooms holding an invite with code {code}, the one
+// whose invite this node stored first first: rooms are keyed apart, and two
+// may carry one code (spec/client-api.md, "IDs in routes").
+func (a *API) inviteRooms(r *http.Request) (string, []snowflake.ID, error) {
 	code := chi.URLParam(r, "code")
-	var gid int64
-	err := a.db.Reader().QueryRowContext(r.Context(), `SELECT guild_id FROM invites WHERE code = ?`, code).Scan(&gid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", 0, httperr.UnknownInvite
+	gids, err := a.roomsOf(r.Context(), `SELECT guild_id FROM invites WHERE code = ? ORDER BY first_seq, guild_id`, code)
+	return code, gids, err
+}
+
+// usableInvite resolves {code} to the first of its rooms where the invite
+// still admits someone, and renders it: an invite is its own credential,
+// so anyone sees it, and one that is unusable never hides a usable one.
+func (a *API) usableInvite(r *http.Request, counts bool) (string, snowflake.ID, inviteObject, error) {
+	code, gids, err := a.inviteRooms(r)
+	if err != nil {
+		return "", 0, inviteObject{}, err
 	}
-	return code, snowflake.ID(gid), err
+	for _, gid := range gids {
+		out, err := a.invite(r, gid, code, counts)
+		if errors.Is(err, httperr.UnknownInvite) {
+			continue
+		}
+		return code, gid, out, err
+	}
+	return "", 0, inviteObject{}, httperr.UnknownInvite
 }
 
 // getInvite is GET /invites/{code}?with_counts=true, a preview for anyone.
 func (a *API) getInvite(w http.ResponseWriter, r *http.Request) error {
-	code, gid, err := a.inviteGuildID(r)
-	if err != nil {
-		return err
-	}
-	out, err := a.invite(r, gid, code, params.Bool(r, "with_counts"))
+	_, _, out, err := a.usableInvite(r, params.Bool(r, "with_counts"))
 	if err != nil {
 		return err
 	}
@@ -205,11 +216,7 @@ func (a *API) getInvite(w http.ResponseWriter, r *http.Request) error {
 // member accepting again gets the invite, as on Discord.
 func (a *API) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 	c := auth.From(r)
-	code, gid, err := a.inviteGuildID(r)
-	if err != nil {
-		return err
-	}
-	out, err := a.invite(r, gid, code, true)
+	code, gid, out, err := a.usableInvite(r, true)
 	if err != nil {
 		return err
 	}
@@ -222,27 +229,37 @@ func (a *API) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 }
 
 // deleteInvite is DELETE /invites/{code}: the inviter, MANAGE_GUILD, or
-// MANAGE_CHANNELS in its channel. Non-members are told it is unknown.
+// MANAGE_CHANNELS in its channel. The invite is that of the first room
+// where the caller is a member who sees its channel; to anyone else it is
+// unknown.
 func (a *API) deleteInvite(w http.ResponseWriter, r *http.Request) error {
 	c := auth.From(r)
-	code, gid, err := a.inviteGuildID(r)
+	code, gids, err := a.inviteRooms(r)
 	if err != nil {
 		return err
 	}
+	var gid snowflake.ID
 	var out []inviteObject
-	err = a.inGuild(r.Context(), gid, c.UserID, func(s *guild.State, _ *guild.Member) error {
-		inv := s.Invites[code]
-		if inv == nil || !s.Permissions(c.UserID, inv.ChannelID, a.nowMs()).Has(perm.ViewChannel) {
-			return httperr.UnknownInvite
+	for _, g := range gids {
+		err = a.inGuild(r.Context(), g, c.UserID, func(s *guild.State, _ *guild.Member) error {
+			inv := s.Invites[code]
+			if inv == nil || !s.Permissions(c.UserID, inv.ChannelID, a.nowMs()).Has(perm.ViewChannel) {
+				return httperr.UnknownInvite
+			}
+			out = []inviteObject{renderInvite(s, inv, false)}
+			return nil
+		})
+		if errors.Is(err, httperr.UnknownGuild) || errors.Is(err, httperr.UnknownInvite) {
+			continue
 		}
-		out = []inviteObject{renderInvite(s, inv, false)}
-		return nil
-	})
-	if errors.Is(err, httperr.UnknownGuild) {
-		return httperr.UnknownInvite
+		if err != nil {
+			return err
+		}
+		gid = g
+		break
 	}
-	if err != nil {
-		return err
+	if out == nil {
+		return httperr.UnknownInvite
 	}
 	if err := a.send(r.Context(), gid, c.UserID, guild.TypeInviteRevoke, guild.InviteRevoke{Code: code}); err != nil {
 		return err

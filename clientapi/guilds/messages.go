@@ -87,7 +87,7 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 				return ctx.Err()
 			}
 			if e.id != 0 {
-				m, err := a.objects.Message(ctx, channelID, e.id)
+				m, err := a.objects.Message(ctx, plan.at.place(), e.id)
 				if err != nil {
 					return err
 				}
@@ -157,7 +157,7 @@ func (a *API) reply(ctx context.Context, at where, body *messageBody, mc *guild.
 	if ref.ChannelID != nil && *ref.ChannelID != at.channel {
 		return httperr.Field("message_reference", "MESSAGE_REFERENCE_INVALID_CHANNEL", "Cannot reply to a message in another channel")
 	}
-	target, err := a.objects.Message(ctx, at.channel, ref.MessageID)
+	target, err := a.objects.Message(ctx, at.place(), ref.MessageID)
 	if errors.Is(err, httperr.UnknownMessage) {
 		if fail {
 			return unknown
@@ -238,7 +238,7 @@ func (a *API) edit(ctx context.Context, at where, user snowflake.ID, m objects.M
 	if err := a.send(ctx, at.guildID, user, guild.TypeMessageEdit, e); err != nil {
 		return objects.Message{}, err
 	}
-	if m, err = a.objects.Message(ctx, at.channel, m.ID); err != nil {
+	if m, err = a.objects.Message(ctx, at.place(), m.ID); err != nil {
 		return objects.Message{}, err
 	}
 	out, err := a.renderMessages(ctx, at, user, []objects.MessageRow{m})
@@ -308,8 +308,8 @@ func (a *API) bulkDelete(w http.ResponseWriter, r *http.Request) error {
 	}
 	// IDs that name no visible message here count toward the bounds, as on
 	// Discord, but are left out of the event.
-	rows, err := a.objects.Query(r.Context(), `channel_id = ? AND `+objects.VisibleMessage+` AND id IN (?`+objects.Placeholders(len(body.Messages)-1)+`)`,
-		append([]any{int64(channelID)}, objects.Int64Args(body.Messages)...)...)
+	rows, err := a.objects.Query(r.Context(), at.place(), objects.VisibleMessage+` AND id IN (?`+objects.Placeholders(len(body.Messages)-1)+`)`,
+		objects.Int64Args(body.Messages)...)
 	if err != nil {
 		return err
 	}

@@ -137,7 +137,7 @@ func (a *API) messageAs(ctx context.Context, user, channelID, messageID snowflak
 	if err != nil {
 		return at, objects.MessageRow{}, err
 	}
-	m, err := a.objects.Message(ctx, channelID, messageID)
+	m, err := a.objects.Message(ctx, at.place(), messageID)
 	return at, m, err
 }
 

@@ -3,7 +3,6 @@ package guilds
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"concord/clientapi/httperr"
 	"concord/clientapi/objects"
@@ -17,23 +16,6 @@ import (
 // channel has the room's own ID. Both are found through the channels
 // projection and then read from the room's in-memory state.
 
-// roomOf caches which room holds a channel: a channel never moves between
-// rooms, so a hit stays true, and the state check that follows catches a
-// deleted one. It saves a query on every send.
-type roomOf struct{ m sync.Map }
-
-func (c *roomOf) get(ctx context.Context, a *API, channelID snowflake.ID) (snowflake.ID, error) {
-	if v, ok := c.m.Load(channelID); ok {
-		return v.(snowflake.ID), nil
-	}
-	gid, err := a.channelGuild(ctx, channelID)
-	if err != nil {
-		return 0, err
-	}
-	c.m.Store(channelID, gid)
-	return gid, nil
-}
-
 // inMessageChannel runs fn on a channel that holds messages (a guild text
 // or voice channel, or a DM) which user can see. Anything else — unknown,
 // deleted, a category, a guild or DM the user is not in, a channel without
@@ -41,7 +23,10 @@ func (c *roomOf) get(ctx context.Context, a *API, channelID snowflake.ID) (snowf
 // Access for a channel that exists but cannot be seen; we answer as for an
 // unknown one so that nothing leaks.
 func (a *API) inMessageChannel(ctx context.Context, channelID, user snowflake.ID, fn func(s *guild.State, ch *guild.Channel, have perm.Bits) error) error {
-	gid, err := a.msgs.rooms.get(ctx, a, channelID)
+	gid, err := a.channelRoom(ctx, channelID, user, func(s *guild.State, ch *guild.Channel) bool {
+		return ch.Type != guild.ChannelCategory && (s.Kind == guild.KindGuild || objects.IsDM(s)) &&
+			s.Permissions(user, ch.ID, a.nowMs()).Has(perm.ViewChannel)
+	})
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,6 @@ type messaging struct {
 	hooks    *ratelimit.Limiter // posts per webhook
 	hookID   string             // webhookBucket's ID
 	sent     prometheus.Counter
-	rooms    roomOf
 	dmMu     sync.Mutex // one DM creation at a time, so two requests make one DM
 
 	mu     sync.Mutex

@@ -39,29 +39,28 @@ func readHistoryArgs(r *http.Request) (historyArgs, error) {
 }
 
 // history reads a page of a channel, newest first as Discord returns it.
-func (a *API) history(ctx context.Context, channel snowflake.ID, h historyArgs) ([]objects.MessageRow, error) {
-	base := `channel_id = ? AND ` + objects.VisibleMessage
-	ch := int64(channel)
+func (a *API) history(ctx context.Context, p objects.Place, h historyArgs) ([]objects.MessageRow, error) {
+	base := objects.VisibleMessage
 	switch {
 	case h.around != 0:
-		older, err := a.objects.Query(ctx, base+` AND id <= ? ORDER BY id DESC LIMIT ?`, ch, int64(h.around), (h.limit+1)/2)
+		older, err := a.objects.Query(ctx, p, base+` AND id <= ? ORDER BY id DESC LIMIT ?`, int64(h.around), (h.limit+1)/2)
 		if err != nil {
 			return nil, err
 		}
-		newer, err := a.objects.Query(ctx, base+` AND id > ? ORDER BY id ASC LIMIT ?`, ch, int64(h.around), h.limit-len(older))
+		newer, err := a.objects.Query(ctx, p, base+` AND id > ? ORDER BY id ASC LIMIT ?`, int64(h.around), h.limit-len(older))
 		if err != nil {
 			return nil, err
 		}
 		slices.Reverse(newer)
 		return append(newer, older...), nil
 	case h.before != 0:
-		return a.objects.Query(ctx, base+` AND id < ? ORDER BY id DESC LIMIT ?`, ch, int64(h.before), h.limit)
+		return a.objects.Query(ctx, p, base+` AND id < ? ORDER BY id DESC LIMIT ?`, int64(h.before), h.limit)
 	case h.after != 0:
-		rows, err := a.objects.Query(ctx, base+` AND id > ? ORDER BY id ASC LIMIT ?`, ch, int64(h.after), h.limit)
+		rows, err := a.objects.Query(ctx, p, base+` AND id > ? ORDER BY id ASC LIMIT ?`, int64(h.after), h.limit)
 		slices.Reverse(rows)
 		return rows, err
 	}
-	return a.objects.Query(ctx, base+` ORDER BY id DESC LIMIT ?`, ch, h.limit)
+	return a.objects.Query(ctx, p, base+` ORDER BY id DESC LIMIT ?`, h.limit)
 }
 
 func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
@@ -83,7 +82,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 		jsonio.Write(w, http.StatusOK, []objects.Message{})
 		return nil
 	}
-	rows, err := a.history(r.Context(), channelID, args)
+	rows, err := a.history(r.Context(), at.place(), args)
 	if err != nil {
 		return err
 	}
@@ -110,7 +109,7 @@ func (a *API) messageFor(r *http.Request, need perm.Bits) (where, objects.Messag
 	if err != nil {
 		return at, objects.MessageRow{}, err
 	}
-	m, err := a.objects.Message(r.Context(), channelID, id)
+	m, err := a.objects.Message(r.Context(), at.place(), id)
 	if err != nil {
 		return at, m, err
 	}

@@ -176,10 +176,10 @@ func searchTerms(text string) []string {
 var hasFilters = map[string]string{
 	"link":    `(m.content LIKE '%http://%' OR m.content LIKE '%https://%')`,
 	"embed":   `m.embeds <> '[]'`,
-	"file":    `EXISTS (SELECT 1 FROM message_attachments t WHERE t.message_id = m.id)`,
-	"image":   `EXISTS (SELECT 1 FROM message_attachments t WHERE t.message_id = m.id AND t.content_type LIKE 'image/%')`,
-	"video":   `EXISTS (SELECT 1 FROM message_attachments t WHERE t.message_id = m.id AND t.content_type LIKE 'video/%')`,
-	"sound":   `EXISTS (SELECT 1 FROM message_attachments t WHERE t.message_id = m.id AND t.content_type LIKE 'audio/%')`,
+	"file":    `EXISTS (SELECT 1 FROM message_attachments t WHERE t.guild_id = m.guild_id AND t.message_id = m.id)`,
+	"image":   `EXISTS (SELECT 1 FROM message_attachments t WHERE t.guild_id = m.guild_id AND t.message_id = m.id AND t.content_type LIKE 'image/%')`,
+	"video":   `EXISTS (SELECT 1 FROM message_attachments t WHERE t.guild_id = m.guild_id AND t.message_id = m.id AND t.content_type LIKE 'video/%')`,
+	"sound":   `EXISTS (SELECT 1 FROM message_attachments t WHERE t.guild_id = m.guild_id AND t.message_id = m.id AND t.content_type LIKE 'audio/%')`,
 	"sticker": `FALSE`,
 }
 

@@ -31,8 +31,8 @@ func (a *API) listPins(w http.ResponseWriter, r *http.Request) error {
 		jsonio.Write(w, http.StatusOK, []objects.Message{}) // as history: nothing, not a refusal
 		return nil
 	}
-	rows, err := a.objects.Query(r.Context(), `channel_id = ? AND pinned = TRUE AND `+objects.VisibleMessage+`
-		ORDER BY pinned_at DESC, id DESC LIMIT ?`, int64(channelID), maxPins)
+	rows, err := a.objects.Query(r.Context(), at.place(), `pinned = TRUE AND `+objects.VisibleMessage+`
+		ORDER BY pinned_at DESC, id DESC LIMIT ?`, maxPins)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,8 @@ func (a *API) pin(add bool) httperr.Handler {
 			typ = guild.TypePinAdd
 			var n int
 			if err := a.db.Reader().QueryRowContext(r.Context(), `SELECT COUNT(*) FROM messages
-				WHERE channel_id = ? AND pinned = TRUE AND `+objects.VisibleMessage, int64(m.ChannelID)).Scan(&n); err != nil {
+				WHERE guild_id = ? AND channel_id = ? AND pinned = TRUE AND `+objects.VisibleMessage,
+				int64(at.guildID), int64(m.ChannelID)).Scan(&n); err != nil {
 				return err
 			}
 			if n >= maxPins {

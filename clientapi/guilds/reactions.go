@@ -98,8 +98,8 @@ func (a *API) addReaction(w http.ResponseWriter, r *http.Request) error {
 	}
 	var distinct, mine int
 	err = a.db.Reader().QueryRowContext(r.Context(), `SELECT COUNT(DISTINCT emoji),
-		SUM(CASE WHEN emoji = ? THEN 1 ELSE 0 END) FROM reactions WHERE message_id = ? AND present = TRUE`,
-		e.Key(), int64(m.ID)).Scan(&distinct, &sqlNullInt{&mine})
+		SUM(CASE WHEN emoji = ? THEN 1 ELSE 0 END) FROM reactions WHERE guild_id = ? AND message_id = ? AND present = TRUE`,
+		e.Key(), int64(at.guildID), int64(m.ID)).Scan(&distinct, &sqlNullInt{&mine})
 	if err != nil {
 		return fmt.Errorf("count reactions: %w", err)
 	}
@@ -174,7 +174,7 @@ func (a *API) removeReactions(w http.ResponseWriter, r *http.Request) error {
 
 // listReactionUsers pages the users who reacted with one emoji, by user ID.
 func (a *API) listReactionUsers(w http.ResponseWriter, r *http.Request) error {
-	_, m, e, err := a.reactionTarget(r, perm.ViewChannel|perm.ReadMessageHistory)
+	at, m, e, err := a.reactionTarget(r, perm.ViewChannel|perm.ReadMessageHistory)
 	if err != nil {
 		return err
 	}
@@ -191,8 +191,8 @@ func (a *API) listReactionUsers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rows, err := a.db.Reader().QueryContext(r.Context(), `SELECT user_id FROM reactions
-		WHERE message_id = ? AND emoji = ? AND present = TRUE AND user_id > ? ORDER BY user_id LIMIT ?`,
-		int64(m.ID), e.Key(), int64(after), limit)
+		WHERE guild_id = ? AND message_id = ? AND emoji = ? AND present = TRUE AND user_id > ? ORDER BY user_id LIMIT ?`,
+		int64(at.guildID), int64(m.ID), e.Key(), int64(after), limit)
 	if err != nil {
 		return fmt.Errorf("list reactions: %w", err)
 	}

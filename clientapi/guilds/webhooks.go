@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -62,7 +61,7 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if !body.Name.Set || body.Name.Null {
 		return httperr.Field("name", "BASE_TYPE_REQUIRED", "This field is required")
 	}
-	gid, err := a.channelGuild(ctx, channelID)
+	gid, err := a.channelRoom(ctx, channelID, auth.From(r).UserID, a.seesGuildChannel(auth.From(r).UserID))
 	if err != nil {
 		return err
 	}
@@ -82,7 +81,8 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	token := newWebhookToken()
 	hash := sha256.Sum256([]byte(token))
 	if err := a.db.Write(ctx, func(q storage.Querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO webhook_tokens (webhook_id, token_hash) VALUES (?, ?)`, int64(create.ID), hash[:])
+		_, err := q.ExecContext(ctx, `INSERT INTO webhook_tokens (webhook_id, guild_id, token_hash) VALUES (?, ?, ?)`,
+			int64(create.ID), int64(gid), hash[:])
 		return err
 	}); err != nil {
 		return fmt.Errorf("store webhook token: %w", err)
@@ -181,41 +181,53 @@ func webhooksWhere(s *guild.State, keep func(*guild.Webhook) bool) []guild.Webho
 
 // managedWebhook runs fn on webhook {webhook_id}, which the caller may
 // manage: it holds MANAGE_WEBHOOKS in the webhook's channel. Any other
-// webhook is unknown to it.
+// webhook is unknown to it. Two rooms may carry one ID: the first the
+// caller can see is the one meant.
 func (a *API) managedWebhook(r *http.Request, fn func(s *guild.State, wh *guild.Webhook) error) (snowflake.ID, error) {
 	id, err := params.ID(r, "webhook_id", httperr.UnknownWebhook)
 	if err != nil {
 		return 0, err
 	}
-	gid, err := a.webhookGuild(r.Context(), id)
+	guilds, err := a.webhookGuilds(r.Context(), id)
 	if err != nil {
 		return 0, err
 	}
 	user := auth.From(r).UserID
-	err = a.inGuild(r.Context(), gid, user, func(s *guild.State, _ *guild.Member) error {
-		wh := s.Webhooks[id]
-		if wh == nil || !s.Permissions(user, wh.ChannelID, a.nowMs()).Has(perm.ViewChannel) {
-			return httperr.UnknownWebhook
+	for _, gid := range guilds {
+		err = a.inGuild(r.Context(), gid, user, func(s *guild.State, _ *guild.Member) error {
+			wh := s.Webhooks[id]
+			if wh == nil || !s.Permissions(user, wh.ChannelID, a.nowMs()).Has(perm.ViewChannel) {
+				return httperr.UnknownWebhook
+			}
+			if !s.Permissions(user, wh.ChannelID, a.nowMs()).Has(perm.ManageWebhooks) {
+				return httperr.MissingPermissions
+			}
+			return fn(s, wh)
+		})
+		if !errors.Is(err, httperr.UnknownGuild) && !errors.Is(err, httperr.UnknownWebhook) {
+			return gid, err
 		}
-		if !s.Permissions(user, wh.ChannelID, a.nowMs()).Has(perm.ManageWebhooks) {
-			return httperr.MissingPermissions
-		}
-		return fn(s, wh)
-	})
-	if errors.Is(err, httperr.UnknownGuild) {
-		return 0, httperr.UnknownWebhook
 	}
-	return gid, err
+	return 0, httperr.UnknownWebhook
 }
 
-// webhookGuild finds the guild holding a webhook, from the projection.
-func (a *API) webhookGuild(ctx context.Context, id snowflake.ID) (snowflake.ID, error) {
-	var gid int64
-	err := a.db.Reader().QueryRowContext(ctx, `SELECT guild_id FROM webhooks WHERE id = ?`, int64(id)).Scan(&gid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, httperr.UnknownWebhook
+// webhookGuilds lists the guilds holding a webhook of this ID, from the
+// projection, oldest first.
+func (a *API) webhookGuilds(ctx context.Context, id snowflake.ID) ([]snowflake.ID, error) {
+	rows, err := a.db.Reader().QueryContext(ctx, `SELECT guild_id FROM webhooks WHERE id = ? ORDER BY guild_id LIMIT 16`, int64(id))
+	if err != nil {
+		return nil, fmt.Errorf("find webhook %s: %w", id, err)
 	}
-	return snowflake.ID(gid), err
+	defer rows.Close()
+	var out []snowflake.ID
+	for rows.Next() {
+		var gid int64
+		if err := rows.Scan(&gid); err != nil {
+			return nil, fmt.Errorf("find webhook %s: %w", id, err)
+		}
+		out = append(out, snowflake.ID(gid))
+	}
+	return out, rows.Err()
 }
 
 // getWebhook is GET /webhooks/{webhook_id}.

@@ -43,7 +43,7 @@ func (a *API) webhookByToken(r *http.Request) (snowflake.ID, guild.Webhook, erro
 	var hash []byte
 	var gid sql.NullInt64
 	err = a.db.Reader().QueryRowContext(ctx, `SELECT t.token_hash, w.guild_id FROM webhook_tokens t
-		LEFT JOIN webhooks w ON w.id = t.webhook_id WHERE t.webhook_id = ?`, int64(id)).Scan(&hash, &gid)
+		LEFT JOIN webhooks w ON w.guild_id = t.guild_id AND w.id = t.webhook_id WHERE t.webhook_id = ?`, int64(id)).Scan(&hash, &gid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, guild.Webhook{}, httperr.UnknownWebhook
 	}
@@ -239,15 +239,21 @@ func (a *API) tokenMessage(r *http.Request) (guild.Webhook, where, objects.Messa
 	if err != nil {
 		return hook, where{}, objects.MessageRow{}, err
 	}
-	rows, err := a.objects.Query(r.Context(), `id = ? AND guild_id = ? AND author_id = ? AND `+objects.VisibleMessage,
-		int64(id), int64(gid), int64(hook.ID))
+	var channel int64
+	err = a.db.Reader().QueryRowContext(r.Context(), `SELECT channel_id FROM messages WHERE guild_id = ? AND id = ? AND author_id = ?`,
+		int64(gid), int64(id), int64(hook.ID)).Scan(&channel)
+	if errors.Is(err, sql.ErrNoRows) {
+		return hook, where{}, objects.MessageRow{}, httperr.UnknownMessage
+	}
 	if err != nil {
 		return hook, where{}, objects.MessageRow{}, err
 	}
-	if len(rows) == 0 {
-		return hook, where{}, objects.MessageRow{}, httperr.UnknownMessage
+	at := where{guildID: gid, channel: snowflake.ID(channel), have: webhookBits}
+	m, err := a.objects.Message(r.Context(), at.place(), id)
+	if err != nil {
+		return hook, where{}, objects.MessageRow{}, err
 	}
-	return hook, where{guildID: gid, channel: rows[0].ChannelID, have: webhookBits}, rows[0], nil
+	return hook, at, m, nil
 }
 
 // WebhookMessage is GET /webhooks/{webhook_id}/{token}/messages/{message_id}.

@@ -26,7 +26,8 @@ type DMChannel struct {
 // only is one DM's ID, or 0 for all.
 func (r *Renderer) DMs(ctx context.Context, user, only snowflake.ID) ([]DMChannel, error) {
 	query := `SELECT g.id, g.kind, g.name, g.owner_id,
-		COALESCE((SELECT MAX(m.id) FROM messages m WHERE m.channel_id = g.id AND m.deleted = FALSE AND m.hidden = FALSE), 0)
+		COALESCE((SELECT MAX(m.id) FROM messages m WHERE m.guild_id = g.id AND m.channel_id = g.id
+			AND m.deleted = FALSE AND m.hidden = FALSE), 0)
 		FROM guilds g JOIN guild_members me ON me.guild_id = g.id AND me.user_id = ?
 		WHERE g.kind IN (?, ?) AND g.deleted = FALSE`
 	args := []any{int64(user), guild.KindDM, guild.KindGroupDM}

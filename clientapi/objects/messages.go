@@ -54,11 +54,11 @@ func (r *Renderer) WithUsers(ctx context.Context, members []Member) error {
 	return WithUsers(ctx, r.db, members)
 }
 
-// Message reads one visible message of a channel; any other answers
-// Unknown Message.
-func (r *Renderer) Message(ctx context.Context, channel, id snowflake.ID) (MessageRow, error) {
+// Message reads one visible message of a place; any other answers Unknown
+// Message.
+func (r *Renderer) Message(ctx context.Context, p Place, id snowflake.ID) (MessageRow, error) {
 	m, err := ScanMessage(r.db.QueryRowContext(ctx, `SELECT `+MessageColumns+` FROM messages
-		WHERE id = ? AND channel_id = ? AND `+VisibleMessage, int64(id), int64(channel)))
+		WHERE guild_id = ? AND channel_id = ? AND id = ? AND `+VisibleMessage, int64(p.Room), int64(p.Channel), int64(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, httperr.UnknownMessage
 	}
@@ -68,9 +68,12 @@ func (r *Renderer) Message(ctx context.Context, channel, id snowflake.ID) (Messa
 	return m, nil
 }
 
-// Query reads the messages a condition on the messages table selects.
-func (r *Renderer) Query(ctx context.Context, where string, args ...any) ([]MessageRow, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT `+MessageColumns+` FROM messages WHERE `+where, args...)
+// Query reads the messages of a place that a condition on the messages
+// table selects. Messages are keyed by room: another room's messages with
+// the same channel or message IDs are never read.
+func (r *Renderer) Query(ctx context.Context, p Place, cond string, args ...any) ([]MessageRow, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT `+MessageColumns+` FROM messages WHERE guild_id = ? AND channel_id = ? AND `+cond,
+		append([]any{int64(p.Room), int64(p.Channel)}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("list messages: %w", err)
 	}
@@ -109,8 +112,7 @@ func (r *Renderer) Render(ctx context.Context, p Place, viewer snowflake.ID, row
 	}
 	refObjs := map[snowflake.ID]*Message{}
 	if len(refs) > 0 {
-		refRows, err := r.Query(ctx, `channel_id = ? AND `+VisibleMessage+` AND id IN (?`+Placeholders(len(refs)-1)+`)`,
-			append([]any{int64(p.Channel)}, Int64Args(refs)...)...)
+		refRows, err := r.Query(ctx, p, VisibleMessage+` AND id IN (?`+Placeholders(len(refs)-1)+`)`, Int64Args(refs)...)
 		if err != nil {
 			return nil, err
 		}
@@ -144,7 +146,7 @@ func (r *Renderer) Render(ctx context.Context, p Place, viewer snowflake.ID, row
 	}
 	reactions := map[snowflake.ID][]Reaction{}
 	if !fresh {
-		if reactions, err = r.reactions(ctx, viewer, rows); err != nil {
+		if reactions, err = r.reactions(ctx, p, viewer, rows); err != nil {
 			return nil, err
 		}
 	}
@@ -241,7 +243,7 @@ func (r *Renderer) Attachment(ch snowflake.ID, at guild.Attachment) Attachment {
 
 // reactions counts the present reactions of rows per emoji, in the order
 // each emoji first appeared, and marks viewer's own.
-func (r *Renderer) reactions(ctx context.Context, viewer snowflake.ID, rows []MessageRow) (map[snowflake.ID][]Reaction, error) {
+func (r *Renderer) reactions(ctx context.Context, p Place, viewer snowflake.ID, rows []MessageRow) (map[snowflake.ID][]Reaction, error) {
 	out := map[snowflake.ID][]Reaction{}
 	if len(rows) == 0 {
 		return out, nil
@@ -252,9 +254,9 @@ func (r *Renderer) reactions(ctx context.Context, viewer snowflake.ID, rows []Me
 	}
 	q, err := r.db.QueryContext(ctx, `SELECT message_id, MAX(emoji_id), MAX(emoji_name), COUNT(*),
 		SUM(CASE WHEN user_id = ? THEN 1 ELSE 0 END), MIN(decided_by)
-		FROM reactions WHERE present = TRUE AND message_id IN (?`+Placeholders(len(ids)-1)+`)
+		FROM reactions WHERE guild_id = ? AND present = TRUE AND message_id IN (?`+Placeholders(len(ids)-1)+`)
 		GROUP BY message_id, emoji ORDER BY message_id, MIN(decided_by)`,
-		append([]any{int64(viewer)}, Int64Args(ids)...)...)
+		append([]any{int64(viewer), int64(p.Room)}, Int64Args(ids)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("load reactions: %w", err)
 	}

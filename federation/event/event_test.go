@@ -284,6 +284,7 @@ func TestParseRejects(t *testing.T) {
 		{name: "guild_id number", change: set("guild_id", 5), want: ErrMalformed},
 		{name: "guild_id zero", change: set("guild_id", "0"), want: ErrMalformed},
 		{name: "guild_id leading zero", change: set("guild_id", "05"), want: ErrMalformed},
+		{name: "guild_id beyond a signed 64-bit integer", change: set("guild_id", "9223372036854775808"), want: ErrMalformed},
 		{name: "guild_id beyond 64 bits", change: set("guild_id", "18446744073709551616"), want: ErrMalformed},
 		{name: "sender not digits", change: set("sender", "12a"), want: ErrMalformed},
 		{name: "type empty", change: set("type", ""), want: ErrMalformed},

@@ -65,6 +65,9 @@ func (op *Op) prepareMessage() error {
 	if err != nil {
 		return invalid(ReasonBadContent, "", "%s: %v", op.Type, err)
 	}
+	if err := storable(body); err != nil {
+		return err
+	}
 	op.body = body
 	return nil
 }

@@ -115,3 +115,98 @@ func snapMember(c, s *State, id ID) {
 	v.Roles = slices.Clone(m.Roles)
 	c.Members[id] = &v
 }
+
+// Delta is what some events changed in a state: the guild's own fields and
+// the objects its keys name, as they were after the events. The event core
+// takes one per committed batch and applies it to the state its readers
+// see, so that they never see what is not stored yet.
+type Delta struct {
+	keys  Changes
+	after *State
+}
+
+// Delta captures the objects keys name in s, and the guild's own fields.
+func (s *State) Delta(keys Changes) *Delta {
+	after := s.Snapshot(keys, nil)
+	for _, k := range keys {
+		if k.Kind != "member" {
+			continue
+		}
+		if id, err := snowflake.Parse(k.ID); err == nil {
+			if home, ok := s.Homes[id]; ok {
+				if after.Homes == nil {
+					after.Homes = map[ID]string{}
+				}
+				after.Homes[id] = home
+			}
+		}
+	}
+	return &Delta{keys: keys, after: after}
+}
+
+// ApplyDelta brings s to the state d was taken from, given that s held
+// that state's objects as they were before the events d covers. The
+// objects d holds are copied, so s never shares memory with another state.
+func (s *State) ApplyDelta(d *Delta) {
+	a := d.after
+	roles, channels, members, bans, invites, emojis, homes, hooks, pr := s.Roles, s.Channels, s.Members, s.Bans, s.Invites, s.Emojis, s.Homes, s.Webhooks, s.perm.Roles
+	*s = *a
+	s.Roles, s.Channels, s.Members, s.Bans, s.Invites, s.Emojis, s.Homes, s.Webhooks = roles, channels, members, bans, invites, emojis, homes, hooks
+	s.perm.Roles = pr
+	for _, k := range d.keys {
+		if k.Kind == "invite" {
+			putOrDelete(s.Invites, k.ID, a.Invites[k.ID], func(v Invite) Invite { return v })
+			continue
+		}
+		id, err := snowflake.Parse(k.ID)
+		if err != nil {
+			continue
+		}
+		switch k.Kind {
+		case "role":
+			putOrDelete(s.Roles, id, a.Roles[id], func(v Role) Role { return v })
+			if r := s.Roles[id]; r != nil {
+				s.perm.Roles[id] = r.Role
+			} else {
+				delete(s.perm.Roles, id)
+			}
+		case "channel":
+			putOrDelete(s.Channels, id, a.Channels[id], func(v Channel) Channel {
+				v.Overwrites = slices.Clone(v.Overwrites)
+				return v
+			})
+		case "member":
+			putOrDelete(s.Members, id, a.Members[id], func(v Member) Member {
+				v.Roles = slices.Clone(v.Roles)
+				return v
+			})
+			if home, ok := a.Homes[id]; ok {
+				s.Homes[id] = home
+			}
+		case "ban":
+			putOrDelete(s.Bans, id, a.Bans[id], func(v Ban) Ban {
+				v.Others = slices.Clone(v.Others)
+				return v
+			})
+		case "webhook":
+			putOrDelete(s.Webhooks, id, a.Webhooks[id], func(v Webhook) Webhook { return v })
+		case "emoji":
+			// Emoji changes snapshot every emoji: the set is replaced whole.
+			clear(s.Emojis)
+			for eid, e := range a.Emojis {
+				v := *e
+				v.Roles = slices.Clone(e.Roles)
+				s.Emojis[eid] = &v
+			}
+		}
+	}
+}
+
+func putOrDelete[K comparable, V any](m map[K]*V, k K, v *V, cp func(V) V) {
+	if v == nil {
+		delete(m, k)
+		return
+	}
+	c := cp(*v)
+	m[k] = &c
+}

@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"math/bits"
 	"slices"
 	"sort"
 
@@ -219,13 +220,44 @@ func (g *Graph) replay() (*guild.State, map[*Node]bool) {
 }
 
 // snapshot makes n, the newest event, a checkpoint when it is the single
-// head and enough events passed since the last one.
+// head and enough events passed since the last one, then thins the older
+// ones.
 func (g *Graph) snapshot(n *Node) {
 	if len(g.heads) == 1 && g.sinceSnap >= snapshotEvery {
 		g.checkpoints = append(g.checkpoints, checkpoint{index: n.index, state: g.cur.Clone()})
 		n.cp = n.index
 		g.sinceSnap = 0
+		g.thin()
 	}
+}
+
+// keepRecent is how many of the newest checkpoints thin always keeps.
+const keepRecent = 4
+
+// thin keeps the empty state, the keepRecent newest checkpoints, and of
+// the older ones the newest in each span of ages from 2^k to 2^(k+1)
+// snapshot intervals: O(log n) states in memory rather than one per 64
+// events. A fork far back then replays from further back; dropping a
+// checkpoint never changes a result (spec/state-resolution.md,
+// "Checkpoints").
+func (g *Graph) thin() {
+	cps := g.checkpoints
+	if len(cps) <= keepRecent+2 {
+		return
+	}
+	newest := cps[len(cps)-1].index
+	var older []checkpoint // newest first
+	lastSpan := -1
+	for i := len(cps) - keepRecent - 1; i >= 1; i-- {
+		span := bits.Len(uint((newest - cps[i].index) / snapshotEvery))
+		if span != lastSpan {
+			lastSpan = span
+			older = append(older, cps[i])
+		}
+	}
+	slices.Reverse(older)
+	kept := append(append([]checkpoint{cps[0]}, older...), cps[len(cps)-keepRecent:]...)
+	g.checkpoints = kept
 }
 
 // fold replays set in resolution order onto s and reports which nodes took

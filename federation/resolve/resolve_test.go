@@ -587,3 +587,28 @@ func convergeOnce(t *testing.T, seed int64) int {
 	checkInvariants(t, h, a.w.State())
 	return len(h.ops)
 }
+
+// A long single-head history keeps O(log n) checkpoints, the newest ones
+// among them, and the state stays that of the definition.
+func TestCheckpointsThinned(t *testing.T) {
+	a := newAuthor(rand.New(rand.NewSource(1)), 1)
+	a.setup(t)
+	for i := range 5000 {
+		a.must(t, 0, ownerID, guild.TypeMemberUpdate, fmt.Sprintf(`{"user_id":"5","nick":"n%d"}`, i))
+	}
+	g := a.w
+	if n := len(g.checkpoints); n > keepRecent+2+12 {
+		t.Errorf("%d checkpoints for %d events", n, g.Len())
+	}
+	if !slices.IsSortedFunc(g.checkpoints, func(a, b checkpoint) int { return a.index - b.index }) {
+		t.Error("checkpoints out of order")
+	}
+	if last := g.checkpoints[len(g.checkpoints)-1].index; g.Len()-1-last >= snapshotEvery {
+		t.Errorf("newest checkpoint at %d of %d events", last, g.Len())
+	}
+	want := NewGraph()
+	want.AppendBatch(nodesOf(a.h, len(a.h.ops)))
+	if g.State().Hash() != want.State().Hash() {
+		t.Error("state differs from the batch fold")
+	}
+}

@@ -184,7 +184,7 @@ func srCases(t *testing.T) []*svDAG {
 
 	d := newDAG(t, "linear history", "One chain: the base, then settings with characters the canonical state escapes, a channel with overwrites, a role taken away, an emoji, a kick, a ban and a departure. Every event takes effect.")
 	d.base()
-	d.emit("rename", nil, 2, guild.TypeGuildUpdate, `{"name":"Caf\u00e9 <&> \"q\" \ud83d\ude00\u2028","description":"tab\tnl\nbs\b ff\f ctl\u0001 del\u007f slash/ back\\","afk_timeout":300}`)
+	d.emit("rename", nil, 2, guild.TypeGuildUpdate, `{"name":"Caf\u00e9 <&> \"q\" \ud83d\ude00","description":"tab\tnl\ncr\r ls\u2028 del\u007f slash/ back\\","afk_timeout":300}`)
 	d.emit("news", nil, 3, guild.TypeChannelCreate, sf(`{"id":"301","type":0,"name":"news","topic":"n","permission_overwrites":[{"id":"7","type":1,"allow":"0","deny":"%d"},{"id":"%d","type":0,"allow":"0","deny":"%d"}]}`, perm.SendMessages, svGuild, perm.AddReactions))
 	d.emit("overwrite gone", nil, 3, guild.TypeChannelOverwriteDelete, `{"channel_id":"301","id":"7"}`)
 	d.emit("overwrite gone too", nil, 3, guild.TypeChannelOverwriteDelete, sf(`{"channel_id":"301","id":"%d"}`, svGuild))

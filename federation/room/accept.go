@@ -2,6 +2,7 @@ package room
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -98,7 +99,9 @@ func (r *room) nextTS() int64 { return max(time.Now().UnixMilli(), r.lastTS) }
 func (r *room) draft(ctx context.Context, tx *txn, l *localEvent, ts int64, prev *event.Event, s *guild.State) (*event.Event, *guild.Op, error) {
 	content, err := canonical.Canonicalize(l.content)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: content: %w", event.ErrMalformed, err)
+		// A number beyond ±(2^53−1) or a float: content no event can carry.
+		return nil, nil, &guild.Rejection{Reason: guild.ReasonBadContent, Code: guild.CodeInvalidFormBody,
+			Detail: fmt.Sprintf("content: %v", err)}
 	}
 	op := &guild.Op{Type: l.typ, Content: content}
 	if err := op.Prepare(); err != nil {
@@ -121,6 +124,10 @@ func (r *room) draft(ctx context.Context, tx *txn, l *localEvent, ts int64, prev
 		ev.AuthEvents = auth
 	}
 	if err := r.core.signer.Seal(ev); err != nil {
+		if errors.Is(err, event.ErrTooLarge) {
+			return nil, nil, &guild.Rejection{Reason: guild.ReasonBadContent, Code: guild.CodeInvalidFormBody,
+				Detail: err.Error()}
+		}
 		return nil, nil, err
 	}
 	return ev, op, nil
@@ -185,8 +192,8 @@ type admission struct {
 // event, nil for an event from elsewhere.
 func (r *room) admit(ctx context.Context, ev *event.Event, local *guild.Op, fromLog bool) (admission, error) {
 	// A local event carries a snowflake or a timestamp no other has: only
-	// remote ones can be duplicates.
-	if local == nil {
+	// remote ones can be duplicates. One replayed from the log is stored.
+	if local == nil && !fromLog {
 		if m, err := r.metaOf(ctx, ev.ID()); err != nil {
 			return admission{}, err
 		} else if m != nil {
@@ -253,6 +260,14 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 	id, op := ev.ID(), a.op
 	isState := guild.IsState(ev.Type)
 	acc := &Accepted{Event: ev, State: isState}
+	// Everything that may fail comes before the first change to the room:
+	// an event refused here leaves no trace in memory.
+	var ban *banEffect
+	if b, ok := op.Body().(*guild.MemberBan); ok {
+		if ban, err = r.planBan(ctx, ev, b); err != nil {
+			return nil, err
+		}
+	}
 	var rank uint64
 	if isState {
 		rank = a.before.Authority(ev.Sender)
@@ -270,15 +285,11 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 			r.createID = id
 		case *guild.MemberBan:
 			r.bans[b.UserID] = append(r.bans[b.UserID], n)
-			if err := r.stageBan(ctx, tx, ev, b, acc); err != nil {
-				return nil, err
-			}
+			ban.stage(r, tx, acc)
 		}
 		tx.audit(ev, op)
 	} else {
-		if err := r.stageMessage(ctx, tx, ev, op, a.parents, acc); err != nil {
-			return nil, err
-		}
+		r.stageMessage(tx, ev, op, a.parents, acc)
 		// A message changes no state: the state it was checked against is
 		// the one its sender saw.
 		acc.After = a.before.Snapshot(nil, named(ev.Sender, op))

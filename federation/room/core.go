@@ -16,8 +16,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -38,7 +40,10 @@ type Querier = interface {
 type Store interface {
 	Write(ctx context.Context, fn func(q Querier) error) error
 	Reader() Querier
-	Checkpoint(ctx context.Context) error
+	// Erased tells the store that a committed batch erased text, which
+	// its maintenance then takes out of its files (spec/accept.md,
+	// "Storage").
+	Erased()
 }
 
 // Errors callers branch on. Rejections by the auth rules are *guild.Rejection.
@@ -51,6 +56,7 @@ var (
 
 // Core holds every room of this node.
 type Core struct {
+	opts   Options
 	store  Store
 	signer *event.Signer
 	origin peer.ID
@@ -59,6 +65,7 @@ type Core struct {
 
 	mu      sync.Mutex
 	rooms   map[snowflake.ID]*room
+	unloads int                            // rooms unloaded since rooms was made
 	loading map[snowflake.ID]chan struct{} // closed when that guild's load ends
 	closed  bool
 	wg      sync.WaitGroup
@@ -79,9 +86,29 @@ type signed struct {
 	err  error
 }
 
+// Options tune a Core; the zero value is the default.
+type Options struct {
+	// IdleAfter is how long a room stays in memory after its last
+	// request: then it unloads, and loads again from storage on demand.
+	// 0 means DefaultIdleAfter.
+	IdleAfter time.Duration
+}
+
+// DefaultIdleAfter is how long an idle room stays loaded unless Options
+// say otherwise.
+const DefaultIdleAfter = 5 * time.Minute
+
 // New returns the core of the node whose key is key. ids must be the node's
-// one generator, so that no two parts mint the same snowflake.
-func New(store Store, key crypto.PrivKey, ids *snowflake.Generator, log *slog.Logger) (*Core, error) {
+// one generator, so that no two parts mint the same snowflake. opts holds
+// at most one Options.
+func New(store Store, key crypto.PrivKey, ids *snowflake.Generator, log *slog.Logger, opts ...Options) (*Core, error) {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.IdleAfter <= 0 {
+		o.IdleAfter = DefaultIdleAfter
+	}
 	signer, err := event.NewSigner(key)
 	if err != nil {
 		return nil, fmt.Errorf("room: node key: %w", err)
@@ -91,6 +118,7 @@ func New(store Store, key crypto.PrivKey, ids *snowflake.Generator, log *slog.Lo
 		return nil, fmt.Errorf("room: node key: %w", err)
 	}
 	c := &Core{
+		opts:      o,
 		store:     store,
 		signer:    signer,
 		origin:    origin,
@@ -137,7 +165,7 @@ func (c *Core) Close() error {
 	}
 	c.closed = true
 	for _, r := range c.rooms {
-		close(r.reqs)
+		r.stop()
 	}
 	c.mu.Unlock()
 	c.wg.Wait()
@@ -145,75 +173,169 @@ func (c *Core) Close() error {
 	return nil
 }
 
+func (c *Core) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
 // room returns the room of guildID, loading it from storage on first use.
 // create allows a room with no events yet (for guild.create). A load reads
 // the guild's state events without holding c.mu, so other guilds go on
 // meanwhile; callers asking for a guild being loaded wait for that load.
 func (c *Core) room(ctx context.Context, guildID snowflake.ID, create bool) (*room, error) {
+	r, done, err := c.claim(ctx, guildID, false)
+	if err != nil || r != nil {
+		return r, err
+	}
+	r, err = loadRoom(ctx, c, guildID)
+	if err == nil && r.createID == "" && !create {
+		err = ErrUnknownRoom
+	}
+	c.mu.Lock()
+	delete(c.loading, guildID)
+	if err == nil && c.closed {
+		err = ErrClosed
+	}
+	if err == nil {
+		c.rooms[guildID] = r
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			r.run()
+		}()
+	}
+	c.mu.Unlock()
+	close(done)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// forget drops a room from memory so that it is reloaded from storage next
+// time, and stops its writer: after a failed commit its in-memory state is
+// ahead of the database. Requests it has not answered are retried in the
+// room loaded afresh (deliver).
+func (c *Core) forget(r *room) {
+	c.mu.Lock()
+	if c.rooms[r.id] == r {
+		delete(c.rooms, r.id)
+	}
+	c.mu.Unlock()
+	r.stop()
+}
+
+// claim waits until no load of guildID is under way. Then it returns the
+// room in memory, unless there is none or take is set: it then marks the
+// guild as loading (done is closed when that ends) and returns the room it
+// took out of memory, if any.
+func (c *Core) claim(ctx context.Context, guildID snowflake.ID, take bool) (r *room, done chan struct{}, err error) {
 	for {
 		c.mu.Lock()
 		if c.closed {
 			c.mu.Unlock()
-			return nil, ErrClosed
+			return nil, nil, ErrClosed
 		}
-		if r := c.rooms[guildID]; r != nil {
-			c.mu.Unlock()
-			return r, nil
+		wait := c.loading[guildID]
+		if wait == nil {
+			break
 		}
-		if wait := c.loading[guildID]; wait != nil {
-			c.mu.Unlock()
-			select {
-			case <-wait:
-				continue
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		done := make(chan struct{})
-		c.loading[guildID] = done
 		c.mu.Unlock()
-
-		r, err := loadRoom(ctx, c, guildID)
-		if err == nil && r.createID == "" && !create {
-			err = ErrUnknownRoom
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
 		}
+	}
+	defer c.mu.Unlock()
+	r = c.rooms[guildID]
+	if r != nil && !take {
+		return r, nil, nil
+	}
+	done = make(chan struct{})
+	c.loading[guildID] = done
+	delete(c.rooms, guildID)
+	return r, done, nil
+}
+
+// hold unloads a guild's room and keeps it from loading until release is
+// called; requests for the guild wait meanwhile (the room they were sent to
+// stopped, and deliver finds the next one loading).
+func (c *Core) hold(ctx context.Context, guildID snowflake.ID) (release func(), err error) {
+	r, done, err := c.claim(ctx, guildID, true)
+	if err != nil {
+		return nil, err
+	}
+	if r != nil {
+		r.stop()
+		<-r.stopped
+	}
+	return func() {
 		c.mu.Lock()
 		delete(c.loading, guildID)
-		if err == nil && c.closed {
-			err = ErrClosed
-		}
-		if err == nil {
-			c.rooms[guildID] = r
-			c.wg.Add(1)
-			go func() {
-				defer c.wg.Done()
-				r.run()
-			}()
-		}
 		c.mu.Unlock()
 		close(done)
-		if err != nil {
-			return nil, err
-		}
-		return r, nil
-	}
+	}, nil
 }
 
-// forget drops a room from memory so that it is reloaded from storage next
-// time: after a failed commit its in-memory state is ahead of the database.
-func (c *Core) forget(r *room) {
+// unload drops r from memory if it is still the guild's room and nothing
+// waits for it; then its writer returns. A request queued after the check
+// is delivered again, to the room loaded afresh.
+func (c *Core) unload(r *room) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.rooms[r.id] == r {
-		delete(c.rooms, r.id)
-		if !c.closed {
-			close(r.reqs)
+	if c.rooms[r.id] != r || len(r.reqs) > 0 {
+		return false
+	}
+	delete(c.rooms, r.id)
+	// A Go map keeps the room its largest size took: once most rooms are
+	// idle, a fresh map holds the rest.
+	if c.unloads++; c.unloads > 1024 && c.unloads > 2*len(c.rooms) {
+		c.rooms, c.unloads = maps.Clone(c.rooms), 0
+	}
+	return true
+}
+
+// Loaded is how many rooms are in memory.
+func (c *Core) Loaded() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.rooms)
+}
+
+// maxAttempts bounds how often deliver hands one request to a room that
+// then stops or fails before deciding it.
+const maxAttempts = 8
+
+// deliver hands req to the writer of its room and waits for the verdict.
+// A room that stops before deciding req (it unloaded, or a batch before
+// req's failed) answers errRetry, and req goes to the room as loaded
+// afresh from storage. When req's own batch failed to commit it answers
+// errRetryAlone, and req is tried again in a batch of its own: so an event
+// whose commit fails fails alone and never takes the rest of its batch
+// with it (spec/accept.md, "One event, one verdict").
+func (c *Core) deliver(ctx context.Context, guildID snowflake.ID, create bool, req *request) result {
+	for attempt := 1; ; attempt++ {
+		r, err := c.room(ctx, guildID, create)
+		if err != nil {
+			return result{err: err}
+		}
+		res := r.submit(ctx, req)
+		switch {
+		case errors.Is(res.err, errRetryAlone):
+			req.alone = true
+		case !errors.Is(res.err, errRetry):
+			return res
+		}
+		if attempt == maxAttempts {
+			return result{err: fmt.Errorf("room: %s stopped %d times before deciding an event: %w", guildID, attempt, ErrClosed)}
 		}
 	}
 }
 
-// View runs fn with the current state of a guild. fn must not keep or
-// modify the state.
+// View runs fn with the current state of a guild as stored: events not
+// committed yet are not in it. fn must not keep or modify the state.
 func (c *Core) View(ctx context.Context, guildID snowflake.ID, fn func(s *guild.State) error) error {
 	r, err := c.room(ctx, guildID, false)
 	if err != nil {
@@ -221,7 +343,7 @@ func (c *Core) View(ctx context.Context, guildID snowflake.ID, fn func(s *guild.
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return fn(r.graph.State())
+	return fn(r.committed)
 }
 
 // Send builds, signs and accepts an event by a local user. content is
@@ -232,11 +354,7 @@ func (c *Core) Send(ctx context.Context, guildID, sender snowflake.ID, typ strin
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.room(ctx, guildID, typ == guild.TypeGuildCreate)
-	if err != nil {
-		return nil, err
-	}
-	res := r.submit(ctx, &request{local: &localEvent{typ: typ, sender: sender, content: body}})
+	res := c.deliver(ctx, guildID, typ == guild.TypeGuildCreate, &request{local: &localEvent{typ: typ, sender: sender, content: body}})
 	return res.ev, res.err
 }
 
@@ -251,11 +369,8 @@ func (c *Core) Check(ctx context.Context, guildID, sender snowflake.ID, typ stri
 	if err != nil {
 		return err
 	}
-	r, err := c.room(ctx, guildID, typ == guild.TypeGuildCreate)
-	if err != nil {
-		return err
-	}
-	return r.submit(ctx, &request{local: &localEvent{typ: typ, sender: sender, content: body}, dryRun: true}).err
+	return c.deliver(ctx, guildID, typ == guild.TypeGuildCreate,
+		&request{local: &localEvent{typ: typ, sender: sender, content: body}, dryRun: true}).err
 }
 
 // Accept takes an event from elsewhere (another node, a backfill) through
@@ -269,11 +384,7 @@ func (c *Core) Accept(ctx context.Context, raw []byte) (*event.Event, error) {
 	if err := event.Verify(ev); err != nil {
 		return nil, err
 	}
-	r, err := c.room(ctx, ev.GuildID, ev.Type == guild.TypeGuildCreate)
-	if err != nil {
-		return nil, err
-	}
-	res := r.submit(ctx, &request{remote: ev})
+	res := c.deliver(ctx, ev.GuildID, ev.Type == guild.TypeGuildCreate, &request{remote: ev})
 	return res.ev, res.err
 }
 
@@ -300,6 +411,9 @@ func (c *Core) AcceptBatch(ctx context.Context, raws [][]byte) []error {
 		}()
 	}
 	wg.Wait()
+	// Queue every event before waiting for any, so that the writer batches
+	// them; one that its room did not decide is delivered again, in order.
+	rooms := make([]*room, len(raws))
 	reqs := make([]*request, len(raws))
 	for i, ev := range evs {
 		if errs[i] != nil {
@@ -310,18 +424,24 @@ func (c *Core) AcceptBatch(ctx context.Context, raws [][]byte) []error {
 			errs[i] = err
 			continue
 		}
-		req := &request{ctx: ctx, remote: ev, done: make(chan result, 1)}
-		select {
-		case r.reqs <- req:
-			reqs[i] = req
-		case <-ctx.Done():
-			errs[i] = ctx.Err()
+		req := &request{remote: ev}
+		if errs[i] = r.send(ctx, req); errs[i] == nil {
+			rooms[i], reqs[i] = r, req
 		}
 	}
 	for i, req := range reqs {
-		if req != nil {
-			errs[i] = (<-req.done).err
+		if req == nil {
+			continue
 		}
+		res := rooms[i].wait(ctx, req)
+		if errors.Is(res.err, errRetryAlone) {
+			req.alone = true
+		}
+		if errors.Is(res.err, errRetry) {
+			ev := evs[i]
+			res = c.deliver(ctx, ev.GuildID, ev.Type == guild.TypeGuildCreate, req)
+		}
+		errs[i] = res.err
 	}
 	return errs
 }

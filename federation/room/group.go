@@ -43,11 +43,7 @@ func (c *Core) SendAll(ctx context.Context, guildID, sender snowflake.ID, events
 		}
 		group[i] = &localEvent{typ: e.Type, sender: sender, content: body}
 	}
-	r, err := c.room(ctx, guildID, events[0].Type == guild.TypeGuildCreate)
-	if err != nil {
-		return nil, err
-	}
-	res := r.submit(ctx, &request{group: group})
+	res := c.deliver(ctx, guildID, events[0].Type == guild.TypeGuildCreate, &request{group: group})
 	return res.group, res.err
 }
 

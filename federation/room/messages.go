@@ -15,7 +15,7 @@ import (
 func order(ev *event.Event) string { return fmt.Sprintf("%016x%s", ev.Depth, ev.ID()) }
 
 // stageMessage stages the projection of a message-level event.
-func (r *room) stageMessage(ctx context.Context, tx *txn, ev *event.Event, op *guild.Op, parents []*resolve.Node, acc *Accepted) error {
+func (r *room) stageMessage(tx *txn, ev *event.Event, op *guild.Op, parents []*resolve.Node, acc *Accepted) {
 	intact := ev.ContentIntact()
 	switch b := op.Body().(type) {
 	case *guild.MessageCreate:
@@ -29,7 +29,7 @@ func (r *room) stageMessage(ctx context.Context, tx *txn, ev *event.Event, op *g
 		}
 	case *guild.MessageEdit:
 		if !intact {
-			return nil
+			return
 		}
 		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error { return editMessage(ctx, q, ev, b) })
 	case *guild.MessageTarget:
@@ -46,16 +46,15 @@ func (r *room) stageMessage(ctx context.Context, tx *txn, ev *event.Event, op *g
 			user = ev.Sender
 		}
 		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {
-			return setReaction(ctx, q, b, user, ev.Type == guild.TypeReactionAdd, order(ev))
+			return setReaction(ctx, q, ev.GuildID, b, user, ev.Type == guild.TypeReactionAdd, order(ev))
 		})
 	case *guild.ReactionRemoveAll:
-		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error { return clearReactions(ctx, q, b, order(ev)) })
+		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error { return clearReactions(ctx, q, ev.GuildID, b, order(ev)) })
 	case *guild.Pin:
 		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {
-			return setPin(ctx, q, b.MessageID, ev.Type == guild.TypePinAdd, ev.OriginTS, order(ev))
+			return setPin(ctx, q, ev.GuildID, b.MessageID, ev.Type == guild.TypePinAdd, ev.OriginTS, order(ev))
 		})
 	}
-	return nil
 }
 
 // bannedConcurrently reports whether some ban of user is not an ancestor of
@@ -96,14 +95,35 @@ func (r *room) inBanWindow(user snowflake.ID, ts int64, parents []*resolve.Node)
 	return false
 }
 
-// stageBan hides the target's messages the ban did not see and erases those
-// inside its delete window.
-func (r *room) stageBan(ctx context.Context, tx *txn, ev *event.Event, b *guild.MemberBan, acc *Accepted) error {
-	q := r.core.store.Reader()
-	rows, err := q.QueryContext(ctx, `SELECT id, event_id, depth, created_at FROM messages
+// banEffect is what a ban does to its target's messages: those inside its
+// delete window are erased, those it did not see are hidden.
+type banEffect struct {
+	erase, hide []snowflake.ID
+}
+
+// stage stages a ban's effect in tx.
+func (e *banEffect) stage(r *room, tx *txn, acc *Accepted) {
+	for _, id := range e.erase {
+		acc.Removed = append(acc.Removed, id)
+		tx.erase(r.id, id)
+	}
+	for _, id := range e.hide {
+		acc.Removed = append(acc.Removed, id)
+		tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {
+			_, err := q.ExecContext(ctx, `UPDATE messages SET hidden = TRUE WHERE guild_id = ? AND id = ?`, int64(r.id), int64(id))
+			return err
+		})
+	}
+}
+
+// planBan finds the target's messages a ban hides (those it did not see)
+// and erases (those inside its delete window). It reads storage but
+// changes nothing, so that accept can fail before it changes the room.
+func (r *room) planBan(ctx context.Context, ev *event.Event, b *guild.MemberBan) (*banEffect, error) {
+	rows, err := r.reader.QueryContext(ctx, `SELECT id, event_id, depth, created_at FROM messages
 		WHERE guild_id = ? AND author_id = ?`, int64(r.id), int64(b.UserID))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	type cand struct {
 		id    snowflake.ID
@@ -117,14 +137,14 @@ func (r *room) stageBan(ctx context.Context, tx *txn, ev *event.Event, b *guild.
 		var id int64
 		if err := rows.Scan(&id, &c.event, &c.depth, &c.ts); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		c.id = snowflake.ID(id)
 		cands = append(cands, c)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	// Messages of batches not yet committed are only in memory.
 	stored := map[snowflake.ID]bool{}
@@ -148,7 +168,7 @@ func (r *room) stageBan(ctx context.Context, tx *txn, ev *event.Event, b *guild.
 		}
 		seen, err := r.reachable(ctx, ev.PrevEvents, targets, minDepth)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		unseen = map[string]bool{}
 		for t := range targets {
@@ -157,21 +177,16 @@ func (r *room) stageBan(ctx context.Context, tx *txn, ev *event.Event, b *guild.
 			}
 		}
 	}
+	e := &banEffect{}
 	for _, c := range cands {
 		if c.ts >= ev.OriginTS-b.DeleteMessageSeconds*1000 && b.DeleteMessageSeconds > 0 {
-			acc.Removed = append(acc.Removed, c.id)
-			tx.erase(r.id, c.id)
+			e.erase = append(e.erase, c.id)
 		}
 		if unseen[c.event] {
-			id := c.id
-			acc.Removed = append(acc.Removed, id)
-			tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error {
-				_, err := q.ExecContext(ctx, `UPDATE messages SET hidden = TRUE WHERE id = ?`, int64(id))
-				return err
-			})
+			e.hide = append(e.hide, c.id)
 		}
 	}
-	return nil
+	return e, nil
 }
 
 // atHead reports whether ev descends from every event the room holds.

@@ -11,8 +11,10 @@ import (
 )
 
 // project returns the statement that rewrites one state object's row from
-// s: an upsert when it exists, a delete when it does not.
-func project(s *guild.State, k guild.Key) (string, []any, error) {
+// s: an upsert when it exists, a delete when it does not. seq is the log
+// position to record as the object's first_seq, or nil for the room's
+// newest event.
+func project(s *guild.State, k guild.Key, seq any) (string, []any, error) {
 	gid := int64(s.ID)
 	var id int64
 	if k.Kind != "invite" {
@@ -52,13 +54,13 @@ func project(s *guild.State, k guild.Key) (string, []any, error) {
 			return stmt(`DELETE FROM channels WHERE id = ? AND guild_id = ?`, id, gid)
 		}
 		return stmt(`INSERT INTO channels (id, guild_id, type, name, topic, position, parent_id, nsfw,
-			rate_limit_per_user, bitrate, user_limit, overwrites) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET type = excluded.type, name = excluded.name, topic = excluded.topic,
+			rate_limit_per_user, bitrate, user_limit, overwrites, first_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, `+firstSeq+`)
+			ON CONFLICT (guild_id, id) DO UPDATE SET type = excluded.type, name = excluded.name, topic = excluded.topic,
 			position = excluded.position, parent_id = excluded.parent_id, nsfw = excluded.nsfw,
 			rate_limit_per_user = excluded.rate_limit_per_user, bitrate = excluded.bitrate,
 			user_limit = excluded.user_limit, overwrites = excluded.overwrites`,
 			id, gid, c.Type, c.Name, c.Topic, c.Position, int64(c.ParentID), c.NSFW, c.RateLimitPerUser, c.Bitrate,
-			c.UserLimit, jsonText(overwritesJSON(c)))
+			c.UserLimit, jsonText(overwritesJSON(c)), seq, gid)
 	case "member":
 		m := s.Members[snowflake.ID(id)]
 		if m == nil {
@@ -85,9 +87,9 @@ func project(s *guild.State, k guild.Key) (string, []any, error) {
 			return stmt(`DELETE FROM invites WHERE code = ? AND guild_id = ?`, k.ID, gid)
 		}
 		return stmt(`INSERT INTO invites (code, guild_id, channel_id, inviter_id, max_age, max_uses, uses,
-			temporary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (code) DO UPDATE SET uses = excluded.uses, max_uses = excluded.max_uses, max_age = excluded.max_age`,
-			inv.Code, gid, int64(inv.ChannelID), int64(inv.InviterID), inv.MaxAge, inv.MaxUses, inv.Uses, inv.Temporary, inv.CreatedAt)
+			temporary, created_at, first_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, `+firstSeq+`)
+			ON CONFLICT (guild_id, code) DO UPDATE SET uses = excluded.uses, max_uses = excluded.max_uses, max_age = excluded.max_age`,
+			inv.Code, gid, int64(inv.ChannelID), int64(inv.InviterID), inv.MaxAge, inv.MaxUses, inv.Uses, inv.Temporary, inv.CreatedAt, seq, gid)
 	case "emoji":
 		e := s.Emojis[snowflake.ID(id)]
 		if e == nil {
@@ -102,7 +104,7 @@ func project(s *guild.State, k guild.Key) (string, []any, error) {
 			return stmt(`DELETE FROM webhooks WHERE guild_id = ? AND id = ?`, gid, id)
 		}
 		return stmt(`INSERT INTO webhooks (id, guild_id, channel_id, name, avatar, creator_id, application_id, origin)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET channel_id = excluded.channel_id,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, id) DO UPDATE SET channel_id = excluded.channel_id,
 			name = excluded.name, avatar = excluded.avatar`,
 			id, gid, int64(w.ChannelID), w.Name, w.Avatar, int64(w.CreatorID), int64(w.ApplicationID), w.Origin)
 	}
@@ -110,6 +112,14 @@ func project(s *guild.State, k guild.Key) (string, []any, error) {
 }
 
 func stmt(query string, args ...any) (string, []any, error) { return query, args, nil }
+
+// firstSeq is where in the node's log an object that routes name by a bare
+// ID (channels, invites) was first stored: the room's newest event when its
+// row is inserted, its events being written first, or the position given
+// when the log is replayed. An upsert keeps it, so that of two rooms'
+// objects with one ID, the one stored first stays first (spec/client-api.md,
+// "IDs in routes").
+const firstSeq = `COALESCE(?, (SELECT MAX(seq) FROM events WHERE guild_id = ?))`
 
 func overwritesJSON(c *guild.Channel) []guild.OverwriteFields {
 	out := make([]guild.OverwriteFields, len(c.Overwrites))
@@ -183,7 +193,7 @@ func writeMessages(ctx context.Context, q Querier, msgs []messageRow) error {
 		content, embeds, attachments, mentions, mention_roles, mention_everyone, tts, flags, nonce, reference_id,
 		components, interaction, webhook, edited_at, edit_order, pinned, pin_order, pinned_at, hidden, deleted)`,
 		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', FALSE, '', 0, ?, FALSE)`,
-		`ON CONFLICT (id) DO UPDATE SET guild_id = excluded.guild_id, channel_id = excluded.channel_id,
+		`ON CONFLICT (guild_id, id) DO UPDATE SET channel_id = excluded.channel_id,
 		author_id = excluded.author_id, event_id = excluded.event_id, depth = excluded.depth, created_at = excluded.created_at,
 		content = excluded.content, embeds = excluded.embeds, attachments = excluded.attachments,
 		mentions = excluded.mentions, mention_roles = excluded.mention_roles, mention_everyone = excluded.mention_everyone,
@@ -219,45 +229,45 @@ func editMessage(ctx context.Context, q Querier, ev *event.Event, c *guild.Messa
 	}
 	_, err := q.ExecContext(ctx, `UPDATE messages SET content = COALESCE(?, content), embeds = COALESCE(?, embeds),
 		flags = COALESCE(?, flags), components = COALESCE(?, components), attachments = COALESCE(?, attachments),
-		edited_at = ?, edit_order = ? WHERE id = ? AND edit_order < ? AND deleted = FALSE`,
-		content, embeds, c.Flags, components, attachments, ev.OriginTS, order(ev), int64(c.ID), order(ev))
+		edited_at = ?, edit_order = ? WHERE guild_id = ? AND id = ? AND edit_order < ? AND deleted = FALSE`,
+		content, embeds, c.Flags, components, attachments, ev.OriginTS, order(ev), int64(ev.GuildID), int64(c.ID), order(ev))
 	return err
 }
 
-func setReaction(ctx context.Context, q Querier, c *guild.Reaction, user snowflake.ID, present bool, ord string) error {
+func setReaction(ctx context.Context, q Querier, guildID snowflake.ID, c *guild.Reaction, user snowflake.ID, present bool, ord string) error {
 	var cleared int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM reaction_clears WHERE message_id = ? AND emoji IN (?, '')
-		AND decided_by > ?`, int64(c.MessageID), c.Emoji.Key(), ord).Scan(&cleared); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM reaction_clears WHERE guild_id = ? AND message_id = ?
+		AND emoji IN (?, '') AND decided_by > ?`, int64(guildID), int64(c.MessageID), c.Emoji.Key(), ord).Scan(&cleared); err != nil {
 		return err
 	}
 	if cleared > 0 {
 		present = false
 	}
-	_, err := q.ExecContext(ctx, `INSERT INTO reactions (message_id, emoji, user_id, emoji_id, emoji_name, present, decided_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (message_id, emoji, user_id) DO UPDATE SET present = excluded.present, decided_by = excluded.decided_by
+	_, err := q.ExecContext(ctx, `INSERT INTO reactions (guild_id, message_id, emoji, user_id, emoji_id, emoji_name, present, decided_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (guild_id, message_id, emoji, user_id) DO UPDATE SET present = excluded.present, decided_by = excluded.decided_by
 		WHERE reactions.decided_by < excluded.decided_by`,
-		int64(c.MessageID), c.Emoji.Key(), int64(user), int64(c.Emoji.ID), c.Emoji.Name, present, ord)
+		int64(guildID), int64(c.MessageID), c.Emoji.Key(), int64(user), int64(c.Emoji.ID), c.Emoji.Name, present, ord)
 	return err
 }
 
-func clearReactions(ctx context.Context, q Querier, c *guild.ReactionRemoveAll, ord string) error {
+func clearReactions(ctx context.Context, q Querier, guildID snowflake.ID, c *guild.ReactionRemoveAll, ord string) error {
 	emoji := ""
 	if c.Emoji != nil {
 		emoji = c.Emoji.Key()
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO reaction_clears (message_id, emoji, decided_by) VALUES (?, ?, ?)
-		ON CONFLICT (message_id, emoji) DO UPDATE SET decided_by = excluded.decided_by
-		WHERE reaction_clears.decided_by < excluded.decided_by`, int64(c.MessageID), emoji, ord); err != nil {
+	if _, err := q.ExecContext(ctx, `INSERT INTO reaction_clears (guild_id, message_id, emoji, decided_by) VALUES (?, ?, ?, ?)
+		ON CONFLICT (guild_id, message_id, emoji) DO UPDATE SET decided_by = excluded.decided_by
+		WHERE reaction_clears.decided_by < excluded.decided_by`, int64(guildID), int64(c.MessageID), emoji, ord); err != nil {
 		return err
 	}
-	_, err := q.ExecContext(ctx, `UPDATE reactions SET present = FALSE WHERE message_id = ? AND (? = '' OR emoji = ?)
-		AND decided_by < ?`, int64(c.MessageID), emoji, emoji, ord)
+	_, err := q.ExecContext(ctx, `UPDATE reactions SET present = FALSE WHERE guild_id = ? AND message_id = ?
+		AND (? = '' OR emoji = ?) AND decided_by < ?`, int64(guildID), int64(c.MessageID), emoji, emoji, ord)
 	return err
 }
 
-func setPin(ctx context.Context, q Querier, id snowflake.ID, pinned bool, ts int64, ord string) error {
-	_, err := q.ExecContext(ctx, `UPDATE messages SET pinned = ?, pinned_at = ?, pin_order = ? WHERE id = ? AND pin_order < ?`,
-		pinned, ts, ord, int64(id), ord)
+func setPin(ctx context.Context, q Querier, guildID, id snowflake.ID, pinned bool, ts int64, ord string) error {
+	_, err := q.ExecContext(ctx, `UPDATE messages SET pinned = ?, pinned_at = ?, pin_order = ?
+		WHERE guild_id = ? AND id = ? AND pin_order < ?`, pinned, ts, ord, int64(guildID), int64(id), ord)
 	return err
 }

@@ -9,10 +9,11 @@ import (
 )
 
 // projections lists every table accept derives from a guild's events, with
-// the condition that selects one guild's rows.
+// the condition that selects one guild's rows. The log itself (events) is
+// not among them.
 var projections = []string{
-	`DELETE FROM reactions WHERE message_id IN (SELECT id FROM messages WHERE guild_id = ?)`,
-	`DELETE FROM reaction_clears WHERE message_id IN (SELECT id FROM messages WHERE guild_id = ?)`,
+	`DELETE FROM reactions WHERE guild_id = ?`,
+	`DELETE FROM reaction_clears WHERE guild_id = ?`,
 	`DELETE FROM messages WHERE guild_id = ?`,
 	`DELETE FROM guilds WHERE id = ?`,
 	`DELETE FROM roles WHERE guild_id = ?`,
@@ -24,61 +25,83 @@ var projections = []string{
 	`DELETE FROM webhooks WHERE guild_id = ?`,
 	`DELETE FROM audit_log WHERE guild_id = ?`,
 	`DELETE FROM guild_extremities WHERE guild_id = ?`,
-	`DELETE FROM events WHERE guild_id = ?`,
 }
 
-// Rebuild throws away a guild's projections and replays its event log, in
-// the order it was accepted, through accept: the projections are a function
-// of the log. Run it while the guild is idle; events sent meanwhile fail.
+// rebuildPage is how many logged events Rebuild stages at a time.
+const rebuildPage = maxBatch
+
+// Rebuild throws away a guild's projections and makes them anew from its
+// event log, replayed in the order it was accepted through accept: the
+// projections are a function of the log. It is one transaction that never
+// writes the log, so a crash at any moment leaves the old projections or
+// the new ones, and the whole log. The guild's room is unloaded meanwhile,
+// and what is sent to it waits until the rebuild ends. On SQLite the
+// transaction holds the node's one writer for as long as it runs.
 func (c *Core) Rebuild(ctx context.Context, guildID snowflake.ID) error {
-	c.mu.Lock()
-	if r := c.rooms[guildID]; r != nil {
-		delete(c.rooms, guildID)
-		close(r.reqs)
-		c.mu.Unlock()
-		<-r.stopped
-	} else {
-		c.mu.Unlock()
+	release, err := c.hold(ctx, guildID)
+	if err != nil {
+		return err
 	}
-	var bodies [][]byte
-	rows, err := c.store.Reader().QueryContext(ctx, `SELECT body FROM events WHERE guild_id = ? ORDER BY seq`, int64(guildID))
+	defer release()
+	err = c.store.Write(ctx, func(q Querier) error {
+		for _, stmt := range projections {
+			if _, err := q.ExecContext(ctx, stmt, int64(guildID)); err != nil {
+				return fmt.Errorf("clear: %w", err)
+			}
+		}
+		// Reads go through the transaction too, so that each page sees the
+		// projections the pages before it wrote.
+		r := newRoom(c, guildID, q)
+		for after := int64(0); ; {
+			seqs, evs, err := logPage(ctx, q, guildID, after)
+			if err != nil || len(evs) == 0 {
+				return err
+			}
+			tx := newLoggedTxn(r)
+			for i, ev := range evs {
+				tx.seq = seqs[i]
+				req := &request{ctx: ctx, remote: ev, fromLog: true}
+				if _, err := r.stage(tx, req); err != nil {
+					return fmt.Errorf("event %s: %w", ev.ID(), err)
+				}
+			}
+			if err := tx.finish(); err != nil {
+				return err
+			}
+			if err := tx.commit(q); err != nil {
+				return err
+			}
+			after = seqs[len(seqs)-1]
+		}
+	})
 	if err != nil {
 		return fmt.Errorf("rebuild %s: %w", guildID, err)
 	}
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			rows.Close()
-			return err
-		}
-		bodies = append(bodies, b)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if err := c.store.Write(ctx, func(q Querier) error {
-		for _, stmt := range projections {
-			if _, err := q.ExecContext(ctx, stmt, int64(guildID)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		return fmt.Errorf("rebuild %s: clear: %w", guildID, err)
-	}
-	r, err := c.room(ctx, guildID, true)
-	if err != nil {
-		return err
-	}
-	for i, b := range bodies {
-		ev, err := event.Parse(b)
-		if err != nil {
-			return fmt.Errorf("rebuild %s: stored event %d: %w", guildID, i, err)
-		}
-		if err := r.submit(ctx, &request{remote: ev, fromLog: true}).err; err != nil {
-			return fmt.Errorf("rebuild %s: event %s: %w", guildID, ev.ID(), err)
-		}
-	}
 	return nil
+}
+
+// logPage reads the events of a guild logged after seq, a page at a time,
+// in log order.
+func logPage(ctx context.Context, q Querier, guildID snowflake.ID, after int64) ([]int64, []*event.Event, error) {
+	rows, err := q.QueryContext(ctx, `SELECT seq, body FROM events WHERE guild_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+		int64(guildID), after, rebuildPage)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var seqs []int64
+	var evs []*event.Event
+	for rows.Next() {
+		var seq int64
+		var body []byte
+		if err := rows.Scan(&seq, &body); err != nil {
+			return nil, nil, err
+		}
+		ev, err := event.Parse(body)
+		if err != nil {
+			return nil, nil, fmt.Errorf("stored event %d: %w", seq, err)
+		}
+		seqs, evs = append(seqs, seq), append(evs, ev)
+	}
+	return seqs, evs, rows.Err()
 }

@@ -2,6 +2,7 @@ package room_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"concord/federation/guild"
@@ -116,12 +117,18 @@ func busyGuild(t *testing.T, f *fixture, erase, editBeforeDelete bool) {
 func checkRebuild(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	before := dump(t, f.db, f.guild)
+	firstSeqs := `SELECT CAST(id AS TEXT), first_seq FROM channels WHERE guild_id = ? UNION ALL SELECT code, first_seq FROM invites WHERE guild_id = ?`
+	seqsBefore := dumpQuery(t, f.db, firstSeqs, int64(f.guild), int64(f.guild))
 	hashBefore, _ := stateHash(t, f.core, f.guild)
 	if err := f.core.Rebuild(ctx, f.guild); err != nil {
 		t.Fatalf("rebuild: %v", err)
 	}
 	if d := diffDumps(before, dump(t, f.db, f.guild)); d != "" {
 		t.Errorf("projections differ after rebuild:\n%s", d)
+	}
+	// Where bare IDs lead does not move (spec/client-api.md, "IDs in routes").
+	if after := dumpQuery(t, f.db, firstSeqs, int64(f.guild), int64(f.guild)); !slices.Equal(after, seqsBefore) {
+		t.Errorf("first_seq moved: %v, was %v", after, seqsBefore)
 	}
 	if hashAfter, _ := stateHash(t, f.core, f.guild); hashAfter != hashBefore {
 		t.Error("state differs after rebuild")

@@ -291,13 +291,16 @@ func TestSendRejects(t *testing.T) {
 				guild.RoleChange{ID: p.guild, RoleFields: guild.RoleFields{Permissions: &everyone}}, isReason(guild.ReasonMissingPerm)},
 			{"message in a channel the sender cannot see", guild.TypeMessageCreate, hidden, isReason(guild.ReasonMissingPerm)},
 			{"owner kicked", guild.TypeMemberKick, guild.MemberTarget{UserID: p.owner}, isReason(guild.ReasonTargetIsOwner)},
-			{"too large", guild.TypeMessageCreate, p.message(strings.Repeat("x", event.MaxSize)), isErr(event.ErrTooLarge)},
+			{"too large", guild.TypeMessageCreate, p.message(strings.Repeat("x", event.MaxSize)), isReason(guild.ReasonBadContent)},
 			{"unknown type", "message.teleport", p.message("hi"), isReason(guild.ReasonUnknownType)},
 			// Send canonicalises the content, then decodes it for the rules
-			// before it builds the envelope: what is not JSON is malformed,
-			// what is not an object is refused as content.
+			// before it builds the envelope: content that no event can
+			// carry (not JSON, a number beyond ±(2^53−1)) is refused as
+			// content, as what is not an object is.
 			{"content not an object", guild.TypeMessageCreate, json.RawMessage(`[1]`), isReason(guild.ReasonBadContent)},
-			{"content not JSON", guild.TypeMessageCreate, json.RawMessage(`{"id":`), isErr(event.ErrMalformed)},
+			{"content not JSON", guild.TypeMessageCreate, json.RawMessage(`{"id":`), isReason(guild.ReasonBadContent)},
+			{"number beyond the encoder's range", guild.TypeRoleUpdate,
+				json.RawMessage(`{"id":"` + p.high.String() + `","position":1152921504606846976}`), isReason(guild.ReasonBadContent)},
 		}
 		for _, tt := range tests {
 			before := dump(t, p.b.db, p.guild)

@@ -36,8 +36,17 @@ type request struct {
 	fromLog bool
 	// dryRun asks for the verdict on local only (Core.Check).
 	dryRun bool
-	done   chan result
+	// alone asks for a batch of its own: the batch it was in failed to
+	// commit, and this request's verdict must be its own.
+	alone bool
+	done  chan result
 }
+
+// A room answers these to a request it stopped before deciding (deliver).
+var (
+	errRetry      = errors.New("room stopped before deciding the event")
+	errRetryAlone = fmt.Errorf("%w: its batch failed to commit", errRetry)
+)
 
 type result struct {
 	ev    *event.Event
@@ -57,13 +66,20 @@ type meta struct {
 
 // room is one guild's writer and the state it owns.
 type room struct {
-	id      snowflake.ID
-	core    *Core
-	reqs    chan *request
-	stopped chan struct{} // closed when the writer has returned
+	id       snowflake.ID
+	core     *Core
+	reader   Querier       // storage as the writer reads it
+	reqs     chan *request // never closed: a sender may hold the room after it stopped
+	quit     chan struct{} // closed to stop the writer (stop)
+	stopOnce sync.Once
+	stopped  chan struct{} // closed when the writer has returned and answered all it took
 
-	mu    sync.RWMutex // guards graph for View
-	graph *resolve.Graph
+	graph *resolve.Graph // the writer's: every event staged, committed or not
+
+	// committed is the state as stored: what View shows. The committer
+	// brings it forward by each batch's delta once the batch committed.
+	mu        sync.RWMutex
+	committed *guild.State
 
 	// Owned by the writer goroutine.
 	createID    string
@@ -77,22 +93,49 @@ type room struct {
 	failed   atomic.Bool    // a commit failed: memory is ahead of storage
 }
 
+// submit hands req to the writer and waits for its verdict.
 func (r *room) submit(ctx context.Context, req *request) result {
+	if err := r.send(ctx, req); err != nil {
+		return result{err: err}
+	}
+	return r.wait(ctx, req)
+}
+
+// send queues req for the writer.
+func (r *room) send(ctx context.Context, req *request) error {
 	req.ctx = ctx
 	req.done = make(chan result, 1)
 	select {
 	case r.reqs <- req:
+		return nil
+	case <-r.stopped:
+		return errRetry
 	case <-ctx.Done():
-		return result{err: ctx.Err()}
+		return ctx.Err()
 	}
+}
+
+// wait returns the verdict on a request send queued. A request still
+// queued when the writer stopped was never taken: errRetry.
+func (r *room) wait(ctx context.Context, req *request) result {
 	select {
 	case res := <-req.done:
 		return res
+	case <-r.stopped:
+		select {
+		case res := <-req.done:
+			return res
+		default:
+			return result{err: errRetry}
+		}
 	case <-ctx.Done():
 		// The writer still finishes the event; the caller stops waiting.
 		return result{err: ctx.Err()}
 	}
 }
+
+// stop asks the writer to return. It may be called more than once.
+func (r *room) stop() { r.stopOnce.Do(func() { close(r.quit) }) }
 
 // work is a staged batch on its way to the committer.
 type work struct {
@@ -104,7 +147,10 @@ type work struct {
 
 // run is the writer: it takes what is waiting, accepts it in memory and
 // hands it to the committer, which commits it in one transaction and
-// publishes it while the writer stages the next batch.
+// publishes it while the writer stages the next batch. It returns when
+// stopped, or after a failed commit; requests it took are answered first,
+// and those still queued are retried elsewhere (deliver). When the whole
+// core closes it first commits what is queued.
 func (r *room) run() {
 	defer close(r.stopped)
 	commits := make(chan *work, 1)
@@ -120,13 +166,42 @@ func (r *room) run() {
 		close(commits)
 		<-committed
 	}()
-	for first := range r.reqs {
+	var next *request // a request that must start a batch of its own
+	idle := time.NewTimer(r.core.opts.IdleAfter)
+	defer idle.Stop()
+	for !r.failed.Load() {
+		first := next
+		next = nil
+		if first == nil {
+			select {
+			case first = <-r.reqs:
+			case <-idle.C:
+				// What is staged must be stored before the room may load
+				// again from storage.
+				r.inflight.Wait()
+				if r.core.unload(r) {
+					return
+				}
+				idle.Reset(r.core.opts.IdleAfter)
+				continue
+			case <-r.quit:
+				if r.failed.Load() || !r.core.isClosed() {
+					return
+				}
+				select {
+				case first = <-r.reqs:
+				default:
+					return
+				}
+			}
+		}
 		batch := []*request{first}
 	drain:
-		for len(batch) < maxBatch {
+		for !first.alone && len(batch) < maxBatch {
 			select {
-			case req, ok := <-r.reqs:
-				if !ok {
+			case req := <-r.reqs:
+				if req.alone {
+					next = req
 					break drain
 				}
 				batch = append(batch, req)
@@ -134,22 +209,11 @@ func (r *room) run() {
 				break drain
 			}
 		}
-		if r.failed.Load() {
-			for _, req := range batch {
-				req.done <- result{err: ErrClosed}
-			}
-			break
-		}
 		r.trim()
 		w := r.stageBatch(batch)
 		r.inflight.Add(1)
 		commits <- w
-	}
-	if r.failed.Load() {
-		r.core.forget(r)
-		for req := range r.reqs {
-			req.done <- result{err: ErrClosed}
-		}
+		idle.Reset(r.core.opts.IdleAfter)
 	}
 }
 
@@ -157,8 +221,6 @@ func (r *room) run() {
 // they wait for no commit.
 func (r *room) stageBatch(batch []*request) *work {
 	w := &work{batch: make([]*request, 0, len(batch)), results: make([]result, 0, len(batch)), tx: newTxn(r)}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	for i, req := range batch {
 		var res result
 		switch {
@@ -206,48 +268,91 @@ func (r *room) stageBatch(batch []*request) *work {
 }
 
 // commit writes a staged batch and answers its callers. After a failure the
-// in-memory state is ahead of the database: the room fails every batch
-// after it and is reloaded from storage on next use.
+// in-memory state is ahead of the database: the room is dropped at once,
+// and the batches staged after it are not written but retried in the room
+// as reloaded from storage.
 func (r *room) commit(w *work) {
-	if len(w.staged) > 0 && !r.failed.Load() {
+	switch {
+	case len(w.staged) == 0:
+	case r.failed.Load():
+		r.abandon(w)
+	default:
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err := r.core.store.Write(ctx, w.tx.commit)
 		cancel()
 		if err != nil {
 			r.fail(w, err)
-		} else {
-			if w.tx.redacted {
-				r.core.store.Checkpoint(context.Background())
-			}
-			for _, st := range w.staged {
-				r.core.hub.publish(st.accepted)
-			}
+			break
 		}
-	} else if len(w.staged) > 0 {
-		r.fail(w, ErrClosed)
+		r.mu.Lock()
+		r.committed.ApplyDelta(w.tx.delta)
+		r.mu.Unlock()
+		if w.tx.redacted {
+			r.core.store.Erased()
+		}
+		for _, st := range w.staged {
+			r.core.hub.publish(st.accepted)
+		}
 	}
 	for i, req := range w.batch {
 		req.done <- w.results[i]
 	}
 }
 
+// fail marks the room failed and drops it, then answers the batch: a
+// request alone in its batch is refused with err, every other is retried
+// alone, so that the one at fault is found and refused by itself.
 func (r *room) fail(w *work, err error) {
 	if !r.failed.Swap(true) {
-		r.core.log.Error("commit events", "guild", r.id, "err", err)
+		r.core.forget(r)
 	}
+	retried := 0
+	for i, req := range w.batch {
+		switch {
+		case w.results[i].err != nil:
+		case req.alone:
+			r.core.log.Error("event refused: its commit failed", "guild", r.id, "event", eventOf(w.results[i]), "err", err)
+			w.results[i] = result{err: fmt.Errorf("room: commit: %w", err)}
+		default:
+			w.results[i] = result{err: errRetryAlone}
+			retried++
+		}
+	}
+	if retried > 0 {
+		r.core.log.Warn("batch failed to commit; its events are retried one by one", "guild", r.id, "requests", retried, "err", err)
+	}
+}
+
+// abandon answers a batch staged after one that failed: it was checked
+// against a state that is not stored, so it is tried again afresh.
+func (r *room) abandon(w *work) {
 	for i := range w.results {
 		if w.results[i].err == nil {
-			w.results[i] = result{err: fmt.Errorf("room: commit: %w", err)}
+			w.results[i] = result{err: errRetry}
 		}
 	}
 }
 
-// loadRoom rebuilds a room's state DAG from the stored state events.
-func loadRoom(ctx context.Context, c *Core, guildID snowflake.ID) (*room, error) {
-	r := &room{
+// eventOf names the event a result is for, for logs.
+func eventOf(res result) string {
+	switch {
+	case res.ev != nil:
+		return res.ev.ID()
+	case len(res.group) > 0:
+		return res.group[0].ID()
+	}
+	return ""
+}
+
+// newRoom is the room of a guild that has no events yet, reading storage
+// through reader.
+func newRoom(c *Core, guildID snowflake.ID, reader Querier) *room {
+	return &room{
 		id:          guildID,
 		core:        c,
+		reader:      reader,
 		reqs:        make(chan *request, 4*maxBatch),
+		quit:        make(chan struct{}),
 		stopped:     make(chan struct{}),
 		graph:       resolve.NewGraph(),
 		extremities: map[string]int64{},
@@ -255,7 +360,12 @@ func loadRoom(ctx context.Context, c *Core, guildID snowflake.ID) (*room, error)
 		bans:        map[snowflake.ID][]*resolve.Node{},
 		messages:    map[snowflake.ID]string{},
 	}
+}
+
+// loadRoom rebuilds a room's state DAG from the stored state events.
+func loadRoom(ctx context.Context, c *Core, guildID snowflake.ID) (*room, error) {
 	q := c.store.Reader()
+	r := newRoom(c, guildID, q)
 	rows, err := q.QueryContext(ctx, `SELECT event_id, state_parents, auth_rank, body FROM events
 		WHERE guild_id = ? AND is_state ORDER BY seq`, int64(guildID))
 	if err != nil {
@@ -298,6 +408,7 @@ func loadRoom(ctx context.Context, c *Core, guildID snowflake.ID) (*room, error)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	r.committed = r.graph.State().Clone()
 	ext, err := q.QueryContext(ctx, `SELECT e.event_id, e.depth FROM guild_extremities x
 		JOIN events e ON e.event_id = x.event_id WHERE x.guild_id = ?`, int64(guildID))
 	if err != nil {
@@ -326,7 +437,7 @@ func (r *room) metaOf(ctx context.Context, id string) (*meta, error) {
 		parents string
 		body    []byte
 	)
-	err := r.core.store.Reader().QueryRowContext(ctx, `SELECT is_state, state_parents, body FROM events
+	err := r.reader.QueryRowContext(ctx, `SELECT is_state, state_parents, body FROM events
 		WHERE event_id = ? AND guild_id = ?`, id, int64(r.id)).Scan(&state, &parents, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

@@ -38,13 +38,13 @@ func newKey(t testing.TB) crypto.PrivKey {
 	return k
 }
 
-func newCore(t testing.TB, db *storage.DB, key crypto.PrivKey) *room.Core {
+func newCore(t testing.TB, store room.Store, key crypto.PrivKey, opts ...room.Options) *room.Core {
 	origin, err := peer.IDFromPrivateKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ids := snowflake.NewGenerator(snowflake.WorkerFor([]byte(origin)))
-	c, err := room.New(db, key, ids, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c, err := room.New(store, key, ids, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,14 @@ type txn struct {
 	keys     map[guild.Key]bool
 	redacted bool
 	deferred []deferredNode // forking state events the graph has yet to settle
+	delta    *guild.Delta   // what the batch changed in the state (finish)
+
+	// logged marks a batch replayed from the log (Rebuild): its events are
+	// stored already. seq is then the log position of the event being
+	// staged, and firstSeq that of the first event to touch each object.
+	logged   bool
+	seq      int64
+	firstSeq map[guild.Key]int64
 }
 
 type deferredNode struct {
@@ -37,9 +45,19 @@ func newTxn(r *room) *txn {
 	return &txn{r: r, keys: map[guild.Key]bool{}}
 }
 
+// newLoggedTxn is a txn of events replayed from the log.
+func newLoggedTxn(r *room) *txn {
+	t := newTxn(r)
+	t.logged, t.firstSeq = true, map[guild.Key]int64{}
+	return t
+}
+
 func (t *txn) dirty(ch guild.Changes) {
 	for _, k := range ch {
 		t.keys[k] = true
+		if _, ok := t.firstSeq[k]; !ok && t.logged {
+			t.firstSeq[k] = t.seq
+		}
 	}
 }
 
@@ -49,7 +67,7 @@ func (t *txn) messageEvent(ctx context.Context, id snowflake.ID) (string, error)
 		return eid, nil
 	}
 	var eid string
-	err := t.r.core.store.Reader().QueryRowContext(ctx, `SELECT event_id FROM messages WHERE id = ? AND guild_id = ?`,
+	err := t.r.reader.QueryRowContext(ctx, `SELECT event_id FROM messages WHERE id = ? AND guild_id = ?`,
 		int64(id), int64(t.r.id)).Scan(&eid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
@@ -74,14 +92,17 @@ func (t *txn) insertEvent(ev *event.Event, sig <-chan signed, state bool, sparen
 	} else if c, ok := op.Body().(*guild.MessageCreate); ok {
 		target = int64(c.ID)
 	}
+	if ev.Type == guild.TypeMessageEdit {
+		t.edits = append(t.edits, editCheck{int64(ev.GuildID), target})
+	}
+	if t.logged {
+		return
+	}
 	// One spare slot for the body, added once the event is signed.
 	values := make([]any, 0, 12)
 	t.events = append(t.events, eventRow{ev: ev, signed: sig, values: append(values, ev.ID(), int64(ev.GuildID), ev.Type,
 		int64(ev.Sender), ev.OriginTS, ev.Depth, state, strings.Join(sparents, " "), int64(rank), target,
 		sig == nil && !ev.ContentIntact())})
-	if ev.Type == guild.TypeMessageEdit {
-		t.edits = append(t.edits, editCheck{int64(ev.GuildID), target})
-	}
 }
 
 // writeEvents inserts the batch's events, once each local one is signed.
@@ -225,7 +246,7 @@ func (t *txn) settle() {
 
 // finish captures the writes that depend on the room's state after the
 // batch: the forward extremities and the projection of every state object
-// the batch touched. The writer calls it holding r.mu.
+// the batch touched, and those objects for the readers' state.
 func (t *txn) finish() error {
 	t.settle()
 	guildID := int64(t.r.id)
@@ -240,8 +261,14 @@ func (t *txn) finish() error {
 		})
 	}
 	s := t.r.graph.State()
+	keys := make(guild.Changes, 0, len(t.keys))
 	for k := range t.keys {
-		query, args, err := project(s, k)
+		keys = append(keys, k)
+		var seq any // the room's newest event, unless replayed from the log
+		if v, ok := t.firstSeq[k]; ok {
+			seq = v
+		}
+		query, args, err := project(s, k, seq)
 		if err != nil {
 			return err
 		}
@@ -252,6 +279,7 @@ func (t *txn) finish() error {
 			return nil
 		})
 	}
+	t.delta = s.Delta(keys)
 	return nil
 }
 

@@ -24,12 +24,14 @@ type ID uint64
 // ErrInvalid is returned for text that is not a snowflake.
 var ErrInvalid = errors.New("invalid snowflake")
 
-// Parse reads a decimal snowflake.
+// Parse reads a decimal snowflake: 1 ≤ value < 2^63, so that a signed
+// 64-bit integer (a database column, most client libraries) holds it and
+// orders IDs as they were minted (spec/events.md, "Snowflakes").
 func Parse(s string) (ID, error) {
-	if s == "" || len(s) > 20 || (len(s) > 1 && s[0] == '0') {
+	if s == "" || len(s) > 19 || (len(s) > 1 && s[0] == '0') {
 		return 0, ErrInvalid
 	}
-	v, err := strconv.ParseUint(s, 10, 64)
+	v, err := strconv.ParseUint(s, 10, 63)
 	if err != nil || v == 0 {
 		return 0, ErrInvalid
 	}

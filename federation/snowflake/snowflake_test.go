@@ -40,6 +40,9 @@ func TestParseAndJSON(t *testing.T) {
 		{"", 0, false},
 		{"-1", 0, false},
 		{"01", 0, false},
+		{"9223372036854775807", 1<<63 - 1, true},
+		{"9223372036854775808", 0, false}, // a signed 64-bit integer must hold it
+		{"18446744073709551615", 0, false},
 		{"18446744073709551616", 0, false},
 		{"12a", 0, false},
 	} {
