@@ -8,25 +8,43 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 )
 
-// openPostgres opens a pool through pgx's database/sql driver, which caches
-// prepared statements per connection.
+// openPostgres opens two pools through pgx's database/sql driver, which
+// caches prepared statements per connection: a small one for writes and
+// one for reads. Commits, which every send waits for, then never queue
+// behind the reads of many concurrent requests for a connection. Both
+// keep their connections open while busy (up to ConnMaxIdleTime idle):
+// a pool that closes what it cannot keep idle opens a connection, with
+// its authentication and its statements prepared again, for every burst.
 func openPostgres(cfg Config) (*DB, error) {
 	if cfg.DSN == "" {
 		return nil, fmt.Errorf("storage: postgres needs a dsn")
 	}
-	db, err := sql.Open("pgx", cfg.DSN)
-	if err != nil {
-		return nil, fmt.Errorf("storage: open postgres: %w", err)
-	}
-	maxConns, minConns := cfg.MaxConns, cfg.MinConns
+	maxConns := cfg.MaxConns
 	if maxConns <= 0 {
 		maxConns = 20
 	}
-	if minConns <= 0 || minConns > maxConns {
-		minConns = min(5, maxConns)
+	// A room commits one batch at a time: a few connections serve the
+	// writes of many rooms.
+	writes := max(1, min(4, maxConns/4))
+	reads := max(1, maxConns-writes)
+	open := func(n int) (*sql.DB, error) {
+		db, err := sql.Open("pgx", cfg.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("storage: open postgres: %w", err)
+		}
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		return db, nil
 	}
-	db.SetMaxOpenConns(maxConns)
-	db.SetMaxIdleConns(minConns)
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{driver: Postgres, write: db, read: db, rebind: dollarRebind()}, nil
+	write, err := open(writes)
+	if err != nil {
+		return nil, err
+	}
+	read, err := open(reads)
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	return &DB{driver: Postgres, write: write, read: read, rebind: dollarRebind()}, nil
 }

@@ -35,7 +35,7 @@ type Config struct {
 	Driver   string // SQLite or Postgres
 	DSN      string // SQLite: a file path; Postgres: a URL or key=value string
 	MaxConns int    // Postgres: most open connections (SQLite: readers)
-	MinConns int    // Postgres: connections kept idle
+	MinConns int    // unused: a PostgreSQL pool keeps what it opened until idle for 5 minutes
 }
 
 // Querier runs SQL. Both *sql.Tx and *sql.DB satisfy it once placeholders are

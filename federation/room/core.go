@@ -6,8 +6,10 @@
 // at all, and take the same path.
 //
 // Each guild or DM room has one writer goroutine that owns its state DAG and
-// batches what is waiting into one commit. The node and clientapi import
-// this package; it reaches storage only through the Store interface below.
+// batches what is waiting into one commit; readers see the state as
+// committed (View). A room unloads when idle and loads again on demand.
+// The node and clientapi import this package; it reaches storage only
+// through the Store interface below.
 package room
 
 import (

@@ -133,7 +133,8 @@ func BenchmarkMillionEventGuild(b *testing.B) {
 	}
 	const members, posts = 10000, 99
 	db := storagetest.Open(b, storage.Config{Driver: storage.SQLite, DSN: filepath.Join(b.TempDir(), "c.db")})
-	f := newFixture(&testing.T{}, db)
+	key := newKey(b)
+	f := fixtureOn(&testing.T{}, db, newCore(b, db, key))
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	work := make(chan snowflake.ID)
@@ -165,7 +166,7 @@ func BenchmarkMillionEventGuild(b *testing.B) {
 	wg.Wait()
 	f.core.Close()
 
-	c := idleCore(b, db, time.Hour)
+	c := newCore(b, db, key) // the same node, started again
 	rssBase, heapBase := memory(b)
 	b.ResetTimer()
 	start := time.Now()

@@ -53,7 +53,12 @@ func newCore(t testing.TB, store room.Store, key crypto.PrivKey, opts ...room.Op
 }
 
 func newFixture(t *testing.T, db *storage.DB) *fixture {
-	f := &fixture{t: t, db: db, core: newCore(t, db, newKey(t))}
+	return fixtureOn(t, db, newCore(t, db, newKey(t)))
+}
+
+// fixtureOn makes the fixture's guild with core c.
+func fixtureOn(t *testing.T, db *storage.DB, c *room.Core) *fixture {
+	f := &fixture{t: t, db: db, core: c}
 	f.guild, f.owner = f.core.NewID(), f.core.NewID()
 	f.send(f.owner, guild.TypeGuildCreate, guild.GuildCreate{ID: f.guild, Kind: guild.KindGuild, Name: "test guild"})
 	f.text = f.core.NewID()

@@ -14,13 +14,7 @@ import (
 
 // idleFixture is a fixture whose rooms unload after idle.
 func idleFixture(t *testing.T, db *storage.DB, idle time.Duration) *fixture {
-	c := newCore(t, db, newKey(t), room.Options{IdleAfter: idle})
-	f := &fixture{t: t, db: db, core: c}
-	f.guild, f.owner, f.text = c.NewID(), c.NewID(), c.NewID()
-	name := "general"
-	f.send(f.owner, guild.TypeGuildCreate, guild.GuildCreate{ID: f.guild, Kind: guild.KindGuild, Name: "idle guild"})
-	f.send(f.owner, guild.TypeChannelCreate, guild.ChannelCreate{ID: f.text, Type: guild.ChannelText, ChannelFields: guild.ChannelFields{Name: &name}})
-	return f
+	return fixtureOn(t, db, newCore(t, db, newKey(t), room.Options{IdleAfter: idle}))
 }
 
 func waitUnloaded(t *testing.T, c *room.Core) {
