@@ -23,7 +23,8 @@ func TestRoomsKeptApart(t *testing.T) {
 		h := newHarness(t, db)
 		alice, bob, carol, dave := h.register("alice"), h.register("bob"), h.register("carol"), h.register("dave")
 		ctx := context.Background()
-		ga, gb, ch, msg := h.core.NewID(), h.core.NewID(), h.core.NewID(), h.core.NewID()
+		ga, gb, ch := h.core.NewID(), h.core.NewID(), h.core.NewID()
+		var msg snowflake.ID
 		build := func(g, owner snowflake.ID, name string) {
 			h.sendAs(g, owner, guild.TypeGuildCreate, guild.GuildCreate{ID: g, Kind: guild.KindGuild, Name: "guild " + name})
 			h.sendAs(g, owner, guild.TypeChannelCreate, guild.ChannelCreate{ID: ch, Type: guild.ChannelText,
@@ -33,9 +34,18 @@ func TestRoomsKeptApart(t *testing.T) {
 		}
 		build(ga, alice.UserID, "a")
 		build(gb, bob.UserID, "b")
-		first, err := h.core.Send(ctx, ga, alice.UserID, guild.TypeMessageCreate, guild.MessageCreate{ID: msg, ChannelID: ch, Content: "from a"})
-		if err != nil {
-			t.Fatal(err)
+		// A's message is the one of eight whose event ID is largest, so that
+		// grinding B's below it takes few tries.
+		var first string
+		for i := 0; i < 8; i++ {
+			id := h.core.NewID()
+			ev, err := h.core.Send(ctx, ga, alice.UserID, guild.TypeMessageCreate, guild.MessageCreate{ID: id, ChannelID: ch, Content: "from a"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.ID() > first {
+				first, msg = ev.ID(), id
+			}
 		}
 		// B's message with the same ID, its event ID ground below A's: were
 		// messages keyed by ID alone, B's would replace A's.
@@ -45,7 +55,7 @@ func TestRoomsKeptApart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ev.ID() < first.ID() {
+			if ev.ID() < first {
 				break
 			}
 			if i == 64 {
