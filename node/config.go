@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"concord/federation/room"
+
 	"github.com/BurntSushi/toml"
 )
 
@@ -30,6 +32,9 @@ type Config struct {
 type NodeConfig struct {
 	Name    string `toml:"name"`
 	DataDir string `toml:"data_dir"`
+	// RoomIdleAfter is how long a guild or DM stays in memory after its
+	// last use before it unloads (it loads again on demand).
+	RoomIdleAfter time.Duration `toml:"room_idle_after"`
 }
 
 // HTTPConfig is the [http] section: the listener serving the client API,
@@ -108,7 +113,7 @@ type LogConfig struct {
 // given: SQLite under ./data and plain HTTP on loopback.
 func DefaultConfig() Config {
 	return Config{
-		Node: NodeConfig{Name: "concord", DataDir: "./data"},
+		Node: NodeConfig{Name: "concord", DataDir: "./data", RoomIdleAfter: room.DefaultIdleAfter},
 		HTTP: HTTPConfig{
 			Listen:            "127.0.0.1:8080",
 			ACMEDomains:       []string{},

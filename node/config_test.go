@@ -209,6 +209,7 @@ func TestValidate(t *testing.T) {
 		{"bad port", func(c *Config) { c.HTTP.Listen = "127.0.0.1:99999" }, []string{"http.listen: "}},
 		{"empty name and dir", func(c *Config) { c.Node.Name, c.Node.DataDir = "", "" },
 			[]string{"node.name: must not be empty", "node.data_dir: must not be empty"}},
+		{"room idle", func(c *Config) { c.Node.RoomIdleAfter = 0 }, []string{"node.room_idle_after: must be at least 1s"}},
 		{"public url", func(c *Config) { c.HTTP.PublicURL = "chat.example.org" }, []string{"http.public_url: "}},
 		{"cert without key", func(c *Config) { c.HTTP.TLSCert = "c.pem" }, []string{"http.tls_cert: tls_cert and tls_key"}},
 		{"files and acme", func(c *Config) {

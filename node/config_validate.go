@@ -21,6 +21,9 @@ func (c Config) Validate() error {
 
 	v.nonEmpty("node.name", c.Node.Name)
 	v.nonEmpty("node.data_dir", c.Node.DataDir)
+	if c.Node.RoomIdleAfter < time.Second {
+		v.add("node.room_idle_after", "must be at least 1s")
+	}
 
 	h := c.HTTP
 	v.hostPort("http.listen", h.Listen)

@@ -142,7 +142,7 @@ func (n *Node) build(ctx context.Context) error {
 	}
 
 	ids := snowflake.NewGenerator(snowflake.WorkerFor([]byte(n.peerID)))
-	if n.events, err = room.New(n.db, key, ids, n.log); err != nil {
+	if n.events, err = room.New(n.db, key, ids, n.log, room.Options{IdleAfter: cfg.Node.RoomIdleAfter}); err != nil {
 		return err
 	}
 	n.closers = append(n.closers, closer{"events", n.events.Close})

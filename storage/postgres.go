@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"time"
@@ -47,4 +48,26 @@ func openPostgres(cfg Config) (*DB, error) {
 		return nil, err
 	}
 	return &DB{driver: Postgres, write: write, read: read, rebind: dollarRebind()}, nil
+}
+
+// warm opens n connections of pool (at most all it may open) at once and
+// returns them to it idle, so that the first burst of requests finds them
+// ready rather than each paying for a connection's setup and
+// authentication.
+func warm(ctx context.Context, pool *sql.DB, n int) error {
+	n = min(n, pool.Stats().MaxOpenConnections)
+	conns := make([]*sql.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range n {
+		c, err := pool.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		conns = append(conns, c)
+	}
+	return nil
 }

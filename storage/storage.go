@@ -35,7 +35,7 @@ type Config struct {
 	Driver   string // SQLite or Postgres
 	DSN      string // SQLite: a file path; Postgres: a URL or key=value string
 	MaxConns int    // Postgres: most open connections (SQLite: readers)
-	MinConns int    // unused: a PostgreSQL pool keeps what it opened until idle for 5 minutes
+	MinConns int    // Postgres: read connections opened at start (kept until idle for 5 minutes)
 }
 
 // Querier runs SQL. Both *sql.Tx and *sql.DB satisfy it once placeholders are
@@ -84,6 +84,12 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err := db.Ping(pingCtx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("storage: connect to %s: %w", cfg.Driver, err)
+	}
+	if cfg.Driver == Postgres {
+		if err := warm(pingCtx, db.read, cfg.MinConns); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("storage: connect to %s: %w", cfg.Driver, err)
+		}
 	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()

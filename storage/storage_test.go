@@ -168,3 +168,24 @@ func TestPurgeReportsAndRetries(t *testing.T) {
 		}
 	})
 }
+
+// TestPostgresMinConns: min_conns read connections are open as soon as
+// Open returns.
+func TestPostgresMinConns(t *testing.T) {
+	cfg, ok := storagetest.Backends(t)[storage.Postgres]
+	if !ok {
+		t.Skip(storagetest.EnvPostgres + " is not set")
+	}
+	app := "warm_" + strings.ReplaceAll(t.Name(), "/", "_")
+	cfg.DSN += "&application_name=" + app
+	cfg.MinConns = 6
+	db := storagetest.Open(t, cfg)
+	var n int
+	if err := db.Reader().QueryRowContext(context.Background(),
+		`SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = ?`, app).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n < cfg.MinConns {
+		t.Fatalf("%d connections open after Open, want at least %d", n, cfg.MinConns)
+	}
+}
