@@ -10,13 +10,14 @@ ARGS      ?=
 export CGO_ENABLED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test build bench lint image cluster cluster-down
+.PHONY: help run test build bench lint image image-postgres cluster cluster-postgres cluster-down
 
 # The container image: a static binary (cgo SQLite included) FROM scratch.
 IMAGE     ?= concord:dev
 STATIC    := -tags 'netgo osusergo sqlite_omit_load_extension' -ldflags '$(LDFLAGS) -s -w -extldflags -static'
 COMPOSE   ?= $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)
 CLUSTER   := $(COMPOSE) -p concord -f examples/cluster/compose.yaml
+CLUSTERPG := $(CLUSTER) -f examples/cluster/compose.postgres.yaml
 
 help: ## list the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -47,5 +48,12 @@ image: ## build the container image $(IMAGE): a static concord in an otherwise e
 cluster: image ## start three nodes in containers (examples/cluster): http://127.0.0.1:8081, 8082, 8083
 	$(CLUSTER) up -d
 
-cluster-down: ## stop the cluster and remove its containers, network and volumes
-	$(CLUSTER) down -v
+image-postgres: ## build concord-postgres:dev from this machine's PostgreSQL (apt-get install postgresql)
+	examples/cluster/postgres/rootfs.sh bin/image-postgres
+	docker build -q -t concord-postgres:dev -f examples/cluster/postgres/Dockerfile bin/image-postgres
+
+cluster-postgres: image image-postgres ## the cluster with node c on PostgreSQL in a container of its own
+	$(CLUSTERPG) up -d
+
+cluster-down: ## stop the cluster (either variant) and remove its containers, network and volumes
+	$(CLUSTERPG) down -v

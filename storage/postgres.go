@@ -3,9 +3,12 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 )
 
@@ -70,4 +73,13 @@ func warm(ctx context.Context, pool *sql.DB, n int) error {
 		conns = append(conns, c)
 	}
 	return nil
+}
+
+// answered tells whether err is the PostgreSQL server's own lasting answer
+// (an authentication failure, a missing database) rather than a failure to
+// reach it or a server still starting (57P03) or dropping the connection
+// (class 08).
+func answered(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code != "57P03" && !strings.HasPrefix(pgErr.Code, "08")
 }

@@ -79,9 +79,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, err
 	}
 	db.purges = make(chan struct{}, 1)
-	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	pingCtx, cancel := context.WithTimeout(ctx, connectWithin)
 	defer cancel()
-	if err := db.Ping(pingCtx); err != nil {
+	if err := db.connect(pingCtx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("storage: connect to %s: %w", cfg.Driver, err)
 	}
@@ -110,6 +110,27 @@ func (db *DB) Ping(ctx context.Context) error {
 		return db.read.PingContext(ctx)
 	}
 	return nil
+}
+
+// connectWithin is how long Open keeps trying to reach the database: a
+// server started beside the node (by Compose, say) may need a few seconds.
+const connectWithin = 15 * time.Second
+
+// connect pings the database until it answers or ctx ends, and returns the
+// last error then. An answer that is an error (a wrong password, say) ends
+// it at once, as does any error of SQLite's.
+func (db *DB) connect(ctx context.Context) error {
+	for {
+		err := db.Ping(ctx)
+		if err == nil || db.driver != Postgres || answered(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // Close closes every connection.

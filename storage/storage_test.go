@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -107,7 +108,9 @@ func TestRefusesNewerSchema(t *testing.T) {
 }
 
 func TestOpenErrors(t *testing.T) {
-	ctx := context.Background()
+	// Open retries an unreachable PostgreSQL until its context ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
 	for _, cfg := range []storage.Config{
 		{Driver: "mysql", DSN: "x"},
 		{Driver: storage.SQLite},
@@ -187,5 +190,28 @@ func TestPostgresMinConns(t *testing.T) {
 	}
 	if n < cfg.MinConns {
 		t.Fatalf("%d connections open after Open, want at least %d", n, cfg.MinConns)
+	}
+}
+
+// TestOpenWrongPassword: a server that answers with an error is not tried
+// again.
+func TestOpenWrongPassword(t *testing.T) {
+	cfg, ok := storagetest.Backends(t)[storage.Postgres]
+	if !ok {
+		t.Skip(storagetest.EnvPostgres + " is not set")
+	}
+	u, err := url.Parse(cfg.DSN)
+	if err != nil {
+		t.Skip("the test DSN is not a URL")
+	}
+	u.User = url.UserPassword(u.User.Username(), "not the password")
+	cfg.DSN = u.String()
+	start := time.Now()
+	if db, err := storage.Open(context.Background(), cfg); err == nil {
+		db.Close()
+		t.Fatal("Open succeeded with a wrong password")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Open took %v to give up on a wrong password", d)
 	}
 }
