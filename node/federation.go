@@ -8,7 +8,7 @@ import (
 )
 
 // buildFederation starts the libp2p host on the node key from [federation]
-// and serves the node card.
+// and federation over it, and serves the node card.
 func (n *Node) buildFederation() error {
 	f := n.cfg.Federation
 	h, err := p2p.NewHost(n.key, p2p.HostConfig{Listen: f.Listen, Bootstrap: f.Bootstrap, MDNS: f.MDNS}, n.metrics, n.log)
@@ -17,6 +17,10 @@ func (n *Node) buildFederation() error {
 	}
 	n.p2p = h
 	n.closers = append(n.closers, closer{"federation host", h.Close})
+	if n.fed, err = p2p.New(h, n.events, p2p.Config{}, n.metrics, n.log); err != nil {
+		return err
+	}
+	n.closers = append(n.closers, closer{"federation", n.fed.Close})
 	n.router.Get("/.well-known/concord/node", n.nodeCard)
 	return nil
 }

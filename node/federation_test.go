@@ -1,12 +1,13 @@
 package node
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 )
 
@@ -31,18 +32,123 @@ func TestNodeCardAndBootstrap(t *testing.T) {
 
 	cfg := testConfig(t)
 	cfg.Federation.Bootstrap = card.Addrs[:1]
-	b := startNode(t, cfg)
-	sub, err := a.p2p.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	waitConnected(t, a, startNode(t, cfg))
+}
+
+// api calls a node's client API and decodes its answer into out, failing
+// the test on any status but 2xx.
+func api(t *testing.T, n *Node, method, path, token string, body, out any) {
+	t.Helper()
+	b, err := json.Marshal(body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sub.Close()
-	timeout := time.After(10 * time.Second)
-	for a.p2p.Network().Connectedness(b.PeerID()) != network.Connected {
-		select {
-		case <-sub.Out():
-		case <-timeout:
-			t.Fatal("the second node never connected to its bootstrap peer")
+	req, err := http.NewRequest(method, n.URL()+"/api/v10"+path, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("%s %s on %s: %s %s", method, path, n.cfg.Node.Name, resp.Status, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: %v in %s", method, path, err, data)
+		}
+	}
+}
+
+// register makes an account on n and returns its user ID and token.
+func register(t *testing.T, n *Node, username string) (id, token string) {
+	t.Helper()
+	var u struct {
+		UserID string `json:"user_id"`
+		Token  string `json:"token"`
+	}
+	api(t, n, "POST", "/auth/register", "", map[string]string{"username": username, "password": "correct horse battery"}, &u)
+	return u.UserID, u.Token
+}
+
+// TestInviteAcrossNodes: the code an invite gets on node A, used as it is
+// on node B, joins B's user to A's guild; then each side reads the other's
+// messages through its own API.
+func TestInviteAcrossNodes(t *testing.T) {
+	cfgA := testConfig(t)
+	cfgA.Node.Name = "alpha"
+	a := startNode(t, cfgA)
+	cfgB := testConfig(t)
+	cfgB.Node.Name = "beta"
+	cfgB.Federation.Bootstrap = a.p2p.FullAddrs()[:1]
+	b := startNode(t, cfgB)
+
+	_, alice := register(t, a, "alice")
+	bobID, bob := register(t, b, "bob")
+	var g, ch, inv struct {
+		ID   string `json:"id"`
+		Code string `json:"code"`
+	}
+	api(t, a, "POST", "/guilds", alice, map[string]string{"name": "federated"}, &g)
+	api(t, a, "POST", "/guilds/"+g.ID+"/channels", alice, map[string]any{"name": "chat", "type": 0}, &ch)
+	api(t, a, "POST", "/channels/"+ch.ID+"/invites", alice, map[string]any{}, &inv)
+
+	waitConnected(t, a, b)
+	api(t, b, "POST", "/invites/"+inv.Code, bob, nil, nil)
+	var guilds []struct {
+		ID string `json:"id"`
+	}
+	api(t, b, "GET", "/users/@me/guilds", bob, nil, &guilds)
+	if len(guilds) != 1 || guilds[0].ID != g.ID {
+		t.Fatalf("bob's guilds on beta: %+v, want %s", guilds, g.ID)
+	}
+
+	var sent struct {
+		ID string `json:"id"`
+	}
+	api(t, b, "POST", "/channels/"+ch.ID+"/messages", bob, map[string]string{"content": "hello from beta"}, &sent)
+	type message struct {
+		ID     string `json:"id"`
+		Author struct {
+			ID       string `json:"id"`
+			Username string `json:"username"`
+		} `json:"author"`
+	}
+	var seen []message
+	waitUntil(t, "bob's message on alpha", func() bool {
+		api(t, a, "GET", "/channels/"+ch.ID+"/messages", alice, nil, &seen)
+		return len(seen) > 0 && seen[0].ID == sent.ID
+	})
+	if seen[0].Author.ID != bobID {
+		t.Errorf("author on alpha %+v, want bob (%s)", seen[0].Author, bobID)
+	}
+	t.Logf("alpha renders bob as %+v", seen[0].Author)
+}
+
+// waitConnected waits until a and b hold a libp2p connection.
+func waitConnected(t *testing.T, a, b *Node) {
+	t.Helper()
+	waitUntil(t, "the nodes to connect", func() bool {
+		return a.p2p.Network().Connectedness(b.PeerID()) == network.Connected
+	})
+}
+
+// waitUntil polls cond until it holds, failing the test after 20 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
 		}
 	}
 }

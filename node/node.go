@@ -45,6 +45,7 @@ type Node struct {
 	router  chi.Router
 	events  *room.Core // the one path events enter by
 	p2p     *p2p.Host  // federation: the libp2p host on the node key
+	fed     *p2p.Federation
 
 	// The client API's parts, built by buildClientAPI.
 	auth     *auth.Service // tokens: the client API's, and WHIP's and WHEP's
