@@ -30,10 +30,10 @@ type inviteReq struct {
 	Code string `json:"code"`
 }
 
-// inviteResp names the room holding the invite; guild_id is "0" when the
-// node holds no usable invite of that code.
+// inviteResp names the room holding the invite; it is {} when the node
+// holds no usable invite of that code.
 type inviteResp struct {
-	GuildID snowflake.ID `json:"guild_id"`
+	GuildID snowflake.ID `json:"guild_id,omitzero"`
 }
 
 // joinReq asks for a page of a room's events, in the responder's log
