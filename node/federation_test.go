@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
+
+	"concord/storage"
+	"concord/storage/storagetest"
 )
 
 // TestNodeCardAndBootstrap starts two nodes, the second with the first as
@@ -82,8 +85,8 @@ func register(t *testing.T, n *Node, username string) (id, token string) {
 }
 
 // TestInviteAcrossNodes: the code an invite gets on node A, used as it is
-// on node B, joins B's user to A's guild; then each side reads the other's
-// messages through its own API.
+// on node B, joins B's user to A's guild; then A shows B's message, by
+// bob@beta. B runs on PostgreSQL when the tests have it.
 func TestInviteAcrossNodes(t *testing.T) {
 	cfgA := testConfig(t)
 	cfgA.Node.Name = "alpha"
@@ -91,6 +94,9 @@ func TestInviteAcrossNodes(t *testing.T) {
 	cfgB := testConfig(t)
 	cfgB.Node.Name = "beta"
 	cfgB.Federation.Bootstrap = a.p2p.FullAddrs()[:1]
+	if pg, ok := storagetest.Backends(t)[storage.Postgres]; ok {
+		cfgB.Storage.Driver, cfgB.Storage.DSN = pg.Driver, pg.DSN
+	}
 	b := startNode(t, cfgB)
 
 	_, alice := register(t, a, "alice")
@@ -132,7 +138,11 @@ func TestInviteAcrossNodes(t *testing.T) {
 	if seen[0].Author.ID != bobID {
 		t.Errorf("author on alpha %+v, want bob (%s)", seen[0].Author, bobID)
 	}
-	t.Logf("alpha renders bob as %+v", seen[0].Author)
+	// Alpha fetches bob's profile from beta, signed by beta.
+	waitUntil(t, "alpha to render bob as bob@beta", func() bool {
+		api(t, a, "GET", "/channels/"+ch.ID+"/messages", alice, nil, &seen)
+		return seen[0].Author.Username == "bob@beta"
+	})
 }
 
 // waitConnected waits until a and b hold a libp2p connection.

@@ -24,6 +24,11 @@ type Config struct {
 	// peer to publish to after the node subscribed. 0 means
 	// DefaultReadyWait.
 	ReadyWait time.Duration
+	// NodeName is the node's name, which its users' profiles carry.
+	NodeName string
+	// Directory serves this node's users' profiles and keeps remote
+	// users'; nil serves and keeps none.
+	Directory Directory
 }
 
 // Defaults of Config.
@@ -62,6 +67,8 @@ type Federation struct {
 	topics map[snowflake.ID]*topic
 	via    map[snowflake.ID]peer.ID // rooms joined through a peer, until the local join is sent to it
 	join   chan snowflake.ID        // rooms seen in committed events, to subscribe to
+
+	profiles chan wanted // remote users whose profiles to fetch
 }
 
 // New starts federation on host for the rooms of core: it subscribes to
@@ -80,7 +87,8 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &Federation{host: host, core: core, log: log, metrics: m, cfg: cfg, ctx: ctx, cancel: cancel,
-		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, join: make(chan snowflake.ID, 1024)}
+		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, join: make(chan snowflake.ID, 1024),
+		profiles: make(chan wanted, profileQueue)}
 	f.ps, err = newGossip(ctx, host, m)
 	if err != nil {
 		cancel()
@@ -101,6 +109,7 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	f.unsub = core.Subscribe(f.committed)
 	f.goRun(f.joinRooms)
 	f.goRun(f.syncLoop)
+	f.goRun(f.fetchProfiles)
 	return f, nil
 }
 

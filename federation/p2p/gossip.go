@@ -209,6 +209,9 @@ func (f *Federation) committed(a *room.Accepted) {
 		joining = false
 	}
 	f.mu.Unlock()
+	if !local {
+		f.wantProfile(ev.Origin, ev.Sender)
+	}
 	if t == nil {
 		select {
 		case f.join <- ev.GuildID:

@@ -64,6 +64,7 @@ func (f *Federation) serveStreams() {
 	serve(f, ProtoInvite, f.serveInvite)
 	serve(f, ProtoJoin, f.serveJoin)
 	serve(f, ProtoSend, f.serveSend)
+	serve(f, ProtoProfile, f.serveProfile)
 }
 
 // usableInvite reports whether the room holds code as an invite that
@@ -157,6 +158,14 @@ func (f *Federation) FetchInvite(ctx context.Context, code string) (snowflake.ID
 	f.mu.Lock()
 	f.via[gid] = p
 	f.mu.Unlock()
+	f.core.View(ctx, gid, func(s *guild.State) error {
+		for uid := range s.Members {
+			if home, err := peer.Decode(s.Homes[uid]); err == nil && home != f.host.ID() {
+				f.wantProfile(home, uid)
+			}
+		}
+		return nil
+	})
 	if _, err := f.topic(gid); err != nil {
 		return 0, err
 	}

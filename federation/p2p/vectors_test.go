@@ -7,12 +7,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"concord/federation/event"
+	"concord/federation/snowflake"
 	"concord/federation/vectors"
 )
 
@@ -42,15 +45,32 @@ type topicVector struct {
 	Message   string `json:"message"`
 }
 
-// vectorEvent is the event the vectors carry: a message signed by the
-// vector node.
-func vectorEvent(t *testing.T) *event.Event {
+func vectorKey(t *testing.T) crypto.PrivKey {
 	t.Helper()
 	seed, _ := hex.DecodeString(vectorSeed)
 	key, err := crypto.UnmarshalEd25519PrivateKey(ed25519.NewKeyFromSeed(seed))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return key
+}
+
+// vectorProfile is a profile signed by the vector node.
+func vectorProfile(t *testing.T) Profile {
+	t.Helper()
+	p := Profile{ID: 175928847299117063, Username: "bob", GlobalName: "Bob", Node: "beta",
+		Origin: "12D3KooWQK1wnefoLrcVHbbnf5tLzbopUd3K3bFAoJpA7YJgL5pV", SignedTS: 1700000000000}
+	if err := p.signWith(vectorKey(t)); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// vectorEvent is the event the vectors carry: a message signed by the
+// vector node.
+func vectorEvent(t *testing.T) *event.Event {
+	t.Helper()
+	key := vectorKey(t)
 	ev := &event.Event{GuildID: 175928847299117062, Type: "message.create", Sender: 175928847299117063,
 		OriginTS: 1700000000000, Depth: 3,
 		PrevEvents: []string{"$47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"},
@@ -85,6 +105,8 @@ func vectorMessages(t *testing.T) []struct {
 		{string(ProtoJoin), "answer, end of log", &joinResp{Events: []json.RawMessage{}, Next: 42}},
 		{string(ProtoSend), "request", &sendReq{Event: raw}},
 		{string(ProtoSend), "answer", &sendResp{Verdict: "accepted"}},
+		{string(ProtoProfile), "request", &profileReq{UserIDs: []snowflake.ID{ev.Sender}}},
+		{string(ProtoProfile), "answer", &profileResp{Profiles: []Profile{vectorProfile(t)}}},
 	}
 }
 
@@ -129,3 +151,32 @@ func TestWireVectors(t *testing.T) {
 }
 
 func pbMessage(data []byte) *pb.Message { return &pb.Message{Data: data} }
+
+// TestProfileSignature: a profile verifies against its home only, and not
+// once changed.
+func TestProfileSignature(t *testing.T) {
+	p := vectorProfile(t)
+	home, err := peer.Decode(p.Origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.verify(home); err != nil {
+		t.Fatalf("vector profile: %v", err)
+	}
+	forged := p
+	forged.Username = "mallory"
+	if forged.verify(home) == nil {
+		t.Error("a changed profile verifies")
+	}
+	other, _, _ := crypto.GenerateEd25519Key(nil)
+	otherID, _ := peer.IDFromPrivateKey(other)
+	if p.verify(otherID) == nil {
+		t.Error("a profile verifies as another node's")
+	}
+	long := p
+	long.Username = strings.Repeat("x", maxUsername+1)
+	long.signWith(vectorKey(t))
+	if long.verify(home) == nil {
+		t.Error("an oversized profile verifies")
+	}
+}

@@ -24,6 +24,7 @@ const (
 	ProtoInvite  protocol.ID = "/concord/invite/1"
 	ProtoJoin    protocol.ID = "/concord/join/1"
 	ProtoSend    protocol.ID = "/concord/send/1"
+	ProtoProfile protocol.ID = "/concord/profile/1"
 )
 
 // Bounds every stream keeps (spec/federation.md, "Limits").
