@@ -25,6 +25,8 @@ import (
 // host and federation, all real, on loopback.
 type member struct {
 	name string
+	key  crypto.PrivKey
+	reg  *prometheus.Registry
 	db   *storage.DB
 	core *room.Core
 	host *p2p.Host
@@ -69,7 +71,7 @@ func newMember(t testing.TB, name string, db *storage.DB, worker uint16) *member
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fed.Close() })
-	return &member{name: name, db: db, core: core, host: host, fed: fed}
+	return &member{name: name, key: key, reg: reg, db: db, core: core, host: host, fed: fed}
 }
 
 // connect dials b from a.

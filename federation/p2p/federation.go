@@ -89,7 +89,7 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	f := &Federation{host: host, core: core, log: log, metrics: m, cfg: cfg, ctx: ctx, cancel: cancel,
 		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, join: make(chan snowflake.ID, 1024),
 		profiles: make(chan wanted, profileQueue)}
-	f.ps, err = newGossip(ctx, host, m)
+	f.ps, err = newGossip(ctx, host, m, log)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("gossipsub: %w", err)

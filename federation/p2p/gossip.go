@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -26,7 +27,12 @@ func TopicName(gid snowflake.ID) string { return "/concord/room/1/" + gid.String
 // ancestors included.
 const validateTimeout = 30 * time.Second
 
-func newGossip(ctx context.Context, h *Host, m *metrics) (*pubsub.PubSub, error) {
+// graylist is the score below which a peer's messages are ignored; the
+// node then cuts the peer off (until restart). An honest node forwards only
+// what it accepted itself, so its rejections are its own.
+const graylist = -400
+
+func newGossip(ctx context.Context, h *Host, m *metrics, log *slog.Logger) (*pubsub.PubSub, error) {
 	score := &pubsub.PeerScoreParams{
 		SkipAtomicValidation: true,
 		AppSpecificScore:     func(peer.ID) float64 { return 0 },
@@ -42,7 +48,7 @@ func newGossip(ctx context.Context, h *Host, m *metrics) (*pubsub.PubSub, error)
 		SkipAtomicValidation:        true,
 		GossipThreshold:             -100,
 		PublishThreshold:            -200,
-		GraylistThreshold:           -400,
+		GraylistThreshold:           graylist,
 		OpportunisticGraftThreshold: 1,
 	}
 	return pubsub.NewGossipSub(ctx, h,
@@ -53,6 +59,14 @@ func newGossip(ctx context.Context, h *Host, m *metrics) (*pubsub.PubSub, error)
 		pubsub.WithValidateQueueSize(validateQueue),
 		pubsub.WithPeerOutboundQueueSize(peerQueue),
 		pubsub.WithPeerScore(score, thresholds),
+		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(func(scores map[peer.ID]float64) {
+			for p, s := range scores {
+				if s < graylist && h.Gate().allowed(p) {
+					log.Warn("federation: cutting off a peer that sent invalid events", "peer", p, "score", s)
+					h.Gate().Block(p)
+				}
+			}
+		}), time.Second),
 		pubsub.WithRawTracer(tracer{m}),
 	)
 }
