@@ -31,6 +31,8 @@ type member struct {
 	core *room.Core
 	host *p2p.Host
 	fed  *p2p.Federation
+
+	worker uint16
 }
 
 // testConfig makes sync rounds frequent, so that tests of healing are quick.
@@ -42,18 +44,26 @@ func newCluster(t testing.TB, driver string, n int) []*member {
 	t.Helper()
 	out := make([]*member, n)
 	for i := range out {
-		cfg := storagetest.Backends(t)[driver]
-		out[i] = newMember(t, string(rune('a'+i)), storagetest.Open(t, cfg), uint16(i+1))
+		out[i] = newMember(t, driver, string(rune('a'+i)), uint16(i+1))
 	}
 	return out
 }
 
-func newMember(t testing.TB, name string, db *storage.DB, worker uint16) *member {
+// newMember starts a new node on a fresh database of driver's backend.
+// worker is its snowflake worker, distinct per node.
+func newMember(t testing.TB, driver, name string, worker uint16) *member {
 	t.Helper()
+	db := storagetest.Open(t, storagetest.Backends(t)[driver])
 	key, _, err := crypto.GenerateEd25519Key(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startMember(t, name, key, db, worker)
+}
+
+// startMember starts a node on key and db: a new node, or one restarting.
+func startMember(t testing.TB, name string, key crypto.PrivKey, db *storage.DB, worker uint16) *member {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	core, err := room.New(db, key, snowflake.NewGenerator(worker), log)
 	if err != nil {
@@ -71,7 +81,14 @@ func newMember(t testing.TB, name string, db *storage.DB, worker uint16) *member
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fed.Close() })
-	return &member{name: name, key: key, reg: reg, db: db, core: core, host: host, fed: fed}
+	return &member{name: name, key: key, reg: reg, db: db, core: core, host: host, fed: fed, worker: worker}
+}
+
+// stop stops m's federation, host and core; its database stays.
+func (m *member) stop() {
+	m.fed.Close()
+	m.host.Close()
+	m.core.Close()
 }
 
 // connect dials b from a.
