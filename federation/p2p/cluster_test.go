@@ -208,6 +208,23 @@ func converged(t testing.TB, gid snowflake.ID, nodes ...*member) {
 	})
 }
 
+// line starts three nodes in a line, a–b–c, with a guild made on a that a
+// user of b and then one of c joined by its invite (c through b, which it
+// alone is connected to), and waits until every node admitted both.
+func line(t testing.TB, driver string) (a, b, c *member, g guildFixture, ub, uc snowflake.ID) {
+	t.Helper()
+	nodes := newCluster(t, driver, 3)
+	a, b, c = nodes[0], nodes[1], nodes[2]
+	connect(t, b, a)
+	connect(t, c, b)
+	g = newGuild(t, a)
+	ub = join(t, b, g)
+	waitFor(t, "a to admit b's user", func() bool { return a.isMember(g.id, ub) })
+	uc = join(t, c, g)
+	waitFor(t, "a and b to admit c's user", func() bool { return a.isMember(g.id, uc) && b.isMember(g.id, uc) })
+	return a, b, c, g, ub, uc
+}
+
 // TestClusterJoinMessagePartition runs three nodes in a line, a–b–c: b and
 // c join a's guild by its invite (c through b, which it alone is connected
 // to), a message sent on any node reaches the others, and after c is cut
@@ -215,16 +232,8 @@ func converged(t testing.TB, gid snowflake.ID, nodes ...*member) {
 func TestClusterJoinMessagePartition(t *testing.T) {
 	for _, driver := range drivers(t) {
 		t.Run(driver, func(t *testing.T) {
-			nodes := newCluster(t, driver, 3)
-			a, b, c := nodes[0], nodes[1], nodes[2]
-			connect(t, b, a)
-			connect(t, c, b)
-			g := newGuild(t, a)
-
-			ub := join(t, b, g)
-			waitFor(t, "a to admit b's user", func() bool { return a.isMember(g.id, ub) })
-			uc := join(t, c, g)
-			waitFor(t, "a and b to admit c's user", func() bool { return a.isMember(g.id, uc) && b.isMember(g.id, uc) })
+			a, b, c, g, ub, uc := line(t, driver)
+			nodes := []*member{a, b, c}
 
 			for _, sent := range []struct {
 				from *member
@@ -238,8 +247,7 @@ func TestClusterJoinMessagePartition(t *testing.T) {
 			converged(t, g.id, a, b, c)
 
 			// Cut c off, write on both sides, heal.
-			c.host.Gate().Block(b.host.ID())
-			b.host.Gate().Block(c.host.ID())
+			cut(c, b)
 			var sent []string
 			for i := range 20 {
 				sent = append(sent, message(t, a, g, g.owner, fmt.Sprintf("a %d", i)))
@@ -250,16 +258,34 @@ func TestClusterJoinMessagePartition(t *testing.T) {
 			if c.holds(g.id, sent[0]) || a.holds(g.id, sent[1]) {
 				t.Fatal("events crossed the partition")
 			}
-			c.host.Gate().Unblock(b.host.ID())
-			b.host.Gate().Unblock(c.host.ID())
-			connect(t, c, b)
+			heal(t, c, b)
 			converged(t, g.id, a, b, c)
-			for _, m := range nodes {
-				if !m.holds(g.id, sent...) {
-					t.Errorf("%s lost messages written during the partition", m.name)
-				}
-			}
+			holdAll(t, g.id, sent, nodes...)
 		})
+	}
+}
+
+// cut partitions x from y: each blocks the other.
+func cut(x, y *member) {
+	x.host.Gate().Block(y.host.ID())
+	y.host.Gate().Block(x.host.ID())
+}
+
+// heal undoes cut and dials y from x again.
+func heal(t testing.TB, x, y *member) {
+	t.Helper()
+	x.host.Gate().Unblock(y.host.ID())
+	y.host.Gate().Unblock(x.host.ID())
+	connect(t, x, y)
+}
+
+// holdAll checks that every node holds every event of ids.
+func holdAll(t testing.TB, gid snowflake.ID, ids []string, nodes ...*member) {
+	t.Helper()
+	for _, m := range nodes {
+		if !m.holds(gid, ids...) {
+			t.Errorf("%s lacks events written during the partition", m.name)
+		}
 	}
 }
 

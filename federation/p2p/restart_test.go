@@ -15,14 +15,7 @@ import (
 // leaves for good, and the others go on, admitting a new node by the
 // creator's invite.
 func TestRestartAndCreatorGone(t *testing.T) {
-	nodes := newCluster(t, storage.SQLite, 3)
-	a, b, c := nodes[0], nodes[1], nodes[2]
-	connect(t, b, a)
-	connect(t, c, b)
-	g := newGuild(t, a)
-	ub := join(t, b, g)
-	uc := join(t, c, g)
-	waitFor(t, "a to admit c's user", func() bool { return a.isMember(g.id, uc) })
+	a, b, c, g, ub, uc := line(t, storage.SQLite)
 
 	c.stop()
 	var missed []string
@@ -54,13 +47,7 @@ func TestRestartAndCreatorGone(t *testing.T) {
 func TestPartitionConflicts(t *testing.T) {
 	for _, driver := range drivers(t) {
 		t.Run(driver, func(t *testing.T) {
-			nodes := newCluster(t, driver, 3)
-			a, b, c := nodes[0], nodes[1], nodes[2]
-			connect(t, b, a)
-			connect(t, c, b)
-			g := newGuild(t, a)
-			ub := join(t, b, g)
-			uc := join(t, c, g)
+			a, b, c, g, ub, uc := line(t, driver)
 			stays := c.core.NewID()
 			c.send(t, g.id, stays, guild.TypeMemberJoin, guild.MemberJoin{InviteCode: g.invite})
 			waitFor(t, "a to admit c's users", func() bool { return a.isMember(g.id, uc) && a.isMember(g.id, stays) })
@@ -71,8 +58,7 @@ func TestPartitionConflicts(t *testing.T) {
 			granted := a.send(t, g.id, g.owner, guild.TypeMemberUpdate, guild.MemberUpdate{UserID: ub, RolesAdd: []snowflake.ID{admins}})
 			waitFor(t, "b to hold its admin role", func() bool { return b.holds(g.id, granted) && c.holds(g.id, granted) })
 
-			a.host.Gate().Block(b.host.ID())
-			b.host.Gate().Block(a.host.ID())
+			cut(a, b)
 			var written []string
 			fromA, fromB := "renamed by a", "renamed by b"
 			written = append(written,
@@ -83,14 +69,10 @@ func TestPartitionConflicts(t *testing.T) {
 				written = append(written, message(t, c, g, uc, fmt.Sprintf("c during the partition %d", i)),
 					message(t, a, g, g.owner, fmt.Sprintf("a during the partition %d", i)))
 			}
-			a.host.Gate().Unblock(b.host.ID())
-			b.host.Gate().Unblock(a.host.ID())
-			connect(t, b, a)
+			heal(t, b, a)
 			converged(t, g.id, a, b, c)
-			for _, m := range nodes {
-				if !m.holds(g.id, written...) {
-					t.Errorf("%s lacks events written during the partition", m.name)
-				}
+			holdAll(t, g.id, written, a, b, c)
+			for _, m := range []*member{a, b, c} {
 				if m.isMember(g.id, uc) {
 					t.Errorf("%s: c's user is still a member after the ban", m.name)
 				}
