@@ -58,7 +58,7 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 
 	guildAPI, err := guilds.New(guilds.Config{DataDir: cfg.Node.DataDir, MessagesPer10s: cfg.Limits.ChannelMessagesPer10s,
 		MaxUploadBytes: cfg.Limits.MaxUploadBytes}, guilds.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids,
-		Core: n.events, Blobs: n.blobs, Objects: render, Live: n.live})
+		Core: n.events, Blobs: n.blobs, Objects: render, Live: n.live, Remote: n.fed})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}

@@ -174,7 +174,8 @@ func TestMainUsage(t *testing.T) {
 
 func TestMainRunsAndStops(t *testing.T) {
 	var out, errOut syncBuffer
-	c := command{stdout: &out, stderr: &errOut, lookupEnv: envMap(map[string]string{"CONCORD_LOG_FORMAT": "text"})}
+	c := command{stdout: &out, stderr: &errOut, lookupEnv: envMap(map[string]string{"CONCORD_LOG_FORMAT": "text",
+		"CONCORD_FEDERATION_LISTEN": "/ip4/127.0.0.1/tcp/0", "CONCORD_FEDERATION_MDNS": "false"})}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- c.main(ctx, []string{"run", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir()}) }()
@@ -247,7 +248,8 @@ func TestProcess(t *testing.T) {
 
 	cmd := exec.Command(bin, "run", "--listen", "127.0.0.1:0")
 	cmd.Dir = t.TempDir() // the default data dir is ./data
-	cmd.Env = append(os.Environ(), "CONCORD_LOG_LEVEL=warn")
+	cmd.Env = append(os.Environ(), "CONCORD_LOG_LEVEL=warn",
+		"CONCORD_FEDERATION_LISTEN=/ip4/127.0.0.1/tcp/0", "CONCORD_FEDERATION_MDNS=false")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"concord/clientapi/dispatch"
 	"concord/clientapi/gateway"
 	"concord/federation/live"
+	"concord/federation/p2p"
 	"concord/federation/room"
 	"concord/federation/snowflake"
 	"concord/sfu"
@@ -43,6 +44,8 @@ type Node struct {
 	metrics *prometheus.Registry
 	router  chi.Router
 	events  *room.Core // the one path events enter by
+	p2p     *p2p.Host  // federation: the libp2p host on the node key
+	fed     *p2p.Federation
 
 	// The client API's parts, built by buildClientAPI.
 	auth     *auth.Service // tokens: the client API's, and WHIP's and WHEP's
@@ -146,6 +149,9 @@ func (n *Node) build(ctx context.Context) error {
 		return err
 	}
 	n.closers = append(n.closers, closer{"events", n.events.Close})
+	if err := n.buildFederation(); err != nil {
+		return fmt.Errorf("federation: %w", err)
+	}
 	if err := n.buildClientAPI(ctx, ids); err != nil {
 		return err
 	}

@@ -31,6 +31,8 @@ func testConfig(t *testing.T) Config {
 	cfg := DefaultConfig()
 	cfg.Node.DataDir = t.TempDir()
 	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Federation.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	cfg.Federation.MDNS = false
 	return cfg
 }
 

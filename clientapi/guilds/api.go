@@ -8,6 +8,7 @@
 package guilds
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,6 +52,14 @@ type Deps struct {
 	Blobs   blob.Store
 	Objects *objects.Renderer
 	Live    *live.Hub // hears who types
+	Remote  Remote    // guilds held by other nodes; nil when the node federates with none
+}
+
+// Remote reaches guilds other nodes hold (federation/p2p).
+type Remote interface {
+	// FetchInvite finds a node holding invite code, brings its guild
+	// into the event core, and returns the guild's ID.
+	FetchInvite(ctx context.Context, code string) (snowflake.ID, error)
 }
 
 // API serves the guild, channel and message routes. Build it with New.
@@ -63,6 +72,7 @@ type API struct {
 	blobs   blob.Store
 	objects *objects.Renderer
 	live    *live.Hub
+	remote  Remote
 	msgs    *messaging
 	uploads *uploads
 }
@@ -79,7 +89,7 @@ func New(cfg Config, deps Deps) (*API, error) {
 		deps.Log = slog.Default()
 	}
 	a := &API{cfg: cfg, db: deps.DB, log: deps.Log, ids: deps.IDs, core: deps.Core, blobs: deps.Blobs,
-		objects: deps.Objects, live: deps.Live}
+		objects: deps.Objects, live: deps.Live, remote: deps.Remote}
 	var err error
 	if a.msgs, err = newMessaging(cfg, deps); err != nil {
 		return nil, err

@@ -213,10 +213,17 @@ func (a *API) getInvite(w http.ResponseWriter, r *http.Request) error {
 }
 
 // acceptInvite is POST /invites/{code}: member.join as the caller. A
-// member accepting again gets the invite, as on Discord.
+// member accepting again gets the invite, as on Discord. An invite no
+// room here holds is looked for on other nodes, whose guild is then
+// fetched (spec/federation.md, "Invites and joins").
 func (a *API) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 	c := auth.From(r)
 	code, gid, out, err := a.usableInvite(r, true)
+	if errors.Is(err, httperr.UnknownInvite) && a.remote != nil {
+		if _, ferr := a.remote.FetchInvite(r.Context(), chi.URLParam(r, "code")); ferr == nil {
+			code, gid, out, err = a.usableInvite(r, true)
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package objects
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -60,13 +61,38 @@ func LoadMe(ctx context.Context, q storage.Querier, id snowflake.ID) (Me, error)
 	return m, nil
 }
 
-// LoadUsers reads users by ID. Every ID gets an entry: a remote user this
-// node has no row for is shown by ID, with the ID as name.
+// RemoteUser is what a node keeps of a remote user's profile, signed by
+// their home node (spec/federation.md, "Remote users"), as node metadata
+// under RemoteUserKey.
+type RemoteUser struct {
+	Username   string `json:"username"`
+	GlobalName string `json:"global_name,omitempty"`
+	Bot        bool   `json:"bot,omitempty"`
+	Node       string `json:"node"` // the home node's name
+}
+
+// RemoteUserKey is the node metadata key of a remote user's profile.
+func RemoteUserKey(id snowflake.ID) string { return "remote_user/" + id.String() }
+
+// user renders a remote user: the username carries the home node's name
+// after an @, so that a client shows where they live.
+func (r RemoteUser) user(id snowflake.ID) User {
+	name := r.GlobalName
+	if name == "" {
+		name = r.Username
+	}
+	return User{ID: id, Username: r.Username + "@" + r.Node, Discriminator: "0", GlobalName: &name, Bot: r.Bot}
+}
+
+// LoadUsers reads users by ID. Every ID gets an entry: a remote user is
+// shown by their home's signed profile, and one this node has none of yet
+// by ID, with the ID as name.
 func LoadUsers(ctx context.Context, q storage.Querier, ids []snowflake.ID) (map[snowflake.ID]User, error) {
 	out := make(map[snowflake.ID]User, len(ids))
 	for _, id := range ids {
 		out[id] = User{ID: id, Username: id.String(), Discriminator: "0"}
 	}
+	local := make(map[snowflake.ID]bool, len(ids))
 	for chunk := range slices.Chunk(ids, 500) {
 		rows, err := q.QueryContext(ctx, `SELECT `+meColumns+` FROM users WHERE id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, Int64Args(chunk)...)
 		if err != nil {
@@ -79,6 +105,7 @@ func LoadUsers(ctx context.Context, q storage.Querier, ids []snowflake.ID) (map[
 				return nil, fmt.Errorf("load users: %w", err)
 			}
 			out[m.ID] = m.User
+			local[m.ID] = true
 		}
 		err = rows.Err()
 		rows.Close()
@@ -86,7 +113,44 @@ func LoadUsers(ctx context.Context, q storage.Querier, ids []snowflake.ID) (map[
 			return nil, fmt.Errorf("load users: %w", err)
 		}
 	}
+	remote := slices.DeleteFunc(slices.Clone(ids), func(id snowflake.ID) bool { return local[id] })
+	if err := loadRemoteUsers(ctx, q, remote, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// loadRemoteUsers renders the remote users of ids whose profiles are kept.
+func loadRemoteUsers(ctx context.Context, q storage.Querier, ids []snowflake.ID, out map[snowflake.ID]User) error {
+	for chunk := range slices.Chunk(ids, 500) {
+		keys := make([]any, len(chunk))
+		byKey := make(map[string]snowflake.ID, len(chunk))
+		for i, id := range chunk {
+			keys[i] = RemoteUserKey(id)
+			byKey[RemoteUserKey(id)] = id
+		}
+		rows, err := q.QueryContext(ctx, `SELECT key, value FROM node_meta WHERE key IN (?`+Placeholders(len(chunk)-1)+`)`, keys...)
+		if err != nil {
+			return fmt.Errorf("load remote users: %w", err)
+		}
+		for rows.Next() {
+			var key, value string
+			var r RemoteUser
+			if err := rows.Scan(&key, &value); err != nil {
+				rows.Close()
+				return fmt.Errorf("load remote users: %w", err)
+			}
+			if json.Unmarshal([]byte(value), &r) == nil {
+				out[byKey[key]] = r.user(byKey[key])
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("load remote users: %w", err)
+		}
+	}
+	return nil
 }
 
 // WithUsers fills each member's user object from the users table.

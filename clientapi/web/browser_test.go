@@ -68,6 +68,8 @@ func startNode(tb testing.TB) string {
 	cfg := node.DefaultConfig()
 	cfg.Node.DataDir = tb.TempDir()
 	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Federation.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	cfg.Federation.MDNS = false
 	cfg.Limits.AuthPerMinute = 1000
 	cfg.Limits.APIPerMinute = 1 << 20
 	cfg.Limits.ChannelMessagesPer10s = 1 << 20

@@ -24,6 +24,8 @@ func TestPingBot(t *testing.T) {
 	cfg := node.DefaultConfig()
 	cfg.Node.DataDir = t.TempDir()
 	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Federation.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	cfg.Federation.MDNS = false
 	n, err := node.New(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

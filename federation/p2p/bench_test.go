@@ -1,0 +1,98 @@
+package p2p_test
+
+import (
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"concord/federation/room"
+	"concord/federation/snowflake"
+	"concord/storage"
+)
+
+// BenchmarkPropagation measures how long a message takes from its send on
+// one node to its commit on each other node of a loopback cluster (5
+// nodes, 10 with BENCH=long; CONCORD_BENCH_NODES sets 3–10), each
+// connected to its two neighbours on a ring and one node across. It reports the median and the
+// 99th percentile over every (message, receiving node) pair.
+func BenchmarkPropagation(b *testing.B) {
+	n := 5
+	if os.Getenv("BENCH") == "long" {
+		n = 10
+	}
+	if s := os.Getenv("CONCORD_BENCH_NODES"); s != "" {
+		if v, err := strconv.Atoi(s); err == nil && v >= 3 && v <= 10 {
+			n = v
+		}
+	}
+	nodes := newCluster(b, storage.SQLite, n)
+	for i, m := range nodes {
+		connect(b, m, nodes[(i+1)%n])
+		if across := (i + n/2) % n; across != i && n > 3 {
+			connect(b, m, nodes[across])
+		}
+	}
+	g := newGuild(b, nodes[0])
+	users := []snowflake.ID{g.owner}
+	for i, m := range nodes[1:] {
+		u := join(b, m, g)
+		users = append(users, u)
+		waitFor(b, "the guild's nodes to admit "+m.name, func() bool {
+			for _, o := range nodes[:i+2] {
+				if !o.isMember(g.id, u) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+
+	var (
+		mu      sync.Mutex
+		arrived = map[string]int{}
+		sentAt  = map[string]time.Time{}
+		lat     []time.Duration
+		done    = make(chan string, 1)
+	)
+	for _, m := range nodes {
+		unsub := m.core.Subscribe(func(a *room.Accepted) {
+			if a.Event.Origin == m.core.Origin() {
+				return
+			}
+			now := time.Now()
+			mu.Lock()
+			defer mu.Unlock()
+			id := a.Event.ID()
+			lat = append(lat, now.Sub(sentAt[id]))
+			if arrived[id]++; arrived[id] == n-1 {
+				done <- id
+			}
+		})
+		b.Cleanup(unsub)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		from := i % n
+		mu.Lock() // so that no arrival is timed before its send is noted
+		start := time.Now()
+		id := message(b, nodes[from], g, users[from], "ping "+strconv.Itoa(i))
+		sentAt[id] = start
+		mu.Unlock()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			b.Fatalf("message %d never reached every node", i)
+		}
+	}
+	b.StopTimer()
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(lat)
+	p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
+	b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+	b.Logf("%d nodes, %d deliveries: p50 %v, p99 %v", n, len(lat), p50, p99)
+}

@@ -1,0 +1,17 @@
+package p2p
+
+import (
+	"context"
+
+	"concord/federation/snowflake"
+)
+
+// PublishRaw publishes data on a room's topic as it is, unchecked, as a
+// hostile node would.
+func (f *Federation) PublishRaw(ctx context.Context, gid snowflake.ID, data []byte) error {
+	t, err := f.topic(gid)
+	if err != nil {
+		return err
+	}
+	return t.t.Publish(ctx, data)
+}

@@ -1,0 +1,165 @@
+package p2p
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"concord/federation/room"
+	"concord/federation/snowflake"
+)
+
+// Config tunes federation; the zero value is the default.
+type Config struct {
+	// SyncEvery is how often each room's forward extremities are
+	// exchanged with its peers. 0 means DefaultSyncEvery.
+	SyncEvery time.Duration
+	// ReadyWait bounds how long a room's first local events wait for a
+	// peer to publish to after the node subscribed. 0 means
+	// DefaultReadyWait.
+	ReadyWait time.Duration
+	// NodeName is the node's name, which its users' profiles carry.
+	NodeName string
+	// Directory serves this node's users' profiles and keeps remote
+	// users'; nil serves and keeps none.
+	Directory Directory
+}
+
+// Defaults of Config.
+const (
+	DefaultSyncEvery = 10 * time.Second
+	DefaultReadyWait = 5 * time.Second
+)
+
+// Queue sizes: GossipSub's defaults (32) drop messages under bursts.
+const (
+	validateQueue = 4096 // messages waiting for validation
+	peerQueue     = 1024 // outbound RPCs per peer
+	subBuffer     = 1024 // delivered messages per subscription
+	publishQueue  = 1024 // local events of one room waiting to be published
+)
+
+// Federation replicates the node's rooms to other nodes: it gossips local
+// events, accepts remote ones through room.Core, and serves and calls the
+// stream protocols.
+type Federation struct {
+	host    *Host
+	core    *room.Core
+	ps      *pubsub.PubSub
+	log     *slog.Logger
+	metrics *metrics
+	cfg     Config
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	unsub  func()
+
+	joinMu sync.Mutex // held while subscribing to a room
+	mu     sync.Mutex
+	closed bool
+	topics map[snowflake.ID]*topic
+	via    map[snowflake.ID]peer.ID // rooms joined through a peer, until the local join is sent to it
+	join   chan snowflake.ID        // rooms seen in committed events, to subscribe to
+
+	profiles chan wanted // remote users whose profiles to fetch
+}
+
+// New starts federation on host for the rooms of core: it subscribes to
+// every room core holds, and to each room core comes to hold. Its metrics
+// register on reg.
+func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Federation, error) {
+	if cfg.SyncEvery <= 0 {
+		cfg.SyncEvery = DefaultSyncEvery
+	}
+	if cfg.ReadyWait <= 0 {
+		cfg.ReadyWait = DefaultReadyWait
+	}
+	m, err := newMetrics(reg, func() float64 { return float64(len(host.Network().Peers())) })
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &Federation{host: host, core: core, log: log, metrics: m, cfg: cfg, ctx: ctx, cancel: cancel,
+		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, join: make(chan snowflake.ID, 1024),
+		profiles: make(chan wanted, profileQueue)}
+	f.ps, err = newGossip(ctx, host, m, log)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("gossipsub: %w", err)
+	}
+	f.serveStreams()
+	rooms, err := core.Rooms(ctx)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	for _, gid := range rooms {
+		if _, err := f.topic(gid); err != nil {
+			cancel()
+			return nil, err
+		}
+	}
+	f.unsub = core.Subscribe(f.committed)
+	f.goRun(f.joinRooms)
+	f.goRun(f.syncLoop)
+	f.goRun(f.fetchProfiles)
+	return f, nil
+}
+
+// goRun runs fn in a goroutine Close waits for, unless Close has begun.
+func (f *Federation) goRun(fn func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return
+	}
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		fn()
+	}()
+}
+
+// Close stops federation; the host stays up.
+func (f *Federation) Close() error {
+	f.unsub()
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	f.cancel()
+	f.wg.Wait()
+	return nil
+}
+
+// joinRooms subscribes to the rooms committed events name that have no
+// topic yet.
+func (f *Federation) joinRooms() {
+	for {
+		select {
+		case <-f.ctx.Done():
+			return
+		case gid := <-f.join:
+			if _, err := f.topic(gid); err != nil && f.ctx.Err() == nil {
+				f.log.Warn("federation: subscribe", "guild", gid, "err", err)
+			}
+		}
+	}
+}
+
+// rooms returns the rooms federation is subscribed to.
+func (f *Federation) rooms() []*topic {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]*topic, 0, len(f.topics))
+	for _, t := range f.topics {
+		out = append(out, t)
+	}
+	return out
+}

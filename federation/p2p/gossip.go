@@ -1,0 +1,298 @@
+package p2p
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"concord/federation/event"
+	"concord/federation/guild"
+	"concord/federation/room"
+	"concord/federation/snowflake"
+)
+
+// TopicName is the GossipSub topic of a guild or DM room
+// (spec/federation.md, "Gossip").
+func TopicName(gid snowflake.ID) string { return "/concord/room/1/" + gid.String() }
+
+// validateTimeout bounds one message's validation, fetching its missing
+// ancestors included.
+const validateTimeout = 30 * time.Second
+
+// graylist is the score below which a peer's messages are ignored; the
+// node then cuts the peer off (until restart). An honest node forwards only
+// what it accepted itself, so its rejections are its own.
+const graylist = -400
+
+func newGossip(ctx context.Context, h *Host, m *metrics, log *slog.Logger) (*pubsub.PubSub, error) {
+	score := &pubsub.PeerScoreParams{
+		SkipAtomicValidation: true,
+		AppSpecificScore:     func(peer.ID) float64 { return 0 },
+		// Nodes of one host or NAT share an IP: colocation is no sign of
+		// an attack here.
+		BehaviourPenaltyWeight: -10,
+		BehaviourPenaltyDecay:  0.99,
+		DecayInterval:          time.Second,
+		DecayToZero:            0.01,
+		Topics:                 map[string]*pubsub.TopicScoreParams{},
+	}
+	thresholds := &pubsub.PeerScoreThresholds{
+		SkipAtomicValidation:        true,
+		GossipThreshold:             -100,
+		PublishThreshold:            -200,
+		GraylistThreshold:           graylist,
+		OpportunisticGraftThreshold: 1,
+	}
+	return pubsub.NewGossipSub(ctx, h,
+		pubsub.WithMessageIdFn(messageID),
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign), // the event carries its origin's signature
+		pubsub.WithNoAuthor(),
+		pubsub.WithFloodPublish(true),
+		pubsub.WithValidateQueueSize(validateQueue),
+		pubsub.WithPeerOutboundQueueSize(peerQueue),
+		pubsub.WithPeerScore(score, thresholds),
+		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(func(scores map[peer.ID]float64) {
+			for p, s := range scores {
+				if s < graylist && h.Gate().allowed(p) {
+					log.Warn("federation: cutting off a peer that sent invalid events", "peer", p, "score", s)
+					h.Gate().Block(p)
+				}
+			}
+		}), time.Second),
+		pubsub.WithRawTracer(tracer{m}),
+	)
+}
+
+// topicScore penalises a peer for every message the validator rejects.
+var topicScore = &pubsub.TopicScoreParams{
+	SkipAtomicValidation:           true,
+	TopicWeight:                    1,
+	TimeInMeshQuantum:              time.Second, // a divisor even with its weight 0
+	InvalidMessageDeliveriesWeight: -100,
+	InvalidMessageDeliveriesDecay:  0.9,
+}
+
+// messageID is the event ID a message carries; a message that is no event
+// gets an ID of its bytes, and the validator rejects it.
+func messageID(m *pb.Message) string {
+	if ev, err := event.Parse(m.Data); err == nil {
+		return ev.ID()
+	}
+	sum := sha256.Sum256(m.Data)
+	return "invalid:" + hex.EncodeToString(sum[:])
+}
+
+// topic is one room's subscription.
+type topic struct {
+	gid   snowflake.ID
+	t     *pubsub.Topic
+	sub   *pubsub.Subscription
+	out   chan []byte   // local events waiting to be published
+	ready chan struct{} // closed when the topic first has a peer
+}
+
+// topic returns the room's subscription, subscribing first if need be.
+func (f *Federation) topic(gid snowflake.ID) (*topic, error) {
+	if t := f.lookup(gid); t != nil {
+		return t, nil
+	}
+	f.joinMu.Lock()
+	defer f.joinMu.Unlock()
+	if t := f.lookup(gid); t != nil {
+		return t, nil
+	}
+	name := TopicName(gid)
+	if err := f.ps.RegisterTopicValidator(name, f.validator(gid), pubsub.WithValidatorTimeout(validateTimeout)); err != nil {
+		return nil, err
+	}
+	pt, err := f.ps.Join(name)
+	if err != nil {
+		f.ps.UnregisterTopicValidator(name)
+		return nil, err
+	}
+	if err := pt.SetScoreParams(topicScore); err != nil {
+		pt.Close()
+		return nil, err
+	}
+	events, err := pt.EventHandler()
+	if err != nil {
+		pt.Close()
+		return nil, err
+	}
+	sub, err := pt.Subscribe(pubsub.WithBufferSize(subBuffer))
+	if err != nil {
+		events.Cancel()
+		pt.Close()
+		return nil, err
+	}
+	t := &topic{gid: gid, t: pt, sub: sub, out: make(chan []byte, publishQueue), ready: make(chan struct{})}
+	f.mu.Lock()
+	f.topics[gid] = t
+	f.mu.Unlock()
+	f.goRun(func() { f.drain(t) })
+	f.goRun(func() { f.watchPeers(t, events) })
+	f.goRun(func() { f.publish(t) })
+	return t, nil
+}
+
+func (f *Federation) lookup(gid snowflake.ID) *topic {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.topics[gid]
+}
+
+// drain empties the subscription: the validator has accepted every message
+// already, and a full buffer would drop messages.
+func (f *Federation) drain(t *topic) {
+	defer t.sub.Cancel()
+	for {
+		if _, err := t.sub.Next(f.ctx); err != nil {
+			return
+		}
+	}
+}
+
+// watchPeers marks the topic ready when it first has a peer, and exchanges
+// forward extremities with every peer that joins it (a new node, or one
+// back from a partition).
+func (f *Federation) watchPeers(t *topic, events *pubsub.TopicEventHandler) {
+	defer events.Cancel()
+	for {
+		ev, err := events.NextPeerEvent(f.ctx)
+		if err != nil {
+			return
+		}
+		if ev.Type != pubsub.PeerJoin {
+			continue
+		}
+		select {
+		case <-t.ready:
+		default:
+			close(t.ready)
+		}
+		f.goRun(func() { f.syncWith(ev.Peer, t.gid) })
+	}
+}
+
+// publish gossips a room's local events. The first wait, at most
+// ReadyWait, until the topic has a peer: published into an empty topic they
+// would reach nobody (the stream protocols catch up whoever missed them).
+func (f *Federation) publish(t *topic) {
+	wait := time.NewTimer(f.cfg.ReadyWait)
+	select {
+	case <-t.ready:
+	case <-wait.C:
+	case <-f.ctx.Done():
+	}
+	wait.Stop()
+	for {
+		select {
+		case <-f.ctx.Done():
+			return
+		case body := <-t.out:
+			if err := t.t.Publish(f.ctx, body); err != nil {
+				if f.ctx.Err() == nil {
+					f.log.Warn("federation: publish", "guild", t.gid, "err", err)
+				}
+				continue
+			}
+			f.metrics.gossipOut.Inc()
+		}
+	}
+}
+
+// committed hears every event the core commits: it subscribes to rooms new
+// to it and queues local events for gossip. It must not block.
+func (f *Federation) committed(a *room.Accepted) {
+	ev := a.Event
+	f.mu.Lock()
+	t := f.topics[ev.GuildID]
+	via, joining := f.via[ev.GuildID]
+	local := ev.Origin == f.host.ID()
+	if local && joining && ev.Type == guild.TypeMemberJoin {
+		delete(f.via, ev.GuildID)
+	} else {
+		joining = false
+	}
+	f.mu.Unlock()
+	if !local {
+		f.wantProfile(ev.Origin, ev.Sender)
+	}
+	if t == nil {
+		select {
+		case f.join <- ev.GuildID:
+		default: // the next sync round subscribes to it
+		}
+		return
+	}
+	if !local {
+		return
+	}
+	body := event.Marshal(ev)
+	if joining {
+		f.goRun(func() { f.sendJoin(via, body) })
+	}
+	select {
+	case t.out <- body:
+	default:
+		f.metrics.drops.WithLabelValues("publish").Inc()
+	}
+}
+
+// validator accepts a room's gossip through room.Core.Accept: a message is
+// forwarded only once its event is committed here.
+func (f *Federation) validator(gid snowflake.ID) func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult {
+	return func(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+		if from == f.host.ID() {
+			return pubsub.ValidationAccept // a local event, accepted before it was published
+		}
+		ev, err := event.Parse(m.Data)
+		if err == nil && ev.GuildID != gid {
+			err = event.ErrMalformed
+		}
+		if err == nil {
+			_, err = f.core.Accept(ctx, m.Data)
+			if errors.Is(err, room.ErrMissingEvents) {
+				if ferr := f.fetchMissing(ctx, m.ReceivedFrom, gid, append(slices.Clone(ev.PrevEvents), ev.AuthEvents...)); ferr != nil {
+					f.log.Debug("federation: fetch missing", "guild", gid, "peer", m.ReceivedFrom, "err", ferr)
+				} else {
+					_, err = f.core.Accept(ctx, m.Data)
+				}
+			}
+		}
+		verdict, result := judge(err)
+		f.metrics.gossipIn.WithLabelValues(verdict).Inc()
+		if result == pubsub.ValidationReject {
+			f.log.Info("federation: rejected gossip", "guild", gid, "peer", m.ReceivedFrom, "err", err)
+		}
+		return result
+	}
+}
+
+// judge maps accept's answer to a verdict (the metric's label) and what
+// GossipSub does with the message: forward it, drop it, or drop it and
+// penalise the peer that sent it.
+func judge(err error) (string, pubsub.ValidationResult) {
+	var rej *guild.Rejection
+	switch {
+	case err == nil:
+		return "accepted", pubsub.ValidationAccept
+	case errors.Is(err, room.ErrDuplicate):
+		return "duplicate", pubsub.ValidationIgnore
+	case errors.Is(err, room.ErrMissingEvents), errors.Is(err, room.ErrUnknownRoom):
+		return "missing", pubsub.ValidationIgnore
+	case errors.As(err, &rej), errors.Is(err, event.ErrMalformed), errors.Is(err, event.ErrTooLarge),
+		errors.Is(err, event.ErrBadHash), errors.Is(err, event.ErrBadSignature), errors.Is(err, event.ErrRedacted):
+		return "rejected", pubsub.ValidationReject
+	default:
+		return "error", pubsub.ValidationIgnore
+	}
+}

@@ -1,0 +1,172 @@
+package p2p
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	"github.com/multiformats/go-multiaddr"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// HostConfig is the [federation] section as the host needs it.
+type HostConfig struct {
+	Listen    []string // multiaddrs
+	Bootstrap []string // multiaddrs ending in /p2p/<peer ID>
+	MDNS      bool
+	// LowWater and HighWater bound the connection manager: above HighWater
+	// it trims back to LowWater. 0 means the defaults below.
+	LowWater, HighWater int
+}
+
+// Connection manager defaults; the resource manager's hard caps sit
+// connSlack above the high-water mark, since the two do not know each
+// other and the manager trims only after the fact.
+const (
+	defaultLowWater  = 100
+	defaultHighWater = 400
+	connSlack        = 64
+)
+
+// Host is the node's libp2p host with its gater and discovery.
+type Host struct {
+	host.Host
+	gate *Gate
+	log  *slog.Logger
+
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+	mdns interface{ Close() error }
+}
+
+// NewHost starts a libp2p host with key as its identity, listening on
+// cfg.Listen, and starts discovery: it dials the bootstrap peers (and again
+// whenever it has lost them) and, with cfg.MDNS, finds peers on the LAN.
+// Its metrics register on reg.
+func NewHost(key crypto.PrivKey, cfg HostConfig, reg prometheus.Registerer, log *slog.Logger) (*Host, error) {
+	low, high := cfg.LowWater, cfg.HighWater
+	if low <= 0 {
+		low = defaultLowWater
+	}
+	if high <= low {
+		high = max(defaultHighWater, low+1)
+	}
+	boot, err := parseBootstrap(cfg.Bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	cm, err := connmgr.NewConnManager(low, high, connmgr.WithGracePeriod(time.Minute))
+	if err != nil {
+		return nil, fmt.Errorf("connection manager: %w", err)
+	}
+	rm, err := newResourceManager(high + connSlack)
+	if err != nil {
+		return nil, fmt.Errorf("resource manager: %w", err)
+	}
+	gate := newGate()
+	listen := libp2p.ListenAddrStrings(cfg.Listen...)
+	if len(cfg.Listen) == 0 {
+		listen = libp2p.NoListenAddrs // dial out only
+	}
+	h, err := libp2p.New(
+		libp2p.Identity(key),
+		listen,
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(quic.NewTransport),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
+		libp2p.ConnectionManager(cm),
+		libp2p.ResourceManager(rm),
+		libp2p.ConnectionGater(gate),
+		libp2p.PrometheusRegisterer(reg),
+		libp2p.UserAgent("concord"),
+	)
+	if err != nil {
+		rm.Close()
+		return nil, fmt.Errorf("libp2p host: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	hh := &Host{Host: h, gate: gate, log: log, stop: cancel}
+	gate.host = h
+	for _, b := range boot {
+		cm.Protect(b.ID, "bootstrap")
+	}
+	if len(boot) > 0 {
+		hh.wg.Add(1)
+		go func() {
+			defer hh.wg.Done()
+			hh.keepBootstrap(ctx, boot)
+		}()
+	}
+	if cfg.MDNS {
+		if hh.mdns, err = startMDNS(ctx, hh); err != nil {
+			hh.Close()
+			return nil, fmt.Errorf("mdns: %w", err)
+		}
+	}
+	return hh, nil
+}
+
+// newResourceManager scales libp2p's default limits to this machine and
+// caps connections at maxConns.
+func newResourceManager(maxConns int) (network.ResourceManager, error) {
+	scaled := rcmgr.DefaultLimits.AutoScale()
+	caps := rcmgr.PartialLimitConfig{System: rcmgr.ResourceLimits{
+		Conns:         rcmgr.LimitVal(maxConns),
+		ConnsInbound:  rcmgr.LimitVal(maxConns),
+		ConnsOutbound: rcmgr.LimitVal(maxConns),
+	}}
+	return rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(caps.Build(scaled)))
+}
+
+func parseBootstrap(addrs []string) ([]peer.AddrInfo, error) {
+	var out []peer.AddrInfo
+	for _, a := range addrs {
+		ai, err := peer.AddrInfoFromString(a)
+		if err != nil {
+			return nil, fmt.Errorf("federation.bootstrap %q: %w", a, err)
+		}
+		out = append(out, *ai)
+	}
+	return out, nil
+}
+
+// Gate is the host's connection gater.
+func (h *Host) Gate() *Gate { return h.gate }
+
+// FullAddrs is where other nodes reach this one: the listen addresses, each
+// ending in /p2p/<peer ID>.
+func (h *Host) FullAddrs() []string {
+	suffix, err := multiaddr.NewMultiaddr("/p2p/" + h.ID().String())
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, a := range h.Addrs() {
+		out = append(out, a.Encapsulate(suffix).String())
+	}
+	return out
+}
+
+// Close stops discovery and the host.
+func (h *Host) Close() error {
+	h.stop()
+	if h.mdns != nil {
+		h.mdns.Close()
+	}
+	h.wg.Wait()
+	return h.Host.Close()
+}

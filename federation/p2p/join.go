@@ -1,0 +1,216 @@
+package p2p
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"concord/federation/guild"
+	"concord/federation/snowflake"
+)
+
+// Join bounds (spec/federation.md, "Invites and joins").
+const (
+	inviteAsk     = 16 // connected peers asked at once for an invite
+	inviteTimeout = 5 * time.Second
+	maxJoinEvents = 1_000_000 // events a join may fetch
+	joinTimeout   = 10 * time.Minute
+)
+
+// ErrUnknownInvite is FetchInvite's answer when no connected peer holds
+// the invite, or it no longer admits anyone.
+var ErrUnknownInvite = errors.New("no peer holds the invite")
+
+type inviteReq struct {
+	Code string `json:"code"`
+}
+
+// inviteResp names the room holding the invite; it is {} when the node
+// holds no usable invite of that code.
+type inviteResp struct {
+	GuildID snowflake.ID `json:"guild_id,omitzero"`
+}
+
+// joinReq asks for a page of a room's events, in the responder's log
+// order, after position After; the invite is the credential.
+type joinReq struct {
+	GuildID    snowflake.ID `json:"guild_id"`
+	InviteCode string       `json:"invite_code"`
+	After      int64        `json:"after"`
+}
+
+type joinResp struct {
+	Events []json.RawMessage `json:"events"`
+	Next   int64             `json:"next"`
+}
+
+// sendReq pushes one event; sendResp is the receiver's verdict.
+type sendReq struct {
+	Event json.RawMessage `json:"event"`
+}
+
+type sendResp struct {
+	Verdict string `json:"verdict"`
+}
+
+func (f *Federation) serveStreams() {
+	serve(f, ProtoHeads, f.serveHeads)
+	serve(f, ProtoMissing, f.serveMissing)
+	serve(f, ProtoInvite, f.serveInvite)
+	serve(f, ProtoJoin, f.serveJoin)
+	serve(f, ProtoSend, f.serveSend)
+	serve(f, ProtoProfile, f.serveProfile)
+}
+
+// usableInvite reports whether the room holds code as an invite that
+// still admits someone.
+func (f *Federation) usableInvite(ctx context.Context, gid snowflake.ID, code string) bool {
+	ok := false
+	f.core.View(ctx, gid, func(s *guild.State) error {
+		inv := s.Invites[code]
+		ok = !s.Deleted && inv != nil && inv.Usable(time.Now().UnixMilli())
+		return nil
+	})
+	return ok
+}
+
+func (f *Federation) serveInvite(_ network.Stream, req *inviteReq) (any, error) {
+	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
+	defer cancel()
+	gids, err := f.core.InviteRooms(ctx, req.Code)
+	if err != nil {
+		return nil, err
+	}
+	for _, gid := range gids {
+		if f.usableInvite(ctx, gid, req.Code) {
+			return inviteResp{GuildID: gid}, nil
+		}
+	}
+	return inviteResp{}, nil
+}
+
+func (f *Federation) serveJoin(_ network.Stream, req *joinReq) (any, error) {
+	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
+	defer cancel()
+	if !f.usableInvite(ctx, req.GuildID, req.InviteCode) {
+		return nil, errors.New("no usable invite")
+	}
+	evs, next, err := f.core.Log(ctx, req.GuildID, req.After, maxJoinPage, pageBytes)
+	if err != nil {
+		return nil, err
+	}
+	resp := joinResp{Events: make([]json.RawMessage, len(evs)), Next: next}
+	for i, e := range evs {
+		resp.Events[i] = e
+	}
+	return resp, nil
+}
+
+func (f *Federation) serveSend(_ network.Stream, req *sendReq) (any, error) {
+	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
+	defer cancel()
+	_, err := f.core.Accept(ctx, req.Event)
+	verdict, _ := judge(err)
+	return sendResp{Verdict: verdict}, nil
+}
+
+// FetchInvite finds a connected peer holding invite code and brings the
+// room it belongs to into the event core: every event of it, through
+// AcceptBatch, and a subscription to its topic. The local member.join that
+// follows is sent to that peer directly as well as by gossip. It returns
+// the room's ID.
+func (f *Federation) FetchInvite(ctx context.Context, code string) (snowflake.ID, error) {
+	gid, p, err := f.findInvite(ctx, code)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
+	defer cancel()
+	var after int64
+	for n := 0; n < maxJoinEvents; {
+		var resp joinResp
+		if err := f.call(ctx, p, ProtoJoin, joinReq{GuildID: gid, InviteCode: code, After: after}, &resp); err != nil {
+			return 0, err
+		}
+		if len(resp.Events) == 0 {
+			break
+		}
+		if len(resp.Events) > maxJoinPage || resp.Next <= after {
+			return 0, fmt.Errorf("join %s from %s: a page of %d events ending at %d after %d", gid, p, len(resp.Events), resp.Next, after)
+		}
+		raws := make([][]byte, len(resp.Events))
+		for i, e := range resp.Events {
+			raws[i] = e
+		}
+		if err := f.acceptBatch(ctx, raws); err != nil {
+			f.log.Warn("federation: join: an event was refused", "guild", gid, "peer", p, "err", err)
+		}
+		after, n = resp.Next, n+len(raws)
+	}
+	if err := f.core.View(ctx, gid, func(*guild.State) error { return nil }); err != nil {
+		return 0, fmt.Errorf("join %s from %s: %w", gid, p, err)
+	}
+	f.mu.Lock()
+	f.via[gid] = p
+	f.mu.Unlock()
+	f.core.View(ctx, gid, func(s *guild.State) error {
+		for uid := range s.Members {
+			if home, err := peer.Decode(s.Homes[uid]); err == nil && home != f.host.ID() {
+				f.wantProfile(home, uid)
+			}
+		}
+		return nil
+	})
+	if _, err := f.topic(gid); err != nil {
+		return 0, err
+	}
+	return gid, nil
+}
+
+// findInvite asks connected peers which room holds code.
+func (f *Federation) findInvite(ctx context.Context, code string) (snowflake.ID, peer.ID, error) {
+	ctx, cancel := context.WithTimeout(ctx, inviteTimeout)
+	defer cancel()
+	peers := f.host.Network().Peers()
+	peers = peers[:min(len(peers), inviteAsk)]
+	type found struct {
+		gid snowflake.ID
+		p   peer.ID
+	}
+	answers := make(chan found, len(peers))
+	for _, p := range peers {
+		go func() {
+			var resp inviteResp
+			if err := f.call(ctx, p, ProtoInvite, inviteReq{Code: code}, &resp); err != nil {
+				resp.GuildID = 0
+			}
+			answers <- found{resp.GuildID, p}
+		}()
+	}
+	for range peers {
+		if a := <-answers; a.gid != 0 {
+			return a.gid, a.p, nil
+		}
+	}
+	return 0, "", ErrUnknownInvite
+}
+
+// sendJoin pushes the local member.join of a room joined through p to p,
+// so that p admits the new member without waiting for gossip.
+func (f *Federation) sendJoin(p peer.ID, body []byte) {
+	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
+	defer cancel()
+	var resp sendResp
+	if err := f.call(ctx, p, ProtoSend, sendReq{Event: body}, &resp); err != nil {
+		f.log.Warn("federation: send join", "peer", p, "err", err)
+		return
+	}
+	if resp.Verdict != "accepted" && resp.Verdict != "duplicate" {
+		f.log.Warn("federation: send join refused", "peer", p, "verdict", resp.Verdict)
+	}
+}

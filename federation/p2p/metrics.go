@@ -1,0 +1,82 @@
+package p2p
+
+import (
+	"time"
+
+	"github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics counts what federation sends, receives and loses.
+type metrics struct {
+	gossipIn       *prometheus.CounterVec // by verdict
+	gossipOut      prometheus.Counter
+	drops          *prometheus.CounterVec // by where the message was lost
+	fetched        prometheus.Counter
+	streamsRefused *prometheus.CounterVec // by protocol
+}
+
+func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, error) {
+	m := &metrics{
+		gossipIn: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "concord_federation_gossip_in_total",
+			Help: "Events received by gossip, by verdict: accepted, duplicate, missing (ancestry not fetched), rejected, error.",
+		}, []string{"verdict"}),
+		gossipOut: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "concord_federation_gossip_out_total",
+			Help: "Local events published by gossip.",
+		}),
+		drops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "concord_federation_gossip_drops_total",
+			Help: "Gossip messages lost to a full queue, by queue: validation_queue, validation_throttled, subscriber, outbound, publish.",
+		}, []string{"queue"}),
+		fetched: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "concord_federation_fetched_events_total",
+			Help: "Events fetched over streams (missing events, joins) and accepted.",
+		}),
+		streamsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "concord_federation_streams_refused_total",
+			Help: "Inbound streams reset because too many of their protocol were being served.",
+		}, []string{"protocol"}),
+	}
+	peersGauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "concord_federation_peers",
+		Help: "Peers connected to the libp2p host.",
+	}, peers)
+	for _, c := range []prometheus.Collector{m.gossipIn, m.gossipOut, m.drops, m.fetched, m.streamsRefused, peersGauge} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// tracer counts the messages GossipSub drops: its queues drop silently.
+type tracer struct{ m *metrics }
+
+func (t tracer) RejectMessage(_ *pubsub.Message, reason string) {
+	switch reason {
+	case pubsub.RejectValidationQueueFull:
+		t.m.drops.WithLabelValues("validation_queue").Inc()
+	case pubsub.RejectValidationThrottled:
+		t.m.drops.WithLabelValues("validation_throttled").Inc()
+	}
+}
+func (t tracer) UndeliverableMessage(*pubsub.Message) { t.m.drops.WithLabelValues("subscriber").Inc() }
+func (t tracer) DropRPC(*pubsub.RPC, peer.ID)         { t.m.drops.WithLabelValues("outbound").Inc() }
+
+func (tracer) OnNewOutboundStream(peer.ID, protocol.ID)             {}
+func (tracer) OnClosedOutboundStream(peer.ID)                       {}
+func (tracer) Join(string)                                          {}
+func (tracer) Leave(string)                                         {}
+func (tracer) Graft(peer.ID, string)                                {}
+func (tracer) Prune(peer.ID, string)                                {}
+func (tracer) ValidateMessage(*pubsub.Message)                      {}
+func (tracer) DeliverMessage(*pubsub.Message)                       {}
+func (tracer) DuplicateMessage(*pubsub.Message)                     {}
+func (tracer) ThrottlePeer(peer.ID)                                 {}
+func (tracer) RecvRPC(*pubsub.RPC)                                  {}
+func (tracer) SendRPC(*pubsub.RPC, peer.ID)                         {}
+func (tracer) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}

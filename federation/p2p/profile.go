@@ -1,0 +1,213 @@
+package p2p
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"concord/federation/canonical"
+	"concord/federation/snowflake"
+)
+
+// Profile bounds (spec/federation.md, "Remote users").
+const (
+	maxProfileIDs = 100
+	maxUsername   = 100
+	profileTTL    = 10 * time.Minute // how long a fetched profile is not asked for again
+	profileQueue  = 1024
+)
+
+// Profile is a user's public profile as their home node signs it.
+type Profile struct {
+	ID         snowflake.ID `json:"id"`
+	Username   string       `json:"username"`
+	GlobalName string       `json:"global_name,omitempty"`
+	Bot        bool         `json:"bot,omitempty"`
+	Node       string       `json:"node"`   // the home node's name
+	Origin     string       `json:"origin"` // the home node's peer ID
+	SignedTS   int64        `json:"signed_ts"`
+	Signature  string       `json:"signature,omitempty"` // base64url Ed25519 of the canonical form without it
+}
+
+// Directory is the node's user directory as federation needs it.
+type Directory interface {
+	// LocalProfiles returns the profiles of those of ids that are this
+	// node's own users; federation fills in Node, Origin and the
+	// signature.
+	LocalProfiles(ctx context.Context, ids []snowflake.ID) ([]Profile, error)
+	// StoreProfiles keeps remote users' verified profiles.
+	StoreProfiles(ctx context.Context, profiles []Profile) error
+}
+
+func (p *Profile) signingInput() ([]byte, error) {
+	c := *p
+	c.Signature = ""
+	return canonical.Marshal(c)
+}
+
+// sign signs p as this node's.
+func (f *Federation) sign(p *Profile) error {
+	p.Node, p.Origin, p.SignedTS = f.cfg.NodeName, f.host.ID().String(), time.Now().UnixMilli()
+	return p.signWith(f.host.Peerstore().PrivKey(f.host.ID()))
+}
+
+// signWith sets p's signature by key, the key of p.Origin.
+func (p *Profile) signWith(key crypto.PrivKey) error {
+	in, err := p.signingInput()
+	if err != nil {
+		return err
+	}
+	sig, err := key.Sign(in)
+	if err != nil {
+		return err
+	}
+	p.Signature = base64.RawURLEncoding.EncodeToString(sig)
+	return nil
+}
+
+// verify checks that p is signed by home and well-formed.
+func (p *Profile) verify(home peer.ID) error {
+	if p.Origin != home.String() {
+		return fmt.Errorf("profile of %s signed by %s, not its home %s", p.ID, p.Origin, home)
+	}
+	if p.Username == "" || len(p.Username) > maxUsername || len(p.GlobalName) > maxUsername || len(p.Node) > maxUsername {
+		return fmt.Errorf("profile of %s: bad name lengths", p.ID)
+	}
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(p.Signature)
+	if err != nil {
+		return fmt.Errorf("profile of %s: signature: %w", p.ID, err)
+	}
+	key, err := home.ExtractPublicKey()
+	if err != nil {
+		return err
+	}
+	in, err := p.signingInput()
+	if err != nil {
+		return err
+	}
+	if ok, err := key.Verify(in, sig); err != nil || !ok {
+		return fmt.Errorf("profile of %s: bad signature", p.ID)
+	}
+	return nil
+}
+
+type profileReq struct {
+	UserIDs []snowflake.ID `json:"user_ids"`
+}
+
+type profileResp struct {
+	Profiles []Profile `json:"profiles"`
+}
+
+func (f *Federation) serveProfile(_ network.Stream, req *profileReq) (any, error) {
+	if len(req.UserIDs) > maxProfileIDs {
+		return nil, fmt.Errorf("%d users, at most %d", len(req.UserIDs), maxProfileIDs)
+	}
+	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
+	defer cancel()
+	out := profileResp{Profiles: []Profile{}}
+	if f.cfg.Directory == nil {
+		return out, nil
+	}
+	profiles, err := f.cfg.Directory.LocalProfiles(ctx, req.UserIDs)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range profiles {
+		if err := f.sign(&p); err != nil {
+			return nil, err
+		}
+		out.Profiles = append(out.Profiles, p)
+	}
+	return out, nil
+}
+
+// wanted is a remote user whose profile is to be fetched from their home.
+type wanted struct {
+	home peer.ID
+	user snowflake.ID
+}
+
+// wantProfile queues a remote user's profile for fetching; it never blocks.
+func (f *Federation) wantProfile(home peer.ID, user snowflake.ID) {
+	if f.cfg.Directory == nil {
+		return
+	}
+	select {
+	case f.profiles <- wanted{home, user}:
+	default: // fetched with the user's next event
+	}
+}
+
+// fetchProfiles fetches queued profiles, batched by home node, at most
+// once per profileTTL per user.
+func (f *Federation) fetchProfiles() {
+	fresh := map[snowflake.ID]time.Time{}
+	for {
+		var first wanted
+		select {
+		case <-f.ctx.Done():
+			return
+		case first = <-f.profiles:
+		}
+		batch := map[peer.ID][]snowflake.ID{}
+		now := time.Now()
+		if len(fresh) > 100_000 {
+			clear(fresh)
+		}
+		for w, more := first, true; more; {
+			if t, ok := fresh[w.user]; !ok || now.Sub(t) > profileTTL {
+				fresh[w.user] = now
+				if len(batch[w.home]) < maxProfileIDs {
+					batch[w.home] = append(batch[w.home], w.user)
+				}
+			}
+			select {
+			case w = <-f.profiles:
+			default:
+				more = false
+			}
+		}
+		for home, ids := range batch {
+			if err := f.fetchProfilesFrom(home, ids); err != nil && f.ctx.Err() == nil {
+				f.log.Debug("federation: profiles", "peer", home, "err", err)
+			}
+		}
+	}
+}
+
+func (f *Federation) fetchProfilesFrom(home peer.ID, ids []snowflake.ID) error {
+	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
+	defer cancel()
+	var resp profileResp
+	if err := f.call(ctx, home, ProtoProfile, profileReq{UserIDs: ids}, &resp); err != nil {
+		return err
+	}
+	asked := map[snowflake.ID]bool{}
+	for _, id := range ids {
+		asked[id] = true
+	}
+	var good []Profile
+	var errs []error
+	for _, p := range resp.Profiles {
+		if !asked[p.ID] {
+			errs = append(errs, fmt.Errorf("profile of %s not asked for", p.ID))
+			continue
+		}
+		if err := p.verify(home); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		good = append(good, p)
+	}
+	if len(good) > 0 {
+		errs = append(errs, f.cfg.Directory.StoreProfiles(ctx, good))
+	}
+	return errors.Join(errs...)
+}

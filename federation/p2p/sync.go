@@ -1,0 +1,289 @@
+package p2p
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"concord/federation/event"
+	"concord/federation/guild"
+	"concord/federation/room"
+	"concord/federation/snowflake"
+)
+
+// Catch-up bounds (spec/federation.md, "Missing events").
+const (
+	maxFetch      = 10000    // events one catch-up may hold before accepting them
+	maxFetchBytes = 64 << 20 // and their bytes
+	syncTimeout   = time.Minute
+	syncPeers     = 3 // peers of a room asked in one sync round
+)
+
+var errNotShared = errors.New("peer is home to no member of the room")
+
+// headsReq asks for a room's forward extremities.
+type headsReq struct {
+	GuildID snowflake.ID `json:"guild_id"`
+}
+
+type headsResp struct {
+	Extremities []string `json:"extremities"`
+}
+
+// missingReq asks for the events Latest name and their ancestors, breadth
+// first, not walking past the events Earliest names.
+type missingReq struct {
+	GuildID  snowflake.ID `json:"guild_id"`
+	Latest   []string     `json:"latest"`
+	Earliest []string     `json:"earliest"`
+	Limit    int          `json:"limit"`
+}
+
+type eventsResp struct {
+	Events []json.RawMessage `json:"events"`
+}
+
+// shares reports whether p is the home node of a member of the room: only
+// those may read it (a joining node reads it through an invite instead).
+func (f *Federation) shares(ctx context.Context, gid snowflake.ID, p peer.ID) bool {
+	home := p.String()
+	found := false
+	f.core.View(ctx, gid, func(s *guild.State) error {
+		for uid := range s.Members {
+			if s.Homes[uid] == home {
+				found = true
+				break
+			}
+		}
+		return nil
+	})
+	return found
+}
+
+func (f *Federation) serveHeads(s network.Stream, req *headsReq) (any, error) {
+	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
+	defer cancel()
+	if !f.shares(ctx, req.GuildID, s.Conn().RemotePeer()) {
+		return nil, errNotShared
+	}
+	ext, err := f.core.Extremities(ctx, req.GuildID)
+	if err != nil {
+		return nil, err
+	}
+	return headsResp{Extremities: ext[:min(len(ext), maxHeads)]}, nil
+}
+
+func (f *Federation) serveMissing(s network.Stream, req *missingReq) (any, error) {
+	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
+	defer cancel()
+	if len(req.Latest) > maxMissingIDs || len(req.Earliest) > maxMissingIDs {
+		return nil, fmt.Errorf("more than %d IDs", maxMissingIDs)
+	}
+	if !f.shares(ctx, req.GuildID, s.Conn().RemotePeer()) {
+		return nil, errNotShared
+	}
+	limit := min(max(req.Limit, 1), maxMissing)
+	seen := map[string]bool{}
+	for _, id := range req.Earliest {
+		seen[id] = true
+	}
+	var frontier []string
+	for _, id := range req.Latest {
+		if !seen[id] {
+			seen[id] = true
+			frontier = append(frontier, id)
+		}
+	}
+	out := eventsResp{Events: []json.RawMessage{}}
+	size := 0
+	for len(frontier) > 0 && len(out.Events) < limit {
+		frontier = frontier[:min(len(frontier), room.MaxEventsRead)]
+		bodies, err := f.core.Events(ctx, req.GuildID, frontier)
+		if err != nil {
+			return nil, err
+		}
+		var next []string
+		for _, id := range frontier {
+			body := bodies[id]
+			if body == nil {
+				continue
+			}
+			if len(out.Events) == limit || size+len(body) > pageBytes {
+				return out, nil
+			}
+			out.Events, size = append(out.Events, body), size+len(body)
+			ev, err := event.Parse(body)
+			if err != nil {
+				continue // a redacted event: its ancestors are found through others
+			}
+			for _, p := range ev.PrevEvents {
+				if !seen[p] {
+					seen[p] = true
+					next = append(next, p)
+				}
+			}
+		}
+		frontier = next
+	}
+	return out, nil
+}
+
+// unknown returns those of ids the room does not hold.
+func (f *Federation) unknown(ctx context.Context, gid snowflake.ID, ids []string) ([]string, error) {
+	var out []string
+	for chunk := range slices.Chunk(ids, room.MaxEventsRead) {
+		held, err := f.core.Events(ctx, gid, chunk)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range chunk {
+			if held[id] == nil {
+				out = append(out, id)
+			}
+		}
+	}
+	return out, nil
+}
+
+// fetched is an event fetched from a peer, not accepted yet.
+type fetched struct {
+	ev  *event.Event
+	raw []byte
+}
+
+// fetchMissing fetches from p the events of the room that ids name and
+// their ancestors down to what the room holds, then accepts them oldest
+// first. It gives up, accepting nothing, when p cannot supply them within
+// maxFetch events: an event whose predecessors cannot be fetched is not
+// accepted.
+func (f *Federation) fetchMissing(ctx context.Context, p peer.ID, gid snowflake.ID, ids []string) error {
+	frontier, err := f.unknown(ctx, gid, ids)
+	if err != nil || len(frontier) == 0 {
+		return err
+	}
+	earliest, err := f.core.Extremities(ctx, gid)
+	if err != nil {
+		return err
+	}
+	earliest = earliest[:min(len(earliest), maxMissingIDs)]
+	got := map[string]fetched{}
+	size := 0
+	for len(frontier) > 0 {
+		ask := frontier[:min(len(frontier), maxMissingIDs)]
+		var resp eventsResp
+		if err := f.call(ctx, p, ProtoMissing, missingReq{GuildID: gid, Latest: ask, Earliest: earliest, Limit: maxMissing}, &resp); err != nil {
+			return err
+		}
+		var refs []string
+		added := 0
+		for _, raw := range resp.Events {
+			ev, err := event.Parse(raw)
+			if err != nil || ev.GuildID != gid {
+				return fmt.Errorf("missing events from %s: an event that is not of %s: %v", p, gid, err)
+			}
+			if _, ok := got[ev.ID()]; ok {
+				continue
+			}
+			got[ev.ID()], size, added = fetched{ev, raw}, size+len(raw), added+1
+			refs = append(append(refs, ev.PrevEvents...), ev.AuthEvents...)
+		}
+		if added == 0 {
+			return fmt.Errorf("missing events from %s: it has none of %d asked for", p, len(ask))
+		}
+		if len(got) > maxFetch || size > maxFetchBytes {
+			return fmt.Errorf("missing events from %s: more than %d events or %d bytes", p, maxFetch, maxFetchBytes)
+		}
+		refs = append(refs, frontier[len(ask):]...)
+		slices.Sort(refs)
+		refs = slices.DeleteFunc(slices.Compact(refs), func(id string) bool { _, ok := got[id]; return ok })
+		if frontier, err = f.unknown(ctx, gid, refs); err != nil {
+			return err
+		}
+	}
+	return f.acceptFetched(ctx, got)
+}
+
+// acceptFetched accepts fetched events in an order that puts each after
+// its ancestors: by depth, then by ID.
+func (f *Federation) acceptFetched(ctx context.Context, got map[string]fetched) error {
+	list := make([]fetched, 0, len(got))
+	for _, x := range got {
+		list = append(list, x)
+	}
+	slices.SortFunc(list, func(a, b fetched) int {
+		return cmp.Or(cmp.Compare(a.ev.Depth, b.ev.Depth), cmp.Compare(a.ev.ID(), b.ev.ID()))
+	})
+	raws := make([][]byte, len(list))
+	for i, x := range list {
+		raws[i] = x.raw
+	}
+	return f.acceptBatch(ctx, raws)
+}
+
+// acceptBatch accepts events through the core and counts them; the first
+// refusal other than a duplicate is returned.
+func (f *Federation) acceptBatch(ctx context.Context, raws [][]byte) error {
+	var first error
+	for _, err := range f.core.AcceptBatch(ctx, raws) {
+		switch {
+		case err == nil:
+			f.metrics.fetched.Inc()
+		case errors.Is(err, room.ErrDuplicate):
+		case first == nil:
+			first = err
+		}
+	}
+	return first
+}
+
+// syncWith asks p for a room's forward extremities and fetches those the
+// room lacks: after a partition, each side learns the other's branch.
+func (f *Federation) syncWith(p peer.ID, gid snowflake.ID) {
+	ctx, cancel := context.WithTimeout(f.ctx, syncTimeout)
+	defer cancel()
+	var resp headsResp
+	err := f.call(ctx, p, ProtoHeads, headsReq{GuildID: gid}, &resp)
+	if err == nil && len(resp.Extremities) > maxHeads {
+		err = fmt.Errorf("%d extremities, at most %d", len(resp.Extremities), maxHeads)
+	}
+	if err == nil {
+		err = f.fetchMissing(ctx, p, gid, resp.Extremities)
+	}
+	if err != nil && f.ctx.Err() == nil {
+		f.log.Debug("federation: sync", "guild", gid, "peer", p, "err", err)
+	}
+}
+
+// syncLoop exchanges forward extremities with a few peers of every room,
+// every SyncEvery, and subscribes to rooms it missed.
+func (f *Federation) syncLoop() {
+	t := time.NewTicker(f.cfg.SyncEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-f.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if rooms, err := f.core.Rooms(f.ctx); err == nil {
+			for _, gid := range rooms {
+				f.topic(gid)
+			}
+		}
+		for _, t := range f.rooms() {
+			peers := t.t.ListPeers()
+			rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
+			for _, p := range peers[:min(len(peers), syncPeers)] {
+				f.syncWith(p, t.gid)
+			}
+		}
+	}
+}

@@ -1,0 +1,50 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+
+	"concord/clientapi/objects"
+	"concord/federation/p2p"
+	"concord/federation/snowflake"
+	"concord/storage"
+)
+
+// directory is the user directory federation reads and feeds: this node's
+// users from the users table, remote users' signed profiles kept as node
+// metadata under objects.RemoteUserKey, where the client API renders them
+// from.
+type directory struct{ db *storage.DB }
+
+func (d directory) LocalProfiles(ctx context.Context, ids []snowflake.ID) ([]p2p.Profile, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := d.db.Reader().QueryContext(ctx, `SELECT id, username, COALESCE(global_name, ''), bot FROM users WHERE id IN (?`+objects.Placeholders(len(ids)-1)+`)`, objects.Int64Args(ids)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []p2p.Profile
+	for rows.Next() {
+		var p p2p.Profile
+		if err := rows.Scan(&p.ID, &p.Username, &p.GlobalName, &p.Bot); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+func (d directory) StoreProfiles(ctx context.Context, profiles []p2p.Profile) error {
+	for _, p := range profiles {
+		body, err := json.Marshal(objects.RemoteUser{Username: p.Username, GlobalName: p.GlobalName, Bot: p.Bot, Node: p.Node})
+		if err != nil {
+			return err
+		}
+		if err := d.db.SetMeta(ctx, objects.RemoteUserKey(p.ID), string(body)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
