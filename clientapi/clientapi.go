@@ -46,10 +46,13 @@ var Roots = []string{"/api/v10", "/api/v9", "/api"}
 
 // Config is what the mounted API takes from node.toml.
 type Config struct {
-	AuthPerMinute int    // [limits] auth_per_minute: register/login/refresh per address
-	APIPerMinute  int    // [limits] api_per_minute: authenticated requests per user
+	AuthPerMinute int    // [limits] auth_per_minute: register/login per address
+	APIPerMinute  int    // [limits] api_per_minute: authenticated requests per user, refreshes per address
 	GatewayURL    string // the gateway's WebSocket URL, which GET /gateway hands out
-	Now           func() time.Time
+	// Proxies are the reverse proxies whose forwarding headers name the
+	// client ([http] trusted_proxies).
+	Proxies ratelimit.Proxies
+	Now     func() time.Time
 }
 
 // Parts are the pieces node built.
@@ -75,10 +78,12 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 		cfg.Now = time.Now
 	}
 	authLimit := ratelimit.New(ratelimit.Config{Limit: cfg.AuthPerMinute, Window: time.Minute, Now: cfg.Now})
+	refreshLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
 	apiLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
 	botLimit := ratelimit.New(ratelimit.Config{Limit: BotRequestsPerSecond, Window: time.Second, Now: cfg.Now})
 
 	api := chi.NewRouter()
+	api.Use(cfg.Proxies.RealIP)
 	api.NotFound(func(w http.ResponseWriter, _ *http.Request) { httperr.Write(w, httperr.NotFound) })
 	api.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) { httperr.Write(w, httperr.MethodNotAllowed) })
 	// /gateway needs no token; /gateway/bot checks its own.
@@ -88,6 +93,10 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 	api.Group(func(r chi.Router) {
 		r.Use(authLimit.Middleware("auth", ratelimit.ClientIP))
 		p.Accounts.SignIn(r)
+	})
+	api.Group(func(r chi.Router) {
+		r.Use(refreshLimit.Middleware("refresh", ratelimit.ClientIP))
+		p.Accounts.Refresh(r)
 	})
 	// The token in the path is the credential.
 	p.Interactions.Tokens(api)
@@ -107,8 +116,9 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 		jsonio.Write(w, http.StatusOK, p.Auth.Keys().JWKS())
 	})
 	// discordgo dials the URL it was given with a slash appended.
-	r.Handle("/gateway", p.Gateway)
-	r.Handle("/gateway/", p.Gateway)
+	ws := cfg.Proxies.RealIP(p.Gateway)
+	r.Handle("/gateway", ws)
+	r.Handle("/gateway/", ws)
 	p.Accounts.Files(r)
 	p.Guilds.Files(r)
 	client, err := web.New()

@@ -49,6 +49,7 @@ type HTTPConfig struct {
 	WriteTimeout      time.Duration `toml:"write_timeout"`
 	IdleTimeout       time.Duration `toml:"idle_timeout"`
 	ShutdownTimeout   time.Duration `toml:"shutdown_timeout"`
+	TrustedProxies    []string      `toml:"trusted_proxies"`
 }
 
 // StorageConfig is the [storage] section: the database, and where
@@ -117,6 +118,7 @@ func DefaultConfig() Config {
 			WriteTimeout:      60 * time.Second,
 			IdleTimeout:       120 * time.Second,
 			ShutdownTimeout:   10 * time.Second,
+			TrustedProxies:    []string{},
 		},
 		Storage: StorageConfig{Driver: "sqlite", MaxConns: 20, MinConns: 5, BlobDriver: "local", S3UseTLS: true},
 		Federation: FederationConfig{

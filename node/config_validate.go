@@ -11,6 +11,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
+
+	"concord/clientapi/ratelimit"
 )
 
 // Validate reports every problem in c at once, as Problems, or nil. It looks
@@ -55,6 +57,11 @@ func (c Config) Validate() error {
 	v.timeout("http.idle_timeout", h.IdleTimeout)
 	if h.ShutdownTimeout <= 0 {
 		v.add("http.shutdown_timeout", "must be positive")
+	}
+	for _, p := range h.TrustedProxies {
+		if _, err := ratelimit.ParseProxies([]string{p}); err != nil {
+			v.add("http.trusted_proxies", "%v", err)
+		}
 	}
 
 	s := c.Storage

@@ -20,6 +20,7 @@ import (
 	"concord/clientapi/auth"
 	"concord/clientapi/httperr"
 	"concord/clientapi/password"
+	"concord/clientapi/ratelimit"
 	"concord/federation/snowflake"
 	"concord/storage"
 	"concord/storage/blob"
@@ -29,7 +30,10 @@ import (
 type Config struct {
 	Issuer string // [http] public_url, or [node] name: where OAuth2 sends a user back
 	Argon2 password.Params
-	Now    func() time.Time // tests move the clock; nil means time.Now
+	// RefreshPerMinute is how often one session may refresh a minute
+	// ([limits] auth_per_minute); 0 means 5.
+	RefreshPerMinute int
+	Now              func() time.Time // tests move the clock; nil means time.Now
 }
 
 // BotAdder puts a bot into a guild when its owner or a guild manager
@@ -69,6 +73,9 @@ type API struct {
 	events  Events
 	hasher  *password.Hasher
 	metrics metrics
+
+	backoff      *backoff           // failed logins per account
+	refreshLimit *ratelimit.Limiter // refreshes per session
 }
 
 // New builds the account routes.
@@ -78,6 +85,9 @@ func New(cfg Config, deps Deps) (*API, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.RefreshPerMinute <= 0 {
+		cfg.RefreshPerMinute = 5
 	}
 	if cfg.Argon2 == (password.Params{}) {
 		cfg.Argon2 = password.Default
@@ -94,14 +104,21 @@ func New(cfg Config, deps Deps) (*API, error) {
 		return nil, err
 	}
 	return &API{cfg: cfg, db: deps.DB, log: deps.Log, ids: deps.IDs, auth: deps.Auth, blobs: deps.Blobs,
-		bots: deps.Bots, events: deps.Events, hasher: hasher, metrics: m}, nil
+		bots: deps.Bots, events: deps.Events, hasher: hasher, metrics: m, backoff: newBackoff(cfg.Now),
+		refreshLimit: ratelimit.New(ratelimit.Config{Limit: cfg.RefreshPerMinute, Window: time.Minute, Now: cfg.Now})}, nil
 }
 
-// SignIn serves the routes that take no token: register, login and
-// refresh. The caller puts its per-address limit in front of them.
+// SignIn serves register and login, which take no token. The caller puts
+// its per-address limit in front of them; login adds a backoff per account.
 func (a *API) SignIn(r chi.Router) {
 	r.Post("/auth/register", a.serve(a.register))
 	r.Post("/auth/login", a.serve(a.login))
+}
+
+// Refresh serves the token refresh, limited per session: clients sharing
+// an address (behind NAT or a proxy) do not share a limit. The caller may
+// put a looser per-address limit in front of it.
+func (a *API) Refresh(r chi.Router) {
 	r.Post("/auth/refresh", a.serve(a.refresh))
 }
 

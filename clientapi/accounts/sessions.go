@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"concord/clientapi/auth"
 	"concord/clientapi/httperr"
 	"concord/clientapi/jsonio"
 	"concord/clientapi/params"
 	"concord/clientapi/password"
+	"concord/clientapi/ratelimit"
 	"concord/federation/snowflake"
 	"concord/storage"
 )
@@ -106,10 +108,24 @@ var invalidLogin = func() error {
 // login checks a password and opens a session. Unknown accounts cost one
 // dummy Argon2id so that timing does not tell them apart.
 func (a *API) login(w http.ResponseWriter, r *http.Request) error {
-	pair, err := a.doLogin(r)
+	var body loginBody
+	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
+		return err
+	}
+	account := strings.ToLower(strings.TrimSpace(body.Login))
+	if wait := a.backoff.wait(account); wait > 0 {
+		a.metrics.logins.WithLabelValues(outcomeRejected).Inc()
+		ratelimit.WriteTooMany(w, wait)
+		return nil
+	}
+	pair, err := a.doLogin(r, body)
 	switch {
 	case err == invalidLogin:
+		a.backoff.fail(account)
 		a.metrics.logins.WithLabelValues(outcomeRejected).Inc()
+	case err == nil:
+		a.backoff.succeed(account)
+		a.metrics.logins.WithLabelValues(outcomeOK).Inc()
 	default:
 		a.metrics.logins.WithLabelValues(outcome(err)).Inc()
 	}
@@ -120,11 +136,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) doLogin(r *http.Request) (auth.Pair, error) {
-	var body loginBody
-	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
-		return auth.Pair{}, err
-	}
+func (a *API) doLogin(r *http.Request, body loginBody) (auth.Pair, error) {
 	var form httperr.Form
 	if body.Login == "" {
 		form.Add("login", "BASE_TYPE_REQUIRED", "This field is required")
@@ -188,11 +200,21 @@ func (a *API) refresh(w http.ResponseWriter, r *http.Request) error {
 	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
 		return err
 	}
-	pair, err := a.auth.Refresh(r.Context(), body.RefreshToken)
-	if errors.Is(err, auth.ErrInvalidToken) || errors.Is(err, auth.ErrRefreshReused) {
+	var limited time.Duration
+	pair, err := a.auth.Refresh(r.Context(), body.RefreshToken, func(sid snowflake.ID) error {
+		if res := a.refreshLimit.Allow(sid.String()); !res.Allowed {
+			limited = res.ResetAfter
+			return errRefreshLimited
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errRefreshLimited):
+		ratelimit.WriteTooMany(w, limited)
+		return nil
+	case errors.Is(err, auth.ErrInvalidToken) || errors.Is(err, auth.ErrRefreshReused):
 		return httperr.Unauthorized
-	}
-	if err != nil {
+	case err != nil:
 		return err
 	}
 	jsonio.Write(w, http.StatusOK, pair)
@@ -256,6 +278,9 @@ func outcome(err error) string {
 		return outcomeError
 	}
 }
+
+// errRefreshLimited stops a refresh whose session spent its limit.
+var errRefreshLimited = errors.New("accounts: refresh rate limited")
 
 // remoteHost is the connection's peer address, recorded with a session so
 // its owner can recognise it.

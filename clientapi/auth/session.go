@@ -83,9 +83,12 @@ func (s *Service) pair(userID, sid snowflake.ID, refresh string) (Pair, error) {
 }
 
 // Refresh spends a refresh token and returns a new pair for the same
-// session. A token that was already spent revokes its session (ErrRefreshReused);
-// any other unusable token gives ErrInvalidToken.
-func (s *Service) Refresh(ctx context.Context, refresh string) (Pair, error) {
+// session. A token that was already spent revokes its session (a
+// *ReuseError, which is ErrRefreshReused); any other unusable token gives
+// ErrInvalidToken. allow is asked, once the session is known and before
+// anything changes, whether that session may refresh now; its error is
+// returned as it is.
+func (s *Service) Refresh(ctx context.Context, refresh string, allow func(session snowflake.ID) error) (Pair, error) {
 	if len(refresh) > 128 {
 		return Pair{}, ErrInvalidToken
 	}
@@ -111,6 +114,9 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (Pair, error) {
 		}
 		if revoked != nil || now.UnixMilli() >= expires {
 			return ErrInvalidToken
+		}
+		if err := allow(sid); err != nil {
+			return err
 		}
 		next, nextHash := newRefreshToken()
 		res, err := q.ExecContext(ctx, `UPDATE sessions SET refresh_hash = ?, refresh_expires_at = ?, last_used_at = ?
@@ -138,10 +144,22 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (Pair, error) {
 	}
 	if reused != 0 {
 		s.forgetSession(reused)
-		return Pair{}, ErrRefreshReused
+		return Pair{}, &ReuseError{Session: reused}
 	}
 	return pair, nil
 }
+
+// ReuseError names the session a reused refresh token revoked.
+type ReuseError struct {
+	Session snowflake.ID
+}
+
+func (e *ReuseError) Error() string {
+	return ErrRefreshReused.Error() + ": session " + e.Session.String()
+}
+
+// Is makes a ReuseError match ErrRefreshReused.
+func (e *ReuseError) Is(target error) bool { return target == ErrRefreshReused }
 
 // checkReuse revokes the session of a spent token. It returns nil after a
 // revocation so the transaction commits it; *reused names the session.

@@ -44,7 +44,7 @@ func TestBoundedMemory(t *testing.T) {
 func TestClientIP(t *testing.T) {
 	for addr, want := range map[string]string{
 		"192.0.2.1:5000":             "192.0.2.1",
-		"[2001:db8:1:2:3:4:5:6]:443": "2001:db8:1:2::/64",
+		"[2001:db8:1:2:3:4:5:6]:443": "2001:db8:1::/56",
 		"[::ffff:192.0.2.9]:1":       "192.0.2.9",
 	} {
 		r := httptest.NewRequest("GET", "/", nil)
