@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
 	"concord/clientapi/auth"
+	"concord/clientapi/password"
 	"concord/storage"
 	"concord/storage/storagetest"
 )
@@ -150,5 +153,58 @@ func TestLoginBackoffPerAccount(t *testing.T) {
 		h.want(st, 200, b, nil)
 		st, b = h.from("POST", "/auth/login", map[string]string{"X-Forwarded-For": "192.0.2.79"}, wrong)
 		wantFormError(t, st, b, "login")
+	})
+}
+
+// A flood of logins at the real Argon2id cost does not queue behind the
+// hasher: what it cannot start soon is answered 503 with Retry-After at
+// once.
+func TestLoginFloodFailsFast(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		h := newHarness(t, db, func(c *testConfig) { c.Argon2 = password.Default })
+		h.register("heidi")
+		const n = 50
+		type result struct {
+			status     int
+			retryAfter string
+			took       time.Duration
+		}
+		results := make(chan result, n)
+		body, _ := json.Marshal(map[string]any{"login": "heidi", "password": "correct horse battery"})
+		var start sync.WaitGroup
+		start.Add(1)
+		for range n {
+			go func() {
+				start.Wait()
+				t0 := time.Now()
+				resp, err := h.srv.Client().Post(h.srv.URL+"/api/v10/auth/login", "application/json", bytes.NewReader(body))
+				if err != nil {
+					results <- result{status: -1}
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				results <- result{resp.StatusCode, resp.Header.Get("Retry-After"), time.Since(t0)}
+			}()
+		}
+		start.Done()
+		var ok, busy int
+		for range n {
+			r := <-results
+			switch r.status {
+			case 200:
+				ok++
+			case 503:
+				busy++
+				if r.retryAfter != "1" || r.took > time.Second {
+					t.Errorf("503 after %v with Retry-After %q: want it at once, with a retry hint", r.took, r.retryAfter)
+				}
+			default:
+				t.Errorf("login answered %d", r.status)
+			}
+		}
+		if slots := runtime.GOMAXPROCS(0); ok < 1 || ok > n-10 || busy < 10 {
+			t.Fatalf("%d logins succeeded and %d were told 503 (%d hash slots): want the flood cut short", ok, busy, slots)
+		}
 	})
 }

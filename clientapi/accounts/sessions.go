@@ -31,7 +31,7 @@ func (a *API) register(w http.ResponseWriter, r *http.Request) error {
 	pair, err := a.doRegister(r)
 	a.metrics.registrations.WithLabelValues(outcome(err)).Inc()
 	if err != nil {
-		return err
+		return busy(w, err)
 	}
 	jsonio.Write(w, http.StatusCreated, pair)
 	return nil
@@ -130,7 +130,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 		a.metrics.logins.WithLabelValues(outcome(err)).Inc()
 	}
 	if err != nil {
-		return err
+		return busy(w, err)
 	}
 	jsonio.Write(w, http.StatusOK, pair)
 	return nil
@@ -277,6 +277,16 @@ func outcome(err error) string {
 	default:
 		return outcomeError
 	}
+}
+
+// busy answers 503 with Retry-After when the password hasher is full, and
+// passes any other error on.
+func busy(w http.ResponseWriter, err error) error {
+	if errors.Is(err, password.ErrBusy) {
+		w.Header().Set("Retry-After", "1")
+		return httperr.Busy
+	}
+	return err
 }
 
 // errRefreshLimited stops a refresh whose session spent its limit.
