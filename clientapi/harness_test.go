@@ -181,7 +181,7 @@ func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 	h.bots = &botSwitch{to: h.guilds}
 	h.accounts, err = accounts.New(accounts.Config{Issuer: "https://concord.test", Argon2: cfg.Argon2,
 		RefreshPerMinute: cfg.AuthPerMinute, Now: h.clock.Now},
-		accounts.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Auth: h.auth, Blobs: h.blobs, Bots: h.bots, Events: h.events})
+		accounts.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Auth: h.auth, Blobs: h.blobs, Bots: h.bots, Events: h.events, Live: h.gw})
 	if err != nil {
 		t.Fatal(err)
 	}

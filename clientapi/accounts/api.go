@@ -49,6 +49,14 @@ type Events interface {
 	UserEvent(userID snowflake.ID, eventType string, payload any)
 }
 
+// Sessions ends live connections opened with a revoked credential; the
+// gateway implements it.
+type Sessions interface {
+	// EndSessions ends userID's connections of login session authSession,
+	// or those of its bot token when authSession is zero.
+	EndSessions(userID, authSession snowflake.ID)
+}
+
 // Deps are the node's shared services.
 type Deps struct {
 	DB      *storage.DB
@@ -59,6 +67,7 @@ type Deps struct {
 	Blobs   blob.Store
 	Bots    BotAdder // nil: adding a bot answers Unknown Guild
 	Events  Events   // nil: events are dropped
+	Live    Sessions // nil: revocations end no connections
 }
 
 // API serves the account routes. Build it with New.
@@ -71,6 +80,7 @@ type API struct {
 	blobs   blob.Store
 	bots    BotAdder
 	events  Events
+	live    Sessions
 	hasher  *password.Hasher
 	metrics metrics
 
@@ -104,7 +114,7 @@ func New(cfg Config, deps Deps) (*API, error) {
 		return nil, err
 	}
 	return &API{cfg: cfg, db: deps.DB, log: deps.Log, ids: deps.IDs, auth: deps.Auth, blobs: deps.Blobs,
-		bots: deps.Bots, events: deps.Events, hasher: hasher, metrics: m, backoff: newBackoff(cfg.Now),
+		bots: deps.Bots, events: deps.Events, live: deps.Live, hasher: hasher, metrics: m, backoff: newBackoff(cfg.Now),
 		refreshLimit: ratelimit.New(ratelimit.Config{Limit: cfg.RefreshPerMinute, Window: time.Minute, Now: cfg.Now})}, nil
 }
 
@@ -158,6 +168,13 @@ func (a *API) Files(r chi.Router) {
 }
 
 func (a *API) serve(h httperr.Handler) http.HandlerFunc { return httperr.Serve(a.log, h) }
+
+// endLive ends the connections of a revoked credential (see Sessions).
+func (a *API) endLive(userID, authSession snowflake.ID) {
+	if a.live != nil {
+		a.live.EndSessions(userID, authSession)
+	}
+}
 
 func (a *API) publish(userID snowflake.ID, eventType string, payload any) {
 	if a.events != nil {

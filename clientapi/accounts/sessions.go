@@ -208,6 +208,10 @@ func (a *API) refresh(w http.ResponseWriter, r *http.Request) error {
 		}
 		return nil
 	})
+	var reuse *auth.ReuseError
+	if errors.As(err, &reuse) {
+		a.endLive(reuse.UserID, reuse.Session)
+	}
 	switch {
 	case errors.Is(err, errRefreshLimited):
 		ratelimit.WriteTooMany(w, limited)
@@ -262,6 +266,7 @@ func (a *API) endSession(w http.ResponseWriter, ctx context.Context, userID, sid
 	if err != nil {
 		return err
 	}
+	a.endLive(userID, sid)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -96,7 +96,7 @@ func (s *Service) Refresh(ctx context.Context, refresh string, allow func(sessio
 	now := s.cfg.Now()
 	var (
 		pair   Pair
-		reused snowflake.ID
+		reused ReuseError
 	)
 	err := s.db.Write(ctx, func(q storage.Querier) error {
 		var (
@@ -142,16 +142,16 @@ func (s *Service) Refresh(ctx context.Context, refresh string, allow func(sessio
 	if err != nil {
 		return Pair{}, err
 	}
-	if reused != 0 {
-		s.forgetSession(reused)
-		return Pair{}, &ReuseError{Session: reused}
+	if reused.Session != 0 {
+		s.forgetSession(reused.Session)
+		return Pair{}, &reused
 	}
 	return pair, nil
 }
 
 // ReuseError names the session a reused refresh token revoked.
 type ReuseError struct {
-	Session snowflake.ID
+	UserID, Session snowflake.ID
 }
 
 func (e *ReuseError) Error() string {
@@ -163,9 +163,10 @@ func (e *ReuseError) Is(target error) bool { return target == ErrRefreshReused }
 
 // checkReuse revokes the session of a spent token. It returns nil after a
 // revocation so the transaction commits it; *reused names the session.
-func (s *Service) checkReuse(ctx context.Context, q storage.Querier, hash []byte, now time.Time, reused *snowflake.ID) error {
-	var sid snowflake.ID
-	err := q.QueryRowContext(ctx, `SELECT session_id FROM spent_refresh_tokens WHERE hash = ?`, hash).Scan(&sid)
+func (s *Service) checkReuse(ctx context.Context, q storage.Querier, hash []byte, now time.Time, reused *ReuseError) error {
+	var sid, uid snowflake.ID
+	err := q.QueryRowContext(ctx, `SELECT t.session_id, s.user_id FROM spent_refresh_tokens t JOIN sessions s ON s.id = t.session_id
+		WHERE t.hash = ?`, hash).Scan(&sid, &uid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrInvalidToken
 	}
@@ -176,7 +177,7 @@ func (s *Service) checkReuse(ctx context.Context, q storage.Querier, hash []byte
 		now.UnixMilli(), int64(sid)); err != nil {
 		return fmt.Errorf("auth: revoke session: %w", err)
 	}
-	*reused = sid
+	*reused = ReuseError{UserID: uid, Session: sid}
 	return nil
 }
 
