@@ -79,6 +79,7 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 	}
 	authLimit := ratelimit.New(ratelimit.Config{Limit: cfg.AuthPerMinute, Window: time.Minute, Now: cfg.Now})
 	refreshLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
+	previewLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
 	apiLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
 	botLimit := ratelimit.New(ratelimit.Config{Limit: BotRequestsPerSecond, Window: time.Second, Now: cfg.Now})
 
@@ -97,6 +98,10 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 	api.Group(func(r chi.Router) {
 		r.Use(refreshLimit.Middleware("refresh", ratelimit.ClientIP))
 		p.Accounts.Refresh(r)
+	})
+	api.Group(func(r chi.Router) {
+		r.Use(previewLimit.Middleware("preview", ratelimit.ClientIP))
+		p.Guilds.Previews(r)
 	})
 	// The token in the path is the credential.
 	p.Interactions.Tokens(api)
