@@ -145,6 +145,13 @@ func botKey(r *http.Request) (string, bool) {
 	return c.UserID.String(), ok && c.Bot
 }
 
+// ClientKey names a request's client for per-address limits outside the
+// REST routes (the gateway's connection cap): ratelimit.ClientIP's key.
+func ClientKey(r *http.Request) string {
+	k, _ := ratelimit.ClientIP(r)
+	return k
+}
+
 func callerKey(r *http.Request) (string, bool) {
 	c, ok := auth.CallerFrom(r.Context())
 	return c.UserID.String(), ok

@@ -169,7 +169,7 @@ func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	gatewayURL := gateway.PublicURL(h.srv.URL)
-	if h.gw, err = gateway.New(gateway.Config{PublicURL: gatewayURL}, provider, h.live, log, reg); err != nil {
+	if h.gw, err = gateway.New(gateway.Config{PublicURL: gatewayURL, ClientKey: ClientKey}, provider, h.live, log, reg); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.gw.Close)

@@ -46,7 +46,8 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	}
 	gatewayURL := gateway.PublicURL(n.URL())
 	n.gateway, err = gateway.New(gateway.Config{PublicURL: gatewayURL, InboundLimit: cfg.Limits.GatewayEventsPerMinute,
-		MaxPayload: cfg.Limits.GatewayMaxPayloadBytes}, provider, n.live, n.log, n.metrics)
+		MaxPayload: cfg.Limits.GatewayMaxPayloadBytes, ConnsPerClient: cfg.Limits.GatewayConnectionsPerAddress,
+		ClientKey: clientapi.ClientKey}, provider, n.live, n.log, n.metrics)
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}

@@ -97,6 +97,9 @@ type LimitsConfig struct {
 	MaxUploadBytes         int64 `toml:"max_upload_bytes"`
 	GatewayEventsPerMinute int   `toml:"gateway_events_per_minute"`
 	GatewayMaxPayloadBytes int   `toml:"gateway_max_payload_bytes"`
+	// GatewayConnectionsPerAddress caps open gateway connections per client
+	// address.
+	GatewayConnectionsPerAddress int `toml:"gateway_connections_per_address"`
 }
 
 // LogConfig is the [log] section.
@@ -135,12 +138,13 @@ func DefaultConfig() Config {
 			TURNURLs:    []string{},
 		},
 		Limits: LimitsConfig{
-			AuthPerMinute:          5,
-			APIPerMinute:           60,
-			ChannelMessagesPer10s:  10,
-			MaxUploadBytes:         25 << 20,
-			GatewayEventsPerMinute: 120,
-			GatewayMaxPayloadBytes: 4096,
+			AuthPerMinute:                5,
+			APIPerMinute:                 60,
+			ChannelMessagesPer10s:        10,
+			MaxUploadBytes:               25 << 20,
+			GatewayEventsPerMinute:       120,
+			GatewayMaxPayloadBytes:       4096,
+			GatewayConnectionsPerAddress: 50,
 		},
 		Log: LogConfig{Level: "info", Format: "json"},
 	}

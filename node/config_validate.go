@@ -145,6 +145,7 @@ func (c Config) Validate() error {
 	v.positive("limits.max_upload_bytes", l.MaxUploadBytes)
 	v.positive("limits.gateway_events_per_minute", int64(l.GatewayEventsPerMinute))
 	v.positive("limits.gateway_max_payload_bytes", int64(l.GatewayMaxPayloadBytes))
+	v.positive("limits.gateway_connections_per_address", int64(l.GatewayConnectionsPerAddress))
 
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
