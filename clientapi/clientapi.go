@@ -79,6 +79,7 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 	}
 	authLimit := ratelimit.New(ratelimit.Config{Limit: cfg.AuthPerMinute, Window: time.Minute, Now: cfg.Now})
 	refreshLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
+	heavy := ratelimit.NewConcurrency(HeavyPerUser, jsonio.MaxBody)
 	previewLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
 	apiLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
 	botLimit := ratelimit.New(ratelimit.Config{Limit: BotRequestsPerSecond, Window: time.Second, Now: cfg.Now})
@@ -107,7 +108,7 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 	p.Interactions.Tokens(api)
 	p.Guilds.Tokens(api)
 	api.Group(func(r chi.Router) {
-		r.Use(p.Auth.Require, botLimit.Global(botKey), apiLimit.Middleware("api", callerKey))
+		r.Use(p.Auth.Require, botLimit.Global(botKey), apiLimit.Middleware("api", callerKey), heavy.Middleware(callerKey))
 		p.Accounts.Routes(r)
 		p.Guilds.Routes(r)
 		p.Interactions.Routes(r)
@@ -133,6 +134,10 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 	client.Mount(r)
 	return nil
 }
+
+// HeavyPerUser is how many requests with a body over jsonio.MaxBody (or of
+// unknown length: uploads, images) one user may have in flight.
+const HeavyPerUser = 2
 
 // BotRequestsPerSecond is Discord's global limit on one bot's requests;
 // the routes a token in the path authorizes (interaction answers) are not
