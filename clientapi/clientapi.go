@@ -46,10 +46,13 @@ var Roots = []string{"/api/v10", "/api/v9", "/api"}
 
 // Config is what the mounted API takes from node.toml.
 type Config struct {
-	AuthPerMinute int    // [limits] auth_per_minute: register/login/refresh per address
-	APIPerMinute  int    // [limits] api_per_minute: authenticated requests per user
+	AuthPerMinute int    // [limits] auth_per_minute: register/login per address
+	APIPerMinute  int    // [limits] api_per_minute: authenticated requests per user, refreshes per address
 	GatewayURL    string // the gateway's WebSocket URL, which GET /gateway hands out
-	Now           func() time.Time
+	// Proxies are the reverse proxies whose forwarding headers name the
+	// client ([http] trusted_proxies).
+	Proxies ratelimit.Proxies
+	Now     func() time.Time
 }
 
 // Parts are the pieces node built.
@@ -75,10 +78,14 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 		cfg.Now = time.Now
 	}
 	authLimit := ratelimit.New(ratelimit.Config{Limit: cfg.AuthPerMinute, Window: time.Minute, Now: cfg.Now})
+	refreshLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
+	heavy := ratelimit.NewConcurrency(HeavyPerUser, jsonio.MaxBody)
+	previewLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
 	apiLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
 	botLimit := ratelimit.New(ratelimit.Config{Limit: BotRequestsPerSecond, Window: time.Second, Now: cfg.Now})
 
 	api := chi.NewRouter()
+	api.Use(cfg.Proxies.RealIP)
 	api.NotFound(func(w http.ResponseWriter, _ *http.Request) { httperr.Write(w, httperr.NotFound) })
 	api.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) { httperr.Write(w, httperr.MethodNotAllowed) })
 	// /gateway needs no token; /gateway/bot checks its own.
@@ -89,11 +96,19 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 		r.Use(authLimit.Middleware("auth", ratelimit.ClientIP))
 		p.Accounts.SignIn(r)
 	})
+	api.Group(func(r chi.Router) {
+		r.Use(refreshLimit.Middleware("refresh", ratelimit.ClientIP))
+		p.Accounts.Refresh(r)
+	})
+	api.Group(func(r chi.Router) {
+		r.Use(previewLimit.Middleware("preview", ratelimit.ClientIP))
+		p.Guilds.Previews(r)
+	})
 	// The token in the path is the credential.
 	p.Interactions.Tokens(api)
 	p.Guilds.Tokens(api)
 	api.Group(func(r chi.Router) {
-		r.Use(p.Auth.Require, botLimit.Global(botKey), apiLimit.Middleware("api", callerKey))
+		r.Use(p.Auth.Require, botLimit.Global(botKey), apiLimit.Middleware("api", callerKey), heavy.Middleware(callerKey))
 		p.Accounts.Routes(r)
 		p.Guilds.Routes(r)
 		p.Interactions.Routes(r)
@@ -107,8 +122,9 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 		jsonio.Write(w, http.StatusOK, p.Auth.Keys().JWKS())
 	})
 	// discordgo dials the URL it was given with a slash appended.
-	r.Handle("/gateway", p.Gateway)
-	r.Handle("/gateway/", p.Gateway)
+	ws := cfg.Proxies.RealIP(p.Gateway)
+	r.Handle("/gateway", ws)
+	r.Handle("/gateway/", ws)
 	p.Accounts.Files(r)
 	p.Guilds.Files(r)
 	client, err := web.New()
@@ -119,6 +135,10 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 	return nil
 }
 
+// HeavyPerUser is how many requests with a body over jsonio.MaxBody (or of
+// unknown length: uploads, images) one user may have in flight.
+const HeavyPerUser = 2
+
 // BotRequestsPerSecond is Discord's global limit on one bot's requests;
 // the routes a token in the path authorizes (interaction answers) are not
 // counted, as on Discord.
@@ -128,6 +148,13 @@ const BotRequestsPerSecond = 50
 func botKey(r *http.Request) (string, bool) {
 	c, ok := auth.CallerFrom(r.Context())
 	return c.UserID.String(), ok && c.Bot
+}
+
+// ClientKey names a request's client for per-address limits outside the
+// REST routes (the gateway's connection cap): ratelimit.ClientIP's key.
+func ClientKey(r *http.Request) string {
+	k, _ := ratelimit.ClientIP(r)
+	return k
 }
 
 func callerKey(r *http.Request) (string, bool) {

@@ -172,9 +172,21 @@ func TestGatewayEndToEnd(t *testing.T) {
 		// Live state: typing, presence and voice reach the guild.
 		check("typing", bs.ChannelTyping(c))
 		aev.want(t, "TYPING_START", fmt.Sprintf(`"user_id":"%d"`, bob.UserID), `"member":{"user":{"id":"`+fmt.Sprint(bob.UserID))
+		// discordgo sends created_at as an RFC 3339 string and reads it
+		// only as milliseconds: the activity it gets back must decode.
+		presences := make(chan *discordgo.PresenceUpdate, 16)
+		as.AddHandler(func(_ *discordgo.Session, p *discordgo.PresenceUpdate) { presences <- p })
 		check("status", bs.UpdateStatusComplex(discordgo.UpdateStatusData{Status: "dnd",
 			Activities: []*discordgo.Activity{{Name: "chess", Type: discordgo.ActivityTypeGame}}}))
 		aev.want(t, "PRESENCE_UPDATE", fmt.Sprintf(`"id":"%d"`, bob.UserID), `"status":"dnd"`, "chess")
+		select {
+		case p := <-presences:
+			if len(p.Activities) != 1 || p.Activities[0].Name != "chess" || p.Activities[0].CreatedAt.Year() < 2020 {
+				t.Errorf("discordgo decoded the presence as %+v", p.Presence)
+			}
+		case <-time.After(3 * time.Second):
+			t.Error("discordgo could not decode the PRESENCE_UPDATE")
+		}
 		voice, err := as.GuildChannelCreate(g.ID, "lounge", discordgo.ChannelTypeGuildVoice)
 		check("voice channel", err)
 		check("voice join", bs.ChannelVoiceJoinManual(g.ID, voice.ID, true, false))

@@ -30,6 +30,7 @@ import (
 	"concord/clientapi/interactions"
 	"concord/clientapi/objects"
 	"concord/clientapi/password"
+	"concord/clientapi/ratelimit"
 	"concord/federation/live"
 	"concord/federation/room"
 	"concord/federation/snowflake"
@@ -109,6 +110,7 @@ type testConfig struct {
 	WebhookMessagesPer2s int
 	KeyMaxAge            time.Duration
 	Argon2               password.Params
+	TrustedProxies       []string
 }
 
 type harnessOpt func(*testConfig)
@@ -167,7 +169,7 @@ func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	gatewayURL := gateway.PublicURL(h.srv.URL)
-	if h.gw, err = gateway.New(gateway.Config{PublicURL: gatewayURL}, provider, h.live, log, reg); err != nil {
+	if h.gw, err = gateway.New(gateway.Config{PublicURL: gatewayURL, ClientKey: ClientKey}, provider, h.live, log, reg); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.gw.Close)
@@ -177,8 +179,9 @@ func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	h.bots = &botSwitch{to: h.guilds}
-	h.accounts, err = accounts.New(accounts.Config{Issuer: "https://concord.test", Argon2: cfg.Argon2, Now: h.clock.Now},
-		accounts.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Auth: h.auth, Blobs: h.blobs, Bots: h.bots, Events: h.events})
+	h.accounts, err = accounts.New(accounts.Config{Issuer: "https://concord.test", Argon2: cfg.Argon2,
+		RefreshPerMinute: cfg.AuthPerMinute, Now: h.clock.Now},
+		accounts.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Auth: h.auth, Blobs: h.blobs, Bots: h.bots, Events: h.events, Live: h.gw})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,8 +191,13 @@ func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { bots.Close() })
+	proxies, err := ratelimit.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := chi.NewRouter()
-	err = Mount(r, Config{AuthPerMinute: cfg.AuthPerMinute, APIPerMinute: cfg.APIPerMinute, GatewayURL: gatewayURL, Now: h.clock.Now},
+	err = Mount(r, Config{AuthPerMinute: cfg.AuthPerMinute, APIPerMinute: cfg.APIPerMinute, GatewayURL: gatewayURL,
+		Proxies: proxies, Now: h.clock.Now},
 		Parts{Auth: h.auth, Accounts: h.accounts, Guilds: h.guilds, Interactions: bots, Gateway: h.gw})
 	if err != nil {
 		t.Fatal(err)

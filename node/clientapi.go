@@ -13,6 +13,7 @@ import (
 	"concord/clientapi/guilds"
 	"concord/clientapi/interactions"
 	"concord/clientapi/objects"
+	"concord/clientapi/ratelimit"
 	"concord/federation/live"
 	"concord/federation/snowflake"
 )
@@ -45,7 +46,8 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	}
 	gatewayURL := gateway.PublicURL(n.URL())
 	n.gateway, err = gateway.New(gateway.Config{PublicURL: gatewayURL, InboundLimit: cfg.Limits.GatewayEventsPerMinute,
-		MaxPayload: cfg.Limits.GatewayMaxPayloadBytes}, provider, n.live, n.log, n.metrics)
+		MaxPayload: cfg.Limits.GatewayMaxPayloadBytes, ConnsPerClient: cfg.Limits.GatewayConnectionsPerAddress,
+		ClientKey: clientapi.ClientKey}, provider, n.live, n.log, n.metrics)
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
@@ -62,8 +64,8 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
-	accountAPI, err := accounts.New(accounts.Config{Issuer: issuer}, accounts.Deps{DB: n.db, Log: n.log, Metrics: n.metrics,
-		IDs: ids, Auth: n.auth, Blobs: n.blobs, Bots: guildAPI, Events: n.gateway})
+	accountAPI, err := accounts.New(accounts.Config{Issuer: issuer, RefreshPerMinute: cfg.Limits.AuthPerMinute}, accounts.Deps{DB: n.db, Log: n.log, Metrics: n.metrics,
+		IDs: ids, Auth: n.auth, Blobs: n.blobs, Bots: guildAPI, Events: n.gateway, Live: n.gateway})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
@@ -73,8 +75,12 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 		return fmt.Errorf("client api: %w", err)
 	}
 	n.closers = append(n.closers, closer{"interactions", bots.Close})
+	proxies, err := ratelimit.ParseProxies(cfg.HTTP.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("http.trusted_proxies: %w", err)
+	}
 	err = clientapi.Mount(n.router, clientapi.Config{AuthPerMinute: cfg.Limits.AuthPerMinute, APIPerMinute: cfg.Limits.APIPerMinute,
-		GatewayURL: gatewayURL}, clientapi.Parts{Auth: n.auth, Accounts: accountAPI, Guilds: guildAPI, Interactions: bots, Gateway: n.gateway})
+		GatewayURL: gatewayURL, Proxies: proxies}, clientapi.Parts{Auth: n.auth, Accounts: accountAPI, Guilds: guildAPI, Interactions: bots, Gateway: n.gateway})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}

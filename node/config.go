@@ -54,6 +54,7 @@ type HTTPConfig struct {
 	WriteTimeout      time.Duration `toml:"write_timeout"`
 	IdleTimeout       time.Duration `toml:"idle_timeout"`
 	ShutdownTimeout   time.Duration `toml:"shutdown_timeout"`
+	TrustedProxies    []string      `toml:"trusted_proxies"`
 }
 
 // StorageConfig is the [storage] section: the database, and where
@@ -101,6 +102,9 @@ type LimitsConfig struct {
 	MaxUploadBytes         int64 `toml:"max_upload_bytes"`
 	GatewayEventsPerMinute int   `toml:"gateway_events_per_minute"`
 	GatewayMaxPayloadBytes int   `toml:"gateway_max_payload_bytes"`
+	// GatewayConnectionsPerAddress caps open gateway connections per client
+	// address.
+	GatewayConnectionsPerAddress int `toml:"gateway_connections_per_address"`
 }
 
 // LogConfig is the [log] section.
@@ -122,6 +126,7 @@ func DefaultConfig() Config {
 			WriteTimeout:      60 * time.Second,
 			IdleTimeout:       120 * time.Second,
 			ShutdownTimeout:   10 * time.Second,
+			TrustedProxies:    []string{},
 		},
 		Storage: StorageConfig{Driver: "sqlite", MaxConns: 20, MinConns: 5, BlobDriver: "local", S3UseTLS: true},
 		Federation: FederationConfig{
@@ -138,12 +143,13 @@ func DefaultConfig() Config {
 			TURNURLs:    []string{},
 		},
 		Limits: LimitsConfig{
-			AuthPerMinute:          5,
-			APIPerMinute:           60,
-			ChannelMessagesPer10s:  10,
-			MaxUploadBytes:         25 << 20,
-			GatewayEventsPerMinute: 120,
-			GatewayMaxPayloadBytes: 4096,
+			AuthPerMinute:                5,
+			APIPerMinute:                 60,
+			ChannelMessagesPer10s:        10,
+			MaxUploadBytes:               25 << 20,
+			GatewayEventsPerMinute:       120,
+			GatewayMaxPayloadBytes:       4096,
+			GatewayConnectionsPerAddress: 50,
 		},
 		Log: LogConfig{Level: "info", Format: "json"},
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
+
+	"concord/clientapi/ratelimit"
 )
 
 // Validate reports every problem in c at once, as Problems, or nil. It looks
@@ -58,6 +60,11 @@ func (c Config) Validate() error {
 	v.timeout("http.idle_timeout", h.IdleTimeout)
 	if h.ShutdownTimeout <= 0 {
 		v.add("http.shutdown_timeout", "must be positive")
+	}
+	for _, p := range h.TrustedProxies {
+		if _, err := ratelimit.ParseProxies([]string{p}); err != nil {
+			v.add("http.trusted_proxies", "%v", err)
+		}
 	}
 
 	s := c.Storage
@@ -141,6 +148,7 @@ func (c Config) Validate() error {
 	v.positive("limits.max_upload_bytes", l.MaxUploadBytes)
 	v.positive("limits.gateway_events_per_minute", int64(l.GatewayEventsPerMinute))
 	v.positive("limits.gateway_max_payload_bytes", int64(l.GatewayMaxPayloadBytes))
+	v.positive("limits.gateway_connections_per_address", int64(l.GatewayConnectionsPerAddress))
 
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -20,6 +20,7 @@ import (
 	"concord/clientapi/auth"
 	"concord/clientapi/httperr"
 	"concord/clientapi/password"
+	"concord/clientapi/ratelimit"
 	"concord/federation/snowflake"
 	"concord/storage"
 	"concord/storage/blob"
@@ -29,7 +30,10 @@ import (
 type Config struct {
 	Issuer string // [http] public_url, or [node] name: where OAuth2 sends a user back
 	Argon2 password.Params
-	Now    func() time.Time // tests move the clock; nil means time.Now
+	// RefreshPerMinute is how often one session may refresh a minute
+	// ([limits] auth_per_minute); 0 means 5.
+	RefreshPerMinute int
+	Now              func() time.Time // tests move the clock; nil means time.Now
 }
 
 // BotAdder puts a bot into a guild when its owner or a guild manager
@@ -45,6 +49,14 @@ type Events interface {
 	UserEvent(userID snowflake.ID, eventType string, payload any)
 }
 
+// Sessions ends live connections opened with a revoked credential; the
+// gateway implements it.
+type Sessions interface {
+	// EndSessions ends userID's connections of login session authSession,
+	// or those of its bot token when authSession is zero.
+	EndSessions(userID, authSession snowflake.ID)
+}
+
 // Deps are the node's shared services.
 type Deps struct {
 	DB      *storage.DB
@@ -55,6 +67,7 @@ type Deps struct {
 	Blobs   blob.Store
 	Bots    BotAdder // nil: adding a bot answers Unknown Guild
 	Events  Events   // nil: events are dropped
+	Live    Sessions // nil: revocations end no connections
 }
 
 // API serves the account routes. Build it with New.
@@ -67,8 +80,12 @@ type API struct {
 	blobs   blob.Store
 	bots    BotAdder
 	events  Events
+	live    Sessions
 	hasher  *password.Hasher
 	metrics metrics
+
+	backoff      *backoff           // failed logins per account
+	refreshLimit *ratelimit.Limiter // refreshes per session
 }
 
 // New builds the account routes.
@@ -78,6 +95,9 @@ func New(cfg Config, deps Deps) (*API, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.RefreshPerMinute <= 0 {
+		cfg.RefreshPerMinute = 5
 	}
 	if cfg.Argon2 == (password.Params{}) {
 		cfg.Argon2 = password.Default
@@ -94,14 +114,21 @@ func New(cfg Config, deps Deps) (*API, error) {
 		return nil, err
 	}
 	return &API{cfg: cfg, db: deps.DB, log: deps.Log, ids: deps.IDs, auth: deps.Auth, blobs: deps.Blobs,
-		bots: deps.Bots, events: deps.Events, hasher: hasher, metrics: m}, nil
+		bots: deps.Bots, events: deps.Events, live: deps.Live, hasher: hasher, metrics: m, backoff: newBackoff(cfg.Now),
+		refreshLimit: ratelimit.New(ratelimit.Config{Limit: cfg.RefreshPerMinute, Window: time.Minute, Now: cfg.Now})}, nil
 }
 
-// SignIn serves the routes that take no token: register, login and
-// refresh. The caller puts its per-address limit in front of them.
+// SignIn serves register and login, which take no token. The caller puts
+// its per-address limit in front of them; login adds a backoff per account.
 func (a *API) SignIn(r chi.Router) {
 	r.Post("/auth/register", a.serve(a.register))
 	r.Post("/auth/login", a.serve(a.login))
+}
+
+// Refresh serves the token refresh, limited per session: clients sharing
+// an address (behind NAT or a proxy) do not share a limit. The caller may
+// put a looser per-address limit in front of it.
+func (a *API) Refresh(r chi.Router) {
 	r.Post("/auth/refresh", a.serve(a.refresh))
 }
 
@@ -141,6 +168,13 @@ func (a *API) Files(r chi.Router) {
 }
 
 func (a *API) serve(h httperr.Handler) http.HandlerFunc { return httperr.Serve(a.log, h) }
+
+// endLive ends the connections of a revoked credential (see Sessions).
+func (a *API) endLive(userID, authSession snowflake.ID) {
+	if a.live != nil {
+		a.live.EndSessions(userID, authSession)
+	}
+}
 
 func (a *API) publish(userID snowflake.ID, eventType string, payload any) {
 	if a.events != nil {

@@ -258,6 +258,7 @@ func (a *API) resetBotToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.auth.ForgetBot(botID)
+	a.endLive(botID, 0)
 	w.Header().Set("Cache-Control", "no-store")
 	jsonio.Write(w, http.StatusOK, map[string]string{"token": token})
 	return nil

@@ -57,6 +57,17 @@ func Blocked(ctx context.Context, q storage.Querier, a, b snowflake.ID) (bool, e
 	return n > 0, nil
 }
 
+// Friends reports whether a and b are friends.
+func Friends(ctx context.Context, q storage.Querier, a, b snowflake.ID) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM relationships WHERE user_id = ? AND peer_id = ? AND type = ?`,
+		int64(a), int64(b), relFriend).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("check friendship %s/%s: %w", a, b, err)
+	}
+	return n > 0, nil
+}
+
 func relType(ctx context.Context, q storage.Querier, user, peer snowflake.ID) (int, error) {
 	var t int
 	err := q.QueryRowContext(ctx, `SELECT type FROM relationships WHERE user_id = ? AND peer_id = ?`, int64(user), int64(peer)).Scan(&t)

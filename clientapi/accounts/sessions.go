@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"concord/clientapi/auth"
 	"concord/clientapi/httperr"
 	"concord/clientapi/jsonio"
 	"concord/clientapi/params"
 	"concord/clientapi/password"
+	"concord/clientapi/ratelimit"
 	"concord/federation/snowflake"
 	"concord/storage"
 )
@@ -29,7 +31,7 @@ func (a *API) register(w http.ResponseWriter, r *http.Request) error {
 	pair, err := a.doRegister(r)
 	a.metrics.registrations.WithLabelValues(outcome(err)).Inc()
 	if err != nil {
-		return err
+		return busy(w, err)
 	}
 	jsonio.Write(w, http.StatusCreated, pair)
 	return nil
@@ -106,25 +108,35 @@ var invalidLogin = func() error {
 // login checks a password and opens a session. Unknown accounts cost one
 // dummy Argon2id so that timing does not tell them apart.
 func (a *API) login(w http.ResponseWriter, r *http.Request) error {
-	pair, err := a.doLogin(r)
+	var body loginBody
+	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
+		return err
+	}
+	account := strings.ToLower(strings.TrimSpace(body.Login))
+	if wait := a.backoff.wait(account); wait > 0 {
+		a.metrics.logins.WithLabelValues(outcomeRejected).Inc()
+		ratelimit.WriteTooMany(w, wait)
+		return nil
+	}
+	pair, err := a.doLogin(r, body)
 	switch {
 	case err == invalidLogin:
+		a.backoff.fail(account)
 		a.metrics.logins.WithLabelValues(outcomeRejected).Inc()
+	case err == nil:
+		a.backoff.succeed(account)
+		a.metrics.logins.WithLabelValues(outcomeOK).Inc()
 	default:
 		a.metrics.logins.WithLabelValues(outcome(err)).Inc()
 	}
 	if err != nil {
-		return err
+		return busy(w, err)
 	}
 	jsonio.Write(w, http.StatusOK, pair)
 	return nil
 }
 
-func (a *API) doLogin(r *http.Request) (auth.Pair, error) {
-	var body loginBody
-	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
-		return auth.Pair{}, err
-	}
+func (a *API) doLogin(r *http.Request, body loginBody) (auth.Pair, error) {
 	var form httperr.Form
 	if body.Login == "" {
 		form.Add("login", "BASE_TYPE_REQUIRED", "This field is required")
@@ -188,11 +200,25 @@ func (a *API) refresh(w http.ResponseWriter, r *http.Request) error {
 	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
 		return err
 	}
-	pair, err := a.auth.Refresh(r.Context(), body.RefreshToken)
-	if errors.Is(err, auth.ErrInvalidToken) || errors.Is(err, auth.ErrRefreshReused) {
-		return httperr.Unauthorized
+	var limited time.Duration
+	pair, err := a.auth.Refresh(r.Context(), body.RefreshToken, func(sid snowflake.ID) error {
+		if res := a.refreshLimit.Allow(sid.String()); !res.Allowed {
+			limited = res.ResetAfter
+			return errRefreshLimited
+		}
+		return nil
+	})
+	var reuse *auth.ReuseError
+	if errors.As(err, &reuse) {
+		a.endLive(reuse.UserID, reuse.Session)
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, errRefreshLimited):
+		ratelimit.WriteTooMany(w, limited)
+		return nil
+	case errors.Is(err, auth.ErrInvalidToken) || errors.Is(err, auth.ErrRefreshReused):
+		return httperr.Unauthorized
+	case err != nil:
 		return err
 	}
 	jsonio.Write(w, http.StatusOK, pair)
@@ -240,6 +266,7 @@ func (a *API) endSession(w http.ResponseWriter, ctx context.Context, userID, sid
 	if err != nil {
 		return err
 	}
+	a.endLive(userID, sid)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -256,6 +283,19 @@ func outcome(err error) string {
 		return outcomeError
 	}
 }
+
+// busy answers 503 with Retry-After when the password hasher is full, and
+// passes any other error on.
+func busy(w http.ResponseWriter, err error) error {
+	if errors.Is(err, password.ErrBusy) {
+		w.Header().Set("Retry-After", "1")
+		return httperr.Busy
+	}
+	return err
+}
+
+// errRefreshLimited stops a refresh whose session spent its limit.
+var errRefreshLimited = errors.New("accounts: refresh rate limited")
 
 // remoteHost is the connection's peer address, recorded with a session so
 // its owner can recognise it.

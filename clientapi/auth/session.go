@@ -83,9 +83,12 @@ func (s *Service) pair(userID, sid snowflake.ID, refresh string) (Pair, error) {
 }
 
 // Refresh spends a refresh token and returns a new pair for the same
-// session. A token that was already spent revokes its session (ErrRefreshReused);
-// any other unusable token gives ErrInvalidToken.
-func (s *Service) Refresh(ctx context.Context, refresh string) (Pair, error) {
+// session. A token that was already spent revokes its session (a
+// *ReuseError, which is ErrRefreshReused); any other unusable token gives
+// ErrInvalidToken. allow is asked, once the session is known and before
+// anything changes, whether that session may refresh now; its error is
+// returned as it is.
+func (s *Service) Refresh(ctx context.Context, refresh string, allow func(session snowflake.ID) error) (Pair, error) {
 	if len(refresh) > 128 {
 		return Pair{}, ErrInvalidToken
 	}
@@ -93,7 +96,7 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (Pair, error) {
 	now := s.cfg.Now()
 	var (
 		pair   Pair
-		reused snowflake.ID
+		reused ReuseError
 	)
 	err := s.db.Write(ctx, func(q storage.Querier) error {
 		var (
@@ -111,6 +114,9 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (Pair, error) {
 		}
 		if revoked != nil || now.UnixMilli() >= expires {
 			return ErrInvalidToken
+		}
+		if err := allow(sid); err != nil {
+			return err
 		}
 		next, nextHash := newRefreshToken()
 		res, err := q.ExecContext(ctx, `UPDATE sessions SET refresh_hash = ?, refresh_expires_at = ?, last_used_at = ?
@@ -136,18 +142,31 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (Pair, error) {
 	if err != nil {
 		return Pair{}, err
 	}
-	if reused != 0 {
-		s.forgetSession(reused)
-		return Pair{}, ErrRefreshReused
+	if reused.Session != 0 {
+		s.forgetSession(reused.Session)
+		return Pair{}, &reused
 	}
 	return pair, nil
 }
 
+// ReuseError names the session a reused refresh token revoked.
+type ReuseError struct {
+	UserID, Session snowflake.ID
+}
+
+func (e *ReuseError) Error() string {
+	return ErrRefreshReused.Error() + ": session " + e.Session.String()
+}
+
+// Is makes a ReuseError match ErrRefreshReused.
+func (e *ReuseError) Is(target error) bool { return target == ErrRefreshReused }
+
 // checkReuse revokes the session of a spent token. It returns nil after a
 // revocation so the transaction commits it; *reused names the session.
-func (s *Service) checkReuse(ctx context.Context, q storage.Querier, hash []byte, now time.Time, reused *snowflake.ID) error {
-	var sid snowflake.ID
-	err := q.QueryRowContext(ctx, `SELECT session_id FROM spent_refresh_tokens WHERE hash = ?`, hash).Scan(&sid)
+func (s *Service) checkReuse(ctx context.Context, q storage.Querier, hash []byte, now time.Time, reused *ReuseError) error {
+	var sid, uid snowflake.ID
+	err := q.QueryRowContext(ctx, `SELECT t.session_id, s.user_id FROM spent_refresh_tokens t JOIN sessions s ON s.id = t.session_id
+		WHERE t.hash = ?`, hash).Scan(&sid, &uid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrInvalidToken
 	}
@@ -158,7 +177,7 @@ func (s *Service) checkReuse(ctx context.Context, q storage.Querier, hash []byte
 		now.UnixMilli(), int64(sid)); err != nil {
 		return fmt.Errorf("auth: revoke session: %w", err)
 	}
-	*reused = sid
+	*reused = ReuseError{UserID: uid, Session: sid}
 	return nil
 }
 

@@ -70,7 +70,7 @@ func (p *Provider) Authenticate(ctx context.Context, token string) (gateway.Call
 	if err != nil {
 		return gateway.Caller{}, err
 	}
-	out := gateway.Caller{UserID: c.UserID, Bot: c.Bot}
+	out := gateway.Caller{UserID: c.UserID, Session: c.SessionID, Bot: c.Bot}
 	if c.Bot {
 		// A bot's user ID is its application's.
 		var flags int64

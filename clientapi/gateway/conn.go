@@ -28,6 +28,7 @@ type conn struct {
 	started bool // the zlib stream header went out
 
 	// Reader-only state.
+	identifyBy  time.Time // the deadline for identify or resume
 	sess        *session
 	windowStart time.Time
 	windowN     int
@@ -35,15 +36,46 @@ type conn struct {
 
 // ServeHTTP upgrades a gateway connection and serves it until it ends.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	client := g.cfg.ClientKey(r)
+	if !g.admit(client) {
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "too many gateway connections from this address", http.StatusTooManyRequests)
+		return
+	}
 	ws, err := g.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		g.leave(client)
 		return // the upgrader has answered
 	}
-	c := &conn{g: g, ws: ws, windowStart: time.Now()}
+	now := time.Now()
+	c := &conn{g: g, ws: ws, windowStart: now, identifyBy: now.Add(g.cfg.IdentifyTimeout)}
 	// A fresh goroutine serves the connection so that net/http's, with its
 	// deep stack, request and 4 KiB buffers, ends now: an idle session
 	// keeps only a small stack and gorilla's own buffer.
-	go c.run(r.URL.Query())
+	go func() {
+		defer g.leave(client)
+		c.run(r.URL.Query())
+	}()
+}
+
+// admit counts a connection of client, unless it has ConnsPerClient open.
+func (g *Gateway) admit(client string) bool {
+	g.clientMu.Lock()
+	defer g.clientMu.Unlock()
+	if g.clients[client] >= g.cfg.ConnsPerClient {
+		return false
+	}
+	g.clients[client]++
+	return true
+}
+
+// leave uncounts a connection of client.
+func (g *Gateway) leave(client string) {
+	g.clientMu.Lock()
+	defer g.clientMu.Unlock()
+	if g.clients[client]--; g.clients[client] <= 0 {
+		delete(g.clients, client)
+	}
 }
 
 func (c *conn) run(q url.Values) {
@@ -93,9 +125,15 @@ func (c *conn) params(q url.Values) (int, string) {
 }
 
 // extend moves the heartbeat deadline: a client silent for 1.5 intervals
-// is gone (Discord's own margin over the interval it asks for).
+// is gone (Discord's own margin over the interval it asks for). Until it
+// identifies, heartbeats do not move it past identifyBy: a connection
+// cannot be held open without a session.
 func (c *conn) extend() {
-	_ = c.ws.SetReadDeadline(time.Now().Add(c.g.cfg.HeartbeatInterval * 3 / 2))
+	d := time.Now().Add(c.g.cfg.HeartbeatInterval * 3 / 2)
+	if c.sess == nil && c.identifyBy.Before(d) {
+		d = c.identifyBy
+	}
+	_ = c.ws.SetReadDeadline(d)
 }
 
 // frame is an inbound payload.
@@ -157,12 +195,16 @@ func (c *conn) handle(op int, d json.RawMessage) (int, string) {
 		if c.sess != nil {
 			return CloseAlreadyAuthenticated, "already authenticated"
 		}
-		return c.identify(d)
+		code, reason := c.identify(d)
+		c.extend()
+		return code, reason
 	case opResume:
 		if c.sess != nil {
 			return CloseAlreadyAuthenticated, "already authenticated"
 		}
-		return c.resume(d)
+		code, reason := c.resume(d)
+		c.extend()
+		return code, reason
 	case opPresenceUpdate, opVoiceStateUpdate, opRequestGuildMembers:
 		if c.sess == nil {
 			return CloseNotAuthenticated, "not authenticated"
@@ -173,7 +215,11 @@ func (c *conn) handle(op int, d json.RawMessage) (int, string) {
 			if json.Unmarshal(d, &p) != nil {
 				return CloseDecodeError, "decode error"
 			}
-			c.sess.setPresence(p)
+			req, err := p.request(time.Now())
+			if err != nil {
+				return CloseDecodeError, "invalid activities"
+			}
+			c.sess.setPresence(req)
 			return 0, ""
 		case opVoiceStateUpdate:
 			return c.voiceStateUpdate(d)
@@ -194,6 +240,8 @@ func (c *conn) ended(err error) {
 	switch {
 	case errors.As(err, &ce) && (ce.Code == websocket.CloseNormalClosure || ce.Code == websocket.CloseGoingAway):
 		c.release(true)
+	case errors.As(err, &ne) && ne.Timeout() && c.sess == nil:
+		c.close(CloseNotAuthenticated, "identify timed out")
 	case errors.As(err, &ne) && ne.Timeout():
 		c.release(true)
 		c.close(CloseSessionTimedOut, "session timed out")

@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -17,17 +18,28 @@ import (
 type Config struct {
 	// PublicURL is the WebSocket URL clients are told to use, e.g.
 	// wss://chat.example.org/gateway; READY's resume_gateway_url too.
-	PublicURL         string
-	HeartbeatInterval time.Duration // 41.25 s, Discord's
-	ResumeWindow      time.Duration // how long a dropped session waits for a resume: 2 min
-	ReplayMax         int           // dispatches a session keeps for resume: 1000
-	ReplayBytes       int           // and at most these payload bytes: 1 MiB
-	QueueMax          int           // frames waiting to be written before a slow client is dropped: 1024
-	QueueBytes        int           // and payload bytes: 4 MiB
-	WriteTimeout      time.Duration // one frame's write: 10 s
-	InboundWindow     time.Duration // the window of the inbound limit: 60 s
-	InboundLimit      int           // events a connection may send per InboundWindow: 120
-	MaxPayload        int           // bytes of one inbound payload; more closes 4002: 4096
+	PublicURL          string
+	HeartbeatInterval  time.Duration // 41.25 s, Discord's
+	ResumeWindow       time.Duration // how long a dropped session waits for a resume: 2 min
+	ReplayMax          int           // dispatches a session keeps for resume: 1000
+	ReplayBytes        int           // and at most these payload bytes: 1 MiB
+	QueueMax           int           // frames waiting to be written before a slow client is dropped: 1024
+	QueueBytes         int           // and payload bytes: 4 MiB
+	WriteTimeout       time.Duration // one frame's write: 10 s
+	InboundWindow      time.Duration // the window of the inbound limit: 60 s
+	InboundLimit       int           // events a connection may send per InboundWindow: 120
+	MaxPayload         int           // bytes of one inbound payload; more closes 4002: 4096
+	IdentifyTimeout    time.Duration // a connection that has not identified or resumed by then is closed 4003: 30 s
+	IdentifyLimit      int           // identifies per user per 24 h (session_start_limit); more closes 4008: 1000
+	MemberGuilds       int           // guilds one op 8 may name, duplicates removed: 100
+	MemberGuildsPerMin int           // guilds a user may query by op 8 per minute, over all sessions: 120
+	// ConnsPerClient caps the open connections of one client address; more
+	// are refused with 429 before the upgrade: 50.
+	ConnsPerClient int
+	// ClientKey names a request's client address for ConnsPerClient; nil
+	// uses the peer address. clientapi passes its per-address key (which
+	// honours trusted proxies and counts IPv6 per /56).
+	ClientKey func(*http.Request) string
 }
 
 func (c *Config) defaults() {
@@ -51,6 +63,23 @@ func (c *Config) defaults() {
 	defi(&c.QueueBytes, 4<<20)
 	defi(&c.InboundLimit, inboundWindowN)
 	defi(&c.MaxPayload, maxInboundPayload)
+	def(&c.IdentifyTimeout, 30*time.Second)
+	defi(&c.IdentifyLimit, identifyLimit)
+	defi(&c.MemberGuilds, 100)
+	defi(&c.MemberGuildsPerMin, 120)
+	defi(&c.ConnsPerClient, 50)
+	if c.ClientKey == nil {
+		c.ClientKey = peerHost
+	}
+}
+
+// peerHost is the host part of a request's peer address.
+func peerHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // Gateway serves the gateway WebSocket and fans dispatches out to sessions.
@@ -68,6 +97,11 @@ type Gateway struct {
 	users    map[snowflake.ID]map[*session]struct{} // user → sessions
 	sessions map[string]*session                    // by session_id
 	starts   map[snowflake.ID]*startCount           // identifies per user, for session_start_limit
+
+	clientMu sync.Mutex
+	clients  map[string]int // open connections per client address
+
+	memberAsks *userBudget // op 8 guild queries per user
 }
 
 // roomSubs are the sessions subscribed to one guild or DM room.
@@ -97,7 +131,9 @@ func New(cfg Config, p Provider, l Live, log *slog.Logger, reg prometheus.Regist
 		users:    map[snowflake.ID]map[*session]struct{}{},
 		sessions: map[string]*session{},
 		starts:   map[snowflake.ID]*startCount{},
+		clients:  map[string]int{},
 	}
+	g.memberAsks = newUserBudget(cfg.MemberGuildsPerMin, time.Minute)
 	g.upgrader = websocket.Upgrader{
 		// A small read buffer (inbound frames are at most 4 KiB and rare)
 		// and pooled write buffers keep an idle connection cheap.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"concord/federation/live"
 	"concord/federation/snowflake"
 )
 
@@ -43,9 +44,19 @@ func (c *conn) identify(raw json.RawMessage) (int, string) {
 	if json.Unmarshal(raw, &d) != nil {
 		return CloseDecodeError, "decode error"
 	}
+	var presence *live.Request
+	if d.Presence != nil {
+		var err error
+		if presence, err = d.Presence.request(time.Now()); err != nil {
+			return CloseDecodeError, "invalid activities"
+		}
+	}
 	caller, code, reason := c.authenticate(d.Token)
 	if code != 0 {
 		return code, reason
+	}
+	if left, _ := c.g.startsLeft(caller.UserID); left == 0 {
+		return CloseRateLimited, "session start limit reached"
 	}
 	intents, code, reason := intentsFor(caller, d.Intents, c.v)
 	if code != 0 {
@@ -76,9 +87,7 @@ func (c *conn) identify(raw json.RawMessage) (int, string) {
 	}
 	s := &session{g: c.g, id: newSessionID(), caller: caller, intents: intents, shard: shard, large: large,
 		compress: d.Compress, starting: true}
-	if d.Presence != nil {
-		s.presence = d.Presence.request()
-	}
+	s.presence = presence
 	c.g.register(s, &rd)
 	c.g.attach(s, c)
 	c.sess = s

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"slices"
 	"time"
+
+	"concord/federation/snowflake"
 )
 
 func newSessionID() string {
@@ -110,6 +112,39 @@ func (g *Gateway) remove(s *session) {
 		if len(u) == 0 {
 			delete(g.users, s.caller.UserID)
 		}
+	}
+}
+
+// EndSessions ends the gateway sessions of userID opened with a credential
+// that was just revoked: those of login session authSession, or, when it
+// is zero, those a bot token opened (its token was reset). Their
+// connections are closed with 4004 (authentication failed, do not
+// reconnect) and their resume state is dropped, so the revoked credential
+// hears nothing more.
+func (g *Gateway) EndSessions(userID, authSession snowflake.ID) {
+	g.mu.Lock()
+	var conns []*conn
+	for s := range g.users[userID] {
+		if s.caller.Session != authSession {
+			continue
+		}
+		s.mu.Lock()
+		c := s.conn
+		s.conn = nil
+		if s.expiry != nil {
+			s.expiry.Stop()
+			s.expiry = nil
+		}
+		s.mu.Unlock()
+		if c != nil {
+			conns = append(conns, c)
+		}
+		g.remove(s)
+	}
+	g.mu.Unlock()
+	for _, c := range conns {
+		g.live.Disconnect(userID)
+		c.closeAsync(CloseAuthenticationFailed, "authentication failed")
 	}
 }
 

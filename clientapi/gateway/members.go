@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"time"
 
 	"concord/federation/snowflake"
 )
@@ -59,7 +61,16 @@ func (c *conn) requestMembers(raw json.RawMessage) (int, string) {
 	if !ok1 || !ok2 || len(users) > 100 || d.Limit < 0 {
 		return CloseDecodeError, "decode error"
 	}
+	// One frame naming a guild many times must not fan out into as many
+	// answers.
+	slices.Sort(guilds)
+	guilds = slices.Compact(guilds)
+	slices.Sort(users)
+	users = slices.Compact(users)
 	s, g := c.sess, c.g
+	if len(guilds) > g.cfg.MemberGuilds {
+		return CloseDecodeError, "too many guilds"
+	}
 	denied := (len(users) == 0 && d.Query == "" && d.Limit == 0 && s.intents&IntentGuildMembers == 0) ||
 		(d.Presences && s.intents&IntentGuildPresences == 0)
 	limit := d.Limit
@@ -71,6 +82,10 @@ func (c *conn) requestMembers(raw json.RawMessage) (int, string) {
 		member, _ := s.rooms.get(gid)
 		g.mu.RUnlock()
 		if !member {
+			continue
+		}
+		if ok, wait := g.memberAsks.take(s.caller.UserID, time.Now()); !ok {
+			g.rateLimited(s, opRequestGuildMembers, wait, map[string]any{"guild_id": gid, "nonce": d.Nonce})
 			continue
 		}
 		found := Members{NotFound: users}
@@ -87,6 +102,15 @@ func (c *conn) requestMembers(raw json.RawMessage) (int, string) {
 		g.sendChunks(s, gid, found, d.Presences && !denied, d.Nonce)
 	}
 	return 0, ""
+}
+
+// rateLimited tells s that a request with opcode op was refused, with
+// Discord's RATE_LIMITED dispatch: the client learns when to ask again and
+// which request (meta) went unanswered, rather than being disconnected.
+func (g *Gateway) rateLimited(s *session, op int, retryAfter time.Duration, meta map[string]any) {
+	data, _ := json.Marshal(map[string]any{"opcode": op, "retry_after": retryAfter.Seconds(), "meta": meta})
+	s.send(newBody("RATE_LIMITED", data))
+	g.m.dispatch("RATE_LIMITED", 1)
 }
 
 // sendChunks sends found in chunks of chunkSize; each chunk carries the

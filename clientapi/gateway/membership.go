@@ -98,9 +98,9 @@ func (g *Gateway) startsLeft(userID snowflake.ID) (remaining int, resetAfter tim
 	defer g.mu.RUnlock()
 	sc := g.starts[userID]
 	if sc == nil || time.Now().After(sc.reset) {
-		return identifyLimit, identifyPeriod
+		return g.cfg.IdentifyLimit, identifyPeriod
 	}
-	return max(0, identifyLimit-sc.n), time.Until(sc.reset)
+	return max(0, g.cfg.IdentifyLimit-sc.n), time.Until(sc.reset)
 }
 
 // RESTHandlers returns the handlers of GET /gateway and GET /gateway/bot,
@@ -127,7 +127,7 @@ func (g *Gateway) RESTHandlers(publicWSURL string) (gateway, gatewayBot http.Han
 		body, _ := json.Marshal(map[string]any{
 			"url": publicWSURL, "shards": 1,
 			"session_start_limit": map[string]any{
-				"total": identifyLimit, "remaining": left, "reset_after": reset.Milliseconds(), "max_concurrency": 1,
+				"total": g.cfg.IdentifyLimit, "remaining": left, "reset_after": reset.Milliseconds(), "max_concurrency": 1,
 			},
 		})
 		writeJSON(w, http.StatusOK, body)

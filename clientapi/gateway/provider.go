@@ -11,7 +11,10 @@ import (
 
 // Caller is who a gateway token belongs to.
 type Caller struct {
-	UserID   snowflake.ID
+	UserID snowflake.ID
+	// Session is the login session the token belongs to; zero for bots,
+	// whose token is the credential. EndSessions names it.
+	Session  snowflake.ID
 	Bot      bool
 	AppFlags uint64 // the bot's application flags (privileged intents)
 }

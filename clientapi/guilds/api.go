@@ -151,7 +151,6 @@ func (a *API) Routes(r chi.Router) {
 	r.Patch("/webhooks/{webhook_id}", a.serve(a.patchWebhook))
 	r.Delete("/webhooks/{webhook_id}", a.serve(a.deleteWebhook))
 
-	r.Get("/invites/{code}", a.serve(a.getInvite))
 	r.Post("/invites/{code}", a.serve(a.acceptInvite))
 	r.Delete("/invites/{code}", a.serve(a.deleteInvite))
 
@@ -202,6 +201,13 @@ func (a *API) Tokens(r chi.Router) {
 	r.Delete("/webhooks/{webhook_id}/{token}", a.serve(a.deleteWebhookByToken))
 	r.Post("/webhooks/{webhook_id}/{token}/slack", a.serve(a.SlackWebhook))
 	r.Post("/webhooks/{webhook_id}/{token}/github", a.serve(a.GitHubWebhook))
+}
+
+// Previews serves what Discord answers without a token: an invite's
+// preview, which invite cards and join pages fetch before anyone signs in.
+// The caller puts a per-address limit in front of it.
+func (a *API) Previews(r chi.Router) {
+	r.Get("/invites/{code}", a.serve(a.getInvite))
 }
 
 // Files serves guild icons and message attachments at Discord's CDN paths.

@@ -30,11 +30,13 @@ import (
 
 // A multipart message is Discord's: a payload_json part (or plain fields
 // such as content) and files named files[n] (or file), at most
-// guild.MaxAttachments. The files may add up to uploads.maxFile; the form
-// around them to maxFormBytes.
+// guild.MaxAttachments. The files may add up to uploads.maxFile; the
+// fields around them to maxFormBytes in all, at most maxFieldBytes and
+// maxFields of them: fields are held in memory, files never are.
 const (
 	maxFormBytes  = 1 << 20
 	maxFieldBytes = 64 << 10
+	maxFields     = 64
 	sniffBytes    = 512 // what http.DetectContentType looks at
 )
 
@@ -72,6 +74,8 @@ func (a *API) parseMultipart(r *http.Request, into any) (atts []guild.Attachment
 		fields  = map[string]any{}
 		index   []int // files[n]'s n for each of atts, -1 when unnamed
 		total   int64
+		form    int // bytes of fields read
+		nfields int
 	)
 	for {
 		p, err := mr.NextPart()
@@ -96,12 +100,18 @@ func (a *API) parseMultipart(r *http.Request, into any) (atts []guild.Attachment
 			index = append(index, n)
 			continue
 		}
-		b, err := io.ReadAll(io.LimitReader(p, maxFieldBytes+1))
+		if nfields++; nfields > maxFields {
+			return atts, httperr.Field("_body", "BASE_TYPE_MAX_LENGTH", fmt.Sprintf("Must have %d or fewer fields.", maxFields))
+		}
+		b, err := io.ReadAll(io.LimitReader(p, int64(min(maxFieldBytes, maxFormBytes-form))+1))
 		if err != nil {
 			return atts, formError(err)
 		}
 		if len(b) > maxFieldBytes {
 			return atts, httperr.Field(name, "BASE_TYPE_MAX_LENGTH", "Field is too long.")
+		}
+		if form += len(b); form > maxFormBytes {
+			return atts, httperr.EntityTooLarge
 		}
 		if name == "payload_json" {
 			payload = b

@@ -50,7 +50,7 @@ func (a *API) createDM(w http.ResponseWriter, r *http.Request) error {
 		return httperr.Field("name", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
 	}
 	for _, id := range others {
-		if err := a.dmAllowed(ctx, me, id); err != nil {
+		if err := a.dmAllowed(ctx, me, id, kind == guild.KindGroupDM); err != nil {
 			return err
 		}
 	}
@@ -89,9 +89,10 @@ func (a *API) createDM(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// dmAllowed refuses a recipient who is not a user here, oneself, or anyone
-// either side has blocked.
-func (a *API) dmAllowed(ctx context.Context, me, other snowflake.ID) error {
+// dmAllowed refuses a recipient who is not a user here, oneself, anyone
+// either side has blocked, and for a group DM anyone who is not a friend
+// (Discord lets only friends be added to one).
+func (a *API) dmAllowed(ctx context.Context, me, other snowflake.ID, friendsOnly bool) error {
 	if other == me {
 		return httperr.CannotMessageUser
 	}
@@ -103,7 +104,31 @@ func (a *API) dmAllowed(ctx context.Context, me, other snowflake.ID) error {
 	if err != nil {
 		return fmt.Errorf("dm recipient: %w", err)
 	}
-	blocked, err := accounts.Blocked(ctx, a.db.Reader(), me, other)
+	if err := a.notBlocked(ctx, me, other); err != nil {
+		return err
+	}
+	if !friendsOnly {
+		return nil
+	}
+	friends, err := accounts.Friends(ctx, a.db.Reader(), me, other)
+	if err != nil {
+		return err
+	}
+	if !friends {
+		return httperr.CannotMessageUser
+	}
+	return nil
+}
+
+// notBlocked refuses, with Discord's 50007, anything user does towards
+// peer (a DM, a message, a reaction or typing in their DM) while either has
+// blocked the other: a block made after the DM opened holds too. A zero
+// peer (not a one-to-one DM) is never blocked.
+func (a *API) notBlocked(ctx context.Context, user, peer snowflake.ID) error {
+	if peer == 0 {
+		return nil
+	}
+	blocked, err := accounts.Blocked(ctx, a.db.Reader(), user, peer)
 	if err != nil {
 		return err
 	}
@@ -111,6 +136,20 @@ func (a *API) dmAllowed(ctx context.Context, me, other snowflake.ID) error {
 		return httperr.CannotMessageUser
 	}
 	return nil
+}
+
+// dmPeer is, in a one-to-one DM, the recipient other than user; zero
+// elsewhere.
+func dmPeer(s *guild.State, user snowflake.ID) snowflake.ID {
+	if s.Kind != guild.KindDM {
+		return 0
+	}
+	for id := range s.Members {
+		if id != user {
+			return id
+		}
+	}
+	return 0
 }
 
 // findDM returns the existing one-to-one DM between me and the other user;

@@ -50,12 +50,11 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	}
 	user := auth.From(r).UserID
 	// Refuse who may not send here before reading (and storing) any files.
-	if err := a.inMessageChannel(ctx, channelID, user, func(_ *guild.State, _ *guild.Channel, have perm.Bits) error {
-		if !have.Has(perm.SendMessages) {
-			return httperr.MissingPermissions
-		}
-		return nil
-	}); err != nil {
+	at, err := a.channelFor(ctx, channelID, user, perm.ViewChannel|perm.SendMessages)
+	if err != nil {
+		return err
+	}
+	if err := a.notBlocked(ctx, user, at.peer); err != nil {
 		return err
 	}
 	body, files, err := a.readMessageBody(r)

@@ -56,6 +56,7 @@ type where struct {
 	guildID snowflake.ID // the room: the guild, or the DM room (== channel)
 	channel snowflake.ID
 	dm      bool
+	peer    snowflake.ID // a one-to-one DM's other recipient
 	have    perm.Bits
 }
 
@@ -90,7 +91,7 @@ func (a *API) members(ctx context.Context, roomID snowflake.ID) objects.Members 
 func (a *API) channelFor(ctx context.Context, channelID, user snowflake.ID, need perm.Bits) (where, error) {
 	var w where
 	err := a.inMessageChannel(ctx, channelID, user, func(s *guild.State, ch *guild.Channel, have perm.Bits) error {
-		w = where{guildID: s.ID, channel: ch.ID, dm: objects.IsDM(s), have: have}
+		w = where{guildID: s.ID, channel: ch.ID, dm: objects.IsDM(s), peer: dmPeer(s, user), have: have}
 		if !have.Has(need) {
 			return httperr.MissingPermissions
 		}

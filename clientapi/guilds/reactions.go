@@ -96,6 +96,9 @@ func (a *API) addReaction(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := a.notBlocked(r.Context(), auth.From(r).UserID, at.peer); err != nil {
+		return err
+	}
 	var distinct, mine int
 	err = a.db.Reader().QueryRowContext(r.Context(), `SELECT COUNT(DISTINCT emoji),
 		SUM(CASE WHEN emoji = ? THEN 1 ELSE 0 END) FROM reactions WHERE guild_id = ? AND message_id = ? AND present = TRUE`,

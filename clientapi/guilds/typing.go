@@ -23,6 +23,9 @@ func (a *API) triggerTyping(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := a.notBlocked(r.Context(), user, at.peer); err != nil {
+		return err
+	}
 	a.live.Typing(live.Typing{RoomID: at.guildID, ChannelID: channelID, UserID: user, At: a.cfg.Now()})
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -96,6 +96,7 @@ var (
 	Unauthorized            = &Error{Status: http.StatusUnauthorized, Code: CodeGeneral, Message: "401: Unauthorized"}
 	NotFound                = &Error{Status: http.StatusNotFound, Code: CodeGeneral, Message: "404: Not Found"}
 	MethodNotAllowed        = &Error{Status: http.StatusMethodNotAllowed, Code: CodeGeneral, Message: "405: Method Not Allowed"}
+	Busy                    = &Error{Status: http.StatusServiceUnavailable, Code: CodeGeneral, Message: "503: Service Unavailable"}
 	Internal                = &Error{Status: http.StatusInternalServerError, Code: CodeGeneral, Message: "500: Internal Server Error"}
 	UnknownUser             = &Error{Status: http.StatusNotFound, Code: CodeUnknownUser, Message: "Unknown User"}
 	UnknownApplication      = &Error{Status: http.StatusNotFound, Code: CodeUnknownApplication, Message: "Unknown Application"}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -39,16 +40,29 @@ const maxMemory = 1 << 20 // KiB
 // ErrMalformed means a stored hash is not an Argon2id PHC string we accept.
 var ErrMalformed = errors.New("password: malformed argon2id hash")
 
+// ErrBusy means as many hashes as the hasher allows are running and
+// waiting: the caller should answer "try again shortly" (503) rather than
+// queue without bound.
+var ErrBusy = errors.New("password: too many hashes waiting")
+
 // Hasher hashes with fixed parameters and bounds how many hashes run at
 // once: each holds Params.Memory, and a burst of logins must not exhaust
-// the node's memory.
+// the node's memory. It also bounds how many wait for a turn, so that a
+// flood fails fast instead of piling up requests that time out anyway.
 type Hasher struct {
-	params Params
-	slots  chan struct{}
-	dummy  string
+	params  Params
+	slots   chan struct{}
+	waiting atomic.Int32
+	queue   int32 // most hashes waiting for a slot
+	dummy   string
 }
 
-// NewHasher returns a hasher for p running at most GOMAXPROCS hashes at once.
+// queuePerSlot is how many hashes may wait per running one: about a
+// quarter of a second of work at the default cost.
+const queuePerSlot = 4
+
+// NewHasher returns a hasher for p running at most GOMAXPROCS hashes at
+// once, with at most queuePerSlot times as many waiting.
 func NewHasher(p Params) (*Hasher, error) {
 	if p.Memory == 0 || p.Memory > maxMemory || p.Time == 0 || p.Threads == 0 || p.SaltLen < 16 || p.KeyLen < 16 {
 		return nil, fmt.Errorf("password: unusable argon2id parameters %+v", p)
@@ -59,7 +73,8 @@ func NewHasher(p Params) (*Hasher, error) {
 	salt := make([]byte, p.SaltLen)
 	rand.Read(salt)
 	dummy := encode(p, salt, make([]byte, p.KeyLen))
-	return &Hasher{params: p, slots: make(chan struct{}, runtime.GOMAXPROCS(0)), dummy: dummy}, nil
+	n := runtime.GOMAXPROCS(0)
+	return &Hasher{params: p, slots: make(chan struct{}, n), queue: int32(n * queuePerSlot), dummy: dummy}, nil
 }
 
 // Hash returns the PHC string of pw with a fresh salt.
@@ -100,8 +115,18 @@ func (h *Hasher) VerifyDummy(ctx context.Context, pw string) error {
 func (h *Hasher) derive(ctx context.Context, pw, salt []byte, p Params) ([]byte, error) {
 	select {
 	case h.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	default:
+		if h.waiting.Add(1) > h.queue {
+			h.waiting.Add(-1)
+			return nil, ErrBusy
+		}
+		select {
+		case h.slots <- struct{}{}:
+			h.waiting.Add(-1)
+		case <-ctx.Done():
+			h.waiting.Add(-1)
+			return nil, ctx.Err()
+		}
 	}
 	defer func() { <-h.slots }()
 	return argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, uint32(p.KeyLen)), nil

@@ -4,9 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"time"
 )
@@ -70,22 +68,20 @@ func seconds(d time.Duration) string {
 }
 
 // ClientIP is the key for per-address limits: the peer address of the
-// connection (forwarding headers are ignored, since any client can forge
-// them), with IPv6 addresses cut to their /64 because one host often holds
-// a whole /64.
+// connection (as Proxies.RealIP set it behind a trusted proxy), with IPv6
+// addresses cut to their /56: a home connection is commonly handed a /56,
+// so a /64 would let one subscriber count as 256 clients.
 func ClientIP(r *http.Request) (string, bool) {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
+	addr, ok := peerAddr(r.RemoteAddr)
+	if !ok {
+		return r.RemoteAddr, true
 	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return host, true
-	}
-	addr = addr.Unmap()
 	if addr.Is6() {
-		p, _ := addr.Prefix(64)
+		p, _ := addr.Prefix(ipv6Bucket)
 		return p.String(), true
 	}
 	return addr.String(), true
 }
+
+// ipv6Bucket is how many leading bits of an IPv6 address name one client.
+const ipv6Bucket = 56
