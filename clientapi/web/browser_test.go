@@ -321,6 +321,37 @@ func (p *person) api(method, path string, body any, out any) {
 	})()`, js(path), js(method), js(method), js(string(b))), out)
 }
 
+// newGuild makes a guild of p's through the API; it returns its ID and
+// its first channel's.
+func (p *person) newGuild(name string) (guildID, channelID string) {
+	p.tb.Helper()
+	var g struct{ ID string }
+	p.api("POST", "/guilds", map[string]any{"name": name}, &g)
+	var chans []struct{ ID string }
+	p.api("GET", "/guilds/"+g.ID+"/channels", nil, &chans)
+	return g.ID, chans[0].ID
+}
+
+// invite makes an invite to a channel and returns its code.
+func (p *person) invite(channelID string) string {
+	p.tb.Helper()
+	var inv struct{ Code string }
+	p.api("POST", "/channels/"+channelID+"/invites", map[string]any{}, &inv)
+	return inv.Code
+}
+
+// meet makes a guild of p's that the others join through the API; it
+// returns the path of its first channel, and the guild's and channel's IDs.
+func (p *person) meet(name string, others ...*person) (path, guildID, channelID string) {
+	p.tb.Helper()
+	guildID, channelID = p.newGuild(name)
+	code := p.invite(channelID)
+	for _, o := range others {
+		o.api("POST", "/invites/"+code, nil, nil)
+	}
+	return "/channels/" + guildID + "/" + channelID, guildID, channelID
+}
+
 // listen records uncaught exceptions and console errors, so that a test can
 // fail on any.
 func (p *person) listen(ev any) {

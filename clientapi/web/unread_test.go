@@ -35,14 +35,7 @@ func TestUnreadAndMentions(t *testing.T) {
 	}))
 	amy.register("correct horse battery")
 	bo.register("staple battery horse")
-	var g struct{ ID string }
-	amy.api("POST", "/guilds", map[string]any{"name": "Lighthouse"}, &g)
-	var chans []struct{ ID string }
-	amy.api("GET", "/guilds/"+g.ID+"/channels", nil, &chans)
-	var inv struct{ Code string }
-	amy.api("POST", "/channels/"+chans[0].ID+"/invites", map[string]any{}, &inv)
-	bo.api("POST", "/invites/"+inv.Code, nil, nil)
-	path := "/channels/" + g.ID + "/" + chans[0].ID
+	path, gid, _ := amy.meet("Lighthouse", bo)
 	bo.open(path)
 	amy.open(path)
 	amy.send("the lamp is lit")
@@ -65,13 +58,13 @@ func TestUnreadAndMentions(t *testing.T) {
 	bo.do(chromedp.KeyEvent(kb.Tab))
 	bo.typeIn(`.composer textarea`, "are you awake?")
 	bo.enter(`.composer textarea`)
-	amy.wait(`document.querySelector('.gbtn[data-guild="` + g.ID + `"] .badge') && document.querySelector('.gbtn[data-guild="` + g.ID + `"] .badge').textContent === '1'`)
+	amy.wait(`document.querySelector('.gbtn[data-guild="` + gid + `"] .badge') && document.querySelector('.gbtn[data-guild="` + gid + `"] .badge').textContent === '1'`)
 	amy.wait(`__notes.some((n) => n.startsWith('bo (#general)') && n.includes('@amy are you awake?'))`)
 	amy.shot("2-badge")
 
 	// Opening the channel: the unread line sits above Bo's first message,
 	// the mention stands out, the badge goes.
-	amy.click(`.gbtn[data-guild="` + g.ID + `"]`)
+	amy.click(`.gbtn[data-guild="` + gid + `"]`)
 	amy.wait(`document.querySelector('.newsep') && document.querySelector('.newsep').closest('.msg').textContent.includes('a ship is coming')`)
 	amy.wait(`[...document.querySelectorAll('.msg.mentioned')].some((m) => m.textContent.includes('@amy are you awake?'))`)
 	amy.wait(`!document.querySelector('.gbtn .badge')`)

@@ -5,6 +5,7 @@
 
 import { avatar, clear, displayName, h, icon, icons } from './dom.js';
 import { Channels } from './channels.js';
+import * as commands from './commands.js';
 import { Composer, dmName } from './composer.js';
 import * as friends from './friends.js';
 import { Gateway } from './gateway.js';
@@ -95,6 +96,7 @@ export class App {
 	dispatch(t, d) {
 		state.apply(t, d);
 		if (messageEvents.has(t)) this.pane.dispatch(t, d);
+		else if (t.startsWith('INTERACTION_')) commands.dispatch(t, d);
 		switch (t) {
 		case 'READY':
 			if (this.ready) {
