@@ -44,6 +44,17 @@ var (
 	phone   = [2]int64{390, 844}
 )
 
+// atEachWidth runs a flow as a subtest at a desktop's width, then at a
+// phone's, where the sidebar is a drawer (narrow).
+func atEachWidth(t *testing.T, flow func(t *testing.T, size [2]int64, narrow bool)) {
+	for _, c := range []struct {
+		name string
+		size [2]int64
+	}{{"desktop", desktop}, {"phone", phone}} {
+		t.Run(c.name, func(t *testing.T) { flow(t, c.size, c.size == phone) })
+	}
+}
+
 // chromium finds the browser; without one the tests skip, except in CI,
 // which installs it.
 func chromium(tb testing.TB) string {
@@ -89,9 +100,10 @@ func startNode(tb testing.TB) string {
 	return n.URL()
 }
 
-// newBrowser starts Chromium for the test; each person gets a browser
-// context of their own (separate storage), as two people on two machines.
-func newBrowser(tb testing.TB) context.Context {
+// newBrowser starts Chromium for the test, with extra flags if given; each
+// person gets a browser context of their own (separate storage), as two
+// people on two machines.
+func newBrowser(tb testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	tb.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(tb)),
@@ -100,6 +112,7 @@ func newBrowser(tb testing.TB) context.Context {
 		chromedp.Flag("lang", "en-GB"),
 		chromedp.Flag("font-render-hinting", "none"),
 	)
+	opts = append(opts, extra...)
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox)
 	}
@@ -152,6 +165,16 @@ func newPerson(tb testing.TB, browser context.Context, url, name string, size [2
 		return err
 	}))
 	return p
+}
+
+// before runs script in every page the person opens from now on, before
+// the client's own scripts.
+func (p *person) before(script string) {
+	p.tb.Helper()
+	p.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: script})
+		return err
+	}))
 }
 
 // do runs actions with a deadline, failing the test with what the page

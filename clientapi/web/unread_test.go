@@ -1,11 +1,8 @@
 package web_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -29,10 +26,7 @@ func TestUnreadAndMentions(t *testing.T) {
 	browser := newBrowser(t)
 	amy := newPerson(t, browser, url, "amy", desktop)
 	bo := newPerson(t, browser, url, "bo", desktop)
-	amy.do(chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tt, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: recordNotifications})
-		return err
-	}))
+	amy.before(recordNotifications)
 	amy.register("correct horse battery")
 	bo.register("staple battery horse")
 	path, gid, _ := amy.meet("Lighthouse", bo)
