@@ -44,6 +44,17 @@ var (
 	phone   = [2]int64{390, 844}
 )
 
+// atEachWidth runs a flow as a subtest at a desktop's width, then at a
+// phone's, where the sidebar is a drawer (narrow).
+func atEachWidth(t *testing.T, flow func(t *testing.T, size [2]int64, narrow bool)) {
+	for _, c := range []struct {
+		name string
+		size [2]int64
+	}{{"desktop", desktop}, {"phone", phone}} {
+		t.Run(c.name, func(t *testing.T) { flow(t, c.size, c.size == phone) })
+	}
+}
+
 // chromium finds the browser; without one the tests skip, except in CI,
 // which installs it.
 func chromium(tb testing.TB) string {
@@ -91,9 +102,10 @@ func startNode(tb testing.TB) string {
 	return n.URL()
 }
 
-// newBrowser starts Chromium for the test; each person gets a browser
-// context of their own (separate storage), as two people on two machines.
-func newBrowser(tb testing.TB) context.Context {
+// newBrowser starts Chromium for the test, with extra flags if given; each
+// person gets a browser context of their own (separate storage), as two
+// people on two machines.
+func newBrowser(tb testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	tb.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(tb)),
@@ -102,6 +114,7 @@ func newBrowser(tb testing.TB) context.Context {
 		chromedp.Flag("lang", "en-GB"),
 		chromedp.Flag("font-render-hinting", "none"),
 	)
+	opts = append(opts, extra...)
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox)
 	}
@@ -154,6 +167,16 @@ func newPerson(tb testing.TB, browser context.Context, url, name string, size [2
 		return err
 	}))
 	return p
+}
+
+// before runs script in every page the person opens from now on, before
+// the client's own scripts.
+func (p *person) before(script string) {
+	p.tb.Helper()
+	p.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: script})
+		return err
+	}))
 }
 
 // do runs actions with a deadline, failing the test with what the page
@@ -321,6 +344,37 @@ func (p *person) api(method, path string, body any, out any) {
 		if (!r.ok) throw new Error('HTTP ' + r.status + ' ' + await r.text());
 		return r.status === 204 ? null : await r.json();
 	})()`, js(path), js(method), js(method), js(string(b))), out)
+}
+
+// newGuild makes a guild of p's through the API; it returns its ID and
+// its first channel's.
+func (p *person) newGuild(name string) (guildID, channelID string) {
+	p.tb.Helper()
+	var g struct{ ID string }
+	p.api("POST", "/guilds", map[string]any{"name": name}, &g)
+	var chans []struct{ ID string }
+	p.api("GET", "/guilds/"+g.ID+"/channels", nil, &chans)
+	return g.ID, chans[0].ID
+}
+
+// invite makes an invite to a channel and returns its code.
+func (p *person) invite(channelID string) string {
+	p.tb.Helper()
+	var inv struct{ Code string }
+	p.api("POST", "/channels/"+channelID+"/invites", map[string]any{}, &inv)
+	return inv.Code
+}
+
+// meet makes a guild of p's that the others join through the API; it
+// returns the path of its first channel, and the guild's and channel's IDs.
+func (p *person) meet(name string, others ...*person) (path, guildID, channelID string) {
+	p.tb.Helper()
+	guildID, channelID = p.newGuild(name)
+	code := p.invite(channelID)
+	for _, o := range others {
+		o.api("POST", "/invites/"+code, nil, nil)
+	}
+	return "/channels/" + guildID + "/" + channelID, guildID, channelID
 }
 
 // listen records uncaught exceptions and console errors, so that a test can

@@ -22,14 +22,7 @@ import (
 func TestChat(t *testing.T) {
 	url := startNode(t)
 	browser := newBrowser(t)
-	for _, c := range []struct {
-		name string
-		size [2]int64
-	}{{"desktop", desktop}, {"phone", phone}} {
-		t.Run(c.name, func(t *testing.T) {
-			chat(t, url, browser, c.size, c.size == phone)
-		})
-	}
+	atEachWidth(t, func(t *testing.T, size [2]int64, narrow bool) { chat(t, url, browser, size, narrow) })
 }
 
 func chat(t *testing.T, url string, browser context.Context, size [2]int64, narrow bool) {

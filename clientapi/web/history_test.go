@@ -34,19 +34,16 @@ func measureHistory(tb testing.TB) historyFigures {
 	browser := newBrowser(tb)
 	p := newPerson(tb, browser, url, "reader", desktop)
 	p.register("correct horse battery")
-	var g struct{ ID string }
-	p.api("POST", "/guilds", map[string]any{"name": "archive"}, &g)
-	var chans []struct{ ID string }
-	p.api("GET", "/guilds/"+g.ID+"/channels", nil, &chans)
+	gid, cid := p.newGuild("archive")
 	var token string
 	p.eval(`JSON.parse(localStorage.getItem('concord.session')).token`, &token)
-	seed(tb, url+"/api/v10/channels/"+chans[0].ID+"/messages", token, historyLen)
+	seed(tb, url+"/api/v10/channels/"+cid+"/messages", token, historyLen)
 
 	// A new tab, so nothing is cached in the page.
 	q := newPerson(tb, browser, url, "reader", desktop)
 	q.open("/login")
 	q.eval(fmt.Sprintf(`localStorage.setItem('concord.session', %s)`, js(sessionOf(p))), nil)
-	q.open("/channels/" + g.ID + "/" + chans[0].ID)
+	q.open("/channels/" + gid + "/" + cid)
 	var paint float64
 	q.eval(`new Promise((ok) => {
 		const check = () => {

@@ -38,14 +38,19 @@ func TestHostileContent(t *testing.T) {
 	eve.register("correct horse battery")
 	payload := `<img src=x onerror="window.__pwned=20">`
 	eve.api("PATCH", "/users/@me", map[string]any{"global_name": "eve" + payload[:20]}, nil)
-	var g struct{ ID string }
-	eve.api("POST", "/guilds", map[string]any{"name": "<b>guild</b>" + payload}, &g)
-	var chans []struct{ ID string }
-	eve.api("GET", "/guilds/"+g.ID+"/channels", nil, &chans)
-	ch := chans[0].ID
+	gid, ch := eve.newGuild("<b>guild</b>" + payload)
 	for _, m := range hostile {
 		eve.api("POST", "/channels/"+ch+"/messages", map[string]any{"content": m}, nil)
 	}
+	// An embed made of the same, with links and an image that lead to script.
+	eve.api("POST", "/channels/"+ch+"/messages", map[string]any{"content": "embed", "embeds": []any{map[string]any{
+		"title": `<img src=x onerror="window.__pwned=30">`, "url": "javascript:window.__pwned=31",
+		"description": "[x](javascript:window.__pwned=32) <svg onload=window.__pwned=33></svg>",
+		"author":      map[string]any{"name": "<b>author</b>", "url": "javascript:window.__pwned=34"},
+		"fields":      []any{map[string]any{"name": "<i>field</i>", "value": "<script>window.__pwned=35</script>"}},
+		"image":       map[string]any{"url": "javascript:window.__pwned=36"},
+		"footer":      map[string]any{"text": `<img src=x onerror="window.__pwned=37">`},
+	}}}, nil)
 	// A file whose name is markup, sent as the client sends files.
 	eve.eval(fmt.Sprintf(`(async () => {
 		const s = JSON.parse(localStorage.getItem('concord.session'));
@@ -56,8 +61,8 @@ func TestHostileContent(t *testing.T) {
 		if (!r.ok) throw new Error(await r.text());
 	})()`, js(`<img src=x onerror="window.__pwned=21">.txt`), ch), nil)
 
-	eve.open("/channels/" + g.ID + "/" + ch)
-	eve.wait(fmt.Sprintf(`document.querySelectorAll('.list .msg').length === %d`, len(hostile)+1))
+	eve.open("/channels/" + gid + "/" + ch)
+	eve.wait(fmt.Sprintf(`document.querySelectorAll('.list .msg').length === %d`, len(hostile)+2))
 	// Give anything that would run a chance to.
 	eve.eval(`document.querySelectorAll('.list *').forEach((e) => ['mouseover', 'mouseenter', 'focus', 'load', 'error'].forEach((t) => e.dispatchEvent(new Event(t))))`, nil)
 	eve.eval(`new Promise((ok) => setTimeout(ok, 300))`, nil)
@@ -69,13 +74,14 @@ func TestHostileContent(t *testing.T) {
 		Handlers   []string
 		Links      []string
 		Texts      []string
+		Embed      string
 		Strong     string
 		GuildLabel string
 	}
 	eve.eval(`(() => {
 		const list = document.querySelector('.list');
 		const all = [...document.querySelectorAll('*')];
-		const allowed = new Set(['DIV', 'SPAN', 'BUTTON', 'TIME', 'STRONG', 'EM', 'U', 'S', 'CODE', 'PRE', 'BLOCKQUOTE', 'A', 'IMG', 'svg', 'path']);
+		const allowed = new Set(['DIV', 'SPAN', 'BUTTON', 'TIME', 'STRONG', 'EM', 'U', 'S', 'CODE', 'PRE', 'BLOCKQUOTE', 'A', 'IMG', 'ARTICLE', 'svg', 'path']);
 		return {
 			Pwned: window.__pwned ?? null,
 			Foreign: [...list.querySelectorAll('*')].filter((e) => !allowed.has(e.tagName)).map((e) => e.tagName)
@@ -85,6 +91,7 @@ func TestHostileContent(t *testing.T) {
 			Texts: [...list.querySelectorAll('.msg .text')].map((t) => t.textContent),
 			Strong: [...list.querySelectorAll('.msg .text strong')].map((s) => s.textContent).join('|'),
 			GuildLabel: document.querySelector('.ghead .gname').textContent,
+			Embed: document.querySelector('.embed') ? document.querySelector('.embed').textContent : '',
 		};
 	})()`, &report)
 	if report.Pwned != nil {
@@ -101,6 +108,9 @@ func TestHostileContent(t *testing.T) {
 	}
 	if !strings.Contains(report.Strong, `<b onclick="window.__pwned=10">bold?</b>`) {
 		t.Errorf("bold markup was not shown as text: %q", report.Strong)
+	}
+	if !strings.Contains(report.Embed, `<img src=x onerror="window.__pwned=30">`) || !strings.Contains(report.Embed, "<script>window.__pwned=35</script>") {
+		t.Errorf("the embed was not shown as text: %q", report.Embed)
 	}
 	if report.GuildLabel != "<b>guild</b>"+payload {
 		t.Errorf("guild name shown as %q", report.GuildLabel)

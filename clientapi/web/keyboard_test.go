@@ -16,10 +16,9 @@ func TestKeyboard(t *testing.T) {
 	browser := newBrowser(t)
 	pat := newPerson(t, browser, url, "pat", desktop)
 	pat.register("correct horse battery")
-	var g struct{ ID string }
-	pat.api("POST", "/guilds", map[string]any{"name": "Keys"}, &g)
-	pat.api("POST", "/guilds/"+g.ID+"/channels", map[string]any{"name": "second"}, nil)
-	pat.open("/channels/" + g.ID)
+	gid, _ := pat.newGuild("Keys")
+	pat.api("POST", "/guilds/"+gid+"/channels", map[string]any{"name": "second"}, nil)
+	pat.open("/channels/" + gid)
 	pat.wait(`document.querySelector('.chan.active') && document.querySelector('.chan.active').textContent === 'general'`)
 	key := func(k string, mods ...chromedp.Modifier) {
 		t.Helper()
@@ -55,6 +54,6 @@ func TestKeyboard(t *testing.T) {
 	// The rail: ↓ moves between guilds.
 	pat.eval(`document.querySelector('.gbtn').focus()`, nil)
 	key(kb.ArrowDown)
-	pat.wait(`document.activeElement.dataset.guild === ` + js(g.ID))
+	pat.wait(`document.activeElement.dataset.guild === ` + js(gid))
 	pat.clean()
 }

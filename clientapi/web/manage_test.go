@@ -18,19 +18,14 @@ func TestManageGuild(t *testing.T) {
 	member := newPerson(t, browser, url, "member", desktop)
 	owner.register("correct horse battery")
 	member.register("staple battery horse")
-	var g struct{ ID string }
-	owner.api("POST", "/guilds", map[string]any{"name": "Workshop"}, &g)
-	var inv struct{ Code string }
-	var chans []struct{ ID string }
-	owner.api("GET", "/guilds/"+g.ID+"/channels", nil, &chans)
-	owner.api("POST", "/channels/"+chans[0].ID+"/invites", map[string]any{}, &inv)
-	member.open("/invite/" + inv.Code)
+	gid, cid := owner.newGuild("Workshop")
+	member.open("/invite/" + owner.invite(cid))
 	member.wait(`document.querySelector('dialog.modal')`)
 	member.shot("1-invite")
 	member.clickX(`//dialog//button[text()="Accept invite"]`)
 	member.wait(`document.querySelector('.ghead') && document.querySelector('.ghead').textContent.includes('Workshop')`)
 
-	owner.open("/channels/" + g.ID)
+	owner.open("/channels/" + gid)
 	menu := func(item string) {
 		t.Helper()
 		owner.click(`.ghead`)
@@ -81,7 +76,7 @@ func TestManageGuild(t *testing.T) {
 	owner.eval(`[...document.querySelectorAll('.chrow')].find((r) => r.textContent.includes('plans')).querySelector('.chgear').click()`, nil)
 	owner.clickX(`//div[@role="tablist"]/button[text()="Permissions"]`)
 	owner.wait(`document.querySelector('.roles select')`)
-	owner.eval(`(() => { const s = document.querySelector('.roles select'); s.value = '0:' + `+js(g.ID)+`; s.dispatchEvent(new Event('change')); })()`, nil)
+	owner.eval(`(() => { const s = document.querySelector('.roles select'); s.value = '0:' + `+js(gid)+`; s.dispatchEvent(new Event('change')); })()`, nil)
 	owner.wait(`document.querySelector('select[aria-label="Send messages"]')`)
 	owner.do(chromedp.SetValue(chromedp.CSS(`select[aria-label="Send messages"]`), "deny"))
 	owner.shot("5-overwrites")

@@ -36,14 +36,7 @@ func TestResilience(t *testing.T) {
 	lee := newPerson(t, browser, url, "lee", desktop)
 	kim.register("correct horse battery")
 	lee.register("staple battery horse")
-	var g struct{ ID string }
-	kim.api("POST", "/guilds", map[string]any{"name": "Harbour"}, &g)
-	var chans []struct{ ID string }
-	kim.api("GET", "/guilds/"+g.ID+"/channels", nil, &chans)
-	var inv struct{ Code string }
-	kim.api("POST", "/channels/"+chans[0].ID+"/invites", map[string]any{}, &inv)
-	lee.api("POST", "/invites/"+inv.Code, nil, nil)
-	path := "/channels/" + g.ID + "/" + chans[0].ID
+	path, _, _ := kim.meet("Harbour", lee)
 	kim.open(path)
 	lee.open(path)
 	kim.wait(`document.documentElement.dataset.connection === 'connected' && document.querySelector('.welcome')`)

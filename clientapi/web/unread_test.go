@@ -1,11 +1,8 @@
 package web_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -29,20 +26,10 @@ func TestUnreadAndMentions(t *testing.T) {
 	browser := newBrowser(t)
 	amy := newPerson(t, browser, url, "amy", desktop)
 	bo := newPerson(t, browser, url, "bo", desktop)
-	amy.do(chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tt, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: recordNotifications})
-		return err
-	}))
+	amy.before(recordNotifications)
 	amy.register("correct horse battery")
 	bo.register("staple battery horse")
-	var g struct{ ID string }
-	amy.api("POST", "/guilds", map[string]any{"name": "Lighthouse"}, &g)
-	var chans []struct{ ID string }
-	amy.api("GET", "/guilds/"+g.ID+"/channels", nil, &chans)
-	var inv struct{ Code string }
-	amy.api("POST", "/channels/"+chans[0].ID+"/invites", map[string]any{}, &inv)
-	bo.api("POST", "/invites/"+inv.Code, nil, nil)
-	path := "/channels/" + g.ID + "/" + chans[0].ID
+	path, gid, _ := amy.meet("Lighthouse", bo)
 	bo.open(path)
 	amy.open(path)
 	amy.send("the lamp is lit")
@@ -65,13 +52,13 @@ func TestUnreadAndMentions(t *testing.T) {
 	bo.do(chromedp.KeyEvent(kb.Tab))
 	bo.typeIn(`.composer textarea`, "are you awake?")
 	bo.enter(`.composer textarea`)
-	amy.wait(`document.querySelector('.gbtn[data-guild="` + g.ID + `"] .badge') && document.querySelector('.gbtn[data-guild="` + g.ID + `"] .badge').textContent === '1'`)
+	amy.wait(`document.querySelector('.gbtn[data-guild="` + gid + `"] .badge') && document.querySelector('.gbtn[data-guild="` + gid + `"] .badge').textContent === '1'`)
 	amy.wait(`__notes.some((n) => n.startsWith('bo (#general)') && n.includes('@amy are you awake?'))`)
 	amy.shot("2-badge")
 
 	// Opening the channel: the unread line sits above Bo's first message,
 	// the mention stands out, the badge goes.
-	amy.click(`.gbtn[data-guild="` + g.ID + `"]`)
+	amy.click(`.gbtn[data-guild="` + gid + `"]`)
 	amy.wait(`document.querySelector('.newsep') && document.querySelector('.newsep').closest('.msg').textContent.includes('a ship is coming')`)
 	amy.wait(`[...document.querySelectorAll('.msg.mentioned')].some((m) => m.textContent.includes('@amy are you awake?'))`)
 	amy.wait(`!document.querySelector('.gbtn .badge')`)

@@ -5,6 +5,7 @@
 
 import { avatar, clear, displayName, h, icon, icons } from './dom.js';
 import { Channels } from './channels.js';
+import * as commands from './commands.js';
 import { Composer, dmName } from './composer.js';
 import * as friends from './friends.js';
 import { Gateway } from './gateway.js';
@@ -46,7 +47,8 @@ export class App {
 		this.main = h('main', { class: 'pane', 'aria-label': 'Conversation' },
 			h('header', { class: 'chhead' }, navBtn, this.title, this.tools), this.banner, this.body);
 		this.composer.dropTarget(this.main);
-		this.sidebar = h('div', { class: 'sidebar' }, this.channels.el, this.userPanel);
+		this.voicePanel = h('section', { class: 'voicepanel', 'aria-label': 'Voice connection', hidden: true });
+		this.sidebar = h('div', { class: 'sidebar' }, this.channels.el, this.voicePanel, this.userPanel);
 		this.shade = h('div', { class: 'shade', onclick: () => this.toggle(null) });
 		this.layout = h('div', { class: 'layout' }, h('div', { class: 'nav' }, this.rail.el, this.sidebar), this.main, this.members.el, this.shade);
 		clear(root, this.layout);
@@ -86,6 +88,7 @@ export class App {
 
 	stop() {
 		this.aborts.abort();
+		voice.stop();
 		this.gateway.stop();
 		this.pane.close();
 		state.reset();
@@ -95,6 +98,7 @@ export class App {
 	dispatch(t, d) {
 		state.apply(t, d);
 		if (messageEvents.has(t)) this.pane.dispatch(t, d);
+		else if (t.startsWith('INTERACTION_')) commands.dispatch(t, d);
 		switch (t) {
 		case 'READY':
 			if (this.ready) {
@@ -116,6 +120,10 @@ export class App {
 			break;
 		case 'MESSAGE_CREATE':
 			this.arrived(d);
+			break;
+		case 'VOICE_SERVER_UPDATE':
+		case 'VOICE_STATE_UPDATE':
+			voice.dispatch(this, t, d);
 			break;
 		case 'GUILD_MEMBER_ADD':
 			// The node sends no presence for someone who just joined: ask.

@@ -8,6 +8,7 @@ import { P, can, canGuild } from './perms.js';
 import * as state from './state.js';
 import * as unread from './unread.js';
 import { dmName } from './composer.js';
+import * as voice from './voice.js';
 
 const collapsedKey = 'concord.collapsed';
 const collapsed = new Set(JSON.parse(localStorage.getItem(collapsedKey) || '[]'));
@@ -84,32 +85,34 @@ export class Channels {
 
 	channel(c) {
 		const active = c.id === this.app.channelID;
-		const voice = c.type === 2;
-		const un = !voice && unread.unread(c.id);
+		const isVoice = c.type === 2;
+		const un = !isVoice && unread.unread(c.id);
 		const n = unread.mentionCount(c.id);
-		let label = (voice ? 'Voice channel ' : 'Channel ') + c.name;
+		let label = (isVoice ? 'Voice channel ' : 'Channel ') + c.name;
 		if (n) label += `, ${n} mention${n > 1 ? 's' : ''}`;
 		else if (un) label += ', unread';
 		const row = h('div', { class: 'chrow' });
 		const b = h('button', {
-			class: 'chan' + (active ? ' active' : '') + (un ? ' unread' : ''),
+			class: 'chan' + (active ? ' active' : '') + (un ? ' unread' : '') + (isVoice && voice.current() === c.id ? ' connected' : ''),
 			role: 'treeitem',
 			'aria-label': label,
 			'aria-current': active ? 'page' : null,
 			'data-channel': c.id,
-			onclick: () => (voice ? this.app.openVoice(c.id) : this.app.openChannel(c.id)),
-		}, icon(voice ? icons.speaker : icons.hash, 20), h('span', { class: 'cname' }, c.name));
+			onclick: () => (isVoice ? this.app.openVoice(c.id) : this.app.openChannel(c.id)),
+		}, icon(isVoice ? icons.speaker : icons.hash, 20), h('span', { class: 'cname' }, c.name));
 		if (n) b.append(h('span', { class: 'badge' }, String(n)));
 		row.append(b);
 		if (canGuild(c.guild_id, P.MANAGE_CHANNELS)) {
 			row.append(h('button', { class: 'chgear', 'aria-label': 'Edit channel ' + c.name, title: 'Edit channel', onclick: () => this.app.channelSettings(c.id) }, icon(icons.gear, 16)));
 		}
-		if (voice) {
+		if (isVoice) {
 			const inside = [...state.voice.values()].filter((v) => v.channel_id === c.id);
 			if (inside.length) {
 				row.append(h('ul', { class: 'voicers', 'aria-label': 'In ' + c.name }, inside.map((v) => {
 					const u = state.users.get(v.user_id) || (v.member && v.member.user) || { id: v.user_id };
-					return h('li', { class: v.speaking ? 'speaking' : '' }, avatar(u, 22), h('span', {}, state.nameIn(c.guild_id, u)));
+					return h('li', { class: voice.speaking(v.user_id) ? 'speaking' : '', 'data-user': v.user_id }, avatar(u, 22), h('span', { class: 'vname' }, state.nameIn(c.guild_id, u)),
+						v.self_mute || v.mute ? h('span', { class: 'vflag', role: 'img', 'aria-label': 'Muted', title: 'Muted' }, icon(icons.mic, 14)) : null,
+						v.self_deaf || v.deaf ? h('span', { class: 'vflag', role: 'img', 'aria-label': 'Deafened', title: 'Deafened' }, icon(icons.headphones, 14)) : null);
 				})));
 			}
 		}

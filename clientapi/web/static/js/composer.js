@@ -4,6 +4,7 @@
 // channel in localStorage, so a reload or an expired session loses none.
 
 import * as api from './api.js';
+import * as commands from './commands.js';
 import { fmtSize, h, icon, icons } from './dom.js';
 import * as emoji from './emoji.js';
 import { P, can } from './perms.js';
@@ -29,9 +30,11 @@ export class Composer {
 		this.filesBar = h('div', { class: 'filesbar', hidden: true });
 		this.ac = h('div', { class: 'autocomplete', id: 'ac', role: 'listbox', hidden: true });
 		this.typingLine = h('div', { class: 'typing', 'aria-live': 'polite' });
+		this.hint = h('div', { class: 'cmdhint', hidden: true });
+		this.status = h('div', { class: 'cmdstatus', hidden: true });
 		this.counter = h('span', { class: 'counter' });
 		this.box = h('div', { class: 'inputbox' }, this.ac, this.attach, this.input, this.counter, this.emojiBtn);
-		this.el = h('div', { class: 'composer' }, this.replyBar, this.filesBar, this.box, this.fileInput, this.typingLine);
+		this.el = h('div', { class: 'composer' }, this.status, this.hint, this.replyBar, this.filesBar, this.box, this.fileInput, this.typingLine);
 		this.input.addEventListener('keydown', (e) => this.keydown(e));
 		this.input.addEventListener('input', () => this.changed());
 		this.input.addEventListener('paste', (e) => {
@@ -78,6 +81,7 @@ export class Composer {
 		this.drawReply();
 		this.drawTyping();
 		this.permissions();
+		this.say(null);
 		this.input.value = localStorage.getItem(this.draftKey()) || '';
 		this.grow();
 	}
@@ -154,6 +158,12 @@ export class Composer {
 		let content = this.input.value.trim();
 		if (!content && !this.files.length) return;
 		if (content.length > maxLength) return;
+		const c = state.channels.get(this.channel);
+		const found = c.guild_id && content.startsWith('/') && commands.find(c.guild_id, content);
+		if (found) {
+			this.command(found, content);
+			return;
+		}
 		content = this.encode(content);
 		this.pane.send(content, this.files, this.reply);
 		this.input.value = '';
@@ -165,6 +175,46 @@ export class Composer {
 		this.drawFiles();
 		this.drawReply();
 		this.changed();
+	}
+
+	// command invokes a bot's command. Text that names its options wrongly
+	// stays to be mended; once sent, the composer empties, and a bot that
+	// fails to answer gets the text back, to try again.
+	async command(found, text) {
+		const ch = this.channel;
+		let run;
+		try {
+			run = commands.invoke(found, ch);
+		} catch (err) {
+			this.say(err.text || String(err), true);
+			return;
+		}
+		this.input.value = '';
+		this.changed();
+		this.say('Sending /' + found.cmd.name + '…');
+		try {
+			await run;
+			if (this.channel === ch) this.say(null);
+		} catch (err) {
+			if (this.channel !== ch) return;
+			this.say(`/${found.cmd.name}: ${err.text || err}`, true);
+			if (!this.input.value) {
+				this.input.value = text;
+				this.changed();
+			}
+		}
+	}
+
+	// say shows how a command fares above the composer; alert for a
+	// failure, which stays until dismissed.
+	say(text, alert) {
+		this.status.hidden = !text;
+		this.status.className = 'cmdstatus' + (alert ? ' failed' : '');
+		this.status.setAttribute('role', alert ? 'alert' : 'status');
+		this.status.replaceChildren();
+		if (!text) return;
+		this.status.append(h('span', {}, text));
+		if (alert) this.status.append(h('button', { class: 'x', 'aria-label': 'Dismiss', onclick: () => this.say(null) }, '×'));
 	}
 
 	// encode turns "@name", "#channel" and "@role" into Discord's mention
@@ -245,6 +295,14 @@ export class Composer {
 	autocomplete() {
 		const a = this.input;
 		const before = a.value.slice(0, a.selectionStart);
+		const slash = this.slash(before);
+		if (slash) {
+			this.acItems = slash.items;
+			this.acWord = slash.word;
+			this.acIndex = 0;
+			this.drawAC();
+			return;
+		}
 		const m = /(^|\s)([@#:])([\w.-]*)$/.exec(before);
 		const c = state.channels.get(this.channel);
 		const g = c && state.guilds.get(c.guild_id);
@@ -263,6 +321,65 @@ export class Composer {
 		this.acWord = m ? m[2] + m[3] : '';
 		this.acIndex = 0;
 		this.drawAC();
+	}
+
+	// slash offers the guild's commands while the text starts with "/",
+	// then the chosen command's subcommands, parameters and choices, and
+	// shows what the command takes above the composer.
+	slash(before) {
+		const c = state.channels.get(this.channel);
+		const text = this.input.value;
+		if (!c || !c.guild_id || !text.startsWith('/')) {
+			this.drawHint(null);
+			return null;
+		}
+		const idx = commands.index(c.guild_id, () => {
+			if (this.channel === c.id) this.autocomplete();
+		});
+		const head = /^\/(\S*)$/.exec(before);
+		if (head) {
+			this.drawHint(commands.find(c.guild_id, text));
+			const q = head[1].toLowerCase();
+			return {
+				word: before,
+				items: (idx.list || []).filter((x) => x.name.startsWith(q)).slice(0, 10).map((x) => {
+					const app = idx.apps.get(x.application_id);
+					return { label: '/' + x.name, sub: x.description + (app ? ' · ' + app.name : ''), insert: '/' + x.name };
+				}),
+			};
+		}
+		this.drawHint(commands.find(c.guild_id, text));
+		const f = commands.find(c.guild_id, before);
+		if (!f) return null;
+		const p = commands.params(f.cmd, f.rest);
+		const word = /(\S*)$/.exec(before)[1];
+		const lower = word.toLowerCase();
+		const pick = /^([^\s:]+):(.*)$/.exec(word);
+		let items = [];
+		if (p.subs) {
+			items = p.subs.filter((o) => o.name.startsWith(lower)).map((o) => ({ label: o.name, sub: o.description, insert: o.name }));
+		} else if (pick) {
+			const o = p.params.find((x) => x.name === pick[1].toLowerCase());
+			if (o && o.choices) {
+				return { word: pick[2], items: o.choices.filter((x) => x.name.toLowerCase().startsWith(pick[2].toLowerCase())).map((x) => ({ label: x.name, insert: x.name })) };
+			}
+		} else {
+			items = p.left.filter((o) => o.name.startsWith(lower))
+				.map((o) => ({ label: o.name + ':', sub: (o.required ? 'required · ' : '') + o.description, insert: o.name + ':', glue: true }));
+		}
+		return { word, items: items.slice(0, 10) };
+	}
+
+	// drawHint shows the command being written: its name, what it does,
+	// and its options, the required ones marked.
+	drawHint(found) {
+		this.hint.hidden = !found;
+		this.hint.replaceChildren();
+		if (!found) return;
+		const p = commands.params(found.cmd, found.rest);
+		const opts = (p.subs || p.params).map((o) => h('span', { class: 'opt' + (o.required ? ' req' : ''), title: o.description }, o.name));
+		this.hint.append(h('strong', {}, '/' + found.cmd.name), ' ', h('span', { class: 'desc' }, found.cmd.description), ...opts,
+			found.app ? h('span', { class: 'app' }, found.app.name) : null);
 	}
 
 	people(g, c, q) {
@@ -321,7 +438,7 @@ export class Composer {
 		const it = this.acItems[this.acIndex];
 		const a = this.input;
 		const end = a.selectionStart;
-		a.setRangeText(it.insert + ' ', end - this.acWord.length, end, 'end');
+		a.setRangeText(it.insert + (it.glue ? '' : ' '), end - this.acWord.length, end, 'end');
 		if (it.code) this.mentions.set(it.insert, it.code);
 		this.acItems = [];
 		this.drawAC();

@@ -175,6 +175,13 @@ export class Gateway {
 		this.send(3, this.presence);
 	}
 
+	// voiceState joins, moves within or leaves (channelID null) a guild's
+	// voice channels, and says whether the person is muted or deafened
+	// (op 4).
+	voiceState(guildID, channelID, mute, deaf) {
+		this.send(4, { guild_id: guildID, channel_id: channelID, self_mute: mute, self_deaf: deaf, self_video: false });
+	}
+
 	// requestMembers asks for a guild's whole member list with presences,
 	// or for some members' when userIDs are given.
 	requestMembers(guildID, userIDs) {

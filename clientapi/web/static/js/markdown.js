@@ -180,7 +180,8 @@ function closing(s, d, from) {
 	return -1;
 }
 
-function safeURL(u) {
+// safeURL says whether u may be a link's href: http and https only.
+export function safeURL(u) {
 	try {
 		const p = new URL(u);
 		return p.protocol === 'https:' || p.protocol === 'http:';

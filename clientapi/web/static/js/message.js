@@ -3,7 +3,9 @@
 // previous message), the text, attachments, reactions and the actions the
 // person may take. Everything the author wrote goes in as text nodes.
 
+import * as components from './components.js';
 import { avatar, fmtDay, fmtFull, fmtSize, fmtStamp, fmtTime, h, icon, icons, idTime, sameDay } from './dom.js';
+import * as embeds from './embeds.js';
 import * as md from './markdown.js';
 import * as state from './state.js';
 
@@ -11,9 +13,15 @@ import * as state from './state.js';
 const groupMs = 7 * 60_000;
 
 const types = { reply: 19 };
+// Discord's message flags the pane shows.
+const flags = { ephemeral: 1 << 6, loading: 1 << 7 };
+
+// ephemeral is the flag of an answer only its reader sees, which no one
+// can react to or reply to.
+export const ephemeral = flags.ephemeral;
 
 function grouped(m, prev) {
-	if (!prev || prev.author.id !== m.author.id || m.message_reference || prev.failed || m.type === types.reply) return false;
+	if (!prev || prev.author.id !== m.author.id || m.message_reference || prev.failed || m.type === types.reply || used(m)) return false;
 	return idTime(m.id) - idTime(prev.id) < groupMs && sameDay(idTime(m.id), idTime(prev.id));
 }
 
@@ -57,6 +65,7 @@ export function render(m, prev, ctx) {
 	}
 	const isGrouped = grouped(m, prev) && !el.firstChild;
 	if (m.message_reference) el.append(replyLine(m, ctx));
+	else if (used(m)) el.append(usedLine(m, ctx));
 	const body = h('div', { class: 'body' });
 	if (isGrouped) {
 		el.classList.add('grouped');
@@ -72,13 +81,19 @@ export function render(m, prev, ctx) {
 			h('time', { dateTime: t.toISOString(), title: fmtFull(t) }, fmtStamp(t))));
 	}
 	const text = h('div', { class: 'text' });
+	if (m.flags & flags.loading) text.append(h('span', { class: 'thinking' }, state.nameIn(ctx.guildID, m.author) + ' is thinking…'));
 	if (m.content) text.append(md.render(m.content, ctx.resolve));
 	if (m.edited_timestamp) text.append(h('span', { class: 'edited', title: fmtFull(new Date(m.edited_timestamp)) }, ' (edited)'));
 	if (m.pinned) text.append(' ', h('span', { class: 'pinned', title: 'Pinned', role: 'img', 'aria-label': 'Pinned' }, icon(icons.pin, 14)));
 	if (ctx.mentionsMe && ctx.mentionsMe(m)) el.classList.add('mentioned');
 	body.append(text);
+	for (const part of [embeds.render(m, ctx.resolve), components.render(m, ctx.guildID)]) if (part) body.append(part);
 	if (m.attachments && m.attachments.length) body.append(attachments(m));
 	if (m.reactions && m.reactions.length) body.append(reactions(m, ctx));
+	if (m.flags & flags.ephemeral) {
+		el.classList.add('ephemeral');
+		body.append(h('div', { class: 'ephnote' }, 'Only you can see this • ', h('button', { class: 'link', onclick: () => ctx.discard(m) }, 'Dismiss message')));
+	}
 	if (m.pending) el.classList.add('pending');
 	if (m.failed) {
 		el.classList.add('failed');
@@ -100,6 +115,26 @@ function replyLine(m, ctx) {
 	const snippet = text ? md.render(text, ctx.resolve) : (r.attachments && r.attachments.length ? 'Click to see attachment' : '');
 	return h('div', { class: 'replyto', role: 'link', tabindex: '-1', onclick: () => ctx.jump(r.id) },
 		avatar(r.author, 16), h('span', { class: 'who' }, '@' + name), h('span', { class: 'snippet' }, snippet));
+}
+
+// used is what a bot's message answers: a command someone used, or a
+// component they clicked.
+function used(m) {
+	const meta = m.interaction_metadata;
+	const old = m.interaction;
+	if (!meta && !old) return null;
+	return { user: (meta && meta.user) || (old && old.user), name: (old && old.name) || (meta && meta.name) || '', type: (meta || old).type };
+}
+
+// What someone did that a bot's message answers, by interaction type,
+// when it was not a command: a component used, a form submitted.
+const usedWhat = { 3: ' used a component', 5: ' submitted a form' };
+
+function usedLine(m, ctx) {
+	const u = used(m);
+	const who = u.user ? state.nameIn(ctx.guildID, u.user) : 'Someone';
+	return h('div', { class: 'replyto used' }, u.user ? avatar(u.user, 16) : null, h('span', { class: 'who' }, who),
+		h('span', { class: 'snippet' }, u.name ? [' used ', h('span', { class: 'cmdname' }, '/' + u.name)] : usedWhat[u.type] || ' used an application'));
 }
 
 function attachments(m) {

@@ -134,7 +134,7 @@ export class MessagePane {
 		if (this.bar) this.bar.remove();
 		const i = this.tl.find(n.dataset.id);
 		const m = this.tl.msgs[i];
-		if (!m || m.pending || m.failed) return;
+		if (!m || m.pending || m.failed || m.flags & render.ephemeral) return;
 		this.bar = render.actions(m, this.ctx);
 		n.append(this.bar);
 	}

@@ -11,6 +11,13 @@ export function open(title, body, opts = {}) {
 	d.append(h('header', {}, h('h2', {}, title), close), body);
 	d.addEventListener('close', () => {
 		d.remove();
+		// Chromium gives the focus back to the field that held it, which
+		// then takes no typing until it is focused anew.
+		const back = document.activeElement;
+		if (back && back !== document.body) {
+			back.blur();
+			back.focus();
+		}
 		if (opts.onclose) opts.onclose();
 	});
 	d.addEventListener('click', (e) => {
@@ -34,7 +41,8 @@ export function confirm(title, text, yes = 'Confirm', danger = true) {
 }
 
 // form shows fields and resolves with their values, or null when
-// cancelled. fields: [{name, label, type?, value?, options?}]. submit
+// cancelled. fields: [{name, label, type?, value?, options?, attrs?}],
+// attrs being the input's own (required, maxLength …). submit
 // receives the values and may throw an APIError to keep the dialog open.
 export function form(title, fields, submit, yes = 'Save') {
 	return new Promise((ok) => {
@@ -47,11 +55,11 @@ export function form(title, fields, submit, yes = 'Save') {
 			if (fd.options) {
 				input = h('select', { id: 'm-' + fd.name, name: fd.name }, fd.options.map(([v, l]) => h('option', { value: v, selected: v === fd.value }, l)));
 			} else if (fd.type === 'textarea') {
-				input = h('textarea', { id: 'm-' + fd.name, name: fd.name, value: fd.value || '', rows: 3 });
+				input = h('textarea', { id: 'm-' + fd.name, name: fd.name, value: fd.value || '', rows: 3, ...fd.attrs });
 			} else if (fd.type === 'checkbox') {
 				input = h('input', { id: 'm-' + fd.name, name: fd.name, type: 'checkbox', checked: !!fd.value });
 			} else {
-				input = h('input', { id: 'm-' + fd.name, name: fd.name, type: fd.type || 'text', value: fd.value || '', placeholder: fd.placeholder || '' });
+				input = h('input', { id: 'm-' + fd.name, name: fd.name, type: fd.type || 'text', value: fd.value || '', placeholder: fd.placeholder || '', ...fd.attrs });
 			}
 			inputs[fd.name] = input;
 			f.append(h('div', { class: 'field' + (fd.type === 'checkbox' ? ' check' : '') }, h('label', { for: 'm-' + fd.name }, fd.label), input));

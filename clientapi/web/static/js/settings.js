@@ -1,5 +1,5 @@
 // The person's own settings: profile and avatar, status and custom status,
-// sessions, theme and notifications, and logging out. Status, custom
+// sessions, voice devices, theme and notifications, and logging out. Status, custom
 // status and theme are Discord's user settings on the node, so they follow
 // the person to every device.
 
@@ -9,6 +9,7 @@ import { dataURI } from './guildsettings.js';
 import * as modal from './modal.js';
 import * as notify from './notify.js';
 import * as state from './state.js';
+import * as voice from './voice.js';
 
 let current = { status: 'online', theme: '', custom_status: null };
 
@@ -75,7 +76,7 @@ async function customStatus(app) {
 // open shows the settings dialog.
 export function open(app) {
 	const content = h('div', { class: 'tabcontent', role: 'tabpanel' });
-	const tabs = [['My account', account], ['Sessions', sessions], ['Appearance', appearance], ['Notifications', notifications]];
+	const tabs = [['My account', account], ['Sessions', sessions], ['Voice', voiceSettings], ['Appearance', appearance], ['Notifications', notifications]];
 	const nav = h('div', { class: 'tabs', role: 'tablist', 'aria-orientation': 'vertical' });
 	const d = modal.open('User settings', h('div', { class: 'settings' }, nav, content), { class: 'wide' });
 	const show = async (i) => {
@@ -154,6 +155,10 @@ function appearance(app) {
 		box.append(h('div', { class: 'field check' }, h('label', { for: 'th-' + (v || 'sys') }, label), r));
 	}
 	return box;
+}
+
+async function voiceSettings() {
+	return h('div', { class: 'form' }, await voice.devices());
 }
 
 function notifications() {

@@ -1,14 +1,328 @@
-// Voice channels. The node's voice server (the SFU) is not part of this
-// client yet: the channel list shows who is in a voice channel from the
-// gateway's voice states, and joining says that voice is not available.
-// Joining, leaving, mute and deafen, devices, speaking rings, screen share
-// and camera belong here once the SFU's voice gateway is served.
+// Voice channels through the node's SFU (spec/voice.md). Gateway op 4
+// joins, moves and leaves; VOICE_SERVER_UPDATE names the voice gateway,
+// where the client identifies and negotiates two WebRTC connections: Up
+// carries the microphone, Down everyone else's audio, offered by the SFU.
+// Rings show who speaks: others from the audio levels of the packets
+// received (the ssrc-audio-level extension the SFU forwards), oneself from
+// the SFU's op 5. Mute, deafen and the devices are remembered.
 
-import { toast } from './dom.js';
+import { h, icon, icons, toast } from './dom.js';
+import * as state from './state.js';
 
-export function join() {
-	toast('Voice channels are not available in this client yet.');
+const op = { identify: 0, select: 1, ready: 2, heartbeat: 3, description: 4, speaking: 5, hello: 8, resume: 7 };
+// The voice gateway's close codes that end the call rather than resume it.
+const final = new Set([4001, 4003, 4004, 4006, 4011, 4014, 4016]);
+// Received levels (0…1, linear) from −50 dBov up count as speech, as the
+// SFU counts them; a ring stays lit this long after the last loud packet;
+// levels are read this often.
+const speechLevel = 10 ** (-50 / 20);
+const speechHold = 400;
+const levelEvery = 100;
+// The browser's client heartbeats at least this often (Discord's web
+// client does the same).
+const maxBeat = 5000;
+
+const prefsKey = 'concord.voice';
+const prefs = Object.assign({ mute: false, deaf: false, input: '', output: '' }, JSON.parse(localStorage.getItem(prefsKey) || '{}'));
+
+let call = null; // the call in progress
+const speakers = new Set(); // user IDs whose ring is lit
+
+function savePrefs() { localStorage.setItem(prefsKey, JSON.stringify(prefs)); }
+
+// speaking says whether a user's ring is lit.
+export function speaking(userID) { return speakers.has(userID); }
+
+// current is the voice channel the person is in, or null.
+export function current() { return call ? call.channelID : null; }
+
+// join enters a voice channel, moving within the guild without a new
+// connection, as Discord does.
+export function join(app, channelID) {
+	const c = state.channels.get(channelID);
+	if (!c || (call && call.channelID === channelID)) return;
+	if (call && call.guildID === c.guild_id) {
+		call.channelID = channelID;
+		call.state();
+		draw(app);
+		return;
+	}
+	if (call) leave(app);
+	call = new Call(app, c.guild_id, channelID);
+	call.start();
+	draw(app);
 }
 
-// controls are the user panel's voice buttons: none until voice exists.
-export function controls() { return null; }
+// leave ends the call, telling the gateway.
+export function leave(app) {
+	if (!call) return;
+	call.channelID = null;
+	call.state();
+	end(app);
+}
+
+function end(app) {
+	if (!call) return;
+	call.close();
+	call = null;
+	speakers.clear();
+	state.emit('voice');
+	draw(app);
+}
+
+// dispatch takes the gateway's voice events: the voice server to connect
+// to, and one's own voice state, which a moderator may change.
+export function dispatch(app, t, d) {
+	if (!call || d.guild_id !== call.guildID) return;
+	if (t === 'VOICE_SERVER_UPDATE') call.connect(d);
+	else if (t === 'VOICE_STATE_UPDATE' && d.user_id === state.me.user.id && d.session_id === app.gateway.sessionID) {
+		if (!d.channel_id) end(app);
+		else if (d.channel_id !== call.channelID) {
+			call.channelID = d.channel_id;
+			draw(app);
+		}
+	}
+}
+
+// stop drops the call without telling anyone: the person signs out.
+export function stop() {
+	if (call) call.close();
+	call = null;
+	speakers.clear();
+}
+
+class Call {
+	constructor(app, guildID, channelID) {
+		this.app = app;
+		this.guildID = guildID;
+		this.channelID = channelID;
+		this.ws = null;
+		this.seq = null;
+		this.up = null;
+		this.down = null;
+		this.downs = Promise.resolve();
+		this.audios = new Map(); // track id → {el, user, receiver}
+		this.levels = new Map(); // user id → {rtp: last RTP timestamp read, loud: when last loud}
+		this.closed = false;
+		this.mic = navigator.mediaDevices.getUserMedia({ audio: prefs.input ? { deviceId: { exact: prefs.input } } : true })
+			.catch(() => {
+				toast('No microphone could be opened: you can listen only.', 'error');
+				return null;
+			});
+	}
+
+	start() {
+		this.state();
+		this.meter = setInterval(() => this.measure(), levelEvery);
+	}
+
+	// state sends op 4 with where the person is and how they hear.
+	state() {
+		this.app.gateway.voiceState(this.guildID, this.channelID, prefs.mute || prefs.deaf, prefs.deaf);
+	}
+
+	connect(d) {
+		this.token = d.token;
+		this.endpoint = d.endpoint;
+		this.sessionID = this.app.gateway.sessionID;
+		this.open(false);
+	}
+
+	open(resuming) {
+		if (this.ws) this.ws.close(1000);
+		const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+		const ws = new WebSocket(`${proto}://${this.endpoint}?v=8`);
+		this.ws = ws;
+		this.resuming = resuming;
+		ws.onmessage = (e) => this.receive(JSON.parse(e.data));
+		ws.onclose = (e) => {
+			if (ws !== this.ws || this.closed) return;
+			clearInterval(this.beat);
+			if (final.has(e.code)) {
+				toast('You were disconnected from voice' + (e.reason ? ': ' + e.reason : '.'), 'error');
+				end(this.app);
+			} else setTimeout(() => !this.closed && this.open(true), 1000);
+		};
+	}
+
+	send(o, d) {
+		if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ op: o, d }));
+	}
+
+	async receive(p) {
+		if (typeof p.seq === 'number') this.seq = p.seq;
+		switch (p.op) {
+		case op.hello: {
+			clearInterval(this.beat);
+			this.beat = setInterval(() => this.send(op.heartbeat, { t: Date.now(), seq_ack: this.seq ?? -1 }), Math.min(p.d.heartbeat_interval, maxBeat));
+			const who = { server_id: this.guildID, session_id: this.sessionID, token: this.token };
+			if (this.resuming) this.send(op.resume, { ...who, seq_ack: this.seq ?? -1 });
+			else this.send(op.identify, { ...who, user_id: state.me.user.id });
+			break;
+		}
+		case op.ready:
+			await this.offer(p.d.ice_servers || []);
+			break;
+		case op.description:
+			if (p.d.type === 'answer') await this.up.setRemoteDescription({ type: 'answer', sdp: p.d.sdp });
+			else this.answerDown(p.d.sdp);
+			break;
+		case op.speaking:
+			if (p.d.user_id === state.me.user.id) this.ring(p.d.user_id, !!p.d.speaking);
+			break;
+		}
+	}
+
+	// offer opens Up with the microphone and offers it (op 1).
+	async offer(iceServers) {
+		this.iceServers = iceServers;
+		const mic = await this.mic;
+		if (this.closed) return;
+		this.up = new RTCPeerConnection({ iceServers });
+		if (mic) {
+			this.track = mic.getAudioTracks()[0];
+			this.track.enabled = !prefs.mute && !prefs.deaf;
+			this.up.addTrack(this.track, mic);
+		} else {
+			this.up.addTransceiver('audio', { direction: 'sendonly' });
+		}
+		await this.up.setLocalDescription(await this.up.createOffer());
+		await gathered(this.up);
+		this.send(op.select, { protocol: 'webrtc', data: { sdp: this.up.localDescription.sdp } });
+	}
+
+	// answerDown answers the SFU's offers of Down, one at a time.
+	answerDown(sdp) {
+		this.downs = this.downs.then(async () => {
+			if (this.closed) return;
+			if (!this.down) {
+				this.down = new RTCPeerConnection({ iceServers: this.iceServers || [] });
+				this.down.ontrack = (e) => this.received(e);
+			}
+			await this.down.setRemoteDescription({ type: 'offer', sdp });
+			await this.down.setLocalDescription(await this.down.createAnswer());
+			await gathered(this.down);
+			this.send(op.description, { type: 'answer', sdp: this.down.localDescription.sdp });
+		}).catch((err) => toast('Voice failed: ' + err.message, 'error'));
+	}
+
+	// received plays another member's audio; its stream is named by their
+	// user ID.
+	received(e) {
+		if (e.track.kind !== 'audio') return;
+		const stream = e.streams[0] || new MediaStream([e.track]);
+		const el = h('audio', { autoplay: true, muted: prefs.deaf });
+		el.srcObject = stream;
+		if (prefs.output && el.setSinkId) el.setSinkId(prefs.output).catch(() => {});
+		this.audios.set(e.track.id, { el, user: stream.id, receiver: e.receiver });
+		e.track.addEventListener('ended', () => {
+			this.audios.delete(e.track.id);
+			this.ring(stream.id, false);
+		});
+	}
+
+	// measure lights the rings of those whose latest packets are loud.
+	measure() {
+		const now = performance.now();
+		for (const a of this.audios.values()) {
+			const l = this.levels.get(a.user) || { rtp: null, loud: -Infinity };
+			for (const src of a.receiver.getSynchronizationSources()) {
+				if (src.rtpTimestamp !== l.rtp && src.audioLevel >= speechLevel) l.loud = now;
+				l.rtp = src.rtpTimestamp;
+			}
+			this.levels.set(a.user, l);
+			this.ring(a.user, now - l.loud < speechHold);
+		}
+	}
+
+	ring(userID, on) {
+		if (speakers.has(userID) === on) return;
+		if (on) speakers.add(userID);
+		else speakers.delete(userID);
+		state.emit('voice', this.guildID);
+	}
+
+	// hear applies mute and deafen to the microphone and the speakers.
+	hear() {
+		if (this.track) this.track.enabled = !prefs.mute && !prefs.deaf;
+		for (const a of this.audios.values()) a.el.muted = prefs.deaf;
+		this.state();
+	}
+
+	close() {
+		this.closed = true;
+		clearInterval(this.beat);
+		clearInterval(this.meter);
+		if (this.ws) this.ws.close(1000);
+		for (const pc of [this.up, this.down]) if (pc) pc.close();
+		for (const a of this.audios.values()) a.el.srcObject = null;
+		this.mic.then((m) => m && m.getTracks().forEach((t) => t.stop()));
+	}
+}
+
+// gathered waits until a connection's candidates are all in its
+// description: the voice gateway takes no trickled candidates.
+function gathered(pc) {
+	if (pc.iceGatheringState === 'complete') return Promise.resolve();
+	return new Promise((ok) => {
+		const check = () => {
+			if (pc.iceGatheringState === 'complete') {
+				pc.removeEventListener('icegatheringstatechange', check);
+				ok();
+			}
+		};
+		pc.addEventListener('icegatheringstatechange', check);
+	});
+}
+
+// controls are the user panel's mute and deafen buttons.
+export function controls(app) {
+	const muted = prefs.mute || prefs.deaf;
+	return [
+		h('button', { class: 'iconbtn' + (muted ? ' off' : ''), 'aria-label': 'Mute', 'aria-pressed': muted ? 'true' : 'false', title: muted ? 'Unmute' : 'Mute',
+			onclick: () => set(app, { mute: !muted, deaf: muted && prefs.deaf ? false : prefs.deaf }) }, icon(icons.mic, 20)),
+		h('button', { class: 'iconbtn' + (prefs.deaf ? ' off' : ''), 'aria-label': 'Deafen', 'aria-pressed': prefs.deaf ? 'true' : 'false', title: prefs.deaf ? 'Undeafen' : 'Deafen',
+			onclick: () => set(app, { deaf: !prefs.deaf }) }, icon(icons.headphones, 20)),
+	];
+}
+
+function set(app, change) {
+	Object.assign(prefs, change);
+	savePrefs();
+	if (call) call.hear();
+	app.drawUser();
+}
+
+// devices lets the person choose the microphone and speakers, for the
+// settings.
+export async function devices() {
+	let list = [];
+	try {
+		list = await navigator.mediaDevices.enumerateDevices();
+	} catch { /* none to offer */ }
+	const pick = (kind, key, label) => {
+		const s = h('select', { id: 'vd-' + key }, h('option', { value: '' }, 'Default'),
+			list.filter((d) => d.kind === kind && d.deviceId && d.deviceId !== 'default').map((d, i) => h('option', { value: d.deviceId, selected: d.deviceId === prefs[key] }, d.label || `${label} ${i + 1}`)));
+		s.addEventListener('change', () => {
+			prefs[key] = s.value;
+			savePrefs();
+			if (call && key === 'output') for (const a of call.audios.values()) if (a.el.setSinkId) a.el.setSinkId(s.value).catch(() => {});
+		});
+		return h('div', { class: 'field' }, h('label', { for: 'vd-' + key }, label), s);
+	};
+	return [pick('audioinput', 'input', 'Input device'), pick('audiooutput', 'output', 'Output device'),
+		h('p', { class: 'note' }, 'A new input device is used from the next call.')];
+}
+
+// draw shows the call's panel above the user panel: where the person is
+// connected, and the button that leaves.
+function draw(app) {
+	const p = app.voicePanel;
+	p.hidden = !call;
+	p.replaceChildren();
+	if (!call) return;
+	const c = state.channels.get(call.channelID);
+	const g = state.guilds.get(call.guildID);
+	p.append(h('div', { class: 'vinfo' }, h('strong', {}, 'Voice Connected'), h('span', {}, (c ? c.name : '') + (g ? ' / ' + g.name : ''))),
+		h('button', { class: 'iconbtn hangup', 'aria-label': 'Disconnect', title: 'Disconnect', onclick: () => leave(app) }, icon(icons.hangup, 20)));
+}

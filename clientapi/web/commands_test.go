@@ -1,0 +1,217 @@
+package web_test
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// pointDiscordgo aims discordgo at the node for the test: its endpoints are
+// package variables, some derived from others when it started.
+func pointDiscordgo(t *testing.T, base string) {
+	vars := []*string{&discordgo.EndpointAPI, &discordgo.EndpointApplications, &discordgo.EndpointGateway, &discordgo.EndpointGatewayBot}
+	saved := make([]string, len(vars))
+	for i, v := range vars {
+		saved[i] = *v
+	}
+	t.Cleanup(func() {
+		for i, v := range vars {
+			*v = saved[i]
+		}
+	})
+	discordgo.EndpointAPI = base + "/api/v" + discordgo.APIVersion + "/"
+	discordgo.EndpointApplications = discordgo.EndpointAPI + "applications"
+	discordgo.EndpointGateway = discordgo.EndpointAPI + "gateway"
+	discordgo.EndpointGatewayBot = discordgo.EndpointGateway + "/bot"
+}
+
+// diceBot answers /roll with an embed, a button, a link and a select,
+// updates its message when they are used, answers /form with a modal
+// whose submission it thanks for in private, and never answers /silent.
+func diceBot(s *discordgo.Session, i *discordgo.InteractionCreate) error {
+	rolled := func(content string) *discordgo.InteractionResponseData {
+		return &discordgo.InteractionResponseData{Content: content,
+			Embeds: []*discordgo.MessageEmbed{{Title: "Dice", Description: "a **fair** die", Color: 0x5865f2,
+				Fields: []*discordgo.MessageEmbedField{{Name: "Result", Value: "4", Inline: true}}, Footer: &discordgo.MessageEmbedFooter{Text: "rolled by a bot"}}},
+			Components: []discordgo.MessageComponent{
+				discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+					discordgo.Button{Label: "Roll again", Style: discordgo.PrimaryButton, CustomID: "again"},
+					discordgo.Button{Label: "Rules", Style: discordgo.LinkButton, URL: "https://example.org/rules"}}},
+				discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+					discordgo.SelectMenu{CustomID: "die", Placeholder: "Pick a die", Options: []discordgo.SelectMenuOption{
+						{Label: "Six sides", Value: "d6"}, {Label: "Twenty sides", Value: "d20"}}}}}}}
+	}
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand:
+		d := i.ApplicationCommandData()
+		switch d.Name {
+		case "roll":
+			note := ""
+			for _, o := range d.Options[1:] {
+				note = " (" + o.StringValue() + ")"
+			}
+			return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+				Data: rolled(fmt.Sprintf("rolled a d%d%s", d.Options[0].IntValue(), note))})
+		case "form":
+			return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal,
+				Data: &discordgo.InteractionResponseData{CustomID: "survey", Title: "Survey", Components: []discordgo.MessageComponent{
+					discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{CustomID: "color", Label: "Favourite colour", Style: discordgo.TextInputShort, Required: true}}}}}})
+		}
+		return nil // /silent
+	case discordgo.InteractionMessageComponent:
+		d := i.MessageComponentData()
+		content := "rolled again"
+		if d.CustomID == "die" {
+			content = "picked " + strings.Join(d.Values, ",")
+		}
+		return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseUpdateMessage, Data: rolled(content)})
+	case discordgo.InteractionModalSubmit:
+		v := i.ModalSubmitData().Components[0].(*discordgo.ActionsRow).Components[0].(*discordgo.TextInput).Value
+		return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Content: "thanks for " + v, Flags: discordgo.MessageFlagsEphemeral}})
+	}
+	return fmt.Errorf("unexpected interaction type %d", i.Type)
+}
+
+// TestSlashCommands: a person finds a bot's command by typing "/", fills
+// its options through the autocomplete, and sees the bot's answer with
+// its embed and components, which both people use; options typed wrongly
+// are said before anything is sent, a bot that does not answer is said
+// and the text comes back, and a modal's answer only its writer sees.
+func TestSlashCommands(t *testing.T) {
+	url := startNode(t)
+	pointDiscordgo(t, url)
+	browser := newBrowser(t)
+	amy := newPerson(t, browser, url, "amy", desktop)
+	ben := newPerson(t, browser, url, "ben", desktop)
+	amy.register("correct horse battery")
+	ben.register("staple battery horse")
+	path, gid, _ := amy.meet("Game night", ben)
+
+	// Amy makes a bot and adds it to the guild; it registers its commands.
+	var app struct{ ID string }
+	amy.api("POST", "/applications", map[string]any{"name": "Dice"}, &app)
+	var reset struct{ Token string }
+	amy.api("POST", "/applications/"+app.ID+"/bot/reset", nil, &reset)
+	amy.api("POST", "/oauth2/authorize?client_id="+app.ID+"&scope=bot+applications.commands&permissions=3072", map[string]any{"guild_id": gid, "authorize": true}, nil)
+	bot, err := discordgo.New("Bot " + reset.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot.Identify.Intents = discordgo.IntentsGuilds
+	var mu sync.Mutex
+	var botErrs []error
+	ready := make(chan struct{})
+	bot.AddHandlerOnce(func(*discordgo.Session, *discordgo.Ready) { close(ready) })
+	bot.AddHandler(func(s *discordgo.Session, i *discordgo.InteractionCreate) {
+		if err := diceBot(s, i); err != nil {
+			mu.Lock()
+			botErrs = append(botErrs, err)
+			mu.Unlock()
+		}
+	})
+	if err := bot.Open(); err != nil {
+		t.Fatalf("bot: %v", err)
+	}
+	defer bot.Close()
+	select {
+	case <-ready:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the bot never got READY")
+	}
+	min, max := 2.0, 100.0
+	for _, c := range []*discordgo.ApplicationCommand{
+		{Name: "roll", Description: "Roll a die", Options: []*discordgo.ApplicationCommandOption{
+			{Type: discordgo.ApplicationCommandOptionInteger, Name: "sides", Description: "How many sides", Required: true, MinValue: &min, MaxValue: max},
+			{Type: discordgo.ApplicationCommandOptionString, Name: "note", Description: "Why you roll"}}},
+		{Name: "form", Description: "Fill in a survey"},
+		{Name: "silent", Description: "Never answered"},
+	} {
+		if _, err := bot.ApplicationCommandCreate(app.ID, gid, c); err != nil {
+			t.Fatalf("create /%s: %v", c.Name, err)
+		}
+	}
+
+	amy.open(path)
+	ben.open(path)
+	amy.wait(`document.querySelector('.welcome')`)
+
+	// "/" offers the guild's commands; Tab takes one, then its first option.
+	amy.typeIn(`.composer textarea`, "/ro")
+	amy.wait(`!document.querySelector('.autocomplete').hidden && document.querySelector('.acitem').textContent.includes('/roll') && document.querySelector('.acitem').textContent.includes('Dice')`)
+	amy.shot("1-commands")
+	amy.do(chromedp.KeyEvent(kb.Tab))
+	amy.wait(`document.querySelector('.composer textarea').value === '/roll ' && !document.querySelector('.cmdhint').hidden && document.querySelector('.acitem') && document.querySelector('.acitem').textContent.startsWith('sides:')`)
+	amy.do(chromedp.KeyEvent(kb.Tab))
+	amy.typeIn(`.composer textarea`, "20 note:for luck")
+	amy.wait(`document.querySelector('.composer textarea').value === '/roll sides:20 note:for luck'`)
+	amy.shot("2-options")
+	amy.enter(`.composer textarea`)
+	answer := `[...document.querySelectorAll('.msg')].find((m) => m.querySelector('.used') && m.textContent.includes('rolled a d20 (for luck)'))`
+	for _, p := range []*person{amy, ben} {
+		p.wait(answer + ` && ` + answer + `.querySelector('.used').textContent.includes('amy used /roll') && ` + answer + `.querySelector('.embed .etitle').textContent === 'Dice'`)
+	}
+	amy.wait(`document.querySelector('.composer textarea').value === '' && document.querySelector('.cmdstatus').hidden`)
+	amy.shot("3-answer")
+
+	// Ben clicks the button, Amy picks from the select; both see each update.
+	ben.clickX(`//div[contains(@class,"crow")]/button[text()="Roll again"]`)
+	amy.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent.startsWith('rolled again'))`)
+	amy.eval(`(() => { const s = document.querySelector('select.cselect'); s.value = 'd6'; s.dispatchEvent(new Event('change')); })()`, nil)
+	ben.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent.startsWith('picked d6'))`)
+	ben.shot("4-updated")
+
+	// Options typed wrongly are said, and nothing is sent.
+	amy.typeIn(`.composer textarea`, "/roll sides:many")
+	amy.enter(`.composer textarea`)
+	amy.wait(`document.querySelector('.cmdstatus.failed') && document.querySelector('.cmdstatus').textContent.includes('sides must be a whole number') && document.querySelector('.composer textarea').value === '/roll sides:many'`)
+	amy.shot("5-bad-options")
+	amy.click(`.cmdstatus button[aria-label="Dismiss"]`)
+	amy.eval(`(() => { const a = document.querySelector('.composer textarea'); a.value = ''; a.dispatchEvent(new Event('input')); })()`, nil)
+
+	// A bot that never answers: the failure is said and the text returns.
+	amy.typeIn(`.composer textarea`, "/silent")
+	amy.wait(`!document.querySelector('.cmdhint').hidden && !document.querySelector('.autocomplete').hidden`)
+	amy.enter(`.composer textarea`) // takes the offered command
+	amy.wait(`document.querySelector('.composer textarea').value === '/silent ' && document.querySelector('.autocomplete').hidden`)
+	amy.enter(`.composer textarea`)
+	amy.wait(`document.querySelector('.cmdstatus.failed') && document.querySelector('.cmdstatus').textContent.includes('did not respond') && document.querySelector('.composer textarea').value === '/silent'`)
+	amy.shot("6-no-answer")
+	amy.eval(`(() => { const a = document.querySelector('.composer textarea'); a.value = ''; a.dispatchEvent(new Event('input')); })()`, nil)
+
+	// A modal; its answer is Amy's alone, and she dismisses it.
+	amy.typeIn(`.composer textarea`, "/form ")
+	amy.wait(`!document.querySelector('.cmdhint').hidden`)
+	amy.enter(`.composer textarea`)
+	amy.wait(`document.querySelector('dialog.modal') && document.querySelector('dialog.modal h2').textContent === 'Survey'`)
+	amy.typeIn(`dialog.modal input`, "green")
+	amy.shot("7-modal")
+	amy.click(`dialog.modal button[type=submit]`)
+	amy.wait(`[...document.querySelectorAll('.msg.ephemeral')].some((m) => m.textContent.includes('thanks for green') && m.textContent.includes('Only you can see this'))`)
+	amy.shot("8-ephemeral")
+	// The dialog closes once the node says the bot answered.
+	amy.wait(`!document.querySelector('dialog.modal')`)
+	amy.send("after the survey")
+	ben.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent === 'after the survey')`)
+	var seen int
+	ben.eval(`[...document.querySelectorAll('.msg')].filter((m) => m.textContent.includes('thanks for')).length`, &seen)
+	if seen != 0 {
+		t.Errorf("ben sees amy's private answer")
+	}
+	amy.clickX(`//div[contains(@class,"ephnote")]/button[text()="Dismiss message"]`)
+	amy.wait(`![...document.querySelectorAll('.msg')].some((m) => m.textContent.includes('thanks for green'))`)
+
+	mu.Lock()
+	for _, err := range botErrs {
+		t.Errorf("bot: %v", err)
+	}
+	mu.Unlock()
+	amy.clean()
+	ben.clean()
+}

@@ -1,0 +1,134 @@
+package web_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// voiceFlags give Chromium fake devices (a microphone that beeps) without
+// asking, loopback candidates under their addresses rather than mDNS names,
+// as the node serves loopback only, and audio that plays unprompted.
+var voiceFlags = []chromedp.ExecAllocatorOption{
+	chromedp.Flag("use-fake-device-for-media-stream", true),
+	chromedp.Flag("use-fake-ui-for-media-stream", true),
+	chromedp.Flag("allow-loopback-in-peer-connection", true),
+	chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns"),
+	chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+}
+
+// recordPeerConnections keeps the page's WebRTC connections where a test
+// can read their statistics.
+const recordPeerConnections = `window.__pcs = [];
+const Real = window.RTCPeerConnection;
+window.RTCPeerConnection = class extends Real {
+	constructor(...a) { super(...a); __pcs.push(this); }
+};`
+
+// inboundAudio sums what the page's connections received of audio.
+const inboundAudio = `(async () => {
+	let packets = 0, energy = 0;
+	for (const pc of __pcs) {
+		if (pc.connectionState === 'closed') continue;
+		for (const s of (await pc.getStats()).values()) {
+			if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+				packets += s.packetsReceived || 0;
+				energy += s.totalAudioEnergy || 0;
+			}
+		}
+	}
+	return { Packets: packets, Energy: energy };
+})()`
+
+type audioStats struct {
+	Packets int
+	Energy  float64
+}
+
+// audioUntil reads the page's received audio until ok holds of it.
+func (p *person) audioUntil(what string, ok func(audioStats) bool) audioStats {
+	p.tb.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var s audioStats
+		p.eval(`new Promise((ok) => setTimeout(ok, 100)).then(() => `+inboundAudio+`)`, &s)
+		if ok(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			p.shot("failed")
+			p.tb.Fatalf("%s: %s: received audio stayed at %+v", p.name, what, s)
+		}
+	}
+}
+
+// TestVoice: two people join a voice channel from the channel list, at a
+// desktop's width and at a phone's; each receives the other's audio
+// (packets and energy growing in getStats), the speaker's ring lights on
+// the listener's screen, a mute shows and stops the audio, and leaving
+// takes the person out of the channel.
+func TestVoice(t *testing.T) {
+	url := startNode(t)
+	browser := newBrowser(t, voiceFlags...)
+	atEachWidth(t, func(t *testing.T, size [2]int64, narrow bool) { voiceCall(t, url, browser, size, narrow) })
+}
+
+func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64, narrow bool) {
+	suffix := map[bool]string{false: "d", true: "p"}[narrow]
+	vic := newPerson(t, browser, url, "vic"+suffix, size)
+	val := newPerson(t, browser, url, "val"+suffix, size)
+	for _, p := range []*person{vic, val} {
+		p.before(recordPeerConnections)
+	}
+	vic.register("correct horse battery")
+	val.register("staple battery horse")
+	path, gid, _ := vic.meet("Studio", val)
+	var lounge struct{ ID string }
+	vic.api("POST", "/guilds/"+gid+"/channels", map[string]any{"name": "lounge", "type": 2}, &lounge)
+	var ids [2]string
+	for i, p := range []*person{vic, val} {
+		p.open(path)
+		p.eval(`JSON.parse(localStorage.getItem('concord.session')).user_id`, &ids[i])
+	}
+	in := func(p *person, id string) string {
+		return `document.querySelector('.chrow:has([data-channel="` + lounge.ID + `"]) .voicers li[data-user="` + id + `"]')`
+	}
+
+	// Both join from the channel list.
+	for _, p := range []*person{vic, val} {
+		if narrow {
+			p.click(`.navbtn`)
+		}
+		p.click(`.chan[data-channel="` + lounge.ID + `"]`)
+		p.wait(`!document.querySelector('.voicepanel').hidden && document.querySelector('.vinfo').textContent.includes('lounge')`)
+	}
+	for _, p := range []*person{vic, val} {
+		p.wait(in(p, ids[0]) + ` && ` + in(p, ids[1]))
+	}
+
+	// Val hears Vic: packets and energy grow, and Vic's ring lights.
+	first := val.audioUntil("audio from vic", func(s audioStats) bool { return s.Packets > 50 })
+	val.wait(in(val, ids[0]) + `.classList.contains('speaking')`)
+	val.shot("1-speaking")
+	later := val.audioUntil("more audio from vic", func(s audioStats) bool { return s.Packets > first.Packets+50 && s.Energy > first.Energy })
+	t.Logf("val received %d audio packets, energy %.3f → %.3f", later.Packets, first.Energy, later.Energy)
+	vic.audioUntil("audio from val", func(s audioStats) bool { return s.Packets > 50 })
+
+	// Vic mutes: Val sees it.
+	vic.click(`.userpanel button[aria-label="Mute"]`)
+	vic.wait(`document.querySelector('.userpanel button[aria-label="Mute"]').getAttribute('aria-pressed') === 'true'`)
+	val.wait(in(val, ids[0]) + `.querySelector('[aria-label="Muted"]')`)
+	vic.shot("2-muted")
+	vic.click(`.userpanel button[aria-label="Mute"]`)
+	val.wait(in(val, ids[0]) + ` && !` + in(val, ids[0]) + `.querySelector('[aria-label="Muted"]')`)
+
+	// Vic leaves.
+	vic.click(`.voicepanel button[aria-label="Disconnect"]`)
+	vic.wait(`document.querySelector('.voicepanel').hidden`)
+	val.wait(`!` + in(val, ids[0]) + ` && ` + in(val, ids[1]))
+	val.shot("3-left")
+	vic.clean()
+	val.clean()
+}
