@@ -30,6 +30,7 @@ type client struct {
 	up   *webrtc.PeerConnection
 	down *webrtc.PeerConnection
 	mic  *webrtc.TrackLocalStaticRTP
+	vs   live.VoiceServer // what it identified with
 
 	wmu sync.Mutex // one writer on ws
 
@@ -108,6 +109,7 @@ func (c *client) send(op int, d any) {
 }
 
 func (c *client) identify(vs live.VoiceServer) {
+	c.vs = vs
 	c.send(opIdentify, identify{ServerID: vs.GuildID.String(), UserID: vs.UserID.String(), SessionID: "gw-" + vs.UserID.String(), Token: vs.Token})
 }
 

@@ -66,6 +66,28 @@ func TestRefusals(t *testing.T) {
 		{"identify timeout", func(c *Config) { c.IdentifyTimeout = 100 * time.Millisecond }, func(t *testing.T, r *rig) *client {
 			return r.dial(t, 2)
 		}, closeNotAuthed},
+		{"heartbeats without identify", func(c *Config) { c.IdentifyTimeout = 300 * time.Millisecond }, func(t *testing.T, r *rig) *client {
+			c := r.dial(t, 2)
+			for range 20 {
+				c.send(opHeartbeat, map[string]int{"t": 1})
+				time.Sleep(50 * time.Millisecond)
+			}
+			if len(c.ops(opHeartbeatACK)) == 0 {
+				t.Error("heartbeats before identify not acknowledged")
+			}
+			return c
+		}, closeNotAuthed},
+		{"identify after a refused one", nil, func(t *testing.T, r *rig) *client {
+			vs := r.join(t, 2, testVoice)
+			c := r.dial(t, 2)
+			c.send(opIdentify, identify{ServerID: vs.GuildID.String(), UserID: "2", SessionID: "gw-2", Token: "wrong"})
+			c.identify(vs) // too late: the connection is closing
+			time.Sleep(200 * time.Millisecond)
+			if r.sfu.Sessions() != 0 {
+				t.Error("a frame after the refusal was handled")
+			}
+			return c
+		}, closeAuthFailed},
 		{"unknown protocol", nil, func(t *testing.T, r *rig) *client {
 			c := r.identified(t, 2)
 			c.send(opSelectProtocol, map[string]any{"protocol": "udp", "data": map[string]any{"address": "127.0.0.1", "port": 1, "mode": "aead_aes256_gcm_rtpsize"}})

@@ -105,7 +105,11 @@ func (s *SFU) createResource(w http.ResponseWriter, r *http.Request, guildArg, c
 		return
 	}
 	v := live.VoiceState{GuildID: guildID, ChannelID: channelID, UserID: user}
-	acc, err := s.admit(v, s.present(channelID))
+	present := 0 // a viewer takes no place in the channel
+	if ingest {
+		present = s.present(channelID, user)
+	}
+	acc, err := s.admit(v, present)
 	switch {
 	case err != nil:
 		http.Error(w, err.Error(), http.StatusForbidden)

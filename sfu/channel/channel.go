@@ -102,17 +102,19 @@ func (c *Channel) Close() {
 	c.wg.Wait()
 }
 
-// Len counts the members that are not hidden.
-func (c *Channel) Len() int {
+// Others counts the users other than userID in the channel, by their
+// visible members: a user in it twice (a voice client and a WHIP stream)
+// is one, and a user's own new connection does not count against them.
+func (c *Channel) Others(userID uint64) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n := 0
+	users := map[uint64]bool{}
 	for m := range c.members {
-		if !m.Hidden {
-			n++
+		if !m.Hidden && m.UserID != userID {
+			users[m.UserID] = true
 		}
 	}
-	return n
+	return len(users)
 }
 
 // Join adds m, which starts receiving what the others publish.
