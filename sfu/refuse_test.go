@@ -4,8 +4,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"concord/federation/live"
 	"concord/federation/perm"
 	"concord/federation/snowflake"
 )
@@ -103,6 +105,13 @@ func TestRefusals(t *testing.T) {
 			c.send(opSelectProtocol, map[string]any{"protocol": "webrtc", "sdp": pcmuOffer(t)})
 			return c
 		}, closeBadRequest},
+		{"unknown simulcast RID", nil, func(t *testing.T, r *rig) *client {
+			c := r.identified(t, 2)
+			c.addVideo("camera", []int{1, 1}, "q", "x")
+			o, _ := c.up.CreateOffer(nil)
+			c.send(opSelectProtocol, map[string]any{"protocol": "webrtc", "sdp": o.SDP})
+			return c
+		}, closeBadRequest},
 		{"unknown opcode", nil, func(t *testing.T, r *rig) *client {
 			c := r.identified(t, 2)
 			c.send(99, nil)
@@ -175,4 +184,38 @@ func noCandidateOffer(t *testing.T) string {
 	pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio)
 	o, _ := pc.CreateOffer(nil)
 	return o.SDP
+}
+
+// A client sending two tracks of one source gets one forwarded; the other
+// is read and dropped, and leaving ends cleanly.
+func TestSecondTrackOfASource(t *testing.T) {
+	r := newRig(t, 3, nil)
+	a := r.connect(t, 2, testVoice)
+	b := r.connect(t, 3, testVoice)
+	dup, _ := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "microphone", "2")
+	s, err := a.up.AddTrack(dup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go drain(s)
+	a.negotiate()
+	go func() {
+		for i := range 25 {
+			dup.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960)},
+				Payload: []byte("dup")})
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	a.speak("first", 25, 127)
+	waitFor(t, "a microphone", 5*time.Second, func() bool { return len(b.got(2, "microphone")) > 10 })
+	kinds := map[bool]bool{}
+	for _, p := range b.got(2, "microphone") {
+		kinds[string(p.Payload) == "dup"] = true
+	}
+	if len(kinds) != 1 {
+		t.Fatal("both microphones were forwarded")
+	}
+	r.hub.SetVoice(live.VoiceState{GuildID: testGuild, UserID: 2, SessionID: "gw-2"})
+	wantClose(t, a, closeDisconnected)
+	waitFor(t, "one session", 2*time.Second, func() bool { return r.sfu.Sessions() == 1 })
 }
