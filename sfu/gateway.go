@@ -146,8 +146,16 @@ func (ss *session) handle(c *wsConn, f frame) (int, string) {
 		return closeBadRequest, "session description type must be offer or answer"
 	case opIdentify, opResume:
 		return closeAlreadyAuthed, "already authenticated"
-	case opSpeaking, opVideo, opClientFlags, opClientPlatform:
-		// Speaking is read from the audio itself and tracks from the SDP.
+	case opSpeaking:
+		// Who speaks is read from the audio itself; the client says only
+		// whether it speaks as a priority speaker.
+		var d speaking
+		if json.Unmarshal(f.D, &d) != nil {
+			return closeDecode, "decode error"
+		}
+		ss.setPriority(d.Speaking&speakingPriority != 0)
+	case opVideo, opClientFlags, opClientPlatform:
+		// What a client sends is read from its SDP.
 	default:
 		return closeUnknownOpcode, "unknown opcode " + strconv.Itoa(f.Op)
 	}

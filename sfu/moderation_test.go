@@ -137,3 +137,29 @@ func TestMoveKeepsTheConnection(t *testing.T) {
 		t.Errorf("b, in the old channel, got %d packets", n)
 	}
 }
+
+// A client asks to speak as a priority speaker with op 5's flag 4; it
+// counts only with PRIORITY_SPEAKER.
+func TestPrioritySpeaker(t *testing.T) {
+	r := newRig(t, 3, nil)
+	r.guilds.edit(func(s *guildState) {
+		ch := s.Channels[testVoice]
+		ch.Overwrites = append(ch.Overwrites, perm.Overwrite{ID: 2, Type: perm.OverwriteMember, Allow: perm.PrioritySpeaker})
+	})
+	a := r.connect(t, 2, testVoice)
+	b := r.connect(t, 3, testVoice)
+	for _, c := range []*client{a, b} {
+		c.send(opSpeaking, speaking{Speaking: speakingMicrophone | speakingPriority})
+	}
+	go a.speak("loud", 25, 20)
+	b.speak("loud", 25, 20)
+	waitFor(t, "speaking", 2*time.Second, func() bool {
+		return len(speakingOf(b, "2")) > 0 && len(speakingOf(a, "3")) > 0
+	})
+	if got := speakingOf(b, "2")[0]; got != speakingMicrophone|speakingPriority {
+		t.Errorf("a, a priority speaker, speaks with flags %d", got)
+	}
+	if got := speakingOf(a, "3")[0]; got != speakingMicrophone {
+		t.Errorf("b, without PRIORITY_SPEAKER, speaks with flags %d", got)
+	}
+}

@@ -119,11 +119,17 @@ type ICEServer struct {
 }
 
 type speaking struct {
-	UserID   string `json:"user_id"`
+	UserID   string `json:"user_id,omitempty"` // the server's; clients send none
 	SSRC     uint32 `json:"ssrc"`
-	Speaking int    `json:"speaking"` // 1: microphone
+	Speaking int    `json:"speaking"` // flags, below
 	Delay    int    `json:"delay"`
 }
+
+// Speaking flags, Discord's.
+const (
+	speakingMicrophone = 1
+	speakingPriority   = 4
+)
 
 type videoState struct {
 	UserID  string   `json:"user_id"`

@@ -43,6 +43,7 @@ type session struct {
 	member     *channel.Member // in ch
 	remotes    []*peer.Remote
 	negotiated bool
+	priority   bool // the client's op 5 asks to speak as a priority speaker
 }
 
 type keptFrame struct {
@@ -264,7 +265,19 @@ func (ss *session) join(v live.VoiceState) {
 
 func (ss *session) stateLocked() channel.State {
 	return channel.State{Mute: ss.v.Mute || ss.acc.mute, Deaf: ss.v.Deaf || ss.acc.deaf, SelfMute: ss.v.SelfMute,
-		SelfDeaf: ss.v.SelfDeaf, NoSpeak: !ss.acc.speak}
+		SelfDeaf: ss.v.SelfDeaf, NoSpeak: !ss.acc.speak, Priority: ss.priority && ss.acc.priority}
+}
+
+// setPriority takes the priority bit of the client's op 5: it counts for
+// a user with PRIORITY_SPEAKER.
+func (ss *session) setPriority(on bool) {
+	ss.mu.Lock()
+	ss.priority = on
+	ch, m, st := ss.ch, ss.member, ss.stateLocked()
+	ss.mu.Unlock()
+	if ch != nil {
+		ch.SetState(m, st)
+	}
 }
 
 // follow applies a change of the user's voice state: a move to another
@@ -405,13 +418,16 @@ func (ss *session) Left(userID uint64) {
 	ss.sendJSON(opClientDisconnect, map[string]string{"user_id": id(userID)})
 }
 
-func (ss *session) Speaking(userID uint64, on bool) {
+func (ss *session) Speaking(userID uint64, on, priority bool) {
 	if userID == uint64(ss.key.user) {
 		return
 	}
 	flags := 0
 	if on {
-		flags = 1
+		flags = speakingMicrophone
+	}
+	if priority {
+		flags |= speakingPriority
 	}
 	ss.sendJSON(opSpeaking, speaking{UserID: id(userID), Speaking: flags})
 }

@@ -30,7 +30,9 @@ type Receiver interface {
 type Observer interface {
 	Joined(userID uint64)
 	Left(userID uint64)
-	Speaking(userID uint64, on bool)
+	// Speaking says that userID started or stopped speaking; priority
+	// while they speak as a priority speaker.
+	Speaking(userID uint64, on, priority bool)
 	Published(info media.Info)
 	Unpublished(info media.Info)
 	// Recording says that by started (on) or stopped recording the
@@ -43,6 +45,7 @@ type State struct {
 	Mute, Deaf         bool // by a moderator
 	SelfMute, SelfDeaf bool
 	NoSpeak            bool // lacks SPEAK in the channel
+	Priority           bool // speaks as a priority speaker
 }
 
 // muted reports whether the member's audio is not forwarded. Deafened
@@ -79,7 +82,7 @@ type Speaker interface{ Speaking(now time.Time) bool }
 type Channel struct {
 	mu       sync.Mutex
 	members  map[*Member]bool
-	speaking map[*Member]bool
+	speaking map[*Member]bool // who speaks, and whether as a priority speaker
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	recorder *Member // the hidden member recording, if any
