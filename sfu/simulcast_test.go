@@ -117,6 +117,16 @@ func TestSimulcastFollowsBandwidth(t *testing.T) {
 		t.Errorf("never forwarded the top layer while the estimate allowed it: %v", seen)
 	}
 	t.Logf("layers seen %v over %d packets", seen, len(ps))
+
+	// The link widens: the estimate must find it and the top layer come
+	// back.
+	n.downlink.SetRate(5_000_000)
+	start := time.Now()
+	waitFor(t, "the viewer back on the top layer", 40*time.Second, func() bool {
+		ps := viewer.got(2, "camera")
+		return ps[len(ps)-1].Payload[2] == 2
+	})
+	t.Logf("back on the top layer after %v", time.Since(start).Round(100*time.Millisecond))
 }
 
 // inOrder sorts packets by sequence number, as a receiver's jitter buffer

@@ -222,3 +222,41 @@ func TestVP8PictureIDsRunOnAcrossSwitches(t *testing.T) {
 		t.Errorf("the source's packet was changed: % x", p.Payload)
 	}
 }
+
+// A receiver whose estimate cannot show room for the next layer (GCC
+// rises to at most half again what it takes) tries it after a while,
+// keeps it while the estimate does not fall, and backs off when it does.
+func TestProbeLayerUp(t *testing.T) {
+	f := NewFanout(Info{Kind: Video, Layers: 3, Codec: webrtc.RTPCodecCapability{MimeType: "video/VP8", ClockRate: 90000}}, nil)
+	s := &sink{}
+	s.bitrate.Store(500_000)
+	f.Subscribe(s)
+	w := f.fwd[0]
+	t0 := time.Now()
+	steps := []struct {
+		at     time.Duration
+		budget uint64
+		want   int
+	}{
+		{0, 500_000, 1},
+		{3 * time.Second, 500_000, 1},
+		{4 * time.Second, 500_000, 2}, // tried
+		{5 * time.Second, 520_000, 2}, // not congested: kept
+		{6 * time.Second, 400_000, 1}, // fell by more than a tenth: back
+		{13 * time.Second, 500_000, 1},
+		{14 * time.Second, 500_000, 2},   // tried again, 8 s later
+		{15 * time.Second, 1_300_000, 2}, // fits now
+		{30 * time.Second, 1_300_000, 2},
+	}
+	for _, st := range steps {
+		now := t0.Add(st.at)
+		for l, bps := range []uint64{150_000, 400_000, 1_200_000} {
+			f.rates[l] = rate{start: now, bps: bps}
+		}
+		s.bitrate.Store(st.budget)
+		w.target = f.chooseLayer(w, now)
+		if w.target != st.want {
+			t.Fatalf("at %v with %d bps: layer %d, want %d", st.at, st.budget, w.target, st.want)
+		}
+	}
+}

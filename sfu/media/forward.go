@@ -16,6 +16,7 @@ type forwarder struct {
 	layer  int // forwarded now; -1 before the first keyframe
 	target int // wanted; switched to at its next keyframe
 	chosen time.Time
+	probe  probe
 
 	started bool
 	resync  bool   // the next packet forwarded starts a new run
