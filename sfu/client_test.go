@@ -41,6 +41,7 @@ type client struct {
 	sink     func(payload []byte)     // when set, takes payloads instead of received
 	answers  chan string
 	done     chan struct{}
+	deaf     bool // leaves the server's offers unanswered
 }
 
 func newClientAPI(t testing.TB) *webrtc.API { return newClientAPIOn(t, nil) }
@@ -199,9 +200,13 @@ func (c *client) read() {
 		if f.Op == opSessionDesc {
 			var d sessionDesc
 			json.Unmarshal(f.D, &d)
-			if d.Type == "answer" {
+			c.mu.Lock()
+			deaf := c.deaf
+			c.mu.Unlock()
+			switch {
+			case d.Type == "answer":
 				c.answers <- d.SDP
-			} else {
+			case !deaf:
 				c.answerDown(d.SDP)
 			}
 		}

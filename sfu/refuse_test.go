@@ -105,6 +105,16 @@ func TestRefusals(t *testing.T) {
 			c.send(opSelectProtocol, map[string]any{"protocol": "webrtc", "sdp": pcmuOffer(t)})
 			return c
 		}, closeBadRequest},
+		{"server's offer unanswered", func(c *Config) { c.ConnectTimeout = time.Second }, func(t *testing.T, r *rig) *client {
+			c := r.identified(t, 2)
+			c.mu.Lock()
+			c.deaf = true
+			c.mu.Unlock()
+			c.offer(true)
+			c.waitConnected()
+			r.connect(t, 3, testVoice).speak("x", 5, 127)
+			return c
+		}, closeTimeout},
 		{"unknown simulcast RID", nil, func(t *testing.T, r *rig) *client {
 			c := r.identified(t, 2)
 			c.addVideo("camera", []int{1, 1}, "q", "x")

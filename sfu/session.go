@@ -37,6 +37,7 @@ type session struct {
 	ended      bool
 	gone       *time.Timer // ends the session when no resume comes
 	connect    *time.Timer // ends it when media does not connect
+	answered   *time.Timer // ends it when the server's offer gets no answer or its media does not connect
 	v          live.VoiceState
 	acc        access
 	ch         *channel.Channel
@@ -71,7 +72,7 @@ func (s *SFU) open(g *grant, c *wsConn) (*session, int, string) {
 	}
 	ss.acc = acc
 	if ss.up, err = s.api.NewUp(uint64(g.user), false, ss.publish); err == nil {
-		ss.down, err = s.api.NewDown(func(sdp string) { ss.sendJSON(opSessionDesc, sessionDesc{Type: "offer", SDP: sdp}) })
+		ss.down, err = s.api.NewDown(ss.offerDown)
 	}
 	if err != nil {
 		if ss.up != nil {
@@ -166,7 +167,7 @@ func (ss *session) end(code int, reason string, leave bool) {
 	ss.ended = true
 	c, ch, v, m := ss.c, ss.ch, ss.v, ss.member
 	ss.ch = nil
-	for _, t := range []*time.Timer{ss.gone, ss.connect} {
+	for _, t := range []*time.Timer{ss.gone, ss.connect, ss.answered} {
 		if t != nil {
 			t.Stop()
 		}
@@ -211,6 +212,40 @@ func (ss *session) offer(sdp string) (int, string) {
 		ss.join(ss.current())
 	}
 	return 0, ""
+}
+
+// offerDown sends the client the server's offer of what it receives. The
+// client has ConnectTimeout from the latest offer to answer it and have
+// that connection up.
+func (ss *session) offerDown(sdp string) {
+	ss.sendJSON(opSessionDesc, sessionDesc{Type: "offer", SDP: sdp})
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	switch {
+	case ss.ended:
+	case ss.answered == nil:
+		ss.answered = time.AfterFunc(ss.s.cfg.ConnectTimeout, ss.checkAnswered)
+	default:
+		ss.answered.Reset(ss.s.cfg.ConnectTimeout)
+	}
+}
+
+func (ss *session) checkAnswered() {
+	ss.mu.Lock()
+	detached := ss.c == nil
+	if detached && !ss.ended {
+		// The offer waits in the frames kept for a resume.
+		ss.answered.Reset(ss.s.cfg.ConnectTimeout)
+	}
+	ss.mu.Unlock()
+	switch st := ss.down.PC().ConnectionState(); {
+	case detached:
+	case ss.down.Waiting():
+		ss.end(closeTimeout, "no answer to the server's offer", true)
+	case st == webrtc.PeerConnectionStateNew || st == webrtc.PeerConnectionStateConnecting:
+		// Once up, a connection that drops is ended when it fails.
+		ss.end(closeTimeout, "media connection timed out", true)
+	}
 }
 
 func (ss *session) checkConnected() {
