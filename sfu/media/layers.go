@@ -35,21 +35,22 @@ func (r *rate) live(now time.Time) uint64 {
 // Probing a layer up. A sender-side estimate (GCC) rises to at most half
 // again what the receiver takes, so a receiver of a low layer never shows
 // room for the next: after a layer has been chosen probeAfter, the next
-// one up is tried. The try lasts until the estimate has grown to fit it
-// (it stays) or falls by a tenth from its best (the link is congested:
-// back down, and the next try waits twice as long), or probeLimit passes.
+// one up is tried. It is kept until the estimate falls by a tenth from its
+// best (the link is congested: back down, and the next try of that layer
+// waits twice as long); once the estimate fits it, it is chosen as any
+// other. An estimate that climbs slowly keeps the try going: sending the
+// layer without congestion is what a probe is for.
 const (
 	probeAfter    = 4 * time.Second
-	probeLimit    = 15 * time.Second
 	maxProbeAfter = 64 * time.Second
 )
 
 // probe is one sink's trying of higher layers.
 type probe struct {
-	since time.Time       // the target was last changed
-	after []time.Duration // per layer, to wait before trying it; 0: probeAfter
-	until time.Time       // a try in course ends then at the latest
-	floor uint64          // the estimate below which the try failed
+	since  time.Time       // the target was last changed
+	after  []time.Duration // per layer, to wait before trying it; 0: probeAfter
+	trying bool            // the target is on trial
+	floor  uint64          // the estimate below which the try failed
 }
 
 // wait is how long a layer must wait to be tried.
@@ -92,17 +93,17 @@ func (f *Fanout) chooseLayer(w *forwarder, now time.Time) int {
 	if p.after == nil {
 		p.after = make([]time.Duration, len(f.rates))
 	}
-	if !p.until.IsZero() {
+	if p.trying {
 		switch {
 		case choice >= w.target:
 			p.after[w.target] = 0 // the estimate caught up
-		case now.Before(p.until) && budget >= p.floor:
+		case budget >= p.floor:
 			p.floor = max(p.floor, budget*9/10)
-			return w.target // no sign of congestion yet
+			return w.target // no sign of congestion
 		default:
 			p.after[w.target] = min(2*p.wait(w.target), maxProbeAfter)
 		}
-		p.since, p.until = now, time.Time{}
+		p.since, p.trying = now, false
 	}
 	if choice != w.target {
 		p.since = now
@@ -113,6 +114,6 @@ func (f *Fanout) chooseLayer(w *forwarder, now time.Time) int {
 	if budget == 0 || best != choice || i+1 >= len(flowing) || now.Sub(p.since) < p.wait(flowing[i+1]) {
 		return choice
 	}
-	p.since, p.until, p.floor = now, now.Add(probeLimit), budget*9/10
+	p.since, p.trying, p.floor = now, true, budget*9/10
 	return flowing[i+1]
 }
