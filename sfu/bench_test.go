@@ -197,6 +197,7 @@ func shareLoad(b *testing.B, n int, d time.Duration) float64 {
 	for i := range n {
 		viewers[i] = r.connect(b, snowflake.ID(i+3), testVoice)
 		viewers[i].listen(l)
+		viewers[i].watch(2, true)
 	}
 	l.measure(b, d, func() bool {
 		for _, c := range viewers {

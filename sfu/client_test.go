@@ -114,6 +114,11 @@ func (c *client) identify(vs live.VoiceServer) {
 	c.send(opIdentify, identify{ServerID: vs.GuildID.String(), UserID: vs.UserID.String(), SessionID: "gw-" + vs.UserID.String(), Token: vs.Token})
 }
 
+// watch starts (or stops) receiving user's screen share.
+func (c *client) watch(user snowflake.ID, on bool) {
+	c.send(opWatch, watch{UserID: user.String(), Watch: on})
+}
+
 // offer opens the up connection, with a microphone track if mic, sends
 // op 1 and applies the answer.
 func (c *client) offer(mic bool) {

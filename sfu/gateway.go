@@ -154,6 +154,16 @@ func (ss *session) handle(c *wsConn, f frame) (int, string) {
 			return closeDecode, "decode error"
 		}
 		ss.setPriority(d.Speaking&speakingPriority != 0)
+	case opWatch:
+		var d watch
+		if json.Unmarshal(f.D, &d) != nil {
+			return closeDecode, "decode error"
+		}
+		user, err := snowflake.Parse(d.UserID)
+		if err != nil {
+			return closeDecode, "decode error"
+		}
+		ss.watch(user, d.Watch)
 	case opVideo, opClientFlags, opClientPlatform:
 		// What a client sends is read from its SDP.
 	default:

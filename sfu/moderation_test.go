@@ -10,15 +10,26 @@ import (
 	"concord/federation/perm"
 )
 
+// about lists the frames with op that c received about user, in order.
+func about[T any](c *client, op int, user string) []T {
+	var out []T
+	for _, f := range c.ops(op) {
+		var who struct {
+			UserID string `json:"user_id"`
+		}
+		var d T
+		if json.Unmarshal(f.D, &who) == nil && who.UserID == user && json.Unmarshal(f.D, &d) == nil {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // speakingOf lists the speaking flags c heard about user, in order.
 func speakingOf(c *client, user string) []int {
 	var out []int
-	for _, f := range c.ops(opSpeaking) {
-		var d speaking
-		json.Unmarshal(f.D, &d)
-		if d.UserID == user {
-			out = append(out, d.Speaking)
-		}
+	for _, d := range about[speaking](c, opSpeaking, user) {
+		out = append(out, d.Speaking)
 	}
 	return out
 }

@@ -303,6 +303,16 @@ func (ss *session) stateLocked() channel.State {
 		SelfDeaf: ss.v.SelfDeaf, NoSpeak: !ss.acc.speak, Priority: ss.priority && ss.acc.priority}
 }
 
+// watch starts or stops receiving user's screen share.
+func (ss *session) watch(user snowflake.ID, on bool) {
+	ss.mu.Lock()
+	ch, m := ss.ch, ss.member
+	ss.mu.Unlock()
+	if ch != nil {
+		ch.Watch(m, uint64(user), on)
+	}
+}
+
 // setPriority takes the priority bit of the client's op 5: it counts for
 // a user with PRIORITY_SPEAKER.
 func (ss *session) setPriority(on bool) {
@@ -481,6 +491,16 @@ func (ss *session) video(info media.Info, active bool) {
 // being recorded: Concord's op 50.
 func (ss *session) Recording(by uint64, on bool) {
 	ss.sendJSON(opRecording, map[string]any{"user_id": id(by), "recording": on})
+}
+
+// Viewers tells the client who watches streamer's screen share: Concord's
+// op 52.
+func (ss *session) Viewers(streamer uint64, watchers []uint64) {
+	d := viewers{UserID: id(streamer), ViewerIDs: make([]string, len(watchers))}
+	for i, u := range watchers {
+		d.ViewerIDs[i] = id(u)
+	}
+	ss.sendJSON(opViewers, d)
 }
 
 func id(u uint64) string { return strconv.FormatUint(u, 10) }

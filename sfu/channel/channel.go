@@ -1,7 +1,8 @@
 // Package channel is one voice channel as the SFU sees it: who is in it,
 // the tracks each publishes, and who receives what. It decides forwarding
 // (a muted member's audio is paused, a deafened member receives no audio,
-// nobody receives their own tracks) and tells members who joins, leaves,
+// a screen share goes to those who watch it, nobody receives their own
+// tracks) and tells members who joins, leaves,
 // speaks and publishes. Members are endpoints of any kind — a WebRTC
 // client, a recorder, a WHIP publisher, a WHEP viewer, later a relay to
 // another node — seen only through Receiver and Observer. Only the sfu
@@ -38,6 +39,10 @@ type Observer interface {
 	// Recording says that by started (on) or stopped recording the
 	// channel; a member who joins while it records hears it too.
 	Recording(by uint64, on bool)
+	// Viewers lists who watches streamer's screen share, by user ID:
+	// when it changes while streamer shares, when a share starts, and
+	// to a member who joins during one.
+	Viewers(streamer uint64, viewers []uint64)
 }
 
 // State is what decides a member's forwarding.
@@ -64,7 +69,8 @@ type Member struct {
 	Observer Observer // nil: hears nothing
 	State    State
 
-	tracks []*published
+	tracks   []*published
+	watching map[uint64]bool // the users whose screen share it receives
 }
 
 type published struct {
@@ -148,6 +154,11 @@ func (c *Channel) Join(m *Member) {
 			}
 		}
 	}
+	if m.Observer != nil {
+		for _, u := range c.streamers() {
+			m.Observer.Viewers(u, c.viewersOf(u))
+		}
+	}
 }
 
 // Record adds rec, a hidden member that receives every track, and tells
@@ -186,6 +197,9 @@ func (c *Channel) leave(m *Member) {
 	}
 	delete(c.members, m)
 	delete(c.speaking, m)
+	for u := range m.watching {
+		c.viewers(u)
+	}
 	if m == c.recorder {
 		c.recorder = nil
 		for o := range c.members {
@@ -225,6 +239,80 @@ func (c *Channel) Publish(m *Member, t media.Track) {
 			if o.Observer != nil && !m.Hidden {
 				o.Observer.Published(t.Info())
 			}
+		}
+	}
+	if t.Info().Source == media.Screen {
+		c.viewers(m.UserID)
+	}
+}
+
+// Watch starts (on) or stops m receiving user's screen share (its screen
+// and screen audio), and tells everyone who watches it. Watching lasts
+// while m is in the channel: a share user starts later reaches m too.
+func (c *Channel) Watch(m *Member, user uint64, on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.members[m] || m.watching[user] == on || user == m.UserID {
+		return
+	}
+	if on {
+		if m.watching == nil {
+			m.watching = map[uint64]bool{}
+		}
+		m.watching[user] = true
+	} else {
+		delete(m.watching, user)
+	}
+	for o := range c.members {
+		if o.UserID == user {
+			for _, p := range o.tracks {
+				c.route(p, o, m)
+			}
+		}
+	}
+	c.viewers(user)
+}
+
+// shared reports whether p is part of a screen share.
+func shared(p *published) bool {
+	s := p.Info().Source
+	return s == media.Screen || s == media.ScreenAudio
+}
+
+// streamers lists the users sharing a screen, in user ID order.
+func (c *Channel) streamers() []uint64 {
+	var out []uint64
+	for _, m := range c.sorted() {
+		for _, p := range m.tracks {
+			if p.Info().Source == media.Screen && !slices.Contains(out, m.UserID) {
+				out = append(out, m.UserID)
+			}
+		}
+	}
+	return out
+}
+
+// viewersOf lists who watches user's screen share, in user ID order.
+func (c *Channel) viewersOf(user uint64) []uint64 {
+	out := []uint64{}
+	for _, m := range c.sorted() {
+		if m.watching[user] && !m.Hidden && !slices.Contains(out, m.UserID) {
+			out = append(out, m.UserID)
+		}
+	}
+	return out
+}
+
+// viewers tells everyone who watches user's screen share, if user shares
+// one.
+func (c *Channel) viewers(user uint64) {
+	if !slices.Contains(c.streamers(), user) {
+		return
+	}
+	list := c.viewersOf(user)
+	for o := range c.members {
+		if o.Observer != nil {
+			o.Observer.Viewers(user, list)
 		}
 	}
 }
@@ -292,12 +380,15 @@ func (c *Channel) SetState(m *Member, s State) {
 }
 
 // route adds or removes p (published by from) to to's receiver as the
-// rules say.
+// rules say: a screen share goes to those who watch it, audio to those
+// not deafened, everything to the recorder.
 func (c *Channel) route(p *published, from, to *Member) {
 	if to.Receiver == nil || from == to {
 		return
 	}
-	if to != c.recorder && p.Info().Kind == media.Audio && to.State.deaf() {
+	switch {
+	case to == c.recorder:
+	case shared(p) && !to.watching[from.UserID], p.Info().Kind == media.Audio && to.State.deaf():
 		to.Receiver.Remove(p.Track)
 		return
 	}
