@@ -20,8 +20,8 @@ var (
 
 // access is what a user may do in the voice channel they are in.
 type access struct {
-	speak, stream bool
-	mute, deaf    bool // the member's server mute and deafen
+	speak, stream, priority bool
+	mute, deaf              bool // the member's server mute and deafen
 }
 
 // admit checks, against the guild's current state, that v's user may
@@ -42,7 +42,7 @@ func (s *SFU) admit(v live.VoiceState, present int) (access, error) {
 		if ch.UserLimit > 0 && present >= ch.UserLimit && !p.Has(perm.MoveMembers) {
 			return errFull
 		}
-		a.speak, a.stream = p.Has(perm.Speak), p.Has(perm.Stream)
+		a.speak, a.stream, a.priority = p.Has(perm.Speak), p.Has(perm.Stream), p.Has(perm.PrioritySpeaker)
 		if m := st.Members[v.UserID]; m != nil {
 			a.mute, a.deaf = m.Mute, m.Deaf
 		}

@@ -41,13 +41,13 @@ type channelRef struct {
 	refs int
 }
 
-// present counts who is in voice channel id here.
-func (s *SFU) present(id snowflake.ID) int {
+// present counts who other than user is in voice channel id here.
+func (s *SFU) present(id, user snowflake.ID) int {
 	s.mu.Lock()
 	r := s.channels[id]
 	s.mu.Unlock()
 	if r == nil {
 		return 0
 	}
-	return r.ch.Len()
+	return r.ch.Others(uint64(user))
 }

@@ -30,6 +30,7 @@ type client struct {
 	up   *webrtc.PeerConnection
 	down *webrtc.PeerConnection
 	mic  *webrtc.TrackLocalStaticRTP
+	vs   live.VoiceServer // what it identified with
 
 	wmu sync.Mutex // one writer on ws
 
@@ -40,6 +41,7 @@ type client struct {
 	sink     func(payload []byte)     // when set, takes payloads instead of received
 	answers  chan string
 	done     chan struct{}
+	deaf     bool // leaves the server's offers unanswered
 }
 
 func newClientAPI(t testing.TB) *webrtc.API { return newClientAPIOn(t, nil) }
@@ -108,7 +110,13 @@ func (c *client) send(op int, d any) {
 }
 
 func (c *client) identify(vs live.VoiceServer) {
+	c.vs = vs
 	c.send(opIdentify, identify{ServerID: vs.GuildID.String(), UserID: vs.UserID.String(), SessionID: "gw-" + vs.UserID.String(), Token: vs.Token})
+}
+
+// watch starts (or stops) receiving user's screen share.
+func (c *client) watch(user snowflake.ID, on bool) {
+	c.send(opWatch, watch{UserID: user.String(), Watch: on})
 }
 
 // offer opens the up connection, with a microphone track if mic, sends
@@ -197,9 +205,13 @@ func (c *client) read() {
 		if f.Op == opSessionDesc {
 			var d sessionDesc
 			json.Unmarshal(f.D, &d)
-			if d.Type == "answer" {
+			c.mu.Lock()
+			deaf := c.deaf
+			c.mu.Unlock()
+			switch {
+			case d.Type == "answer":
 				c.answers <- d.SDP
-			} else {
+			case !deaf:
 				c.answerDown(d.SDP)
 			}
 		}

@@ -31,44 +31,60 @@ func (s *SFU) serveVoice(w http.ResponseWriter, r *http.Request) {
 	hello, _ := json.Marshal(map[string]any{"v": voiceGatewayVersion, "heartbeat_interval": s.cfg.HeartbeatInterval.Milliseconds()})
 	c.send(marshal(opHello, hello, nil))
 
-	var ss *session
 	c.limit = newWindow(s.cfg.FramesPerMinute, time.Minute)
 	ws.SetReadDeadline(time.Now().Add(s.cfg.IdentifyTimeout))
+	ss, code, reason := s.read(c)
+	switch {
+	case ss == nil:
+		c.close(code, reason)
+	case code == 0:
+		ss.detach(c) // dropped: the session waits for a resume
+	case code == closeDecode || code == closeRateLimited:
+		c.close(code, reason)
+		ss.detach(c)
+	default:
+		c.close(code, reason)
+		ss.end(code, reason, code == closeDisconnected)
+	}
+}
+
+// read handles c's frames until one ends the connection, and says how
+// (0: it dropped), with the session once identified or resumed. No frame
+// is handled after the one that ends it.
+func (s *SFU) read(c *wsConn) (*session, int, string) {
+	var ss *session
 	for {
-		_, data, err := ws.ReadMessage()
-		if err != nil {
-			switch {
-			case ss == nil:
-				c.close(closeNotAuthed, "identify timed out")
-			default:
-				ss.detach(c)
-			}
-			return
-		}
-		if !c.limit.allow(time.Now()) {
-			c.close(closeRateLimited, "too many frames")
-			continue
+		_, data, err := c.ws.ReadMessage()
+		switch {
+		case err != nil && ss == nil:
+			return nil, closeNotAuthed, "identify timed out"
+		case err != nil:
+			return ss, 0, ""
+		case !c.limit.allow(time.Now()):
+			return ss, closeRateLimited, "too many frames"
 		}
 		var f frame
 		if json.Unmarshal(data, &f) != nil {
-			c.close(closeDecode, "decode error")
-			continue
+			return ss, closeDecode, "decode error"
 		}
-		if ss == nil {
+		switch {
+		case ss == nil && f.Op == opHeartbeat:
+			// Answered, but it does not put off the identify deadline.
+			heartbeatACK(c, f)
+			continue
+		case ss == nil:
 			var code int
 			var reason string
-			ss, code, reason = s.authenticate(c, f)
-			if code != 0 {
-				c.close(code, reason)
-				continue
+			if ss, code, reason = s.authenticate(c, f); code != 0 {
+				return nil, code, reason
 			}
-		} else if code, reason := ss.handle(c, f); code != 0 {
-			c.close(code, reason)
-			ss.end(code, reason, code == closeDisconnected)
-			continue
+		default:
+			if code, reason := ss.handle(c, f); code != 0 {
+				return ss, code, reason
+			}
 		}
 		// A client sends a heartbeat at least every interval.
-		ws.SetReadDeadline(time.Now().Add(s.cfg.HeartbeatInterval * 3 / 2))
+		c.ws.SetReadDeadline(time.Now().Add(s.cfg.HeartbeatInterval * 3 / 2))
 	}
 }
 
@@ -96,8 +112,6 @@ func (s *SFU) authenticate(c *wsConn, f frame) (*session, int, string) {
 			return nil, closeDecode, "decode error"
 		}
 		return s.resume(c, d)
-	case opHeartbeat:
-		return nil, 0, "" // allowed before identify, answered by nobody
 	}
 	return nil, closeNotAuthed, "not authenticated"
 }
@@ -106,16 +120,9 @@ func (s *SFU) authenticate(c *wsConn, f frame) (*session, int, string) {
 func (ss *session) handle(c *wsConn, f frame) (int, string) {
 	switch f.Op {
 	case opHeartbeat:
-		var d heartbeat
-		if json.Unmarshal(f.D, &d) != nil || d.T == nil {
-			// v4 and older: d is the nonce itself.
-			d.T = f.D
+		if seqAck := heartbeatACK(c, f); seqAck != nil {
+			ss.ack(*seqAck)
 		}
-		if d.SeqAck != nil {
-			ss.ack(*d.SeqAck)
-		}
-		ack, _ := json.Marshal(map[string]json.RawMessage{"t": d.T})
-		c.send(marshal(opHeartbeatACK, ack, nil))
 	case opSelectProtocol:
 		var d selectProtocol
 		if json.Unmarshal(f.D, &d) != nil {
@@ -139,12 +146,42 @@ func (ss *session) handle(c *wsConn, f frame) (int, string) {
 		return closeBadRequest, "session description type must be offer or answer"
 	case opIdentify, opResume:
 		return closeAlreadyAuthed, "already authenticated"
-	case opSpeaking, opVideo, opClientFlags, opClientPlatform:
-		// Speaking is read from the audio itself and tracks from the SDP.
+	case opSpeaking:
+		// Who speaks is read from the audio itself; the client says only
+		// whether it speaks as a priority speaker.
+		var d speaking
+		if json.Unmarshal(f.D, &d) != nil {
+			return closeDecode, "decode error"
+		}
+		ss.setPriority(d.Speaking&speakingPriority != 0)
+	case opWatch:
+		var d watch
+		if json.Unmarshal(f.D, &d) != nil {
+			return closeDecode, "decode error"
+		}
+		user, err := snowflake.Parse(d.UserID)
+		if err != nil {
+			return closeDecode, "decode error"
+		}
+		ss.watch(user, d.Watch)
+	case opVideo, opClientFlags, opClientPlatform:
+		// What a client sends is read from its SDP.
 	default:
 		return closeUnknownOpcode, "unknown opcode " + strconv.Itoa(f.Op)
 	}
 	return 0, ""
+}
+
+// heartbeatACK answers a heartbeat and returns the seq_ack it carries.
+func heartbeatACK(c *wsConn, f frame) *int64 {
+	var d heartbeat
+	if json.Unmarshal(f.D, &d) != nil || d.T == nil {
+		// v4 and older: d is the nonce itself.
+		d.T = f.D
+	}
+	ack, _ := json.Marshal(map[string]json.RawMessage{"t": d.T})
+	c.send(marshal(opHeartbeatACK, ack, nil))
+	return d.SeqAck
 }
 
 func marshal(op int, d json.RawMessage, seq *int64) []byte {

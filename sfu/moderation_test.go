@@ -10,15 +10,26 @@ import (
 	"concord/federation/perm"
 )
 
+// about lists the frames with op that c received about user, in order.
+func about[T any](c *client, op int, user string) []T {
+	var out []T
+	for _, f := range c.ops(op) {
+		var who struct {
+			UserID string `json:"user_id"`
+		}
+		var d T
+		if json.Unmarshal(f.D, &who) == nil && who.UserID == user && json.Unmarshal(f.D, &d) == nil {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // speakingOf lists the speaking flags c heard about user, in order.
 func speakingOf(c *client, user string) []int {
 	var out []int
-	for _, f := range c.ops(opSpeaking) {
-		var d speaking
-		json.Unmarshal(f.D, &d)
-		if d.UserID == user {
-			out = append(out, d.Speaking)
-		}
+	for _, d := range about[speaking](c, opSpeaking, user) {
+		out = append(out, d.Speaking)
 	}
 	return out
 }
@@ -135,5 +146,31 @@ func TestMoveKeepsTheConnection(t *testing.T) {
 	waitFor(t, "c hears a", 2*time.Second, func() bool { return len(c.got(2, "microphone")) >= 20 })
 	if n := len(b.got(2, "microphone")); n != 0 {
 		t.Errorf("b, in the old channel, got %d packets", n)
+	}
+}
+
+// A client asks to speak as a priority speaker with op 5's flag 4; it
+// counts only with PRIORITY_SPEAKER.
+func TestPrioritySpeaker(t *testing.T) {
+	r := newRig(t, 3, nil)
+	r.guilds.edit(func(s *guildState) {
+		ch := s.Channels[testVoice]
+		ch.Overwrites = append(ch.Overwrites, perm.Overwrite{ID: 2, Type: perm.OverwriteMember, Allow: perm.PrioritySpeaker})
+	})
+	a := r.connect(t, 2, testVoice)
+	b := r.connect(t, 3, testVoice)
+	for _, c := range []*client{a, b} {
+		c.send(opSpeaking, speaking{Speaking: speakingMicrophone | speakingPriority})
+	}
+	go a.speak("loud", 25, 20)
+	b.speak("loud", 25, 20)
+	waitFor(t, "speaking", 2*time.Second, func() bool {
+		return len(speakingOf(b, "2")) > 0 && len(speakingOf(a, "3")) > 0
+	})
+	if got := speakingOf(b, "2")[0]; got != speakingMicrophone|speakingPriority {
+		t.Errorf("a, a priority speaker, speaks with flags %d", got)
+	}
+	if got := speakingOf(a, "3")[0]; got != speakingMicrophone {
+		t.Errorf("b, without PRIORITY_SPEAKER, speaks with flags %d", got)
 	}
 }

@@ -20,6 +20,8 @@ const (
 	opClientFlags       = 18 // sent by Discord's clients; ignored
 	opClientPlatform    = 20 // likewise
 	opRecording         = 50 // Concord's: the channel is being recorded
+	opWatch             = 51 // Concord's: the client watches a screen share, or stops
+	opViewers           = 52 // Concord's: who watches a screen share
 	voiceGatewayVersion = 8
 )
 
@@ -119,11 +121,17 @@ type ICEServer struct {
 }
 
 type speaking struct {
-	UserID   string `json:"user_id"`
+	UserID   string `json:"user_id,omitempty"` // the server's; clients send none
 	SSRC     uint32 `json:"ssrc"`
-	Speaking int    `json:"speaking"` // 1: microphone
+	Speaking int    `json:"speaking"` // flags, below
 	Delay    int    `json:"delay"`
 }
+
+// Speaking flags, Discord's.
+const (
+	speakingMicrophone = 1
+	speakingPriority   = 4
+)
 
 type videoState struct {
 	UserID  string   `json:"user_id"`
@@ -133,4 +141,14 @@ type videoState struct {
 type stream struct {
 	Type   string `json:"type"` // the track's source: camera, screen …
 	Active bool   `json:"active"`
+}
+
+type watch struct {
+	UserID string `json:"user_id"`
+	Watch  bool   `json:"watch"`
+}
+
+type viewers struct {
+	UserID    string   `json:"user_id"`
+	ViewerIDs []string `json:"viewer_ids"`
 }

@@ -4,8 +4,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"concord/federation/live"
 	"concord/federation/perm"
 	"concord/federation/snowflake"
 )
@@ -66,6 +68,28 @@ func TestRefusals(t *testing.T) {
 		{"identify timeout", func(c *Config) { c.IdentifyTimeout = 100 * time.Millisecond }, func(t *testing.T, r *rig) *client {
 			return r.dial(t, 2)
 		}, closeNotAuthed},
+		{"heartbeats without identify", func(c *Config) { c.IdentifyTimeout = 300 * time.Millisecond }, func(t *testing.T, r *rig) *client {
+			c := r.dial(t, 2)
+			for range 20 {
+				c.send(opHeartbeat, map[string]int{"t": 1})
+				time.Sleep(50 * time.Millisecond)
+			}
+			if len(c.ops(opHeartbeatACK)) == 0 {
+				t.Error("heartbeats before identify not acknowledged")
+			}
+			return c
+		}, closeNotAuthed},
+		{"identify after a refused one", nil, func(t *testing.T, r *rig) *client {
+			vs := r.join(t, 2, testVoice)
+			c := r.dial(t, 2)
+			c.send(opIdentify, identify{ServerID: vs.GuildID.String(), UserID: "2", SessionID: "gw-2", Token: "wrong"})
+			c.identify(vs) // too late: the connection is closing
+			time.Sleep(200 * time.Millisecond)
+			if r.sfu.Sessions() != 0 {
+				t.Error("a frame after the refusal was handled")
+			}
+			return c
+		}, closeAuthFailed},
 		{"unknown protocol", nil, func(t *testing.T, r *rig) *client {
 			c := r.identified(t, 2)
 			c.send(opSelectProtocol, map[string]any{"protocol": "udp", "data": map[string]any{"address": "127.0.0.1", "port": 1, "mode": "aead_aes256_gcm_rtpsize"}})
@@ -79,6 +103,23 @@ func TestRefusals(t *testing.T) {
 		{"unsupported codec", nil, func(t *testing.T, r *rig) *client {
 			c := r.identified(t, 2)
 			c.send(opSelectProtocol, map[string]any{"protocol": "webrtc", "sdp": pcmuOffer(t)})
+			return c
+		}, closeBadRequest},
+		{"server's offer unanswered", func(c *Config) { c.ConnectTimeout = time.Second }, func(t *testing.T, r *rig) *client {
+			c := r.identified(t, 2)
+			c.mu.Lock()
+			c.deaf = true
+			c.mu.Unlock()
+			c.offer(true)
+			c.waitConnected()
+			r.connect(t, 3, testVoice).speak("x", 5, 127)
+			return c
+		}, closeTimeout},
+		{"unknown simulcast RID", nil, func(t *testing.T, r *rig) *client {
+			c := r.identified(t, 2)
+			c.addVideo("camera", []int{1, 1}, "q", "x")
+			o, _ := c.up.CreateOffer(nil)
+			c.send(opSelectProtocol, map[string]any{"protocol": "webrtc", "sdp": o.SDP})
 			return c
 		}, closeBadRequest},
 		{"unknown opcode", nil, func(t *testing.T, r *rig) *client {
@@ -153,4 +194,38 @@ func noCandidateOffer(t *testing.T) string {
 	pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio)
 	o, _ := pc.CreateOffer(nil)
 	return o.SDP
+}
+
+// A client sending two tracks of one source gets one forwarded; the other
+// is read and dropped, and leaving ends cleanly.
+func TestSecondTrackOfASource(t *testing.T) {
+	r := newRig(t, 3, nil)
+	a := r.connect(t, 2, testVoice)
+	b := r.connect(t, 3, testVoice)
+	dup, _ := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "microphone", "2")
+	s, err := a.up.AddTrack(dup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go drain(s)
+	a.negotiate()
+	go func() {
+		for i := range 25 {
+			dup.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960)},
+				Payload: []byte("dup")})
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	a.speak("first", 25, 127)
+	waitFor(t, "a microphone", 5*time.Second, func() bool { return len(b.got(2, "microphone")) > 10 })
+	kinds := map[bool]bool{}
+	for _, p := range b.got(2, "microphone") {
+		kinds[string(p.Payload) == "dup"] = true
+	}
+	if len(kinds) != 1 {
+		t.Fatal("both microphones were forwarded")
+	}
+	r.hub.SetVoice(live.VoiceState{GuildID: testGuild, UserID: 2, SessionID: "gw-2"})
+	wantClose(t, a, closeDisconnected)
+	waitFor(t, "one session", 2*time.Second, func() bool { return r.sfu.Sessions() == 1 })
 }

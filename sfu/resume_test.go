@@ -63,3 +63,22 @@ func TestResumeRefused(t *testing.T) {
 	c.send(opResume, resume{ServerID: testGuild.String(), SessionID: "gw-2", Token: "whatever", SeqAck: 0})
 	wantClose(t, c, closeSessionInvalid)
 }
+
+// A client whose resume failed identifies again while its old connection
+// still holds its place: a full channel must not refuse it for that.
+func TestIdentifyAgainInFullChannel(t *testing.T) {
+	r := newRig(t, 3, nil)
+	r.guilds.edit(func(s *guildState) { s.Channels[testVoice].UserLimit = 2 })
+	a := r.connect(t, 2, testVoice)
+	r.connect(t, 3, testVoice)
+
+	b := r.dial(t, 2)
+	b.identify(a.vs)
+	b.wait(opReady)
+	wantClose(t, a, closeSessionInvalid)
+	b.offer(true)
+	b.waitConnected()
+	if n := r.sfu.Sessions(); n != 2 {
+		t.Errorf("%d sessions, want 2", n)
+	}
+}

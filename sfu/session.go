@@ -37,12 +37,14 @@ type session struct {
 	ended      bool
 	gone       *time.Timer // ends the session when no resume comes
 	connect    *time.Timer // ends it when media does not connect
+	answered   *time.Timer // ends it when the server's offer gets no answer or its media does not connect
 	v          live.VoiceState
 	acc        access
 	ch         *channel.Channel
 	member     *channel.Member // in ch
 	remotes    []*peer.Remote
 	negotiated bool
+	priority   bool // the client's op 5 asks to speak as a priority speaker
 }
 
 type keptFrame struct {
@@ -63,14 +65,14 @@ func (s *SFU) open(g *grant, c *wsConn) (*session, int, string) {
 		return nil, closeSessionInvalid, "not in voice"
 	}
 	ss := &session{s: s, key: voiceKey{g.guild, g.user}, sessionID: g.sessionID, token: g.token, c: c, v: v}
-	acc, err := s.admit(v, s.present(v.ChannelID))
+	acc, err := s.admit(v, s.present(v.ChannelID, v.UserID))
 	if err != nil {
 		go s.live.SetVoice(live.VoiceState{GuildID: v.GuildID, UserID: v.UserID, SessionID: v.SessionID})
 		return nil, closeDisconnected, err.Error()
 	}
 	ss.acc = acc
 	if ss.up, err = s.api.NewUp(uint64(g.user), false, ss.publish); err == nil {
-		ss.down, err = s.api.NewDown(func(sdp string) { ss.sendJSON(opSessionDesc, sessionDesc{Type: "offer", SDP: sdp}) })
+		ss.down, err = s.api.NewDown(ss.offerDown)
 	}
 	if err != nil {
 		if ss.up != nil {
@@ -165,7 +167,7 @@ func (ss *session) end(code int, reason string, leave bool) {
 	ss.ended = true
 	c, ch, v, m := ss.c, ss.ch, ss.v, ss.member
 	ss.ch = nil
-	for _, t := range []*time.Timer{ss.gone, ss.connect} {
+	for _, t := range []*time.Timer{ss.gone, ss.connect, ss.answered} {
 		if t != nil {
 			t.Stop()
 		}
@@ -210,6 +212,40 @@ func (ss *session) offer(sdp string) (int, string) {
 		ss.join(ss.current())
 	}
 	return 0, ""
+}
+
+// offerDown sends the client the server's offer of what it receives. The
+// client has ConnectTimeout from the latest offer to answer it and have
+// that connection up.
+func (ss *session) offerDown(sdp string) {
+	ss.sendJSON(opSessionDesc, sessionDesc{Type: "offer", SDP: sdp})
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	switch {
+	case ss.ended:
+	case ss.answered == nil:
+		ss.answered = time.AfterFunc(ss.s.cfg.ConnectTimeout, ss.checkAnswered)
+	default:
+		ss.answered.Reset(ss.s.cfg.ConnectTimeout)
+	}
+}
+
+func (ss *session) checkAnswered() {
+	ss.mu.Lock()
+	detached := ss.c == nil
+	if detached && !ss.ended {
+		// The offer waits in the frames kept for a resume.
+		ss.answered.Reset(ss.s.cfg.ConnectTimeout)
+	}
+	ss.mu.Unlock()
+	switch st := ss.down.PC().ConnectionState(); {
+	case detached:
+	case ss.down.Waiting():
+		ss.end(closeTimeout, "no answer to the server's offer", true)
+	case st == webrtc.PeerConnectionStateNew || st == webrtc.PeerConnectionStateConnecting:
+		// Once up, a connection that drops is ended when it fails.
+		ss.end(closeTimeout, "media connection timed out", true)
+	}
 }
 
 func (ss *session) checkConnected() {
@@ -264,7 +300,29 @@ func (ss *session) join(v live.VoiceState) {
 
 func (ss *session) stateLocked() channel.State {
 	return channel.State{Mute: ss.v.Mute || ss.acc.mute, Deaf: ss.v.Deaf || ss.acc.deaf, SelfMute: ss.v.SelfMute,
-		SelfDeaf: ss.v.SelfDeaf, NoSpeak: !ss.acc.speak}
+		SelfDeaf: ss.v.SelfDeaf, NoSpeak: !ss.acc.speak, Priority: ss.priority && ss.acc.priority}
+}
+
+// watch starts or stops receiving user's screen share.
+func (ss *session) watch(user snowflake.ID, on bool) {
+	ss.mu.Lock()
+	ch, m := ss.ch, ss.member
+	ss.mu.Unlock()
+	if ch != nil {
+		ch.Watch(m, uint64(user), on)
+	}
+}
+
+// setPriority takes the priority bit of the client's op 5: it counts for
+// a user with PRIORITY_SPEAKER.
+func (ss *session) setPriority(on bool) {
+	ss.mu.Lock()
+	ss.priority = on
+	ch, m, st := ss.ch, ss.member, ss.stateLocked()
+	ss.mu.Unlock()
+	if ch != nil {
+		ch.SetState(m, st)
+	}
 }
 
 // follow applies a change of the user's voice state: a move to another
@@ -281,7 +339,7 @@ func (ss *session) follow(v live.VoiceState) {
 		}
 		return
 	}
-	acc, err := ss.s.admit(v, ss.s.present(v.ChannelID))
+	acc, err := ss.s.admit(v, ss.s.present(v.ChannelID, v.UserID))
 	if err != nil {
 		ss.end(closeDisconnected, err.Error(), true)
 		return
@@ -405,13 +463,16 @@ func (ss *session) Left(userID uint64) {
 	ss.sendJSON(opClientDisconnect, map[string]string{"user_id": id(userID)})
 }
 
-func (ss *session) Speaking(userID uint64, on bool) {
+func (ss *session) Speaking(userID uint64, on, priority bool) {
 	if userID == uint64(ss.key.user) {
 		return
 	}
 	flags := 0
 	if on {
-		flags = 1
+		flags = speakingMicrophone
+	}
+	if priority {
+		flags |= speakingPriority
 	}
 	ss.sendJSON(opSpeaking, speaking{UserID: id(userID), Speaking: flags})
 }
@@ -430,6 +491,16 @@ func (ss *session) video(info media.Info, active bool) {
 // being recorded: Concord's op 50.
 func (ss *session) Recording(by uint64, on bool) {
 	ss.sendJSON(opRecording, map[string]any{"user_id": id(by), "recording": on})
+}
+
+// Viewers tells the client who watches streamer's screen share: Concord's
+// op 52.
+func (ss *session) Viewers(streamer uint64, watchers []uint64) {
+	d := viewers{UserID: id(streamer), ViewerIDs: make([]string, len(watchers))}
+	for i, u := range watchers {
+		d.ViewerIDs[i] = id(u)
+	}
+	ss.sendJSON(opViewers, d)
 }
 
 func id(u uint64) string { return strconv.FormatUint(u, 10) }

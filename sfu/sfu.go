@@ -94,6 +94,7 @@ type SFU struct {
 	sessions   map[voiceKey]*session
 	channels   map[snowflake.ID]*channelRef
 	resources  map[string]*resource        // WHIP ingests and WHEP playbacks, by ID
+	held       map[snowflake.ID]int        // resources per user, counted from before they exist
 	recordings map[snowflake.ID]*recording // by channel
 	closed     bool
 
@@ -122,7 +123,7 @@ func New(cfg Config, d Deps) (*SFU, error) {
 		return nil, err
 	}
 	s := &SFU{cfg: cfg, live: d.Live, guilds: d.Guilds, auth: d.Auth, blobs: d.Blobs, log: d.Log, api: api,
-		resources: map[string]*resource{}, recordings: map[snowflake.ID]*recording{},
+		resources: map[string]*resource{}, held: map[snowflake.ID]int{}, recordings: map[snowflake.ID]*recording{},
 		grants: map[voiceKey]*grant{}, tokens: map[string]*grant{}, sessions: map[voiceKey]*session{},
 		channels: map[snowflake.ID]*channelRef{}, changes: newQueue()}
 	s.wg.Add(1)

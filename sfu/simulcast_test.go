@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"testing"
 	"time"
@@ -117,6 +118,23 @@ func TestSimulcastFollowsBandwidth(t *testing.T) {
 		t.Errorf("never forwarded the top layer while the estimate allowed it: %v", seen)
 	}
 	t.Logf("layers seen %v over %d packets", seen, len(ps))
+
+	// The link widens: the top layer must come back, and stay.
+	n.downlink.SetRate(5_000_000)
+	start := time.Now()
+	waitFor(t, "the viewer back on the top layer for 2 s", 40*time.Second, func() bool {
+		recent := 0
+		for _, p := range viewer.got(2, "camera") {
+			if sent := time.Unix(0, int64(binary.BigEndian.Uint64(p.Payload[3:]))); time.Since(sent) < 2*time.Second {
+				if p.Payload[2] != 2 {
+					return false
+				}
+				recent++
+			}
+		}
+		return recent > 100
+	})
+	t.Logf("on the top layer for 2 s %v after the link widened", time.Since(start).Round(100*time.Millisecond))
 }
 
 // inOrder sorts packets by sequence number, as a receiver's jitter buffer

@@ -159,7 +159,7 @@ func TestScreenShareToTenViewers(t *testing.T) {
 		t.Skip("slow")
 	}
 	const viewers = 10
-	r := newRig(t, viewers+2, nil)
+	r := newRig(t, viewers+3, nil)
 	pub := r.join(t, 2, testVoice)
 	sharer := r.dial(t, 2)
 	sharer.identify(pub)
@@ -171,8 +171,11 @@ func TestScreenShareToTenViewers(t *testing.T) {
 	defer screen.close()
 	var clients []*client
 	for i := range viewers {
-		clients = append(clients, r.connect(t, snowflakeOf(i+3), testVoice))
+		c := r.connect(t, snowflakeOf(i+3), testVoice)
+		c.watch(2, true)
+		clients = append(clients, c)
 	}
+	other := r.connect(t, snowflakeOf(viewers+3), testVoice) // does not watch
 	waitFor(t, "self_stream shown", 2*time.Second, func() bool {
 		vs := r.hub.VoiceStates(testGuild)
 		return len(vs) > 0 && vs[0].UserID == 2 && vs[0].SelfStream
@@ -194,4 +197,29 @@ func TestScreenShareToTenViewers(t *testing.T) {
 			t.Errorf("user %s was not told of the screen share (op 12)", c.user)
 		}
 	}
+	if len(other.ops(opVideo)) == 0 || len(other.got(2, "screen")) != 0 {
+		t.Errorf("the member who does not watch: %d op 12, %d packets of the screen; want some and none",
+			len(other.ops(opVideo)), len(other.got(2, "screen")))
+	}
+	waitFor(t, "the sharer told of ten viewers", 2*time.Second, func() bool { return len(lastViewers(sharer, "2")) == viewers })
+
+	// One stops watching: the screen stops reaching them.
+	quitter := clients[0]
+	quitter.watch(2, false)
+	waitFor(t, "nine viewers", 2*time.Second, func() bool { return len(lastViewers(other, "2")) == viewers-1 })
+	time.Sleep(100 * time.Millisecond)
+	n := len(quitter.got(2, "screen"))
+	time.Sleep(300 * time.Millisecond)
+	if got := len(quitter.got(2, "screen")); got != n {
+		t.Errorf("%d packets of the screen after watching stopped", got-n)
+	}
+}
+
+// lastViewers is the last viewer list c heard of user's screen share.
+func lastViewers(c *client, user string) []string {
+	all := about[viewers](c, opViewers, user)
+	if len(all) == 0 {
+		return nil
+	}
+	return all[len(all)-1].ViewerIDs
 }

@@ -35,9 +35,14 @@ const (
 	whepPrefix = "/voice/whep/"
 )
 
+// maxResources bounds the WHIP and WHEP resources one user holds at once:
+// each is a connection with its own ports.
+const maxResources = 4
+
 // resource is one WHIP ingest or WHEP playback.
 type resource struct {
 	id      string
+	user    snowflake.ID
 	guild   snowflake.ID
 	channel snowflake.ID
 	pc      *webrtc.PeerConnection
@@ -95,6 +100,16 @@ func (s *SFU) createResource(w http.ResponseWriter, r *http.Request, guildArg, c
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
+	if !s.hold(user) {
+		http.Error(w, fmt.Sprintf("at most %d streams and players at once", maxResources), http.StatusTooManyRequests)
+		return
+	}
+	created := false
+	defer func() {
+		if !created {
+			s.unhold(user)
+		}
+	}()
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/sdp") {
 		http.Error(w, "the offer must be application/sdp", http.StatusUnsupportedMediaType)
 		return
@@ -105,7 +120,11 @@ func (s *SFU) createResource(w http.ResponseWriter, r *http.Request, guildArg, c
 		return
 	}
 	v := live.VoiceState{GuildID: guildID, ChannelID: channelID, UserID: user}
-	acc, err := s.admit(v, s.present(channelID))
+	present := 0 // a viewer takes no place in the channel
+	if ingest {
+		present = s.present(channelID, user)
+	}
+	acc, err := s.admit(v, present)
 	switch {
 	case err != nil:
 		http.Error(w, err.Error(), http.StatusForbidden)
@@ -114,7 +133,7 @@ func (s *SFU) createResource(w http.ResponseWriter, r *http.Request, guildArg, c
 		http.Error(w, "missing STREAM permission", http.StatusForbidden)
 		return
 	}
-	res := &resource{id: newID(), guild: guildID, channel: channelID}
+	res := &resource{id: newID(), user: user, guild: guildID, channel: channelID}
 	var answer string
 	if ingest {
 		answer, err = s.ingest(res, user, string(offer))
@@ -134,6 +153,7 @@ func (s *SFU) createResource(w http.ResponseWriter, r *http.Request, guildArg, c
 		return
 	}
 	s.track(res)
+	created = true
 	prefix := whepPrefix
 	if ingest {
 		prefix = whipPrefix
@@ -262,6 +282,26 @@ func (s *SFU) untrack(res *resource) {
 	s.mu.Lock()
 	delete(s.resources, res.id)
 	s.mu.Unlock()
+	s.unhold(res.user)
+}
+
+// hold counts one more resource of user's, if under maxResources.
+func (s *SFU) hold(user snowflake.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held[user] >= maxResources {
+		return false
+	}
+	s.held[user]++
+	return true
+}
+
+func (s *SFU) unhold(user snowflake.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held[user]--; s.held[user] <= 0 {
+		delete(s.held, user)
+	}
 }
 
 // trickle adds the candidates of a PATCH (application/trickle-ice-sdpfrag).

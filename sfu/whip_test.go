@@ -92,7 +92,8 @@ func obs(t *testing.T, r *rig, user string) string {
 
 func TestWHIPPublishWHEPPlay(t *testing.T) {
 	r := newRig(t, 4, nil)
-	viewer := r.connect(t, 3, testVoice) // a voice client in the channel
+	viewer := r.connect(t, 3, testVoice) // a voice client in the channel, watching 2's stream
+	viewer.watch(2, true)
 	location := obs(t, r, "2")
 	waitFor(t, "the voice client gets the stream", 10*time.Second, func() bool {
 		return len(viewer.got(2, "screen")) > 10 && len(viewer.got(2, "screen_audio")) > 10
@@ -175,5 +176,45 @@ func TestWHIPRefusals(t *testing.T) {
 				t.Errorf("got %s, want %d", resp.Status, tt.want)
 			}
 		})
+	}
+}
+
+// One user holds at most maxResources streams and players; ending one
+// makes room.
+func TestWHIPResourceLimit(t *testing.T) {
+	r := newRig(t, 3, nil)
+	url := r.http + "/voice/whip/" + testGuild.String() + "/" + testVoice.String()
+	publish := func() *http.Response {
+		pc, err := newClientAPI(t).NewPeerConnection(webrtc.Configuration{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pc.Close() })
+		pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		resp := post(t, url, "token-2", offerOf(t, pc))
+		resp.Body.Close()
+		return resp
+	}
+	var first string
+	for i := range maxResources {
+		resp := publish()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("stream %d: %s", i, resp.Status)
+		}
+		if i == 0 {
+			first = resp.Header.Get("Location")
+		}
+	}
+	if resp := publish(); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("one stream too many: %s, want 429", resp.Status)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, r.http+first, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE: %v %v", resp.Status, err)
+	}
+	resp.Body.Close()
+	if resp := publish(); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("after a DELETE: %s", resp.Status)
 	}
 }

@@ -1,7 +1,8 @@
 // Package channel is one voice channel as the SFU sees it: who is in it,
 // the tracks each publishes, and who receives what. It decides forwarding
 // (a muted member's audio is paused, a deafened member receives no audio,
-// nobody receives their own tracks) and tells members who joins, leaves,
+// a screen share goes to those who watch it, nobody receives their own
+// tracks) and tells members who joins, leaves,
 // speaks and publishes. Members are endpoints of any kind — a WebRTC
 // client, a recorder, a WHIP publisher, a WHEP viewer, later a relay to
 // another node — seen only through Receiver and Observer. Only the sfu
@@ -30,12 +31,18 @@ type Receiver interface {
 type Observer interface {
 	Joined(userID uint64)
 	Left(userID uint64)
-	Speaking(userID uint64, on bool)
+	// Speaking says that userID started or stopped speaking; priority
+	// while they speak as a priority speaker.
+	Speaking(userID uint64, on, priority bool)
 	Published(info media.Info)
 	Unpublished(info media.Info)
 	// Recording says that by started (on) or stopped recording the
 	// channel; a member who joins while it records hears it too.
 	Recording(by uint64, on bool)
+	// Viewers lists who watches streamer's screen share, by user ID:
+	// when it changes while streamer shares, when a share starts, and
+	// to a member who joins during one.
+	Viewers(streamer uint64, viewers []uint64)
 }
 
 // State is what decides a member's forwarding.
@@ -43,6 +50,7 @@ type State struct {
 	Mute, Deaf         bool // by a moderator
 	SelfMute, SelfDeaf bool
 	NoSpeak            bool // lacks SPEAK in the channel
+	Priority           bool // speaks as a priority speaker
 }
 
 // muted reports whether the member's audio is not forwarded. Deafened
@@ -61,7 +69,8 @@ type Member struct {
 	Observer Observer // nil: hears nothing
 	State    State
 
-	tracks []*published
+	tracks   []*published
+	watching map[uint64]bool // the users whose screen share it receives
 }
 
 type published struct {
@@ -79,7 +88,7 @@ type Speaker interface{ Speaking(now time.Time) bool }
 type Channel struct {
 	mu       sync.Mutex
 	members  map[*Member]bool
-	speaking map[*Member]bool
+	speaking map[*Member]bool // who speaks, and whether as a priority speaker
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	recorder *Member // the hidden member recording, if any
@@ -102,17 +111,19 @@ func (c *Channel) Close() {
 	c.wg.Wait()
 }
 
-// Len counts the members that are not hidden.
-func (c *Channel) Len() int {
+// Others counts the users other than userID in the channel, by their
+// visible members: a user in it twice (a voice client and a WHIP stream)
+// is one, and a user's own new connection does not count against them.
+func (c *Channel) Others(userID uint64) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n := 0
+	users := map[uint64]bool{}
 	for m := range c.members {
-		if !m.Hidden {
-			n++
+		if !m.Hidden && m.UserID != userID {
+			users[m.UserID] = true
 		}
 	}
-	return n
+	return len(users)
 }
 
 // Join adds m, which starts receiving what the others publish.
@@ -141,6 +152,11 @@ func (c *Channel) Join(m *Member) {
 			if m.Observer != nil && !o.Hidden {
 				m.Observer.Published(t.Info())
 			}
+		}
+	}
+	if m.Observer != nil {
+		for _, u := range c.streamers() {
+			m.Observer.Viewers(u, c.viewersOf(u))
 		}
 	}
 }
@@ -181,6 +197,9 @@ func (c *Channel) leave(m *Member) {
 	}
 	delete(c.members, m)
 	delete(c.speaking, m)
+	for u := range m.watching {
+		c.viewers(u)
+	}
 	if m == c.recorder {
 		c.recorder = nil
 		for o := range c.members {
@@ -220,6 +239,80 @@ func (c *Channel) Publish(m *Member, t media.Track) {
 			if o.Observer != nil && !m.Hidden {
 				o.Observer.Published(t.Info())
 			}
+		}
+	}
+	if t.Info().Source == media.Screen {
+		c.viewers(m.UserID)
+	}
+}
+
+// Watch starts (on) or stops m receiving user's screen share (its screen
+// and screen audio), and tells everyone who watches it. Watching lasts
+// while m is in the channel: a share user starts later reaches m too.
+func (c *Channel) Watch(m *Member, user uint64, on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.members[m] || m.watching[user] == on || user == m.UserID {
+		return
+	}
+	if on {
+		if m.watching == nil {
+			m.watching = map[uint64]bool{}
+		}
+		m.watching[user] = true
+	} else {
+		delete(m.watching, user)
+	}
+	for o := range c.members {
+		if o.UserID == user {
+			for _, p := range o.tracks {
+				c.route(p, o, m)
+			}
+		}
+	}
+	c.viewers(user)
+}
+
+// shared reports whether p is part of a screen share.
+func shared(p *published) bool {
+	s := p.Info().Source
+	return s == media.Screen || s == media.ScreenAudio
+}
+
+// streamers lists the users sharing a screen, in user ID order.
+func (c *Channel) streamers() []uint64 {
+	var out []uint64
+	for _, m := range c.sorted() {
+		for _, p := range m.tracks {
+			if p.Info().Source == media.Screen && !slices.Contains(out, m.UserID) {
+				out = append(out, m.UserID)
+			}
+		}
+	}
+	return out
+}
+
+// viewersOf lists who watches user's screen share, in user ID order.
+func (c *Channel) viewersOf(user uint64) []uint64 {
+	out := []uint64{}
+	for _, m := range c.sorted() {
+		if m.watching[user] && !m.Hidden && !slices.Contains(out, m.UserID) {
+			out = append(out, m.UserID)
+		}
+	}
+	return out
+}
+
+// viewers tells everyone who watches user's screen share, if user shares
+// one.
+func (c *Channel) viewers(user uint64) {
+	if !slices.Contains(c.streamers(), user) {
+		return
+	}
+	list := c.viewersOf(user)
+	for o := range c.members {
+		if o.Observer != nil {
+			o.Observer.Viewers(user, list)
 		}
 	}
 }
@@ -287,12 +380,15 @@ func (c *Channel) SetState(m *Member, s State) {
 }
 
 // route adds or removes p (published by from) to to's receiver as the
-// rules say.
+// rules say: a screen share goes to those who watch it, audio to those
+// not deafened, everything to the recorder.
 func (c *Channel) route(p *published, from, to *Member) {
 	if to.Receiver == nil || from == to {
 		return
 	}
-	if to != c.recorder && p.Info().Kind == media.Audio && to.State.deaf() {
+	switch {
+	case to == c.recorder:
+	case shared(p) && !to.watching[from.UserID], p.Info().Kind == media.Audio && to.State.deaf():
 		to.Receiver.Remove(p.Track)
 		return
 	}

@@ -33,17 +33,18 @@ func (c *Channel) poll(now time.Time) {
 				}
 			}
 		}
-		if on == c.speaking[m] {
+		priority, was := c.speaking[m]
+		if on == was && (!on || priority == m.State.Priority) {
 			continue
 		}
 		if on {
-			c.speaking[m] = true
+			c.speaking[m] = m.State.Priority
 		} else {
 			delete(c.speaking, m)
 		}
 		for o := range c.members {
 			if o.Observer != nil && !m.Hidden {
-				o.Observer.Speaking(m.UserID, on)
+				o.Observer.Speaking(m.UserID, on, on && m.State.Priority)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package media
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,9 @@ func (f *Fanout) Subscribe(s Sink) {
 	}
 	w := &forwarder{sink: s, layer: -1, target: f.info.Layers - 1, video: f.info.Kind == Video,
 		clock: f.info.Codec.ClockRate}
+	if strings.EqualFold(f.info.Codec.MimeType, "video/VP8") {
+		w.vp8 = &vp8IDs{}
+	}
 	f.fwd = append(slices.Clip(f.fwd), w)
 	if w.video {
 		w.target, w.chosen = f.chooseLayer(w, time.Now()), time.Now()

@@ -169,3 +169,94 @@ func TestIsKeyframe(t *testing.T) {
 func rtpHeader(seq uint16, ts uint32) rtp.Header {
 	return rtp.Header{SequenceNumber: seq, Timestamp: ts}
 }
+
+// vp8Packet is a VP8 packet with a 15-bit picture ID and a TL0PICIDX.
+func vp8Packet(layer int, seq uint16, pic uint16, tl0 uint8, key bool) *Packet {
+	hdr := byte(1) // inter frame
+	if key {
+		hdr = 0
+	}
+	payload := []byte{0x90, 0xc0, 0x80 | byte(pic>>8), byte(pic), tl0, hdr, byte(layer)}
+	return &Packet{Header: rtpHeader(seq, uint32(seq)*3000), Payload: payload, Layer: layer, Keyframe: key}
+}
+
+func TestVP8PictureIDsRunOnAcrossSwitches(t *testing.T) {
+	f := NewFanout(Info{Kind: Video, Layers: 2, Codec: webrtc.RTPCodecCapability{MimeType: "video/VP8", ClockRate: 90000}}, nil)
+	s := &sink{}
+	f.Subscribe(s) // nothing measured: the top layer
+	// Each layer numbers its own pictures; a frame is one packet here.
+	for i := range 5 {
+		f.Write(vp8Packet(1, uint16(100+i), uint16(32760+i), uint8(250+i), i == 0))
+		f.Write(vp8Packet(0, uint16(9000+i), uint16(7+i), uint8(3+i), i == 0))
+	}
+	f.mu.Lock()
+	f.fwd[0].target = 0
+	f.mu.Unlock()
+	for i := 5; i < 10; i++ {
+		f.Write(vp8Packet(1, uint16(100+i), uint16(32760+i), uint8(250+i), false))
+		f.Write(vp8Packet(0, uint16(9000+i), uint16(7+i), uint8(3+i), i == 7))
+	}
+	var pics []uint16
+	var tl0s []uint8
+	for _, p := range s.got {
+		d, ok := parseVP8(p.Payload)
+		if !ok || d.picBits != 15 {
+			t.Fatalf("forwarded descriptor % x", p.Payload)
+		}
+		pics = append(pics, uint16(p.Payload[d.pic]&0x7f)<<8|uint16(p.Payload[d.pic+1]))
+		tl0s = append(tl0s, p.Payload[d.tl0])
+	}
+	// Layer 1's first 8 frames, then layer 0's from its keyframe (7).
+	if len(pics) != 11 || s.got[7].Payload[6] != 1 || s.got[8].Payload[6] != 0 {
+		t.Fatalf("forwarded %d packets; want 11, switching at the 9th", len(pics))
+	}
+	for i := 1; i < len(pics); i++ {
+		if pics[i] != (pics[i-1]+1)&0x7fff || tl0s[i] != tl0s[i-1]+1 {
+			t.Fatalf("packet %d: picture ID %d after %d, TL0PICIDX %d after %d", i, pics[i], pics[i-1], tl0s[i], tl0s[i-1])
+		}
+	}
+	// The source's packets are left as they came, for the next sink.
+	p := vp8Packet(0, 9010, 17, 13, false)
+	f.Write(p)
+	if p.Payload[3] != 17 || p.Payload[4] != 13 {
+		t.Errorf("the source's packet was changed: % x", p.Payload)
+	}
+}
+
+// A receiver whose estimate cannot show room for the next layer (GCC
+// rises to at most half again what it takes) tries it after a while,
+// keeps it while the estimate does not fall, and backs off when it does.
+func TestProbeLayerUp(t *testing.T) {
+	f := NewFanout(Info{Kind: Video, Layers: 3, Codec: webrtc.RTPCodecCapability{MimeType: "video/VP8", ClockRate: 90000}}, nil)
+	s := &sink{}
+	s.bitrate.Store(500_000)
+	f.Subscribe(s)
+	w := f.fwd[0]
+	t0 := time.Now()
+	steps := []struct {
+		at     time.Duration
+		budget uint64
+		want   int
+	}{
+		{0, 500_000, 1},
+		{3 * time.Second, 500_000, 1},
+		{4 * time.Second, 500_000, 2}, // tried
+		{5 * time.Second, 520_000, 2}, // not congested: kept
+		{6 * time.Second, 400_000, 1}, // fell by more than a tenth: back
+		{13 * time.Second, 500_000, 1},
+		{14 * time.Second, 500_000, 2},   // tried again, 8 s later
+		{15 * time.Second, 1_300_000, 2}, // fits now
+		{30 * time.Second, 1_300_000, 2},
+	}
+	for _, st := range steps {
+		now := t0.Add(st.at)
+		for l, bps := range []uint64{150_000, 400_000, 1_200_000} {
+			f.rates[l] = rate{start: now, bps: bps}
+		}
+		s.bitrate.Store(st.budget)
+		w.target = f.chooseLayer(w, now)
+		if w.target != st.want {
+			t.Fatalf("at %v with %d bps: layer %d, want %d", st.at, st.budget, w.target, st.want)
+		}
+	}
+}

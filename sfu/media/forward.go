@@ -16,6 +16,7 @@ type forwarder struct {
 	layer  int // forwarded now; -1 before the first keyframe
 	target int // wanted; switched to at its next keyframe
 	chosen time.Time
+	probe  probe
 
 	started bool
 	resync  bool   // the next packet forwarded starts a new run
@@ -25,6 +26,8 @@ type forwarder struct {
 	lastSeq uint16 // last sent, in the sink's numbering
 	lastTS  uint32
 	lastAt  time.Time
+
+	vp8 *vp8IDs // nil unless the track is VP8
 }
 
 // forward sends p to the sink if it belongs to the layer the sink
@@ -56,7 +59,14 @@ func (w *forwarder) forward(p *Packet, now time.Time) (sent, wantKey bool) {
 	}
 	seq, ts := p.SequenceNumber, p.Timestamp
 	p.SequenceNumber, p.Timestamp = seq+w.seqOff, ts+w.tsOff
+	var u undo
+	if w.vp8 != nil {
+		if d, ok := parseVP8(p.Payload); ok {
+			w.vp8.rewrite(p.Payload, d, &u)
+		}
+	}
 	err := w.sink.Write(p)
+	u.restore(p.Payload)
 	if int16(p.SequenceNumber-w.lastSeq) > 0 {
 		w.lastSeq, w.lastTS, w.lastAt = p.SequenceNumber, p.Timestamp, now
 	}
@@ -68,6 +78,9 @@ func (w *forwarder) forward(p *Packet, now time.Time) (sent, wantKey bool) {
 // and a timestamp as far on as the wall clock moved.
 func (w *forwarder) startRun(p *Packet, now time.Time) {
 	w.resync, w.base = false, p.SequenceNumber
+	if w.vp8 != nil {
+		w.vp8.sync = true
+	}
 	if !w.started {
 		w.started = true
 		w.lastSeq, w.lastTS, w.lastAt = p.SequenceNumber-1, p.Timestamp, now

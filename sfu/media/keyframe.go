@@ -23,30 +23,8 @@ func vp8Keyframe(b []byte) bool {
 	if len(b) < 1 || b[0]&0x10 == 0 || b[0]&0x07 != 0 {
 		return false // not the start of partition 0
 	}
-	i := 1
-	if b[0]&0x80 != 0 { // X: extension byte
-		if len(b) < 2 {
-			return false
-		}
-		x := b[1]
-		i = 2
-		if x&0x80 != 0 { // I: picture ID, one or two bytes
-			if len(b) <= i {
-				return false
-			}
-			if b[i]&0x80 != 0 {
-				i++
-			}
-			i++
-		}
-		if x&0x40 != 0 { // L: TL0PICIDX
-			i++
-		}
-		if x&0x30 != 0 { // T or K
-			i++
-		}
-	}
-	return len(b) > i && b[i]&0x01 == 0
+	d, ok := parseVP8(b)
+	return ok && b[d.header]&0x01 == 0
 }
 
 // h264Keyframe looks for an IDR slice or an SPS in a single NAL unit, a

@@ -234,9 +234,33 @@ func checkSDP(text string, offer bool) error {
 		if !supported(md) {
 			return fmt.Errorf("%w in the %s section", ErrCodec, md.MediaName.Media)
 		}
+		if err := checkRIDs(md); err != nil {
+			return err
+		}
 	}
 	if n > MaxCandidates {
 		return fmt.Errorf("%w: more than %d candidates", ErrSDP, MaxCandidates)
+	}
+	return nil
+}
+
+// checkRIDs accepts the simulcast encodings the SFU knows how to rank
+// (rids), one per layer.
+func checkRIDs(md *sdp.MediaDescription) error {
+	var taken [3]bool
+	for _, a := range md.Attributes {
+		if a.Key != "rid" {
+			continue
+		}
+		id, _, _ := strings.Cut(a.Value, " ")
+		layer, ok := rids[strings.ToLower(id)]
+		if !ok {
+			return fmt.Errorf("%w: simulcast RID %q is none of q, h, f (or l, m)", ErrSDP, id)
+		}
+		if taken[layer] {
+			return fmt.Errorf("%w: two simulcast RIDs for one layer", ErrSDP)
+		}
+		taken[layer] = true
 	}
 	return nil
 }

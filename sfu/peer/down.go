@@ -91,6 +91,13 @@ func (d *Down) Remove(t media.Track) {
 	t.Unsubscribe(l)
 }
 
+// Waiting reports whether an offer awaits the client's answer.
+func (d *Down) Waiting() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.waiting
+}
+
 // Tracks counts the tracks sent.
 func (d *Down) Tracks() int {
 	d.mu.Lock()

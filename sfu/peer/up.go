@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -14,14 +15,17 @@ import (
 )
 
 // Up receives what one client publishes. Each track it receives becomes a
-// Remote, a media.Track the SFU forwards.
+// Remote, a media.Track the SFU forwards: one per source at a time, so a
+// client offering more media sections than it has sources gets the rest
+// read and dropped.
 type Up struct {
 	pc     *webrtc.PeerConnection
 	owner  uint64
 	stream bool // a Go Live stream (WHIP): its tracks are the screen's
 
 	mu      sync.Mutex
-	tracks  map[string]*Remote // by the client's track ID
+	tracks  map[*webrtc.RTPReceiver]*Remote // a receiver's simulcast layers are one track
+	sources map[media.Source]bool           // taken by a live track
 	closed  bool
 	publish func(*Remote)
 }
@@ -34,7 +38,8 @@ func (a *API) NewUp(owner uint64, stream bool, publish func(*Remote)) (*Up, erro
 	if err != nil {
 		return nil, err
 	}
-	u := &Up{pc: pc, owner: owner, stream: stream, tracks: map[string]*Remote{}, publish: publish}
+	u := &Up{pc: pc, owner: owner, stream: stream, tracks: map[*webrtc.RTPReceiver]*Remote{},
+		sources: map[media.Source]bool{}, publish: publish}
 	pc.OnTrack(u.onTrack)
 	return u, nil
 }
@@ -70,17 +75,20 @@ func (u *Up) Close() error {
 // come from the client.
 type Remote struct {
 	*media.Fanout
-	up   *Up
-	ssrc []webrtc.SSRC // per layer
-	done chan struct{}
+	up        *Up
+	ssrc      []webrtc.SSRC // per layer; u.mu guards it and readers
+	readers   int           // layers being read
+	announced atomic.Bool
+	done      chan struct{}
 }
 
 // Done is closed when the track ended (the client stopped sending it or
 // the connection closed).
 func (r *Remote) Done() <-chan struct{} { return r.done }
 
-// Simulcast layers by RID, lowest first, as browsers name them.
-var rids = map[string]int{"q": 0, "l": 0, "h": 1, "m": 1, "f": 2, "": 2}
+// Simulcast layers by RID, lowest first, as browsers name them; checkSDP
+// refuses others.
+var rids = map[string]int{"q": 0, "l": 0, "h": 1, "m": 1, "f": 2}
 
 // onTrack starts reading one received track (one simulcast layer of it).
 func (u *Up) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
@@ -93,21 +101,24 @@ func (u *Up) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		layers, layer = 3, rids[strings.ToLower(t.RID())]
 	}
 	u.mu.Lock()
-	r := u.tracks[t.ID()]
-	if r == nil && !u.closed {
+	r := u.tracks[recv]
+	if src := u.sourceOf(t.ID(), kind); r == nil && !u.closed && !u.sources[src] {
 		info := media.Info{ID: strconv.FormatUint(u.owner, 10) + "-" + t.ID(), Owner: u.owner, Kind: kind,
-			Source: u.sourceOf(t.ID(), kind), Codec: t.Codec().RTPCodecCapability, Layers: layers}
+			Source: src, Codec: t.Codec().RTPCodecCapability, Layers: layers}
 		r = &Remote{up: u, ssrc: make([]webrtc.SSRC, layers), done: make(chan struct{})}
 		r.Fanout = media.NewFanout(info, r.pli)
-		u.tracks[t.ID()] = r
+		u.tracks[recv], u.sources[src] = r, true
 	}
-	if r != nil && layer < len(r.ssrc) {
-		r.ssrc[layer] = t.SSRC()
-	}
-	u.mu.Unlock()
-	if r == nil {
+	// A second track of a source, or a layer sent twice, is not
+	// forwarded; it is read so that nothing queues for it.
+	if r == nil || layer >= len(r.ssrc) || r.ssrc[layer] != 0 {
+		u.mu.Unlock()
+		discard(t)
 		return
 	}
+	r.ssrc[layer] = t.SSRC()
+	r.readers++
+	u.mu.Unlock()
 	levelID := 0
 	for _, e := range recv.GetParameters().HeaderExtensions {
 		if e.URI == audioLevelURI {
@@ -115,7 +126,16 @@ func (u *Up) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		}
 	}
 	go drainRTCP(recv, t.RID())
-	r.read(t, layer, levelID, layer == len(r.ssrc)-1 || t.RID() == "")
+	r.read(t, layer, levelID)
+}
+
+func discard(t *webrtc.TrackRemote) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := t.Read(buf); err != nil {
+			return
+		}
+	}
 }
 
 // sourceOf reads what a track shows from the track ID the client chose
@@ -128,8 +148,9 @@ func (u *Up) sourceOf(id string, kind media.Kind) media.Source {
 	case u.stream:
 		return media.ScreenAudio
 	}
-	switch s := media.Source(id); s {
-	case media.Camera, media.Screen, media.ScreenAudio, media.Microphone:
+	switch s := media.Source(id); {
+	case kind == media.Video && (s == media.Camera || s == media.Screen),
+		kind == media.Audio && (s == media.Microphone || s == media.ScreenAudio):
 		return s
 	}
 	if kind == media.Video {
@@ -148,20 +169,15 @@ func (r *Remote) pli(layer int) {
 	}
 }
 
-// read forwards one layer's packets until the track ends; announce tells
-// the owner once, from the layer that should.
-func (r *Remote) read(t *webrtc.TrackRemote, layer, levelID int, announce bool) {
+// read forwards one layer's packets until the track ends. The first
+// packet of any layer publishes the track; the last layer to end ends it.
+func (r *Remote) read(t *webrtc.TrackRemote, layer, levelID int) {
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	var p media.Packet
 	video := r.Info().Kind == media.Video
 	codec := r.Info().Codec.MimeType
-	first := true
-	defer func() {
-		if announce {
-			close(r.done)
-		}
-	}()
+	defer r.endLayer()
 	for {
 		n, _, err := t.Read(buf)
 		if err != nil {
@@ -181,11 +197,31 @@ func (r *Remote) read(t *webrtc.TrackRemote, layer, levelID int, announce bool) 
 		if video {
 			p.Keyframe = media.IsKeyframe(codec, pkt.Payload)
 		}
-		if first && announce {
-			first = false
+		if !r.announced.Load() && r.announced.CompareAndSwap(false, true) {
 			r.up.publish(r)
 		}
 		r.Write(&p)
+	}
+}
+
+// endLayer notes that a layer's reader stopped; the last one ends the
+// track and frees its source.
+func (r *Remote) endLayer() {
+	u := r.up
+	u.mu.Lock()
+	r.readers--
+	last := r.readers == 0
+	if last {
+		for recv, x := range u.tracks {
+			if x == r {
+				delete(u.tracks, recv)
+			}
+		}
+		delete(u.sources, r.Info().Source)
+	}
+	u.mu.Unlock()
+	if last {
+		close(r.done)
 	}
 }
 
