@@ -55,6 +55,7 @@ type HTTPConfig struct {
 	IdleTimeout       time.Duration `toml:"idle_timeout"`
 	ShutdownTimeout   time.Duration `toml:"shutdown_timeout"`
 	TrustedProxies    []string      `toml:"trusted_proxies"`
+	AdminToken        string        `toml:"admin_token"`
 }
 
 // StorageConfig is the [storage] section: the database, and where

@@ -58,6 +58,9 @@ func (c Config) Validate() error {
 	v.timeout("http.read_timeout", h.ReadTimeout)
 	v.timeout("http.write_timeout", h.WriteTimeout)
 	v.timeout("http.idle_timeout", h.IdleTimeout)
+	if h.AdminToken != "" && len(h.AdminToken) < 16 {
+		v.add("http.admin_token", "must be at least 16 characters (or empty: no admin routes)")
+	}
 	if h.ShutdownTimeout <= 0 {
 		v.add("http.shutdown_timeout", "must be positive")
 	}

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"concord/federation/p2p"
@@ -38,6 +37,5 @@ func (n *Node) nodeCard(w http.ResponseWriter, _ *http.Request) {
 	if card.Addrs == nil {
 		card.Addrs = []string{}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(card)
+	writeJSON(w, http.StatusOK, card)
 }

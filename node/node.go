@@ -152,6 +152,7 @@ func (n *Node) build(ctx context.Context) error {
 	if err := n.buildFederation(); err != nil {
 		return fmt.Errorf("federation: %w", err)
 	}
+	n.mountAdmin()
 	if err := n.buildClientAPI(ctx, ids); err != nil {
 		return err
 	}

@@ -1,0 +1,81 @@
+package node
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+)
+
+// TestAdminRoutes: /admin answers only with the token, lists the node's
+// rooms and its peers, and reports a room's state hash and extremities; without
+// admin_token there is no /admin at all.
+func TestAdminRoutes(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.HTTP.AdminToken = "a-long-enough-admin-token"
+	n := startNode(t, cfg)
+	_, alice := register(t, n, "alice")
+	var g struct {
+		ID string `json:"id"`
+	}
+	api(t, n, "POST", "/guilds", alice, map[string]string{"name": "watched"}, &g)
+
+	admin := func(path, token string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", n.URL()+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body json.RawMessage
+		json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, string(body)
+	}
+	for _, token := range []string{"", "Bearer wrong", cfg.HTTP.AdminToken, alice} {
+		if st, body := admin("/admin/guilds", token); st != http.StatusUnauthorized {
+			t.Errorf("GET /admin/guilds with %q = %d %s, want 401", token, st, body)
+		}
+	}
+	bearer := "Bearer " + cfg.HTTP.AdminToken
+	st, body := admin("/admin/guilds", bearer)
+	var list struct{ Guilds []string }
+	if json.Unmarshal([]byte(body), &list); st != http.StatusOK || len(list.Guilds) != 1 || list.Guilds[0] != g.ID {
+		t.Fatalf("GET /admin/guilds = %d %s, want [%s]", st, body, g.ID)
+	}
+	st, body = admin("/admin/guilds/"+g.ID, bearer)
+	var rep roomReport
+	if json.Unmarshal([]byte(body), &rep); st != http.StatusOK || rep.GuildID != g.ID || len(rep.StateHash) != 64 || len(rep.Extremities) != 1 {
+		t.Fatalf("GET /admin/guilds/%s = %d %s", g.ID, st, body)
+	}
+	for path, want := range map[string]int{"/admin/guilds/1": http.StatusNotFound, "/admin/guilds/x": http.StatusBadRequest} {
+		if st, body := admin(path, bearer); st != want {
+			t.Errorf("GET %s = %d %s, want %d", path, st, body, want)
+		}
+	}
+
+	// A second node, without admin_token, bootstrapping from the first.
+	cfg2 := testConfig(t)
+	cfg2.Federation.Bootstrap = n.p2p.FullAddrs()[:1]
+	off := startNode(t, cfg2)
+	var peers struct {
+		Peers []peerReport
+	}
+	waitUntil(t, "the second node among the peers", func() bool {
+		_, body = admin("/admin/peers", bearer)
+		json.Unmarshal([]byte(body), &peers)
+		return len(peers.Peers) == 1 && peers.Peers[0].PeerID == off.PeerID().String() && len(peers.Peers[0].Addrs) > 0
+	})
+	req, _ := http.NewRequest("GET", off.URL()+"/admin/guilds", nil)
+	req.Header.Set("Authorization", bearer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /admin/guilds without admin_token configured: %s, want 404", resp.Status)
+	}
+}
