@@ -125,8 +125,13 @@ func (m *member) send(t testing.TB, gid, user snowflake.ID, typ string, content 
 
 // holds reports whether m holds every event of ids.
 func (m *member) holds(gid snowflake.ID, ids ...string) bool {
-	got, err := m.core.Events(context.Background(), gid, ids)
-	return err == nil && len(got) == len(ids)
+	for chunk := range slices.Chunk(ids, room.MaxEventsRead) {
+		got, err := m.core.Events(context.Background(), gid, chunk)
+		if err != nil || len(got) != len(chunk) {
+			return false
+		}
+	}
+	return true
 }
 
 // isMember reports whether user is a member of the room on m.
