@@ -230,6 +230,29 @@ func line(t testing.TB, driver string) (a, b, c *member, g guildFixture, ub, uc 
 	return a, b, c, g, ub, uc
 }
 
+// triangle starts three fully connected nodes with a guild made on a that
+// a user of b and one of c joined, and waits until every node admitted
+// both.
+func triangle(t testing.TB, driver string) (a, b, c *member, g guildFixture, ub, uc snowflake.ID) {
+	t.Helper()
+	nodes := newCluster(t, driver, 3)
+	a, b, c = nodes[0], nodes[1], nodes[2]
+	connect(t, b, a)
+	connect(t, c, a)
+	connect(t, c, b)
+	g = newGuild(t, a)
+	ub, uc = join(t, b, g), join(t, c, g)
+	waitFor(t, "everyone to admit everyone", func() bool {
+		for _, m := range nodes {
+			if !m.isMember(g.id, ub) || !m.isMember(g.id, uc) {
+				return false
+			}
+		}
+		return true
+	})
+	return a, b, c, g, ub, uc
+}
+
 // TestClusterJoinMessagePartition runs three nodes in a line, a–b–c: b and
 // c join a's guild by its invite (c through b, which it alone is connected
 // to), a message sent on any node reaches the others, and after c is cut
