@@ -125,8 +125,13 @@ func (m *member) send(t testing.TB, gid, user snowflake.ID, typ string, content 
 
 // holds reports whether m holds every event of ids.
 func (m *member) holds(gid snowflake.ID, ids ...string) bool {
-	got, err := m.core.Events(context.Background(), gid, ids)
-	return err == nil && len(got) == len(ids)
+	for chunk := range slices.Chunk(ids, room.MaxEventsRead) {
+		got, err := m.core.Events(context.Background(), gid, chunk)
+		if err != nil || len(got) != len(chunk) {
+			return false
+		}
+	}
+	return true
 }
 
 // isMember reports whether user is a member of the room on m.
@@ -222,6 +227,29 @@ func line(t testing.TB, driver string) (a, b, c *member, g guildFixture, ub, uc 
 	waitFor(t, "a to admit b's user", func() bool { return a.isMember(g.id, ub) })
 	uc = join(t, c, g)
 	waitFor(t, "a and b to admit c's user", func() bool { return a.isMember(g.id, uc) && b.isMember(g.id, uc) })
+	return a, b, c, g, ub, uc
+}
+
+// triangle starts three fully connected nodes with a guild made on a that
+// a user of b and one of c joined, and waits until every node admitted
+// both.
+func triangle(t testing.TB, driver string) (a, b, c *member, g guildFixture, ub, uc snowflake.ID) {
+	t.Helper()
+	nodes := newCluster(t, driver, 3)
+	a, b, c = nodes[0], nodes[1], nodes[2]
+	connect(t, b, a)
+	connect(t, c, a)
+	connect(t, c, b)
+	g = newGuild(t, a)
+	ub, uc = join(t, b, g), join(t, c, g)
+	waitFor(t, "everyone to admit everyone", func() bool {
+		for _, m := range nodes {
+			if !m.isMember(g.id, ub) || !m.isMember(g.id, uc) {
+				return false
+			}
+		}
+		return true
+	})
 	return a, b, c, g, ub, uc
 }
 

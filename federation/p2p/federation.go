@@ -61,12 +61,13 @@ type Federation struct {
 	wg     sync.WaitGroup
 	unsub  func()
 
-	joinMu sync.Mutex // held while subscribing to a room
-	mu     sync.Mutex
-	closed bool
-	topics map[snowflake.ID]*topic
-	via    map[snowflake.ID]peer.ID // rooms joined through a peer, until the local join is sent to it
-	join   chan snowflake.ID        // rooms seen in committed events, to subscribe to
+	joinMu   sync.Mutex // held while subscribing to a room
+	mu       sync.Mutex
+	closed   bool
+	topics   map[snowflake.ID]*topic
+	via      map[snowflake.ID]peer.ID       // rooms joined through a peer, until the local join is sent to it
+	fetching map[snowflake.ID]chan struct{} // one catch-up per room at a time
+	join     chan snowflake.ID              // rooms seen in committed events, to subscribe to
 
 	profiles chan wanted // remote users whose profiles to fetch
 }
@@ -87,7 +88,7 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &Federation{host: host, core: core, log: log, metrics: m, cfg: cfg, ctx: ctx, cancel: cancel,
-		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, join: make(chan snowflake.ID, 1024),
+		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, fetching: map[snowflake.ID]chan struct{}{}, join: make(chan snowflake.ID, 1024),
 		profiles: make(chan wanted, profileQueue)}
 	f.ps, err = newGossip(ctx, host, m, log)
 	if err != nil {

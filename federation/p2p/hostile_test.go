@@ -69,17 +69,7 @@ func fakeEventID() string {
 // event, an oversized event, fake ancestry and replays. The honest nodes
 // accept none of it, cut the hostile node off, and go on converging.
 func TestHostileNode(t *testing.T) {
-	nodes := newCluster(t, storage.SQLite, 3)
-	a, b, m := nodes[0], nodes[1], nodes[2]
-	connect(t, b, a)
-	connect(t, m, a)
-	connect(t, m, b)
-	g := newGuild(t, a)
-	ub := join(t, b, g)
-	um := join(t, m, g)
-	waitFor(t, "everyone to admit everyone", func() bool {
-		return a.isMember(g.id, ub) && a.isMember(g.id, um) && b.isMember(g.id, um) && m.isMember(g.id, ub)
-	})
+	a, b, m, g, _, um := triangle(t, storage.SQLite)
 	legit := message(t, m, g, um, "an honest start")
 	waitFor(t, "m's honest message", func() bool { return a.holds(g.id, legit) && b.holds(g.id, legit) })
 	other := newGuild(t, m)

@@ -153,6 +153,25 @@ func (f *Federation) unknown(ctx context.Context, gid snowflake.ID, ids []string
 	return out, nil
 }
 
+// fetchSlot waits until no other catch-up of the room runs: concurrent
+// ones (validators of several messages, sync rounds) would fetch and
+// accept the same events, and the later one usually finds them held.
+func (f *Federation) fetchSlot(ctx context.Context, gid snowflake.ID) (release func(), err error) {
+	f.mu.Lock()
+	slot := f.fetching[gid]
+	if slot == nil {
+		slot = make(chan struct{}, 1)
+		f.fetching[gid] = slot
+	}
+	f.mu.Unlock()
+	select {
+	case slot <- struct{}{}:
+		return func() { <-slot }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // fetched is an event fetched from a peer, not accepted yet.
 type fetched struct {
 	ev  *event.Event
@@ -165,6 +184,11 @@ type fetched struct {
 // maxFetch events: an event whose predecessors cannot be fetched is not
 // accepted.
 func (f *Federation) fetchMissing(ctx context.Context, p peer.ID, gid snowflake.ID, ids []string) error {
+	release, err := f.fetchSlot(ctx, gid)
+	if err != nil {
+		return err
+	}
+	defer release()
 	frontier, err := f.unknown(ctx, gid, ids)
 	if err != nil || len(frontier) == 0 {
 		return err
