@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
 
 	"concord/clientapi/ratelimit"
+	"concord/federation/p2p"
 )
 
 // Validate reports every problem in c at once, as Problems, or nil. It looks
@@ -111,8 +111,8 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, a := range f.Bootstrap {
-		if _, err := peer.AddrInfoFromString(a); err != nil {
-			v.add("federation.bootstrap", "%q is not a multiaddr ending in /p2p/<peer ID>: %v", a, err)
+		if err := p2p.ParseBootstrap(a); err != nil {
+			v.add("federation.bootstrap", "%v", err)
 		}
 	}
 

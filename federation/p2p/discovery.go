@@ -11,29 +11,9 @@ import (
 
 // Discovery timings.
 const (
-	bootstrapEvery = 30 * time.Second // how often lost bootstrap peers are dialled again
-	dialTimeout    = 10 * time.Second
-	mdnsService    = "concord" // the DNS-SD service name nodes announce on a LAN
+	dialTimeout = 10 * time.Second
+	mdnsService = "concord" // the DNS-SD service name nodes announce on a LAN
 )
-
-// keepBootstrap dials every bootstrap peer now and again whenever it is
-// no longer connected, until ctx ends.
-func (h *Host) keepBootstrap(ctx context.Context, boot []peer.AddrInfo) {
-	t := time.NewTicker(bootstrapEvery)
-	defer t.Stop()
-	for {
-		for _, ai := range boot {
-			if h.Network().Connectedness(ai.ID) != network.Connected {
-				h.dial(ctx, ai, "bootstrap")
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
 
 func (h *Host) dial(ctx context.Context, ai peer.AddrInfo, how string) {
 	if ai.ID == h.ID() {

@@ -11,7 +11,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
-	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
@@ -25,7 +24,7 @@ import (
 // HostConfig is the [federation] section as the host needs it.
 type HostConfig struct {
 	Listen    []string // multiaddrs
-	Bootstrap []string // multiaddrs ending in /p2p/<peer ID>
+	Bootstrap []string // multiaddrs ending in /p2p/<peer ID>, or nodes' URLs
 	MDNS      bool
 	// LowWater and HighWater bound the connection manager: above HighWater
 	// it trims back to LowWater. 0 means the defaults below.
@@ -101,9 +100,6 @@ func NewHost(key crypto.PrivKey, cfg HostConfig, reg prometheus.Registerer, log 
 	ctx, cancel := context.WithCancel(context.Background())
 	hh := &Host{Host: h, gate: gate, log: log, stop: cancel}
 	gate.host = h
-	for _, b := range boot {
-		cm.Protect(b.ID, "bootstrap")
-	}
 	if len(boot) > 0 {
 		hh.wg.Add(1)
 		go func() {
@@ -132,17 +128,6 @@ func newResourceManager(maxConns int) (network.ResourceManager, error) {
 	return rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(caps.Build(scaled)))
 }
 
-func parseBootstrap(addrs []string) ([]peer.AddrInfo, error) {
-	var out []peer.AddrInfo
-	for _, a := range addrs {
-		ai, err := peer.AddrInfoFromString(a)
-		if err != nil {
-			return nil, fmt.Errorf("federation.bootstrap %q: %w", a, err)
-		}
-		out = append(out, *ai)
-	}
-	return out, nil
-}
 
 // Gate is the host's connection gater.
 func (h *Host) Gate() *Gate { return h.gate }
