@@ -10,7 +10,7 @@ ARGS      ?=
 export CGO_ENABLED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test build bench lint image image-postgres cluster cluster-postgres cluster-down
+.PHONY: help run test build bench lint image image-postgres cluster cluster-postgres cluster-test cluster-down
 
 # The container image: a static binary (cgo SQLite included) FROM scratch.
 IMAGE     ?= concord:dev
@@ -54,6 +54,9 @@ image-postgres: ## build concord-postgres:dev from this machine's PostgreSQL (ap
 
 cluster-postgres: image image-postgres ## the cluster with node c on PostgreSQL in a container of its own
 	$(CLUSTERPG) up -d
+
+cluster-test: ## run the scenarios (examples/cluster/scenario) against the cluster make cluster started
+	$(GO) test -tags cluster -count=1 -v -timeout 15m ./examples/cluster/scenario
 
 cluster-down: ## stop the cluster (either variant) and remove its containers, network and volumes
 	$(CLUSTERPG) down -v

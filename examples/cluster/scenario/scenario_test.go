@@ -1,0 +1,135 @@
+//go:build cluster
+
+package scenario
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestCluster is the whole scenario, in order: every step builds on the
+// one before. CONCORD_CLUSTER_SEED replays a run's random schedule.
+func TestCluster(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("CONCORD_CLUSTER_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("CONCORD_CLUSTER_SEED: %v", err)
+		}
+	}
+	t.Logf("seed %d (CONCORD_CLUSTER_SEED=%d replays this schedule)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	nodes := clusterNodes(t)
+	if len(nodes) < 3 {
+		t.Fatalf("the scenario needs three nodes, CONCORD_CLUSTER names %d", len(nodes))
+	}
+	collectLogs(t, nodes)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+
+	ready := time.Now()
+	for _, n := range nodes {
+		waitFor(t, n.name+" to answer /health", 60*time.Second, func() bool { return n.call("GET", "/health", "", nil, nil) == nil })
+	}
+	waitFor(t, "every node to see the others", 60*time.Second, func() bool {
+		for _, n := range nodes {
+			var p struct {
+				Peers []struct{} `json:"peers"`
+			}
+			if n.admin("/peers", &p) != nil || len(p.Peers) < len(nodes)-1 {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("cluster: %d nodes healthy and connected after %v", len(nodes), time.Since(ready).Round(time.Millisecond))
+
+	// Users on three nodes; the guild lives on a, and b's and c's users join
+	// it by the invite code a gave.
+	suffix := strconv.FormatUint(seed%1_000_000, 10)
+	alice, bob, carol := register(t, a, "alice"+suffix), register(t, b, "bob"+suffix), register(t, c, "carol"+suffix)
+	var g, ch, inv struct {
+		ID   string `json:"id"`
+		Code string `json:"code"`
+	}
+	a.api(t, "POST", "/guilds", alice.token, map[string]string{"name": "cluster " + suffix}, &g)
+	a.api(t, "POST", "/guilds/"+g.ID+"/channels", alice.token, map[string]any{"name": "general", "type": 0}, &ch)
+	a.api(t, "POST", "/channels/"+ch.ID+"/invites", alice.token, map[string]any{}, &inv)
+	start := time.Now()
+	b.api(t, "POST", "/invites/"+inv.Code, bob.token, nil, nil)
+	c.api(t, "POST", "/invites/"+inv.Code, carol.token, nil, nil)
+	t.Logf("join: %s and %s joined %s's guild by invite in %v", bob.name, carol.name, a.name, time.Since(start).Round(time.Millisecond))
+	bob.connect(t)
+	carol.connect(t)
+	members := []*user{alice, bob, carol}
+
+	var acked []sent
+	step := func(name string, limit time.Duration, fn func() []sent) {
+		t.Helper()
+		more := fn()
+		acked = append(acked, more...)
+		took := waitConverged(t, members, g.ID, ch.ID, acked, limit)
+		t.Logf("%s: %d messages acknowledged, all %d on every node, identical state, %v after the last write", name, len(more), len(acked), took.Round(time.Millisecond))
+	}
+
+	step("chat", 30*time.Second, func() []sent {
+		out, errs := chat(rng, members, ch.ID, 20, "chat")
+		for _, err := range errs {
+			t.Error(err)
+		}
+		return out
+	})
+	propagation(t, acked, []*user{bob, carol})
+
+	step("partition", 60*time.Second, func() []sent {
+		docker(t, "network", "disconnect", fedNetwork, c.container)
+		cut := time.Now()
+		before, errs := chat(rng, []*user{alice, bob}, ch.ID, 20, "partitioned ab")
+		after, errs2 := chat(rng, []*user{carol}, ch.ID, 20, "partitioned c")
+		for _, err := range append(errs, errs2...) {
+			t.Error(err)
+		}
+		if ok, _ := converged(members, g.ID, ch.ID, append(before, after...)); ok {
+			t.Error("the nodes converged while c was cut off: the partition did not hold")
+		}
+		docker(t, "network", "connect", fedNetwork, c.container)
+		t.Logf("partition: c cut off for %v", time.Since(cut).Round(time.Millisecond))
+		return append(before, after...)
+	})
+
+	step("kill", 90*time.Second, func() []sent {
+		docker(t, "kill", b.container)
+		down, errs := chat(rng, []*user{alice, carol}, ch.ID, 20, "while b is down")
+		for _, err := range errs {
+			t.Error(err)
+		}
+		docker(t, "start", b.container)
+		waitFor(t, "b to answer /health again", 60*time.Second, func() bool { return b.call("GET", "/health", "", nil, nil) == nil })
+		return down
+	})
+	fmt.Fprintf(os.Stderr, "cluster scenario passed (seed %d)\n", seed)
+}
+
+// propagation reports how long the acknowledged messages took from their
+// acknowledgement by the sender's node to their MESSAGE_CREATE on the other
+// nodes' users' gateways.
+func propagation(t *testing.T, acked []sent, watchers []*user) {
+	var lat []time.Duration
+	for _, w := range watchers {
+		w.mu.Lock()
+		for _, s := range acked {
+			if s.from.home == w.home {
+				continue
+			}
+			if at, ok := w.seen[s.id]; ok {
+				lat = append(lat, at.Sub(s.at))
+			}
+		}
+		w.mu.Unlock()
+	}
+	t.Logf("propagation across containers, acknowledgement to MESSAGE_CREATE on another node: %d samples, p50 %s, p99 %s",
+		len(lat), ms(percentile(lat, 50)), ms(percentile(lat, 99)))
+}
