@@ -84,6 +84,19 @@ func TestCluster(t *testing.T) {
 	})
 	propagation(t, acked, []*user{bob, carol})
 
+	if undo, err := netem(t, c, "delay 50ms 20ms loss 5%"); err != nil {
+		t.Logf("lossy link: skipped, netem is not available here (%v)", err)
+	} else {
+		step("lossy link", 60*time.Second, func() []sent {
+			defer undo()
+			out, errs := chat(rng, members, ch.ID, 10, "lossy")
+			for _, err := range errs {
+				t.Error(err)
+			}
+			return out
+		})
+	}
+
 	step("partition", 60*time.Second, func() []sent {
 		docker(t, "network", "disconnect", fedNetwork, c.container)
 		cut := time.Now()
