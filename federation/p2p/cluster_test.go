@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"concord/federation/guild"
+	"concord/federation/live"
 	"concord/federation/p2p"
 	"concord/federation/room"
 	"concord/federation/snowflake"
@@ -31,6 +32,7 @@ type member struct {
 	core *room.Core
 	host *p2p.Host
 	fed  *p2p.Federation
+	live *live.Hub
 
 	worker uint16
 }
@@ -76,12 +78,16 @@ func startMember(t testing.TB, name string, key crypto.PrivKey, db *storage.DB, 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { host.Close() })
-	fed, err := p2p.New(host, core, testConfig, reg, log)
+	hub := live.New(0)
+	t.Cleanup(hub.Close)
+	cfg := testConfig
+	cfg.Live = hub
+	fed, err := p2p.New(host, core, cfg, reg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fed.Close() })
-	return &member{name: name, key: key, reg: reg, db: db, core: core, host: host, fed: fed, worker: worker}
+	return &member{name: name, key: key, reg: reg, db: db, core: core, host: host, fed: fed, live: hub, worker: worker}
 }
 
 // stop stops m's federation, host and core; its database stays.
