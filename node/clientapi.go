@@ -14,7 +14,6 @@ import (
 	"concord/clientapi/interactions"
 	"concord/clientapi/objects"
 	"concord/clientapi/ratelimit"
-	"concord/federation/live"
 	"concord/federation/snowflake"
 )
 
@@ -36,8 +35,6 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
-	n.live = live.New(0)
-	n.closers = append(n.closers, closer{"live state", func() error { n.live.Close(); return nil }})
 	render := objects.NewRenderer(n.db.Reader(), cfg.HTTP.PublicURL)
 	deps := dispatch.Deps{Auth: n.auth, DB: n.db, Core: n.events, Objects: render, Live: n.live}
 	provider, err := dispatch.NewProvider(deps)

@@ -110,6 +110,17 @@ func TestInviteAcrossNodes(t *testing.T) {
 	api(t, a, "POST", "/channels/"+ch.ID+"/invites", alice, map[string]any{}, &inv)
 
 	waitConnected(t, a, b)
+	var preview struct {
+		Guild struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"guild"`
+		Members int `json:"approximate_member_count"`
+	}
+	api(t, b, "GET", "/invites/"+inv.Code+"?with_counts=true", bob, nil, &preview)
+	if preview.Guild.ID != g.ID || preview.Guild.Name != "federated" || preview.Members != 1 {
+		t.Errorf("beta previews alpha's invite as %+v", preview)
+	}
 	api(t, b, "POST", "/invites/"+inv.Code, bob, nil, nil)
 	var guilds []struct {
 		ID string `json:"id"`

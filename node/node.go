@@ -149,6 +149,8 @@ func (n *Node) build(ctx context.Context) error {
 		return err
 	}
 	n.closers = append(n.closers, closer{"events", n.events.Close})
+	n.live = live.New(0)
+	n.closers = append(n.closers, closer{"live state", func() error { n.live.Close(); return nil }})
 	if err := n.buildFederation(); err != nil {
 		return fmt.Errorf("federation: %w", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"concord/clientapi/httperr"
 	"concord/clientapi/objects"
 	"concord/federation/live"
+	"concord/federation/p2p"
 	"concord/federation/room"
 	"concord/federation/snowflake"
 	"concord/storage"
@@ -60,6 +61,8 @@ type Remote interface {
 	// FetchInvite finds a node holding invite code, brings its guild
 	// into the event core, and returns the guild's ID.
 	FetchInvite(ctx context.Context, code string) (snowflake.ID, error)
+	// PreviewInvite asks the node holding invite code what it admits to.
+	PreviewInvite(ctx context.Context, code string) (snowflake.ID, *p2p.InvitePreview, error)
 }
 
 // API serves the guild, channel and message routes. Build it with New.

@@ -15,6 +15,7 @@ import (
 	"concord/clientapi/objects"
 	"concord/clientapi/params"
 	"concord/federation/guild"
+	"concord/federation/p2p"
 	"concord/federation/perm"
 	"concord/federation/room"
 	"concord/federation/snowflake"
@@ -70,6 +71,19 @@ func renderInvite(s *guild.State, inv *guild.Invite, counts bool) inviteObject {
 	}
 	if counts {
 		n, online := len(s.Members), 0
+		o.ApproximateMemberCount, o.ApproximatePresenceCount = &n, &online
+	}
+	return o
+}
+
+// renderRemoteInvite renders an invite another node previewed.
+func renderRemoteInvite(code string, gid snowflake.ID, p *p2p.InvitePreview, counts bool) inviteObject {
+	s := &guild.State{ID: gid, Name: p.GuildName, Icon: p.Icon, Description: p.Description, VerificationLevel: p.VerificationLevel,
+		Channels: map[snowflake.ID]*guild.Channel{p.ChannelID: {ID: p.ChannelID, Name: p.ChannelName, Type: p.ChannelType}}}
+	o := renderInvite(s, &guild.Invite{Code: code, ChannelID: p.ChannelID, InviterID: p.InviterID, MaxAge: p.MaxAge,
+		MaxUses: p.MaxUses, Uses: p.Uses, Temporary: p.Temporary, CreatedAt: p.CreatedAt}, false)
+	if counts {
+		n, online := p.Members, 0
 		o.ApproximateMemberCount, o.ApproximatePresenceCount = &n, &online
 	}
 	return o
@@ -203,8 +217,17 @@ func (a *API) usableInvite(r *http.Request, counts bool) (string, snowflake.ID, 
 }
 
 // getInvite is GET /invites/{code}?with_counts=true, a preview for anyone.
+// An invite no room here holds is previewed by the node that holds it.
 func (a *API) getInvite(w http.ResponseWriter, r *http.Request) error {
-	_, _, out, err := a.usableInvite(r, params.Bool(r, "with_counts"))
+	counts := params.Bool(r, "with_counts")
+	_, _, out, err := a.usableInvite(r, counts)
+	if errors.Is(err, httperr.UnknownInvite) && a.remote != nil {
+		code := chi.URLParam(r, "code")
+		if gid, p, perr := a.remote.PreviewInvite(r.Context(), code); perr == nil {
+			invites := []inviteObject{renderRemoteInvite(code, gid, p, counts)}
+			out, err = invites[0], a.withInviters(r, invites)
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -111,14 +111,14 @@ func BenchmarkHealPartition(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		a, mid, c, g, _, uc := line(b, storage.SQLite)
-		cut(c, mid)
+		cut(c, mid, a)
 		var written []string
 		for i := range per {
 			written = append(written, message(b, a, g, g.owner, "a "+strconv.Itoa(i)), message(b, c, g, uc, "c "+strconv.Itoa(i)))
 		}
 		b.StartTimer()
 		start := time.Now()
-		heal(b, c, mid)
+		heal(b, c, mid, a)
 		converged(b, g.id, a, mid, c)
 		holdAll(b, g.id, written, a, mid, c)
 		b.ReportMetric(float64(time.Since(start).Milliseconds()), "ms/heal")

@@ -72,6 +72,18 @@ func parseBootstrap(entries []string) ([]*bootPeer, error) {
 	return out, nil
 }
 
+// known is the bootstrap peers whose IDs are known before any card is
+// read: those given as multiaddrs.
+func known(boot []*bootPeer) []peer.AddrInfo {
+	var out []peer.AddrInfo
+	for _, b := range boot {
+		if b.url == "" {
+			out = append(out, b.ai)
+		}
+	}
+	return out
+}
+
 // keepBootstrap dials every bootstrap peer the node is not connected to,
 // every bootstrapEvery, until ctx ends; a round waits for its dials.
 func (h *Host) keepBootstrap(ctx context.Context, boot []*bootPeer) {

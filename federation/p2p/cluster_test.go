@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"concord/federation/guild"
+	"concord/federation/live"
 	"concord/federation/p2p"
 	"concord/federation/room"
 	"concord/federation/snowflake"
@@ -31,6 +32,7 @@ type member struct {
 	core *room.Core
 	host *p2p.Host
 	fed  *p2p.Federation
+	live *live.Hub
 
 	worker uint16
 }
@@ -76,12 +78,16 @@ func startMember(t testing.TB, name string, key crypto.PrivKey, db *storage.DB, 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { host.Close() })
-	fed, err := p2p.New(host, core, testConfig, reg, log)
+	hub := live.New(0)
+	t.Cleanup(hub.Close)
+	cfg := testConfig
+	cfg.Live = hub
+	fed, err := p2p.New(host, core, cfg, reg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fed.Close() })
-	return &member{name: name, key: key, reg: reg, db: db, core: core, host: host, fed: fed, worker: worker}
+	return &member{name: name, key: key, reg: reg, db: db, core: core, host: host, fed: fed, live: hub, worker: worker}
 }
 
 // stop stops m's federation, host and core; its database stays.
@@ -214,8 +220,8 @@ func converged(t testing.TB, gid snowflake.ID, nodes ...*member) {
 }
 
 // line starts three nodes in a line, a–b–c, with a guild made on a that a
-// user of b and then one of c joined by its invite (c through b, which it
-// alone is connected to), and waits until every node admitted both.
+// user of b and then one of c joined by its invite (c through b, the one
+// node it dialled), and waits until every node admitted both.
 func line(t testing.TB, driver string) (a, b, c *member, g guildFixture, ub, uc snowflake.ID) {
 	t.Helper()
 	nodes := newCluster(t, driver, 3)
@@ -275,7 +281,7 @@ func TestClusterJoinMessagePartition(t *testing.T) {
 			converged(t, g.id, a, b, c)
 
 			// Cut c off, write on both sides, heal.
-			cut(c, b)
+			cut(c, b, a)
 			var sent []string
 			for i := range 20 {
 				sent = append(sent, message(t, a, g, g.owner, fmt.Sprintf("a %d", i)))
@@ -286,25 +292,30 @@ func TestClusterJoinMessagePartition(t *testing.T) {
 			if c.holds(g.id, sent[0]) || a.holds(g.id, sent[1]) {
 				t.Fatal("events crossed the partition")
 			}
-			heal(t, c, b)
+			heal(t, c, b, a)
 			converged(t, g.id, a, b, c)
 			holdAll(t, g.id, sent, nodes...)
 		})
 	}
 }
 
-// cut partitions x from y: each blocks the other.
-func cut(x, y *member) {
-	x.host.Gate().Block(y.host.ID())
-	y.host.Gate().Block(x.host.ID())
+// cut partitions x from the others: each blocks the other, so that
+// neither a direct connection nor one the DHT finds crosses.
+func cut(x *member, others ...*member) {
+	for _, y := range others {
+		x.host.Gate().Block(y.host.ID())
+		y.host.Gate().Block(x.host.ID())
+	}
 }
 
-// heal undoes cut and dials y from x again.
-func heal(t testing.TB, x, y *member) {
+// heal undoes cut and dials the first of the others from x again.
+func heal(t testing.TB, x *member, others ...*member) {
 	t.Helper()
-	x.host.Gate().Unblock(y.host.ID())
-	y.host.Gate().Unblock(x.host.ID())
-	connect(t, x, y)
+	for _, y := range others {
+		x.host.Gate().Unblock(y.host.ID())
+		y.host.Gate().Unblock(x.host.ID())
+	}
+	connect(t, x, others[0])
 }
 
 // holdAll checks that every node holds every event of ids.

@@ -15,3 +15,12 @@ func (f *Federation) PublishRaw(ctx context.Context, gid snowflake.ID, data []by
 	}
 	return t.t.Publish(ctx, data)
 }
+
+// PublishLiveRaw publishes data on a room's live topic as it is.
+func (f *Federation) PublishLiveRaw(ctx context.Context, gid snowflake.ID, data []byte) error {
+	t, err := f.topic(gid)
+	if err != nil {
+		return err
+	}
+	return t.live.Publish(ctx, data)
+}

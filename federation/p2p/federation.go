@@ -10,7 +10,9 @@ import (
 	"github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 
+	"concord/federation/live"
 	"concord/federation/room"
 	"concord/federation/snowflake"
 )
@@ -29,6 +31,9 @@ type Config struct {
 	// Directory serves this node's users' profiles and keeps remote
 	// users'; nil serves and keeps none.
 	Directory Directory
+	// Live is the node's live state: its users' typing is gossiped to
+	// the rooms' other nodes, and theirs is told to it. nil carries none.
+	Live *live.Hub
 }
 
 // Defaults of Config.
@@ -70,6 +75,10 @@ type Federation struct {
 	join     chan snowflake.ID              // rooms seen in committed events, to subscribe to
 
 	profiles chan wanted // remote users whose profiles to fetch
+
+	liveOut     chan live.Typing         // local typing to gossip
+	signalRates map[string]*rate.Limiter // live signals by origin
+	unsubLive   func()
 }
 
 // New starts federation on host for the rooms of core: it subscribes to
@@ -89,7 +98,8 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &Federation{host: host, core: core, log: log, metrics: m, cfg: cfg, ctx: ctx, cancel: cancel,
 		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, fetching: map[snowflake.ID]chan struct{}{}, join: make(chan snowflake.ID, 1024),
-		profiles: make(chan wanted, profileQueue)}
+		profiles: make(chan wanted, profileQueue), liveOut: make(chan live.Typing, liveQueue),
+		signalRates: map[string]*rate.Limiter{}, unsubLive: func() {}}
 	f.ps, err = newGossip(ctx, host, m, log)
 	if err != nil {
 		cancel()
@@ -111,6 +121,10 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	f.goRun(f.joinRooms)
 	f.goRun(f.syncLoop)
 	f.goRun(f.fetchProfiles)
+	if cfg.Live != nil {
+		f.unsubLive = cfg.Live.Subscribe(liveListener{f})
+		f.goRun(f.publishLive)
+	}
 	return f, nil
 }
 
@@ -131,6 +145,7 @@ func (f *Federation) goRun(fn func()) {
 // Close stops federation; the host stays up.
 func (f *Federation) Close() error {
 	f.unsub()
+	f.unsubLive()
 	f.mu.Lock()
 	f.closed = true
 	f.mu.Unlock()

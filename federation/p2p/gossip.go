@@ -97,6 +97,7 @@ type topic struct {
 	sub   *pubsub.Subscription
 	out   chan []byte   // local events waiting to be published
 	ready chan struct{} // closed when the topic first has a peer
+	live  *pubsub.Topic // the room's live signals; nil without live state
 }
 
 // topic returns the room's subscription, subscribing first if need be.
@@ -134,13 +135,49 @@ func (f *Federation) topic(gid snowflake.ID) (*topic, error) {
 		return nil, err
 	}
 	t := &topic{gid: gid, t: pt, sub: sub, out: make(chan []byte, publishQueue), ready: make(chan struct{})}
+	var liveSub *pubsub.Subscription
+	if f.cfg.Live != nil {
+		if t.live, liveSub, err = f.joinLive(gid); err != nil {
+			sub.Cancel()
+			events.Cancel()
+			pt.Close()
+			return nil, err
+		}
+	}
 	f.mu.Lock()
 	f.topics[gid] = t
 	f.mu.Unlock()
 	f.goRun(func() { f.drain(t) })
 	f.goRun(func() { f.watchPeers(t, events) })
 	f.goRun(func() { f.publish(t) })
+	if liveSub != nil {
+		f.goRun(func() { f.deliverLive(gid, liveSub) })
+	}
 	return t, nil
+}
+
+// joinLive subscribes to a room's live signals.
+func (f *Federation) joinLive(gid snowflake.ID) (*pubsub.Topic, *pubsub.Subscription, error) {
+	name := LiveTopicName(gid)
+	if err := f.ps.RegisterTopicValidator(name, f.liveValidator(gid), pubsub.WithValidatorTimeout(streamDeadline)); err != nil {
+		return nil, nil, err
+	}
+	lt, err := f.ps.Join(name)
+	if err == nil {
+		err = lt.SetScoreParams(topicScore)
+	}
+	var sub *pubsub.Subscription
+	if err == nil {
+		sub, err = lt.Subscribe(pubsub.WithBufferSize(subBuffer))
+	}
+	if err != nil {
+		if lt != nil {
+			lt.Close()
+		}
+		f.ps.UnregisterTopicValidator(name)
+		return nil, nil, err
+	}
+	return lt, sub, nil
 }
 
 func (f *Federation) lookup(gid snowflake.ID) *topic {

@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	routedhost "github.com/libp2p/go-libp2p/p2p/host/routed"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
@@ -35,14 +37,21 @@ type HostConfig struct {
 // connSlack above the high-water mark, since the two do not know each
 // other and the manager trims only after the fact.
 const (
+	// dhtPrefix keeps our Kademlia DHT apart from IPFS's: only peer
+	// routing, no records or providers.
+	dhtPrefix = "/concord"
+
 	defaultLowWater  = 100
 	defaultHighWater = 400
 	connSlack        = 64
 )
 
-// Host is the node's libp2p host with its gater and discovery.
+// Host is the node's libp2p host with its gater and discovery. Dialling a
+// peer whose addresses it does not know asks the DHT.
 type Host struct {
 	host.Host
+	base host.Host // the host without routing
+	dht  *dht.IpfsDHT
 	gate *Gate
 	log  *slog.Logger
 
@@ -98,7 +107,14 @@ func NewHost(key crypto.PrivKey, cfg HostConfig, reg prometheus.Registerer, log 
 		return nil, fmt.Errorf("libp2p host: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	hh := &Host{Host: h, gate: gate, log: log, stop: cancel}
+	kad, err := dht.New(h, dht.Mode(dht.ModeServer), dht.ProtocolPrefix(dhtPrefix),
+		dht.BootstrapPeers(known(boot)...), dht.DisableProviders(), dht.DisableValues())
+	if err != nil {
+		cancel()
+		h.Close()
+		return nil, fmt.Errorf("dht: %w", err)
+	}
+	hh := &Host{Host: routedhost.Wrap(h, kad), base: h, dht: kad, gate: gate, log: log, stop: cancel}
 	gate.host = h
 	if len(boot) > 0 {
 		hh.wg.Add(1)
@@ -128,7 +144,6 @@ func newResourceManager(maxConns int) (network.ResourceManager, error) {
 	return rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(caps.Build(scaled)))
 }
 
-
 // Gate is the host's connection gater.
 func (h *Host) Gate() *Gate { return h.gate }
 
@@ -146,12 +161,13 @@ func (h *Host) FullAddrs() []string {
 	return out
 }
 
-// Close stops discovery and the host.
+// Close stops discovery, the DHT and the host.
 func (h *Host) Close() error {
 	h.stop()
 	if h.mdns != nil {
 		h.mdns.Close()
 	}
 	h.wg.Wait()
-	return h.Host.Close()
+	h.dht.Close()
+	return h.base.Close()
 }

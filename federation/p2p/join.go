@@ -30,10 +30,38 @@ type inviteReq struct {
 	Code string `json:"code"`
 }
 
-// inviteResp names the room holding the invite; it is {} when the node
-// holds no usable invite of that code.
+// inviteResp names the room holding the invite, with a preview; it is {}
+// when the node holds no usable invite of that code.
 type inviteResp struct {
-	GuildID snowflake.ID `json:"guild_id,omitzero"`
+	GuildID snowflake.ID   `json:"guild_id,omitzero"`
+	Preview *InvitePreview `json:"preview,omitempty"`
+}
+
+// InvitePreview is what a node holding an invite tells of it, so that
+// another node can show it before joining (GET /invites/{code}).
+type InvitePreview struct {
+	GuildName         string       `json:"guild_name"`
+	Icon              string       `json:"icon,omitempty"`
+	Description       string       `json:"description,omitempty"`
+	VerificationLevel int          `json:"verification_level,omitempty"`
+	ChannelID         snowflake.ID `json:"channel_id"`
+	ChannelName       string       `json:"channel_name"`
+	ChannelType       int          `json:"channel_type,omitempty"`
+	Members           int          `json:"members"`
+	InviterID         snowflake.ID `json:"inviter_id"`
+	Uses              int          `json:"uses"`
+	MaxUses           int          `json:"max_uses"`
+	MaxAge            int64        `json:"max_age"`
+	Temporary         bool         `json:"temporary,omitempty"`
+	CreatedAt         int64        `json:"created_at"`
+}
+
+// maxPreviewText bounds each text of a preview another node sends.
+const maxPreviewText = 1024
+
+func (p *InvitePreview) sane() bool {
+	return p != nil && len(p.GuildName) <= maxPreviewText && len(p.Icon) <= maxPreviewText &&
+		len(p.Description) <= maxPreviewText && len(p.ChannelName) <= maxPreviewText
 }
 
 // joinReq asks for a page of a room's events, in the responder's log
@@ -67,16 +95,25 @@ func (f *Federation) serveStreams() {
 	serve(f, ProtoProfile, f.serveProfile)
 }
 
-// usableInvite reports whether the room holds code as an invite that
-// still admits someone.
-func (f *Federation) usableInvite(ctx context.Context, gid snowflake.ID, code string) bool {
-	ok := false
+// usableInvite previews code if the room holds it as an invite that still
+// admits someone; nil otherwise.
+func (f *Federation) usableInvite(ctx context.Context, gid snowflake.ID, code string) *InvitePreview {
+	var out *InvitePreview
 	f.core.View(ctx, gid, func(s *guild.State) error {
 		inv := s.Invites[code]
-		ok = !s.Deleted && inv != nil && inv.Usable(time.Now().UnixMilli())
+		if s.Deleted || inv == nil || !inv.Usable(time.Now().UnixMilli()) {
+			return nil
+		}
+		out = &InvitePreview{GuildName: s.Name, Icon: s.Icon, Description: s.Description,
+			VerificationLevel: s.VerificationLevel, ChannelID: inv.ChannelID, Members: len(s.Members),
+			InviterID: inv.InviterID, Uses: inv.Uses, MaxUses: inv.MaxUses, MaxAge: inv.MaxAge,
+			Temporary: inv.Temporary, CreatedAt: inv.CreatedAt}
+		if ch := s.Channels[inv.ChannelID]; ch != nil {
+			out.ChannelName, out.ChannelType = ch.Name, ch.Type
+		}
 		return nil
 	})
-	return ok
+	return out
 }
 
 func (f *Federation) serveInvite(_ network.Stream, req *inviteReq) (any, error) {
@@ -87,8 +124,8 @@ func (f *Federation) serveInvite(_ network.Stream, req *inviteReq) (any, error) 
 		return nil, err
 	}
 	for _, gid := range gids {
-		if f.usableInvite(ctx, gid, req.Code) {
-			return inviteResp{GuildID: gid}, nil
+		if p := f.usableInvite(ctx, gid, req.Code); p != nil {
+			return inviteResp{GuildID: gid, Preview: p}, nil
 		}
 	}
 	return inviteResp{}, nil
@@ -97,7 +134,7 @@ func (f *Federation) serveInvite(_ network.Stream, req *inviteReq) (any, error) 
 func (f *Federation) serveJoin(_ network.Stream, req *joinReq) (any, error) {
 	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
 	defer cancel()
-	if !f.usableInvite(ctx, req.GuildID, req.InviteCode) {
+	if f.usableInvite(ctx, req.GuildID, req.InviteCode) == nil {
 		return nil, errors.New("no usable invite")
 	}
 	evs, next, err := f.core.Log(ctx, req.GuildID, req.After, maxJoinPage, pageBytes)
@@ -125,7 +162,7 @@ func (f *Federation) serveSend(_ network.Stream, req *sendReq) (any, error) {
 // follows is sent to that peer directly as well as by gossip. It returns
 // the room's ID.
 func (f *Federation) FetchInvite(ctx context.Context, code string) (snowflake.ID, error) {
-	gid, p, err := f.findInvite(ctx, code)
+	gid, p, _, err := f.findInvite(ctx, code)
 	if err != nil {
 		return 0, err
 	}
@@ -172,32 +209,40 @@ func (f *Federation) FetchInvite(ctx context.Context, code string) (snowflake.ID
 	return gid, nil
 }
 
+// PreviewInvite asks connected peers for invite code and returns the
+// room holding it and its preview.
+func (f *Federation) PreviewInvite(ctx context.Context, code string) (snowflake.ID, *InvitePreview, error) {
+	gid, _, preview, err := f.findInvite(ctx, code)
+	return gid, preview, err
+}
+
 // findInvite asks connected peers which room holds code.
-func (f *Federation) findInvite(ctx context.Context, code string) (snowflake.ID, peer.ID, error) {
+func (f *Federation) findInvite(ctx context.Context, code string) (snowflake.ID, peer.ID, *InvitePreview, error) {
 	ctx, cancel := context.WithTimeout(ctx, inviteTimeout)
 	defer cancel()
 	peers := f.host.Network().Peers()
 	peers = peers[:min(len(peers), inviteAsk)]
 	type found struct {
-		gid snowflake.ID
-		p   peer.ID
+		gid     snowflake.ID
+		p       peer.ID
+		preview *InvitePreview
 	}
 	answers := make(chan found, len(peers))
 	for _, p := range peers {
 		go func() {
 			var resp inviteResp
-			if err := f.call(ctx, p, ProtoInvite, inviteReq{Code: code}, &resp); err != nil {
+			if err := f.call(ctx, p, ProtoInvite, inviteReq{Code: code}, &resp); err != nil || !resp.Preview.sane() {
 				resp.GuildID = 0
 			}
-			answers <- found{resp.GuildID, p}
+			answers <- found{resp.GuildID, p, resp.Preview}
 		}()
 	}
 	for range peers {
 		if a := <-answers; a.gid != 0 {
-			return a.gid, a.p, nil
+			return a.gid, a.p, a.preview, nil
 		}
 	}
-	return 0, "", ErrUnknownInvite
+	return 0, "", nil, ErrUnknownInvite
 }
 
 // sendJoin pushes the local member.join of a room joined through p to p,

@@ -48,7 +48,35 @@ type Directory interface {
 func (p *Profile) signingInput() ([]byte, error) {
 	c := *p
 	c.Signature = ""
-	return canonical.Marshal(c)
+	return canonicalJSON(c)
+}
+
+// canonicalJSON is what a node signs of a profile or a live signal.
+func canonicalJSON(v any) ([]byte, error) { return canonical.Marshal(v) }
+
+// signBytes signs in with key: unpadded base64url Ed25519.
+func signBytes(key crypto.PrivKey, in []byte) (string, error) {
+	sig, err := key.Sign(in)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+// verifyBytes checks that sig is origin's signature of in.
+func verifyBytes(origin peer.ID, in []byte, sig string) error {
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(sig)
+	if err != nil {
+		return fmt.Errorf("signature: %w", err)
+	}
+	key, err := origin.ExtractPublicKey()
+	if err != nil {
+		return err
+	}
+	if ok, err := key.Verify(in, raw); err != nil || !ok {
+		return errors.New("bad signature")
+	}
+	return nil
 }
 
 // sign signs p as this node's.
@@ -60,15 +88,10 @@ func (f *Federation) sign(p *Profile) error {
 // signWith sets p's signature by key, the key of p.Origin.
 func (p *Profile) signWith(key crypto.PrivKey) error {
 	in, err := p.signingInput()
-	if err != nil {
-		return err
+	if err == nil {
+		p.Signature, err = signBytes(key, in)
 	}
-	sig, err := key.Sign(in)
-	if err != nil {
-		return err
-	}
-	p.Signature = base64.RawURLEncoding.EncodeToString(sig)
-	return nil
+	return err
 }
 
 // verify checks that p is signed by home and well-formed.
@@ -79,20 +102,12 @@ func (p *Profile) verify(home peer.ID) error {
 	if p.Username == "" || len(p.Username) > maxUsername || len(p.GlobalName) > maxUsername || len(p.Node) > maxUsername {
 		return fmt.Errorf("profile of %s: bad name lengths", p.ID)
 	}
-	sig, err := base64.RawURLEncoding.Strict().DecodeString(p.Signature)
-	if err != nil {
-		return fmt.Errorf("profile of %s: signature: %w", p.ID, err)
-	}
-	key, err := home.ExtractPublicKey()
-	if err != nil {
-		return err
-	}
 	in, err := p.signingInput()
 	if err != nil {
 		return err
 	}
-	if ok, err := key.Verify(in, sig); err != nil || !ok {
-		return fmt.Errorf("profile of %s: bad signature", p.ID)
+	if err := verifyBytes(home, in, p.Signature); err != nil {
+		return fmt.Errorf("profile of %s: %w", p.ID, err)
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ func TestPartitionConflicts(t *testing.T) {
 			granted := a.send(t, g.id, g.owner, guild.TypeMemberUpdate, guild.MemberUpdate{UserID: ub, RolesAdd: []snowflake.ID{admins}})
 			waitFor(t, "b to hold its admin role", func() bool { return b.holds(g.id, granted) && c.holds(g.id, granted) })
 
-			cut(a, b)
+			cut(a, b, c)
 			var written []string
 			fromA, fromB := "renamed by a", "renamed by b"
 			written = append(written,
@@ -69,7 +69,7 @@ func TestPartitionConflicts(t *testing.T) {
 				written = append(written, message(t, c, g, uc, fmt.Sprintf("c during the partition %d", i)),
 					message(t, a, g, g.owner, fmt.Sprintf("a during the partition %d", i)))
 			}
-			heal(t, b, a)
+			heal(t, a, b, c)
 			converged(t, g.id, a, b, c)
 			holdAll(t, g.id, written, a, b, c)
 			for _, m := range []*member{a, b, c} {

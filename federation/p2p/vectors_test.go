@@ -35,6 +35,7 @@ type frameVector struct {
 type vectorFileT struct {
 	Description string        `json:"description"`
 	Topic       topicVector   `json:"topic"`
+	Live        liveVector    `json:"live"`
 	Frames      []frameVector `json:"frames"`
 }
 
@@ -53,6 +54,27 @@ func vectorKey(t *testing.T) crypto.PrivKey {
 		t.Fatal(err)
 	}
 	return key
+}
+
+type liveVector struct {
+	Topic        string `json:"topic"`
+	SigningInput string `json:"signing_input"`
+	Message      string `json:"message"`
+}
+
+// vectorSignal is a typing signal signed by the vector node.
+func vectorSignal(t *testing.T) (signal, []byte) {
+	t.Helper()
+	s := signal{Type: typingSignal, GuildID: 175928847299117062, ChannelID: 175928847299117064, UserID: 175928847299117063,
+		Origin: "12D3KooWQK1wnefoLrcVHbbnf5tLzbopUd3K3bFAoJpA7YJgL5pV", TS: 1700000000000}
+	in, err := s.signingInput()
+	if err == nil {
+		s.Signature, err = signBytes(vectorKey(t), in)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, in
 }
 
 // vectorProfile is a profile signed by the vector node.
@@ -98,7 +120,9 @@ func vectorMessages(t *testing.T) []struct {
 		{string(ProtoMissing), "request", &missingReq{GuildID: ev.GuildID, Latest: []string{ev.ID()}, Earliest: ev.AuthEvents, Limit: 100}},
 		{string(ProtoMissing), "answer", &eventsResp{Events: []json.RawMessage{raw}}},
 		{string(ProtoInvite), "request", &inviteReq{Code: "AbCd1234"}},
-		{string(ProtoInvite), "answer, found", &inviteResp{GuildID: ev.GuildID}},
+		{string(ProtoInvite), "answer, found", &inviteResp{GuildID: ev.GuildID, Preview: &InvitePreview{GuildName: "federated",
+			ChannelID: 175928847299117064, ChannelName: "general", Members: 3, InviterID: ev.Sender, Uses: 1, MaxAge: 86400,
+			CreatedAt: 1700000000000}}},
 		{string(ProtoInvite), "answer, not held", &inviteResp{}},
 		{string(ProtoJoin), "request", &joinReq{GuildID: ev.GuildID, InviteCode: "AbCd1234", After: 0}},
 		{string(ProtoJoin), "answer", &joinResp{Events: []json.RawMessage{raw}, Next: 42}},
@@ -119,6 +143,9 @@ func TestWireVectors(t *testing.T) {
 		Topic: topicVector{GuildID: ev.GuildID.String(), Topic: TopicName(ev.GuildID), MessageID: ev.ID(),
 			Message: string(event.Marshal(ev))},
 	}
+	sig, in := vectorSignal(t)
+	msg, _ := json.Marshal(sig)
+	file.Live = liveVector{Topic: LiveTopicName(sig.GuildID), SigningInput: string(in), Message: string(msg)}
 	for _, v := range vectorMessages(t) {
 		var buf bytes.Buffer
 		if err := writeFrame(&buf, v.msg); err != nil {
@@ -134,6 +161,13 @@ func TestWireVectors(t *testing.T) {
 	if id := messageID(pbMessage([]byte(got.Topic.Message))); id != got.Topic.MessageID {
 		t.Errorf("message ID %s, file says %s", id, got.Topic.MessageID)
 	}
+	var s signal
+	if err := json.Unmarshal([]byte(got.Live.Message), &s); err != nil {
+		t.Fatal(err)
+	}
+	if in, err := s.signingInput(); err != nil || verifyBytes(mustDecode(t, s.Origin), in, s.Signature) != nil {
+		t.Errorf("the live vector's signature does not verify (%v)", err)
+	}
 	want := vectorMessages(t)
 	for i, v := range got.Frames {
 		frame, err := hex.DecodeString(v.FrameHex)
@@ -148,6 +182,15 @@ func TestWireVectors(t *testing.T) {
 			t.Errorf("%s %s: read %+v, want %+v", v.Protocol, v.Name, into, want[i].msg)
 		}
 	}
+}
+
+func mustDecode(t *testing.T, id string) peer.ID {
+	t.Helper()
+	p, err := peer.Decode(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func pbMessage(data []byte) *pb.Message { return &pb.Message{Data: data} }

@@ -1,0 +1,198 @@
+package p2p
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"golang.org/x/time/rate"
+
+	"concord/federation/guild"
+	"concord/federation/live"
+	"concord/federation/snowflake"
+)
+
+// LiveTopicName is the GossipSub topic of a room's live signals
+// (spec/federation.md, "Live signals").
+func LiveTopicName(gid snowflake.ID) string { return "/concord/live/1/" + gid.String() }
+
+// Live signal bounds.
+const (
+	maxSignal     = 1024             // bytes of one signal
+	signalMaxAge  = 30 * time.Second // how far a signal's ts may be from the receiver's clock
+	signalRate    = 10               // signals per second one origin may send, with bursts of signalBurst
+	signalBurst   = 50
+	liveQueue     = 256 // local signals waiting to be published
+	typingSignal  = "typing"
+	maxRateLimits = 10_000 // origins whose rate is tracked; beyond, tracking starts afresh
+)
+
+// signal is a live signal: signed by its origin, the home of its user,
+// never stored.
+type signal struct {
+	Type      string       `json:"type"`
+	GuildID   snowflake.ID `json:"guild_id"`
+	ChannelID snowflake.ID `json:"channel_id"`
+	UserID    snowflake.ID `json:"user_id"`
+	Origin    string       `json:"origin"`
+	TS        int64        `json:"ts"`
+	Signature string       `json:"signature,omitempty"`
+}
+
+func (s *signal) signingInput() ([]byte, error) {
+	c := *s
+	c.Signature = ""
+	return canonicalJSON(c)
+}
+
+// liveListener hears the node's live state and queues its own users'
+// typing for gossip; it never blocks.
+type liveListener struct{ f *Federation }
+
+func (l liveListener) Typing(t live.Typing) {
+	select {
+	case l.f.liveOut <- t:
+	default: // typing is repeated every few seconds
+	}
+}
+func (liveListener) Presence(live.Presence)       {}
+func (liveListener) Voice(live.VoiceState)        {}
+func (liveListener) VoiceServer(live.VoiceServer) {}
+
+// homeOf is the home node of a member of the room, "" for a non-member
+// or when the room has no channel channel.
+func (f *Federation) homeOf(ctx context.Context, gid, user, channel snowflake.ID) string {
+	home := ""
+	f.core.View(ctx, gid, func(s *guild.State) error {
+		if s.Members[user] != nil && (s.Channels[channel] != nil || s.Kind != guild.KindGuild) {
+			home = s.Homes[user]
+		}
+		return nil
+	})
+	return home
+}
+
+// publishLive signs and gossips the typing of this node's users.
+func (f *Federation) publishLive() {
+	self := f.host.ID().String()
+	for {
+		var t live.Typing
+		select {
+		case <-f.ctx.Done():
+			return
+		case t = <-f.liveOut:
+		}
+		tp := f.lookup(t.RoomID)
+		if tp == nil || tp.live == nil || f.homeOf(f.ctx, t.RoomID, t.UserID, t.ChannelID) != self {
+			continue // a remote user's typing, heard from gossip, or a room not federated
+		}
+		s := signal{Type: typingSignal, GuildID: t.RoomID, ChannelID: t.ChannelID, UserID: t.UserID, Origin: self, TS: t.At.UnixMilli()}
+		in, err := s.signingInput()
+		if err == nil {
+			s.Signature, err = signBytes(f.host.Peerstore().PrivKey(f.host.ID()), in)
+		}
+		var body []byte
+		if err == nil {
+			body, err = json.Marshal(s)
+		}
+		if err == nil {
+			err = tp.live.Publish(f.ctx, body)
+		}
+		if err != nil && f.ctx.Err() == nil {
+			f.log.Warn("federation: publish typing", "guild", t.RoomID, "err", err)
+		}
+	}
+}
+
+var errStale = errors.New("signal too old or too new")
+
+// checkSignal verifies a live signal of room gid: its signature, that its
+// origin is its user's home and the user a member, and its age.
+func (f *Federation) checkSignal(ctx context.Context, gid snowflake.ID, data []byte) (*signal, error) {
+	if len(data) > maxSignal {
+		return nil, fmt.Errorf("signal of %d bytes", len(data))
+	}
+	var s signal
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, err
+	}
+	if s.Type != typingSignal || s.GuildID != gid {
+		return nil, fmt.Errorf("signal %q of guild %s on %s's topic", s.Type, s.GuildID, gid)
+	}
+	origin, err := peer.Decode(s.Origin)
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.signingInput()
+	if err != nil {
+		return nil, err
+	}
+	if err := verifyBytes(origin, in, s.Signature); err != nil {
+		return nil, err
+	}
+	if home := f.homeOf(ctx, gid, s.UserID, s.ChannelID); home != s.Origin {
+		return nil, fmt.Errorf("signal for %s in %s from %s, not a member's home or no channel", s.UserID, s.ChannelID, s.Origin)
+	}
+	if age := time.Since(time.UnixMilli(s.TS)); age > signalMaxAge || age < -signalMaxAge {
+		return nil, errStale
+	}
+	return &s, nil
+}
+
+// liveValidator admits a room's live signals: forged ones are rejected,
+// stale ones and those beyond an origin's rate ignored.
+func (f *Federation) liveValidator(gid snowflake.ID) func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult {
+	return func(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+		if from == f.host.ID() {
+			return pubsub.ValidationAccept
+		}
+		s, err := f.checkSignal(ctx, gid, m.Data)
+		switch {
+		case errors.Is(err, errStale):
+			return pubsub.ValidationIgnore
+		case err != nil:
+			f.log.Info("federation: rejected live signal", "guild", gid, "peer", m.ReceivedFrom, "err", err)
+			return pubsub.ValidationReject
+		case !f.allowSignal(s.Origin):
+			return pubsub.ValidationIgnore
+		}
+		return pubsub.ValidationAccept
+	}
+}
+
+// allowSignal spends one of origin's signals.
+func (f *Federation) allowSignal(origin string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.signalRates[origin]
+	if l == nil {
+		if len(f.signalRates) >= maxRateLimits {
+			clear(f.signalRates)
+		}
+		l = rate.NewLimiter(signalRate, signalBurst)
+		f.signalRates[origin] = l
+	}
+	return l.Allow()
+}
+
+// deliverLive hands a room's remote live signals to the node's live state.
+func (f *Federation) deliverLive(gid snowflake.ID, sub *pubsub.Subscription) {
+	defer sub.Cancel()
+	for {
+		m, err := sub.Next(f.ctx)
+		if err != nil {
+			return
+		}
+		if m.ReceivedFrom == f.host.ID() {
+			continue
+		}
+		var s signal
+		if json.Unmarshal(m.Data, &s) == nil {
+			f.cfg.Live.Typing(live.Typing{RoomID: gid, ChannelID: s.ChannelID, UserID: s.UserID, At: time.UnixMilli(s.TS)})
+		}
+	}
+}
