@@ -31,6 +31,7 @@ import (
 	"concord/clientapi/objects"
 	"concord/clientapi/password"
 	"concord/clientapi/ratelimit"
+	"concord/clientapi/signedurl"
 	"concord/federation/live"
 	"concord/federation/room"
 	"concord/federation/snowflake"
@@ -162,7 +163,11 @@ func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 	var router chi.Router
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { router.ServeHTTP(w, r) }))
 	t.Cleanup(h.srv.Close)
-	h.objects = objects.NewRenderer(db.Reader(), cfg.PublicURL)
+	signer, err := signedurl.Open(h.dataDir, h.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.objects = objects.NewRenderer(db.Reader(), cfg.PublicURL, signer)
 	h.deps = dispatch.Deps{Auth: h.auth, DB: db, Core: h.core, Objects: h.objects, Live: h.live, Now: h.clock.Now}
 	provider, err := dispatch.NewProvider(h.deps)
 	if err != nil {
@@ -174,7 +179,7 @@ func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 	}
 	t.Cleanup(h.gw.Close)
 	h.guilds, err = guilds.New(guilds.Config{DataDir: h.dataDir, MessagesPer10s: cfg.MessagesPer10s, MaxUploadBytes: cfg.MaxUploadBytes,
-		WebhookMessagesPer2s: cfg.WebhookMessagesPer2s, Now: h.clock.Now}, guilds.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Core: h.core, Blobs: h.blobs, Objects: h.objects, Live: h.live})
+		WebhookMessagesPer2s: cfg.WebhookMessagesPer2s, Now: h.clock.Now}, guilds.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Core: h.core, Blobs: h.blobs, Objects: h.objects, Live: h.live, Signer: signer})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"concord/clientapi/interactions"
 	"concord/clientapi/objects"
 	"concord/clientapi/ratelimit"
+	"concord/clientapi/signedurl"
 	"concord/federation/live"
 	"concord/federation/snowflake"
 )
@@ -38,7 +39,11 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	}
 	n.live = live.New(0)
 	n.closers = append(n.closers, closer{"live state", func() error { n.live.Close(); return nil }})
-	render := objects.NewRenderer(n.db.Reader(), cfg.HTTP.PublicURL)
+	signer, err := signedurl.Open(cfg.Node.DataDir, nil)
+	if err != nil {
+		return fmt.Errorf("client api: %w", err)
+	}
+	render := objects.NewRenderer(n.db.Reader(), cfg.HTTP.PublicURL, signer)
 	deps := dispatch.Deps{Auth: n.auth, DB: n.db, Core: n.events, Objects: render, Live: n.live}
 	provider, err := dispatch.NewProvider(deps)
 	if err != nil {
@@ -60,7 +65,7 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 
 	guildAPI, err := guilds.New(guilds.Config{DataDir: cfg.Node.DataDir, MessagesPer10s: cfg.Limits.ChannelMessagesPer10s,
 		MaxUploadBytes: cfg.Limits.MaxUploadBytes}, guilds.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids,
-		Core: n.events, Blobs: n.blobs, Objects: render, Live: n.live})
+		Core: n.events, Blobs: n.blobs, Objects: render, Live: n.live, Signer: signer})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
