@@ -112,6 +112,8 @@ type testConfig struct {
 	KeyMaxAge            time.Duration
 	Argon2               password.Params
 	TrustedProxies       []string
+	Registration         string
+	RegistrationsPerDay  int
 }
 
 type harnessOpt func(*testConfig)
@@ -134,7 +136,7 @@ func (b *botSwitch) AddBot(ctx context.Context, guildID, bot, actor snowflake.ID
 func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 	t.Helper()
 	h := &harness{t: t, db: db, clock: &clock{t: time.Now()}, events: &recorder{}, dataDir: t.TempDir()}
-	cfg := testConfig{AuthPerMinute: 1000, APIPerMinute: 1000, Argon2: cheap}
+	cfg := testConfig{AuthPerMinute: 1000, APIPerMinute: 1000, RegistrationsPerDay: 1000, Argon2: cheap}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -185,8 +187,8 @@ func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 	}
 	h.bots = &botSwitch{to: h.guilds}
 	h.accounts, err = accounts.New(accounts.Config{Issuer: "https://concord.test", Argon2: cfg.Argon2,
-		RefreshPerMinute: cfg.AuthPerMinute, Now: h.clock.Now},
-		accounts.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Auth: h.auth, Blobs: h.blobs, Bots: h.bots, Events: h.events, Live: h.gw})
+		RefreshPerMinute: cfg.AuthPerMinute, Registration: cfg.Registration, RegistrationsPerDay: cfg.RegistrationsPerDay, Now: h.clock.Now},
+		accounts.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Auth: h.auth, Blobs: h.blobs, Bots: h.bots, Events: h.events, Live: h.gw, Invites: h.guilds})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,8 +69,9 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
-	accountAPI, err := accounts.New(accounts.Config{Issuer: issuer, RefreshPerMinute: cfg.Limits.AuthPerMinute}, accounts.Deps{DB: n.db, Log: n.log, Metrics: n.metrics,
-		IDs: ids, Auth: n.auth, Blobs: n.blobs, Bots: guildAPI, Events: n.gateway, Live: n.gateway})
+	accountAPI, err := accounts.New(accounts.Config{Issuer: issuer, RefreshPerMinute: cfg.Limits.AuthPerMinute,
+		Registration: cfg.Node.Registration, RegistrationsPerDay: cfg.Limits.RegistrationsPerAddressPerDay}, accounts.Deps{DB: n.db, Log: n.log, Metrics: n.metrics,
+		IDs: ids, Auth: n.auth, Blobs: n.blobs, Bots: guildAPI, Events: n.gateway, Live: n.gateway, Invites: guildAPI})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}

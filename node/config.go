@@ -28,8 +28,9 @@ type Config struct {
 
 // NodeConfig is the [node] section.
 type NodeConfig struct {
-	Name    string `toml:"name"`
-	DataDir string `toml:"data_dir"`
+	Name         string `toml:"name"`
+	DataDir      string `toml:"data_dir"`
+	Registration string `toml:"registration"`
 }
 
 // HTTPConfig is the [http] section: the listener serving the client API,
@@ -100,6 +101,8 @@ type LimitsConfig struct {
 	// GatewayConnectionsPerAddress caps open gateway connections per client
 	// address.
 	GatewayConnectionsPerAddress int `toml:"gateway_connections_per_address"`
+	// RegistrationsPerAddressPerDay caps accounts made per client address.
+	RegistrationsPerAddressPerDay int `toml:"registrations_per_address_per_day"`
 }
 
 // LogConfig is the [log] section.
@@ -112,7 +115,7 @@ type LogConfig struct {
 // given: SQLite under ./data and plain HTTP on loopback.
 func DefaultConfig() Config {
 	return Config{
-		Node: NodeConfig{Name: "concord", DataDir: "./data"},
+		Node: NodeConfig{Name: "concord", DataDir: "./data", Registration: "open"},
 		HTTP: HTTPConfig{
 			Listen:            "127.0.0.1:8080",
 			ACMEDomains:       []string{},
@@ -138,13 +141,14 @@ func DefaultConfig() Config {
 			TURNURLs:    []string{},
 		},
 		Limits: LimitsConfig{
-			AuthPerMinute:                5,
-			APIPerMinute:                 60,
-			ChannelMessagesPer10s:        10,
-			MaxUploadBytes:               25 << 20,
-			GatewayEventsPerMinute:       120,
-			GatewayMaxPayloadBytes:       4096,
-			GatewayConnectionsPerAddress: 50,
+			AuthPerMinute:                 5,
+			APIPerMinute:                  60,
+			ChannelMessagesPer10s:         10,
+			MaxUploadBytes:                25 << 20,
+			GatewayEventsPerMinute:        120,
+			GatewayMaxPayloadBytes:        4096,
+			GatewayConnectionsPerAddress:  50,
+			RegistrationsPerAddressPerDay: 10,
 		},
 		Log: LogConfig{Level: "info", Format: "json"},
 	}

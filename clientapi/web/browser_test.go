@@ -69,6 +69,7 @@ func startNode(tb testing.TB) string {
 	cfg.Node.DataDir = tb.TempDir()
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Limits.AuthPerMinute = 1000
+	cfg.Limits.RegistrationsPerAddressPerDay = 1000
 	cfg.Limits.APIPerMinute = 1 << 20
 	cfg.Limits.ChannelMessagesPer10s = 1 << 20
 	cfg.Limits.GatewayEventsPerMinute = 10000
