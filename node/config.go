@@ -51,6 +51,7 @@ type HTTPConfig struct {
 	IdleTimeout       time.Duration `toml:"idle_timeout"`
 	ShutdownTimeout   time.Duration `toml:"shutdown_timeout"`
 	TrustedProxies    []string      `toml:"trusted_proxies"`
+	MetricsToken      string        `toml:"metrics_token"`
 }
 
 // StorageConfig is the [storage] section: the database, and where
