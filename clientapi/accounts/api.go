@@ -157,6 +157,7 @@ func (a *API) Refresh(r chi.Router) {
 func (a *API) Routes(r chi.Router) {
 	r.Post("/auth/logout", a.serve(a.logout))
 	r.Get("/auth/sessions", a.serve(a.listSessions))
+	r.Delete("/auth/sessions", a.serve(a.revokeOtherSessions))
 	r.Delete("/auth/sessions/{id}", a.serve(a.revokeSession))
 
 	r.Get("/users/@me", a.serve(a.getMe))

@@ -274,6 +274,33 @@ func (a *API) revokeSession(w http.ResponseWriter, r *http.Request) error {
 	return a.endSession(w, r.Context(), c.UserID, sid)
 }
 
+// revokeOtherSessions is DELETE /auth/sessions: log out everywhere but
+// here.
+func (a *API) revokeOtherSessions(w http.ResponseWriter, r *http.Request) error {
+	c, err := auth.Person(r)
+	if err != nil {
+		return err
+	}
+	if err := a.endOtherSessions(r.Context(), c); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// endOtherSessions revokes every session of c's user but c's own, and
+// closes their gateway connections.
+func (a *API) endOtherSessions(ctx context.Context, c auth.Caller) error {
+	ended, err := a.auth.RevokeOthers(ctx, c.UserID, c.SessionID)
+	if err != nil {
+		return err
+	}
+	for _, sid := range ended {
+		a.endLive(c.UserID, sid)
+	}
+	return nil
+}
+
 func (a *API) endSession(w http.ResponseWriter, ctx context.Context, userID, sid snowflake.ID) error {
 	err := a.auth.Revoke(ctx, userID, sid)
 	if errors.Is(err, auth.ErrUnknownSession) {
