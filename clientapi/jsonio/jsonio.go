@@ -51,7 +51,8 @@ func decode(r *http.Request, limit int64, dst any, optional bool) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	err = dec.Decode(dst)
-	if err == nil && dec.More() {
+	// dec.More is false before a stray "}" or "]": look at the bytes.
+	if err == nil && len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 {
 		err = errors.New("trailing data")
 	}
 	if err == nil {
