@@ -3,13 +3,9 @@ package guilds
 import (
 	"bytes"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"concord/federation/snowflake"
-	"concord/storage"
-	"concord/storage/blob"
-	"concord/storage/storagetest"
 )
 
 // FuzzMessageBody feeds message bodies, JSON or multipart, through the
@@ -31,16 +27,7 @@ func FuzzMessageBody(f *testing.F) {
 	} {
 		f.Add(seed.multipart, []byte(seed.body))
 	}
-	db := storagetest.Open(f, storagetest.Backends(f)[storage.SQLite])
-	dir := f.TempDir()
-	store, err := blob.NewLocal(filepath.Join(dir, "blobs"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	u, err := newUploads(Config{DataDir: dir}, store, db)
-	if err != nil {
-		f.Fatal(err)
-	}
+	u, _ := testUploads(f)
 	u.maxFile = 1 << 20
 	a := &API{uploads: u, ids: snowflake.NewGenerator(1)}
 	f.Fuzz(func(t *testing.T, multipart bool, body []byte) {
