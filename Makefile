@@ -10,7 +10,7 @@ ARGS      ?=
 export CGO_ENABLED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test build bench lint image image-postgres cluster cluster-postgres cluster-test cluster-down
+.PHONY: help run test build bench lint fuzz image image-postgres cluster cluster-postgres cluster-test cluster-down
 
 # The container image: a static binary (cgo SQLite included) FROM scratch.
 IMAGE     ?= concord:dev
@@ -19,14 +19,25 @@ COMPOSE   ?= $(shell docker compose version >/dev/null 2>&1 && echo 'docker comp
 CLUSTER   := $(COMPOSE) -p concord -f examples/cluster/compose.yaml
 CLUSTERPG := $(CLUSTER) -f examples/cluster/compose.postgres.yaml
 
+# Fuzz targets as package:target. make test runs each for a count of
+# inputs (-fuzztime Nx), not a duration: Go 1.26's fuzzing coordinator can
+# fail a timed run at its deadline without any crasher.
+FUZZ      := ./clientapi/jsonio:FuzzDecode ./clientapi/guilds:FuzzMessageBody ./clientapi/gateway:FuzzInboundFrame
+FUZZSHORT ?= 20000x
+FUZZTIME  ?= 30m
+
 help: ## list the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 run: build ## start a node on the built-in defaults (./data, http://127.0.0.1:8080); ARGS='--config node.toml'
 	./bin/concord run $(ARGS)
 
-test: ## run the whole test suite; PostgreSQL too when CONCORD_TEST_POSTGRES is set
+test: ## run the whole test suite and a short run of each fuzz target; PostgreSQL too when CONCORD_TEST_POSTGRES is set
 	$(GO) test -timeout 20m ./...
+	@for t in $(FUZZ); do $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZSHORT) "$${t%%:*}" || exit 1; done
+
+fuzz: ## run each fuzz target for FUZZTIME (30m); crashers land in the package's testdata/fuzz
+	@for t in $(FUZZ); do $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" || exit 1; done
 
 build: ## build bin/concord with the version stamped in
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/concord ./node/cmd/concord

@@ -87,6 +87,8 @@ func TestRegisterRefusals(t *testing.T) {
 			{"long password", `{"username":"carol","password":"` + strings.Repeat("ab", 65) + `"}`, "password"},
 			{"password has username", `{"username":"carol","password":"my-carol-pass"}`, "password"},
 			{"one character", `{"username":"carol","password":"aaaaaaaaaa"}`, "password"},
+			{"invalid UTF-8", "{\"username\":\"carol\",\"password\":\"correct \xff horse\"}", "_body"},
+			{"lone surrogate", `{"username":"carol","password":"correct \ud800 horse"}`, "password"},
 			{"bad email", `{"username":"carol","password":"correct horse battery","email":"nope"}`, "email"},
 			{"wrong type", `{"username":5,"password":"correct horse battery"}`, "username"},
 			{"malformed", `{"username":`, "_body"},

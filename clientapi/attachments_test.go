@@ -142,10 +142,13 @@ func TestAttachmentUploadAndServe(t *testing.T) {
 		if doc.ContentType != "text/html; charset=utf-8" || doc.Filename != "notes.html" || doc.Width != nil {
 			t.Fatalf("html attachment %+v", doc)
 		}
-		path := fmt.Sprintf("/attachments/%s/%s/my_cat.txt", f.c, pic.ID)
-		if got := h.objects.Attachment(f.c, guild.Attachment{ID: pic.ID, Filename: "my_cat.txt"}).URL; got != "https://chat.example"+path {
-			t.Fatalf("url %s", got)
+		// URLs are signed (ex, is, hm) like Discord's CDN's.
+		bare := fmt.Sprintf("/attachments/%s/%s/my_cat.txt", f.c, pic.ID)
+		if !strings.HasPrefix(pic.URL, "https://chat.example"+bare+"?ex=") || !strings.Contains(pic.URL, "&hm=") {
+			t.Fatalf("url %s", pic.URL)
 		}
+		path := strings.TrimPrefix(pic.URL, "https://chat.example")
+		query := path[strings.Index(path, "?"):]
 
 		// Served without a token, with the sniffed type, whole and by range.
 		for _, c := range []struct {
@@ -155,7 +158,7 @@ func TestAttachmentUploadAndServe(t *testing.T) {
 		}{
 			{path, "", `inline; filename=my_cat.txt`, 200, img},
 			{path, "bytes=0-3", `inline; filename=my_cat.txt`, 206, img[:4]},
-			{fmt.Sprintf("/attachments/%s/%s/notes.html", f.c, doc.ID), "", `attachment; filename=notes.html`, 200, page},
+			{strings.TrimPrefix(doc.URL, "https://chat.example"), "", `attachment; filename=notes.html`, 200, page},
 		} {
 			req, _ := http.NewRequest("GET", h.srv.URL+c.path, nil)
 			if c.rng != "" {
@@ -174,14 +177,16 @@ func TestAttachmentUploadAndServe(t *testing.T) {
 			}
 			if resp.StatusCode != c.status || !bytes.Equal(got, c.want) || hd.Get("Content-Type") != wantType ||
 				hd.Get("Content-Length") != fmt.Sprint(len(c.want)) || hd.Get("X-Content-Type-Options") != "nosniff" ||
-				hd.Get("Content-Disposition") != c.disp || !strings.Contains(hd.Get("Cache-Control"), "immutable") {
+				hd.Get("Content-Disposition") != c.disp || !strings.HasPrefix(hd.Get("Cache-Control"), "private, max-age=") {
 				t.Fatalf("GET %s (%s): %d %q %v", c.path, c.rng, resp.StatusCode, got, hd)
 			}
 		}
 		for _, bad := range []string{
-			fmt.Sprintf("/attachments/%s/%s/other.txt", f.c, pic.ID),
-			fmt.Sprintf("/attachments/%s/%s/my_cat.txt", f.g, pic.ID),
-			fmt.Sprintf("/attachments/%s/%s/my_cat.txt", f.c, msg.ID),
+			bare, // unsigned
+			bare + strings.Replace(query, "&hm=", "&hm=00", 1),
+			fmt.Sprintf("/attachments/%s/%s/other.txt", f.c, pic.ID) + query,
+			fmt.Sprintf("/attachments/%s/%s/my_cat.txt", f.g, pic.ID) + query,
+			fmt.Sprintf("/attachments/%s/%s/my_cat.txt", f.c, msg.ID) + query,
 		} {
 			if resp := h.raw("GET", bad, "", nil); resp.StatusCode != 404 {
 				t.Fatalf("GET %s: %d", bad, resp.StatusCode)
@@ -189,6 +194,15 @@ func TestAttachmentUploadAndServe(t *testing.T) {
 				resp.Body.Close()
 			}
 		}
+
+		// A URL expires after a day.
+		h.clock.Add(24*time.Hour + time.Second)
+		if resp := h.raw("GET", path, "", nil); resp.StatusCode != 404 {
+			t.Fatalf("expired URL: %d", resp.StatusCode)
+		} else {
+			resp.Body.Close()
+		}
+		h.clock.Add(-24*time.Hour - time.Second)
 
 		// Deleting the message stops serving its files.
 		h.sendAs(f.g, f.other.UserID, guild.TypeMessageDelete, guild.MessageTarget{ID: msg.ID, ChannelID: f.c})
@@ -268,7 +282,7 @@ func TestAttachmentFailuresLeaveNoBlob(t *testing.T) {
 			t.Fatalf("messages %s", b)
 		}
 		at := list[0].Attachments[0]
-		resp := h.raw("GET", fmt.Sprintf("/attachments/%s/%s/%s", f.c, at.ID, at.Filename), "", nil)
+		resp := h.raw("GET", at.URL, "", nil)
 		got, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 200 || !bytes.Equal(got, small) {

@@ -13,7 +13,7 @@
 //   - gateway: Discord's gateway wire protocol;
 //   - objects: Discord's JSON objects, shared by REST and dispatches;
 //   - web: the node's own client, served at /;
-//   - auth, httperr, jsonio, params, images, password, ratelimit: helpers
+//   - auth, httperr, jsonio, params, images, password, ratelimit, signedurl: helpers
 //     any of them may use.
 //
 // Besides the routes it serves the JWKS, the gateway's WebSocket,
@@ -79,6 +79,7 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 	}
 	authLimit := ratelimit.New(ratelimit.Config{Limit: cfg.AuthPerMinute, Window: time.Minute, Now: cfg.Now})
 	refreshLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
+	filesLimit := ratelimit.New(ratelimit.Config{Limit: FilesPerMinute, Window: time.Minute, Now: cfg.Now})
 	heavy := ratelimit.NewConcurrency(HeavyPerUser, jsonio.MaxBody)
 	previewLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
 	apiLimit := ratelimit.New(ratelimit.Config{Limit: cfg.APIPerMinute, Window: time.Minute, Now: cfg.Now})
@@ -125,8 +126,11 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 	ws := cfg.Proxies.RealIP(p.Gateway)
 	r.Handle("/gateway", ws)
 	r.Handle("/gateway/", ws)
-	p.Accounts.Files(r)
-	p.Guilds.Files(r)
+	r.Group(func(r chi.Router) {
+		r.Use(cfg.Proxies.RealIP, filesLimit.Middleware("cdn", ratelimit.ClientIP))
+		p.Accounts.Files(r)
+		p.Guilds.Files(r)
+	})
 	client, err := web.New()
 	if err != nil {
 		return err
@@ -134,6 +138,10 @@ func Mount(r chi.Router, cfg Config, p Parts) error {
 	client.Mount(r)
 	return nil
 }
+
+// FilesPerMinute is how many files (attachments, avatars, icons) one client
+// address may fetch a minute.
+const FilesPerMinute = 600
 
 // HeavyPerUser is how many requests with a body over jsonio.MaxBody (or of
 // unknown length: uploads, images) one user may have in flight.

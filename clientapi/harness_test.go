@@ -31,6 +31,7 @@ import (
 	"concord/clientapi/objects"
 	"concord/clientapi/password"
 	"concord/clientapi/ratelimit"
+	"concord/clientapi/signedurl"
 	"concord/federation/live"
 	"concord/federation/room"
 	"concord/federation/snowflake"
@@ -111,6 +112,8 @@ type testConfig struct {
 	KeyMaxAge            time.Duration
 	Argon2               password.Params
 	TrustedProxies       []string
+	Registration         string
+	RegistrationsPerDay  int
 }
 
 type harnessOpt func(*testConfig)
@@ -133,7 +136,7 @@ func (b *botSwitch) AddBot(ctx context.Context, guildID, bot, actor snowflake.ID
 func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 	t.Helper()
 	h := &harness{t: t, db: db, clock: &clock{t: time.Now()}, events: &recorder{}, dataDir: t.TempDir()}
-	cfg := testConfig{AuthPerMinute: 1000, APIPerMinute: 1000, Argon2: cheap}
+	cfg := testConfig{AuthPerMinute: 1000, APIPerMinute: 1000, RegistrationsPerDay: 1000, Argon2: cheap}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -162,7 +165,11 @@ func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 	var router chi.Router
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { router.ServeHTTP(w, r) }))
 	t.Cleanup(h.srv.Close)
-	h.objects = objects.NewRenderer(db.Reader(), cfg.PublicURL)
+	signer, err := signedurl.Open(h.dataDir, h.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.objects = objects.NewRenderer(db.Reader(), cfg.PublicURL, signer)
 	h.deps = dispatch.Deps{Auth: h.auth, DB: db, Core: h.core, Objects: h.objects, Live: h.live, Now: h.clock.Now}
 	provider, err := dispatch.NewProvider(h.deps)
 	if err != nil {
@@ -174,14 +181,14 @@ func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 	}
 	t.Cleanup(h.gw.Close)
 	h.guilds, err = guilds.New(guilds.Config{DataDir: h.dataDir, MessagesPer10s: cfg.MessagesPer10s, MaxUploadBytes: cfg.MaxUploadBytes,
-		WebhookMessagesPer2s: cfg.WebhookMessagesPer2s, Now: h.clock.Now}, guilds.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Core: h.core, Blobs: h.blobs, Objects: h.objects, Live: h.live})
+		WebhookMessagesPer2s: cfg.WebhookMessagesPer2s, Now: h.clock.Now}, guilds.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Core: h.core, Blobs: h.blobs, Objects: h.objects, Live: h.live, Signer: signer})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.bots = &botSwitch{to: h.guilds}
 	h.accounts, err = accounts.New(accounts.Config{Issuer: "https://concord.test", Argon2: cfg.Argon2,
-		RefreshPerMinute: cfg.AuthPerMinute, Now: h.clock.Now},
-		accounts.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Auth: h.auth, Blobs: h.blobs, Bots: h.bots, Events: h.events, Live: h.gw})
+		RefreshPerMinute: cfg.AuthPerMinute, Registration: cfg.Registration, RegistrationsPerDay: cfg.RegistrationsPerDay, Now: h.clock.Now},
+		accounts.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Auth: h.auth, Blobs: h.blobs, Bots: h.bots, Events: h.events, Live: h.gw, Invites: h.guilds})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -208,3 +208,44 @@ func TestLoginFloodFailsFast(t *testing.T) {
 		}
 	})
 }
+
+// A person changes their password with the current one, which ends their
+// other sessions; DELETE /auth/sessions logs out everywhere but here.
+func TestPasswordChangeAndLogoutEverywhere(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		h := newHarness(t, db)
+		p := h.register("opal")
+		login := func(pw string) (int, auth.Pair) {
+			var q auth.Pair
+			st, b := h.do("POST", "/auth/login", "", map[string]any{"login": "opal", "password": pw})
+			if st == 200 {
+				json.Unmarshal(b, &q)
+			}
+			return st, q
+		}
+		_, other := login("correct horse battery")
+		st, b := h.do("PATCH", "/users/@me", p.Token, map[string]any{"new_password": "a brand new secret"})
+		wantFormError(t, st, b, "password")
+		st, b = h.do("PATCH", "/users/@me", p.Token, map[string]any{"password": "correct horse battery", "new_password": "short"})
+		wantFormError(t, st, b, "new_password")
+		st, b = h.do("PATCH", "/users/@me", p.Token, map[string]any{"password": "correct horse battery", "new_password": "a brand new secret"})
+		h.want(st, 200, b, nil)
+		st, b = h.do("GET", "/users/@me", other.Token, nil)
+		wantUnauthorized(t, st, b)
+		st, b = h.do("GET", "/users/@me", p.Token, nil)
+		h.want(st, 200, b, nil)
+		if st, _ := login("correct horse battery"); st != 400 {
+			t.Fatalf("old password: %d", st)
+		}
+		_, a := login("a brand new secret")
+		_, c := login("a brand new secret")
+		st, b = h.do("DELETE", "/auth/sessions", a.Token, nil)
+		h.want(st, 204, b, nil)
+		for _, gone := range []auth.Pair{p, c} {
+			st, b = h.do("GET", "/users/@me", gone.Token, nil)
+			wantUnauthorized(t, st, b)
+		}
+		st, b = h.do("GET", "/users/@me", a.Token, nil)
+		h.want(st, 200, b, nil)
+	})
+}

@@ -1,6 +1,7 @@
 package clientapi
 
 import (
+	"fmt"
 	"testing"
 
 	"concord/clientapi/auth"
@@ -46,5 +47,23 @@ func TestInvitePreviewWithoutToken(t *testing.T) {
 		wantUnauthorized(t, st, b)
 		st, b = h.do("DELETE", "/invites/"+inv.Code, "", nil)
 		wantUnauthorized(t, st, b)
+	})
+}
+
+// A bot lists a guild's members only with the GUILD_MEMBERS intent's
+// application flag, as on Discord; people are not limited.
+func TestMemberListNeedsIntentForBots(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		h := newHarness(t, db)
+		f := newBotGuild(t, h)
+		list := "/guilds/" + f.guild + "/members?limit=10"
+		st, b := h.do("GET", list, f.botToken, nil)
+		wantError(t, st, b, 403, 50001)
+		st, b = h.do("GET", list, f.owner.Token, nil)
+		h.want(st, 200, b, nil)
+		st, b = h.do("PATCH", fmt.Sprintf("/applications/%d", f.app.ID), f.owner.Token, map[string]any{"flags": 1 << 15})
+		h.want(st, 200, b, nil)
+		st, b = h.do("GET", list, f.botToken, nil)
+		h.want(st, 200, b, nil)
 	})
 }

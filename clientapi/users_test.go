@@ -33,7 +33,8 @@ func TestUsers(t *testing.T) {
 		other := h.register("mia")
 		uri, data := pngDataURI(t)
 		var me objects.Me
-		st, b := h.do("PATCH", "/users/@me", p.Token, map[string]any{"global_name": "Liam L", "bio": "hi", "avatar": uri, "username": "liam2"})
+		st, b := h.do("PATCH", "/users/@me", p.Token, map[string]any{"global_name": "Liam L", "bio": "hi", "avatar": uri, "username": "liam2",
+			"password": "correct horse battery"})
 		h.want(st, 200, b, &me)
 		if me.Username != "liam2" || *me.GlobalName != "Liam L" || me.Bio != "hi" || me.Avatar == nil || len(*me.Avatar) != 32 {
 			t.Fatalf("patched %s", b)
@@ -65,7 +66,10 @@ func TestUsers(t *testing.T) {
 		}{
 			{"text avatar", map[string]any{"avatar": "data:image/png;base64," + base64.StdEncoding.EncodeToString([]byte("hello, not an image"))}, "avatar"},
 			{"not a data uri", map[string]any{"avatar": "https://example.org/a.png"}, "avatar"},
-			{"taken username", map[string]any{"username": "mia"}, "username"},
+			{"taken username", map[string]any{"username": "mia", "password": "correct horse battery"}, "username"},
+			{"username without password", map[string]any{"username": "liam3"}, "password"},
+			{"username with a wrong password", map[string]any{"username": "liam3", "password": "wrong password!"}, "password"},
+			{"control characters", map[string]any{"global_name": "a\u0000\u0007b"}, "global_name"},
 			{"long bio", map[string]any{"bio": strings.Repeat("b", 191)}, "bio"},
 			{"empty global name", map[string]any{"global_name": " "}, "global_name"},
 			{"wrong type", map[string]any{"bio": 3}, "bio"},

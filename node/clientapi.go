@@ -14,6 +14,7 @@ import (
 	"concord/clientapi/interactions"
 	"concord/clientapi/objects"
 	"concord/clientapi/ratelimit"
+	"concord/clientapi/signedurl"
 	"concord/federation/snowflake"
 )
 
@@ -35,7 +36,11 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
-	render := objects.NewRenderer(n.db.Reader(), cfg.HTTP.PublicURL)
+	signer, err := signedurl.Open(cfg.Node.DataDir, nil)
+	if err != nil {
+		return fmt.Errorf("client api: %w", err)
+	}
+	render := objects.NewRenderer(n.db.Reader(), cfg.HTTP.PublicURL, signer)
 	deps := dispatch.Deps{Auth: n.auth, DB: n.db, Core: n.events, Objects: render, Live: n.live}
 	provider, err := dispatch.NewProvider(deps)
 	if err != nil {
@@ -57,12 +62,13 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 
 	guildAPI, err := guilds.New(guilds.Config{DataDir: cfg.Node.DataDir, MessagesPer10s: cfg.Limits.ChannelMessagesPer10s,
 		MaxUploadBytes: cfg.Limits.MaxUploadBytes}, guilds.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids,
-		Core: n.events, Blobs: n.blobs, Objects: render, Live: n.live, Remote: n.fed})
+		Core: n.events, Blobs: n.blobs, Objects: render, Live: n.live, Remote: n.fed, Signer: signer})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
-	accountAPI, err := accounts.New(accounts.Config{Issuer: issuer, RefreshPerMinute: cfg.Limits.AuthPerMinute}, accounts.Deps{DB: n.db, Log: n.log, Metrics: n.metrics,
-		IDs: ids, Auth: n.auth, Blobs: n.blobs, Bots: guildAPI, Events: n.gateway, Live: n.gateway})
+	accountAPI, err := accounts.New(accounts.Config{Issuer: issuer, RefreshPerMinute: cfg.Limits.AuthPerMinute,
+		Registration: cfg.Node.Registration, RegistrationsPerDay: cfg.Limits.RegistrationsPerAddressPerDay}, accounts.Deps{DB: n.db, Log: n.log, Metrics: n.metrics,
+		IDs: ids, Auth: n.auth, Blobs: n.blobs, Bots: guildAPI, Events: n.gateway, Live: n.gateway, Invites: guildAPI})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}

@@ -26,6 +26,11 @@ commands:
   run [--config FILE] [--listen HOST:PORT] [--data-dir DIR]
                          start a node (without --config: built-in defaults)
   init [--dir DIR]       write DIR/node.toml and a new node key in DIR/data
+  user create|reset-password|disable|enable|delete [--config FILE] NAME
+                         manage an account, whether the node runs or not
+  registration-token [--config FILE] [--uses N] [--expires DURATION]
+                         make a token to register with where registration
+                         is by invite
   version                print the version
 
 Every config key can also be set as CONCORD_<SECTION>_<KEY>, e.g.
@@ -38,12 +43,13 @@ CONCORD_HTTP_LISTEN=0.0.0.0:8080; see node.toml.example.
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return command{stdout: os.Stdout, stderr: os.Stderr, lookupEnv: os.LookupEnv}.main(ctx, args)
+	return command{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, lookupEnv: os.LookupEnv}.main(ctx, args)
 }
 
 // command holds what the process gives the command, so tests can run it
 // in-process with their own output and environment.
 type command struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	lookupEnv      func(string) (string, bool)
 }
@@ -62,6 +68,10 @@ func (c command) main(ctx context.Context, args []string) int {
 		err = c.run(ctx, args[1:])
 	case "init":
 		err = c.init(args[1:])
+	case "user":
+		err = c.user(ctx, args[1:])
+	case "registration-token":
+		err = c.registrationToken(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(c.stdout, "concord", Version)
 	case "help", "-h", "-help", "--help":

@@ -30,8 +30,9 @@ type Config struct {
 
 // NodeConfig is the [node] section.
 type NodeConfig struct {
-	Name    string `toml:"name"`
-	DataDir string `toml:"data_dir"`
+	Name         string `toml:"name"`
+	DataDir      string `toml:"data_dir"`
+	Registration string `toml:"registration"`
 	// RoomIdleAfter is how long a guild or DM stays in memory after its
 	// last use before it unloads (it loads again on demand).
 	RoomIdleAfter time.Duration `toml:"room_idle_after"`
@@ -56,6 +57,7 @@ type HTTPConfig struct {
 	ShutdownTimeout   time.Duration `toml:"shutdown_timeout"`
 	TrustedProxies    []string      `toml:"trusted_proxies"`
 	AdminToken        string        `toml:"admin_token"`
+	MetricsToken      string        `toml:"metrics_token"`
 }
 
 // StorageConfig is the [storage] section: the database, and where
@@ -106,6 +108,8 @@ type LimitsConfig struct {
 	// GatewayConnectionsPerAddress caps open gateway connections per client
 	// address.
 	GatewayConnectionsPerAddress int `toml:"gateway_connections_per_address"`
+	// RegistrationsPerAddressPerDay caps accounts made per client address.
+	RegistrationsPerAddressPerDay int `toml:"registrations_per_address_per_day"`
 }
 
 // LogConfig is the [log] section.
@@ -118,7 +122,7 @@ type LogConfig struct {
 // given: SQLite under ./data and plain HTTP on loopback.
 func DefaultConfig() Config {
 	return Config{
-		Node: NodeConfig{Name: "concord", DataDir: "./data", RoomIdleAfter: room.DefaultIdleAfter},
+		Node: NodeConfig{Name: "concord", DataDir: "./data", Registration: "open", RoomIdleAfter: room.DefaultIdleAfter},
 		HTTP: HTTPConfig{
 			Listen:            "127.0.0.1:8080",
 			ACMEDomains:       []string{},
@@ -144,13 +148,14 @@ func DefaultConfig() Config {
 			TURNURLs:    []string{},
 		},
 		Limits: LimitsConfig{
-			AuthPerMinute:                5,
-			APIPerMinute:                 60,
-			ChannelMessagesPer10s:        10,
-			MaxUploadBytes:               25 << 20,
-			GatewayEventsPerMinute:       120,
-			GatewayMaxPayloadBytes:       4096,
-			GatewayConnectionsPerAddress: 50,
+			AuthPerMinute:                 5,
+			APIPerMinute:                  60,
+			ChannelMessagesPer10s:         10,
+			MaxUploadBytes:                25 << 20,
+			GatewayEventsPerMinute:        120,
+			GatewayMaxPayloadBytes:        4096,
+			GatewayConnectionsPerAddress:  50,
+			RegistrationsPerAddressPerDay: 10,
 		},
 		Log: LogConfig{Level: "info", Format: "json"},
 	}

@@ -26,6 +26,11 @@ func (c Config) Validate() error {
 	if c.Node.RoomIdleAfter < time.Second {
 		v.add("node.room_idle_after", "must be at least 1s")
 	}
+	switch c.Node.Registration {
+	case "open", "invite", "closed":
+	default:
+		v.add("node.registration", "%q is not open, invite or closed", c.Node.Registration)
+	}
 
 	h := c.HTTP
 	v.hostPort("http.listen", h.Listen)
@@ -152,6 +157,7 @@ func (c Config) Validate() error {
 	v.positive("limits.gateway_events_per_minute", int64(l.GatewayEventsPerMinute))
 	v.positive("limits.gateway_max_payload_bytes", int64(l.GatewayMaxPayloadBytes))
 	v.positive("limits.gateway_connections_per_address", int64(l.GatewayConnectionsPerAddress))
+	v.positive("limits.registrations_per_address_per_day", int64(l.RegistrationsPerAddressPerDay))
 
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/subtle"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -20,8 +21,9 @@ import (
 // database makes the probe fail rather than hang.
 const healthTimeout = 2 * time.Second
 
-// health answers GET /health: 200 when storage answers ping, 503 with the
-// storage error otherwise.
+// health answers GET /health: 200 when storage answers ping, 503
+// otherwise. The storage error goes to the log, never to the caller: it may
+// name hosts, users or files.
 func health(log *slog.Logger, ping func(context.Context) error) http.HandlerFunc {
 	type body struct {
 		Status  string `json:"status"`
@@ -34,7 +36,7 @@ func health(log *slog.Logger, ping func(context.Context) error) http.HandlerFunc
 		b, code := body{Status: "ok", Version: Version, Storage: "ok"}, http.StatusOK
 		if err := ping(ctx); err != nil {
 			log.Warn("health check: storage", "err", err)
-			b.Status, b.Storage, code = "unavailable", err.Error(), http.StatusServiceUnavailable
+			b.Status, b.Storage, code = "unavailable", "unavailable", http.StatusServiceUnavailable
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
@@ -43,11 +45,24 @@ func health(log *slog.Logger, ping func(context.Context) error) http.HandlerFunc
 	}
 }
 
-// metricsHandler serves reg in the Prometheus text format.
-func metricsHandler(reg *prometheus.Registry, log *slog.Logger) http.Handler {
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+// metricsHandler serves reg in the Prometheus text format; with a token
+// ([http] metrics_token) only to requests bearing it.
+func metricsHandler(reg *prometheus.Registry, log *slog.Logger, token string) http.Handler {
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError),
 		Registry: reg,
+	})
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			http.Error(w, "401 Unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
 	})
 }
 

@@ -135,7 +135,7 @@ func (n *Node) build(ctx context.Context) error {
 	n.router = chi.NewRouter()
 	n.router.Use(httpm.middleware)
 	n.router.Get("/health", health(n.log, n.db.Ping))
-	n.router.Method(http.MethodGet, "/metrics", metricsHandler(n.metrics, n.log))
+	n.router.Method(http.MethodGet, "/metrics", metricsHandler(n.metrics, n.log, cfg.HTTP.MetricsToken))
 
 	if n.tls, err = newTLS(cfg); err != nil {
 		return err

@@ -3,8 +3,6 @@ package node
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -20,20 +18,9 @@ func TestVoiceThroughTheGateway(t *testing.T) {
 	base := n.URL() + "/api/v10"
 	call := func(method, path, token string, body any, out any) {
 		t.Helper()
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(string(b)))
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode >= 300 {
-			t.Fatalf("%s %s: %s %s", method, path, resp.Status, data)
+		st, data := apiCall(t, base, method, path, token, body)
+		if st >= 300 {
+			t.Fatalf("%s %s: %d %s", method, path, st, data)
 		}
 		json.Unmarshal(data, out)
 	}

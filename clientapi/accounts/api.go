@@ -10,6 +10,7 @@ package accounts
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -33,7 +34,13 @@ type Config struct {
 	// RefreshPerMinute is how often one session may refresh a minute
 	// ([limits] auth_per_minute); 0 means 5.
 	RefreshPerMinute int
-	Now              func() time.Time // tests move the clock; nil means time.Now
+	// Registration is RegistrationOpen, RegistrationInvite or
+	// RegistrationClosed ([node] registration); "" means open.
+	Registration string
+	// RegistrationsPerDay is how many accounts one client address may make
+	// a day ([limits] registrations_per_address_per_day); 0 means 10.
+	RegistrationsPerDay int
+	Now                 func() time.Time // tests move the clock; nil means time.Now
 }
 
 // BotAdder puts a bot into a guild when its owner or a guild manager
@@ -68,6 +75,7 @@ type Deps struct {
 	Bots    BotAdder // nil: adding a bot answers Unknown Guild
 	Events  Events   // nil: events are dropped
 	Live    Sessions // nil: revocations end no connections
+	Invites Invites  // nil: registration by guild invite is refused
 }
 
 // API serves the account routes. Build it with New.
@@ -81,11 +89,13 @@ type API struct {
 	bots    BotAdder
 	events  Events
 	live    Sessions
+	invites Invites
 	hasher  *password.Hasher
 	metrics metrics
 
-	backoff      *backoff           // failed logins per account
-	refreshLimit *ratelimit.Limiter // refreshes per session
+	backoff       *backoff           // failed logins per account
+	refreshLimit  *ratelimit.Limiter // refreshes per session
+	registrations *ratelimit.Limiter // accounts made per address per day
 }
 
 // New builds the account routes.
@@ -98,6 +108,16 @@ func New(cfg Config, deps Deps) (*API, error) {
 	}
 	if cfg.RefreshPerMinute <= 0 {
 		cfg.RefreshPerMinute = 5
+	}
+	if cfg.RegistrationsPerDay <= 0 {
+		cfg.RegistrationsPerDay = 10
+	}
+	switch cfg.Registration {
+	case "":
+		cfg.Registration = RegistrationOpen
+	case RegistrationOpen, RegistrationInvite, RegistrationClosed:
+	default:
+		return nil, fmt.Errorf("accounts: registration %q is not open, invite or closed", cfg.Registration)
 	}
 	if cfg.Argon2 == (password.Params{}) {
 		cfg.Argon2 = password.Default
@@ -114,8 +134,9 @@ func New(cfg Config, deps Deps) (*API, error) {
 		return nil, err
 	}
 	return &API{cfg: cfg, db: deps.DB, log: deps.Log, ids: deps.IDs, auth: deps.Auth, blobs: deps.Blobs,
-		bots: deps.Bots, events: deps.Events, live: deps.Live, hasher: hasher, metrics: m, backoff: newBackoff(cfg.Now),
-		refreshLimit: ratelimit.New(ratelimit.Config{Limit: cfg.RefreshPerMinute, Window: time.Minute, Now: cfg.Now})}, nil
+		bots: deps.Bots, events: deps.Events, live: deps.Live, invites: deps.Invites, hasher: hasher, metrics: m, backoff: newBackoff(cfg.Now),
+		refreshLimit:  ratelimit.New(ratelimit.Config{Limit: cfg.RefreshPerMinute, Window: time.Minute, Now: cfg.Now}),
+		registrations: newRegistrationLimit(cfg.RegistrationsPerDay, cfg.Now)}, nil
 }
 
 // SignIn serves register and login, which take no token. The caller puts
@@ -136,6 +157,7 @@ func (a *API) Refresh(r chi.Router) {
 func (a *API) Routes(r chi.Router) {
 	r.Post("/auth/logout", a.serve(a.logout))
 	r.Get("/auth/sessions", a.serve(a.listSessions))
+	r.Delete("/auth/sessions", a.serve(a.revokeOtherSessions))
 	r.Delete("/auth/sessions/{id}", a.serve(a.revokeSession))
 
 	r.Get("/users/@me", a.serve(a.getMe))

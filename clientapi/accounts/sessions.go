@@ -24,6 +24,9 @@ type registerBody struct {
 	Username string  `json:"username"`
 	Password string  `json:"password"`
 	Email    *string `json:"email"`
+	// One of these is needed where registration is by invite.
+	Invite            string `json:"invite"`
+	RegistrationToken string `json:"registration_token"`
 }
 
 // register creates an account and its first session in one transaction.
@@ -61,6 +64,9 @@ func (a *API) doRegister(r *http.Request) (auth.Pair, error) {
 	if err := form.Err(); err != nil {
 		return auth.Pair{}, err
 	}
+	if err := a.admit(r.Context(), r, &body); err != nil {
+		return auth.Pair{}, err
+	}
 	// Hash before the transaction: the write lock is not held for 50 ms.
 	hash, err := a.hasher.Hash(r.Context(), body.Password)
 	if err != nil {
@@ -69,6 +75,11 @@ func (a *API) doRegister(r *http.Request) (auth.Pair, error) {
 	uid := a.ids.Next()
 	var pair auth.Pair
 	err = a.db.Write(r.Context(), func(q storage.Querier) error {
+		if a.cfg.Registration == RegistrationInvite && body.RegistrationToken != "" {
+			if err := spendToken(r.Context(), q, body.RegistrationToken, a.cfg.Now()); err != nil {
+				return err
+			}
+		}
 		if err := usernameFree(r.Context(), q, username, 0); err != nil {
 			return err
 		}
@@ -88,6 +99,10 @@ func (a *API) doRegister(r *http.Request) (auth.Pair, error) {
 		pair, err = a.auth.StartSession(r.Context(), q, uid, remoteHost(r), r.UserAgent())
 		return err
 	})
+	if err == nil {
+		ip, _ := ratelimit.ClientIP(r)
+		a.registrations.Allow(ip)
+	}
 	return pair, err
 }
 
@@ -156,7 +171,8 @@ func (a *API) doLogin(r *http.Request, body loginBody) (auth.Pair, error) {
 		uid  snowflake.ID
 		hash *string
 	)
-	err := a.db.Reader().QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE lower(`+column+`) = lower(?)`,
+	err := a.db.Reader().QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE lower(`+column+`) = lower(?)
+		AND disabled_at IS NULL`,
 		strings.TrimSpace(body.Login)).Scan(&uid, &hash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return auth.Pair{}, fmt.Errorf("load account: %w", err)
@@ -256,6 +272,33 @@ func (a *API) revokeSession(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return a.endSession(w, r.Context(), c.UserID, sid)
+}
+
+// revokeOtherSessions is DELETE /auth/sessions: log out everywhere but
+// here.
+func (a *API) revokeOtherSessions(w http.ResponseWriter, r *http.Request) error {
+	c, err := auth.Person(r)
+	if err != nil {
+		return err
+	}
+	if err := a.endOtherSessions(r.Context(), c); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// endOtherSessions revokes every session of c's user but c's own, and
+// closes their gateway connections.
+func (a *API) endOtherSessions(ctx context.Context, c auth.Caller) error {
+	ended, err := a.auth.RevokeOthers(ctx, c.UserID, c.SessionID)
+	if err != nil {
+		return err
+	}
+	for _, sid := range ended {
+		a.endLive(c.UserID, sid)
+	}
+	return nil
 }
 
 func (a *API) endSession(w http.ResponseWriter, ctx context.Context, userID, sid snowflake.ID) error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"concord/clientapi/auth"
@@ -15,6 +16,7 @@ import (
 	"concord/clientapi/jsonio"
 	"concord/clientapi/objects"
 	"concord/clientapi/params"
+	"concord/clientapi/password"
 	"concord/federation/snowflake"
 	"concord/storage"
 )
@@ -48,6 +50,10 @@ type patchBody struct {
 	GlobalName jsonio.Optional[string] `json:"global_name"`
 	Avatar     jsonio.Optional[string] `json:"avatar"`
 	Bio        jsonio.Optional[string] `json:"bio"`
+	// A person changing username or password confirms with the current
+	// password, as on Discord.
+	Password    string `json:"password"`
+	NewPassword string `json:"new_password"`
 }
 
 const maxBio = 190
@@ -71,6 +77,16 @@ func (a *API) patchMe(w http.ResponseWriter, r *http.Request) error {
 	if body.GlobalName.Set && !body.GlobalName.Null && (globalName == "" || utf8.RuneCountInString(globalName) > 32) {
 		form.Add("global_name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length.")
 	}
+	if strings.IndexFunc(globalName, unicode.IsControl) >= 0 {
+		form.Add("global_name", "GLOBAL_NAME_INVALID", "Must not contain control characters.")
+	}
+	if body.NewPassword != "" {
+		if c.Bot {
+			form.Add("new_password", "BASE_TYPE_BAD_TYPE", "Bots have no password.")
+		} else if err := password.Check(body.NewPassword, username); err != nil {
+			form.Add("new_password", "PASSWORD_INVALID", err.Error())
+		}
+	}
 	if body.Bio.Set && utf8.RuneCountInString(bio) > maxBio {
 		form.Add("bio", "BASE_TYPE_MAX_LENGTH", "Must be 190 or fewer in length.")
 	}
@@ -84,6 +100,10 @@ func (a *API) patchMe(w http.ResponseWriter, r *http.Request) error {
 	if err := form.Err(); err != nil {
 		return err
 	}
+	newHash, err := a.confirmPassword(r, c, &body)
+	if err != nil {
+		return busy(w, err)
+	}
 	// The blob goes in first: it is content-addressed, so a failed
 	// transaction below leaves at most an unreferenced file, never a user
 	// pointing at nothing.
@@ -93,8 +113,13 @@ func (a *API) patchMe(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	var me objects.Me
-	err := a.db.Write(r.Context(), func(q storage.Querier) error {
+	err = a.db.Write(r.Context(), func(q storage.Querier) error {
 		ctx := r.Context()
+		if newHash != "" {
+			if _, err := q.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, newHash, int64(c.UserID)); err != nil {
+				return fmt.Errorf("update password: %w", err)
+			}
+		}
 		if body.Username.Set {
 			if err := usernameFree(ctx, q, username, c.UserID); err != nil {
 				return err
@@ -133,9 +158,57 @@ func (a *API) patchMe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if newHash != "" {
+		// A new password ends every other session, as on Discord.
+		if err := a.endOtherSessions(r.Context(), c); err != nil {
+			return err
+		}
+	}
 	a.publish(c.UserID, "USER_UPDATE", me)
 	jsonio.Write(w, http.StatusOK, me)
 	return nil
+}
+
+// confirmPassword checks, for a person changing their username or
+// password, the current password in body, and returns the hash of the new
+// password if one is asked for.
+func (a *API) confirmPassword(r *http.Request, c auth.Caller, body *patchBody) (string, error) {
+	if c.Bot || (!body.Username.Set && body.NewPassword == "") {
+		return "", nil
+	}
+	if body.Username.Set && body.NewPassword == "" {
+		var current string
+		err := a.db.Reader().QueryRowContext(r.Context(), `SELECT username FROM users WHERE id = ?`, int64(c.UserID)).Scan(&current)
+		if err != nil {
+			return "", fmt.Errorf("load username: %w", err)
+		}
+		if strings.EqualFold(current, body.Username.V) {
+			return "", nil // not a change: clients send the whole profile
+		}
+	}
+	wrong := httperr.Field("password", "PASSWORD_DOES_NOT_MATCH", "Password does not match.")
+	if body.Password == "" {
+		return "", wrong
+	}
+	var hash *string
+	err := a.db.Reader().QueryRowContext(r.Context(), `SELECT password_hash FROM users WHERE id = ?`, int64(c.UserID)).Scan(&hash)
+	if err != nil {
+		return "", fmt.Errorf("load password: %w", err)
+	}
+	if hash == nil {
+		return "", wrong
+	}
+	ok, _, err := a.hasher.Verify(r.Context(), body.Password, *hash)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", wrong
+	}
+	if body.NewPassword == "" {
+		return "", nil
+	}
+	return a.hasher.Hash(r.Context(), body.NewPassword)
 }
 
 // checkUsername applies Discord's rules for unique usernames: 2 to 32 of

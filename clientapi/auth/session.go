@@ -202,6 +202,45 @@ func (s *Service) Revoke(ctx context.Context, userID, sid snowflake.ID) error {
 	return nil
 }
 
+// RevokeOthers ends every live session of userID but keep, and returns
+// the sessions it ended.
+func (s *Service) RevokeOthers(ctx context.Context, userID, keep snowflake.ID) ([]snowflake.ID, error) {
+	var ended []snowflake.ID
+	err := s.db.Write(ctx, func(q storage.Querier) error {
+		ended = nil
+		rows, err := q.QueryContext(ctx, `SELECT id FROM sessions WHERE user_id = ? AND id <> ? AND revoked_at IS NULL`,
+			int64(userID), int64(keep))
+		if err != nil {
+			return fmt.Errorf("auth: list sessions: %w", err)
+		}
+		for rows.Next() {
+			var id snowflake.ID
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ended = append(ended, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		_, err = q.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at IS NULL`,
+			s.cfg.Now().UnixMilli(), int64(userID), int64(keep))
+		if err != nil {
+			return fmt.Errorf("auth: revoke sessions: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, sid := range ended {
+		s.forgetSession(sid)
+	}
+	return ended, nil
+}
+
 func (s *Service) forgetSession(sid snowflake.ID) {
 	s.sessions.drop(func(k snowflake.ID, _ sessionState) bool { return k == sid })
 }

@@ -66,7 +66,7 @@ func newTranslator(t *testing.T, queue int, out Sink) (*Translator, *live.Hub, *
 	t.Cleanup(hub.Close)
 	reg := prometheus.NewRegistry()
 	tr, err := NewTranslator(Config{Queue: queue, Log: log, Metrics: reg},
-		Deps{DB: db, Core: core, Objects: objects.NewRenderer(db.Reader(), ""), Live: hub}, out)
+		Deps{DB: db, Core: core, Objects: objects.NewRenderer(db.Reader(), "", nil), Live: hub}, out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"concord/clientapi/httperr"
 	"concord/clientapi/objects"
+	"concord/clientapi/signedurl"
 	"concord/federation/live"
 	"concord/federation/p2p"
 	"concord/federation/room"
@@ -52,8 +53,9 @@ type Deps struct {
 	Core    *room.Core // the only path by which these routes write
 	Blobs   blob.Store
 	Objects *objects.Renderer
-	Live    *live.Hub // hears who types
-	Remote  Remote    // guilds held by other nodes; nil when the node federates with none
+	Live    *live.Hub         // hears who types
+	Signer  *signedurl.Signer // checks attachment URLs, which Objects signs with it
+	Remote  Remote            // guilds held by other nodes; nil when the node federates with none
 }
 
 // Remote reaches guilds other nodes hold (federation/p2p).
@@ -76,14 +78,16 @@ type API struct {
 	objects *objects.Renderer
 	live    *live.Hub
 	remote  Remote
+	signer  *signedurl.Signer
 	msgs    *messaging
 	uploads *uploads
 }
 
 // New builds the guild routes.
 func New(cfg Config, deps Deps) (*API, error) {
-	if deps.DB == nil || deps.IDs == nil || deps.Core == nil || deps.Blobs == nil || deps.Objects == nil || deps.Live == nil || cfg.DataDir == "" {
-		return nil, errors.New("guilds: DB, IDs, Core, Blobs, Objects, Live and DataDir are required")
+	if deps.DB == nil || deps.IDs == nil || deps.Core == nil || deps.Blobs == nil || deps.Objects == nil || deps.Live == nil || deps.Signer == nil ||
+		cfg.DataDir == "" {
+		return nil, errors.New("guilds: DB, IDs, Core, Blobs, Objects, Live, Signer and DataDir are required")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -92,7 +96,7 @@ func New(cfg Config, deps Deps) (*API, error) {
 		deps.Log = slog.Default()
 	}
 	a := &API{cfg: cfg, db: deps.DB, log: deps.Log, ids: deps.IDs, core: deps.Core, blobs: deps.Blobs,
-		objects: deps.Objects, live: deps.Live, remote: deps.Remote}
+		objects: deps.Objects, live: deps.Live, remote: deps.Remote, signer: deps.Signer}
 	var err error
 	if a.msgs, err = newMessaging(cfg, deps); err != nil {
 		return nil, err

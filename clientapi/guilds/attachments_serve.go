@@ -8,11 +8,14 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"concord/clientapi/httperr"
+	"concord/clientapi/objects"
 	"concord/clientapi/params"
 	"concord/federation/guild"
 	"concord/federation/snowflake"
@@ -20,10 +23,12 @@ import (
 )
 
 // getAttachment serves GET /attachments/{channel_id}/{attachment_id}/{filename},
-// Discord's CDN path. Like Discord's CDN it asks for no token: whoever has
-// the URL (which carries two snowflakes nobody can list without seeing the
-// message) may fetch the file. Files of deleted or hidden messages are gone.
-// The bytes never change under a URL, so it may be cached for ever.
+// Discord's CDN path. Like Discord's CDN it asks for no token but a signed
+// URL (ex, is, hm: spec/client-api.md, "Attachments"): whoever has a URL
+// the node rendered may fetch the file until the URL expires, and nobody
+// can make one up. Files of deleted or hidden messages, and of deleted
+// channels and guilds, are gone. A response may be cached until the URL
+// expires.
 func (a *API) getAttachment(w http.ResponseWriter, r *http.Request) error {
 	ch, err := params.ID(r, "channel_id", httperr.NotFound)
 	if err != nil {
@@ -33,13 +38,17 @@ func (a *API) getAttachment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	at, err := a.findAttachment(r, ch, id)
-	if err != nil {
-		return err
-	}
 	name := chi.URLParam(r, "filename")
 	if un, err := url.PathUnescape(name); err == nil {
 		name = un
+	}
+	expires, err := a.signer.Check(objects.AttachmentPath(ch, id, name), r.URL.Query())
+	if err != nil {
+		return httperr.NotFound
+	}
+	at, err := a.findAttachment(r, ch, id)
+	if err != nil {
+		return err
 	}
 	if at.Filename != name {
 		return httperr.NotFound
@@ -59,7 +68,7 @@ func (a *API) getAttachment(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.Set("Content-Type", ct)
 	h.Set("Content-Disposition", disposition(at))
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("Cache-Control", "private, max-age="+strconv.Itoa(int(expires.Sub(a.cfg.Now())/time.Second)))
 	h.Set("ETag", `"`+at.Blob+`"`)
 	h.Set("X-Content-Type-Options", "nosniff")
 	// Uploads share the API's origin: a file must never run as a page.
@@ -78,7 +87,8 @@ func (a *API) findAttachment(r *http.Request, ch, id snowflake.ID) (guild.Attach
 	err := a.db.Reader().QueryRowContext(r.Context(), `SELECT m.attachments FROM message_attachments t
 		JOIN messages m ON m.guild_id = t.guild_id AND m.id = t.message_id
 		JOIN channels c ON c.guild_id = t.guild_id AND c.id = t.channel_id
-		WHERE t.id = ? AND t.channel_id = ? AND m.deleted = FALSE AND m.hidden = FALSE
+		JOIN guilds g ON g.id = t.guild_id
+		WHERE t.id = ? AND t.channel_id = ? AND m.deleted = FALSE AND m.hidden = FALSE AND g.deleted = FALSE
 		ORDER BY c.first_seq, c.guild_id LIMIT 1`, int64(id), int64(ch)).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return guild.Attachment{}, httperr.NotFound

@@ -16,16 +16,7 @@ import (
 // TestUploadHolds races holders of the same bytes, some of whose messages
 // are accepted: a blob stays exactly when one was, and no hold is left.
 func TestUploadHolds(t *testing.T) {
-	db := storagetest.Open(t, storagetest.Backends(t)[storage.SQLite])
-	dir := t.TempDir()
-	store, err := blob.NewLocal(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := newUploads(Config{DataDir: dir}, store, db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, store := testUploads(t)
 	ctx := context.Background()
 	for i := range 20 {
 		data := []byte(fmt.Sprintf("race %d", i))
@@ -55,4 +46,19 @@ func TestUploadHolds(t *testing.T) {
 	if n := len(u.holds); n != 0 {
 		t.Fatalf("%d holds left", n)
 	}
+}
+
+// testUploads is an upload store over SQLite and a temp dir.
+func testUploads(tb testing.TB) (*uploads, blob.Store) {
+	db := storagetest.Open(tb, storagetest.Backends(tb)[storage.SQLite])
+	dir := tb.TempDir()
+	store, err := blob.NewLocal(filepath.Join(dir, "blobs"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u, err := newUploads(Config{DataDir: dir}, store, db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u, store
 }

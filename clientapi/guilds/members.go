@@ -2,12 +2,16 @@ package guilds
 
 import (
 	"cmp"
+	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"concord/clientapi/accounts"
 	"concord/clientapi/auth"
 	"concord/clientapi/httperr"
 	"concord/clientapi/jsonio"
@@ -30,6 +34,9 @@ func (a *API) listMembers(w http.ResponseWriter, r *http.Request) error {
 	}
 	after, err := params.Snowflake(r, "after")
 	if err != nil {
+		return err
+	}
+	if err := a.mayListMembers(r.Context(), auth.From(r)); err != nil {
 		return err
 	}
 	out := []objects.Member{}
@@ -278,5 +285,23 @@ func (a *API) kickMember(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// mayListMembers refuses a bot without the GUILD_MEMBERS privileged intent
+// (its application's flag) the whole member list, as Discord does with
+// 50001; people's clients are not limited.
+func (a *API) mayListMembers(ctx context.Context, c auth.Caller) error {
+	if !c.Bot {
+		return nil
+	}
+	var flags int64
+	err := a.db.Reader().QueryRowContext(ctx, `SELECT flags FROM applications WHERE id = ?`, int64(c.UserID)).Scan(&flags)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("application flags: %w", err)
+	}
+	if flags&(accounts.FlagGatewayGuildMembers|accounts.FlagGatewayGuildMembersLimited) == 0 {
+		return httperr.MissingAccess
+	}
 	return nil
 }

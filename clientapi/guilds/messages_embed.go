@@ -2,6 +2,7 @@ package guilds
 
 import (
 	"encoding/json"
+	"net/url"
 	"strconv"
 	"unicode/utf8"
 
@@ -88,6 +89,27 @@ func embedsJSON(embeds []embedBody, form *httperr.Form) []json.RawMessage {
 		if e.Author != nil {
 			check("author.name", e.Author.Name, 256)
 		}
+		link := func(field, v string, attachments bool) {
+			if !embedURL(v, attachments) {
+				form.Add(at+field, "URL_TYPE_INVALID_SCHEME", "Must be an http:// or https:// URL of 2048 or fewer characters.")
+			}
+		}
+		link("url", e.URL, false)
+		if e.Footer != nil {
+			link("footer.icon_url", e.Footer.IconURL, true)
+		}
+		for name, m := range map[string]*embedMedia{"image": e.Image, "thumbnail": e.Thumbnail, "video": e.Video} {
+			if m != nil {
+				link(name+".url", m.URL, true)
+			}
+		}
+		if e.Provider != nil {
+			link("provider.url", e.Provider.URL, false)
+		}
+		if e.Author != nil {
+			link("author.url", e.Author.URL, false)
+			link("author.icon_url", e.Author.IconURL, true)
+		}
 		if len(e.Fields) > maxEmbedFields {
 			form.Add(at+"fields", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
 		}
@@ -106,3 +128,26 @@ func embedsJSON(embeds []embedBody, form *httperr.Form) []json.RawMessage {
 	}
 	return out
 }
+
+// embedURL accepts an empty URL or an absolute http(s) one, and for images
+// and icons Discord's attachment://name, which names a file of the same
+// message: never javascript:, data: or anything a client might run.
+func embedURL(s string, attachments bool) bool {
+	if s == "" {
+		return true
+	}
+	u, err := url.Parse(s)
+	if err != nil || len(s) > maxEmbedURL {
+		return false
+	}
+	switch u.Scheme {
+	case "http", "https":
+		return u.Host != ""
+	case "attachment":
+		return attachments
+	}
+	return false
+}
+
+// maxEmbedURL is Discord's bound on an embed URL.
+const maxEmbedURL = 2048

@@ -5,11 +5,13 @@
 package jsonio
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"unicode/utf8"
 
 	"concord/clientapi/httperr"
 )
@@ -35,13 +37,23 @@ func decode(r *http.Request, limit int64, dst any, optional bool) error {
 		return httperr.Field(BodyField, "BASE_TYPE_REQUIRED", "This field is required")
 	}
 	lr := &io.LimitedReader{R: r.Body, N: limit + 1}
-	dec := json.NewDecoder(lr)
-	err := dec.Decode(dst)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data")
-	}
+	data, err := io.ReadAll(lr)
 	if lr.N <= 0 {
 		return httperr.Field(BodyField, "BASE_TYPE_MAX_LENGTH", fmt.Sprintf("Must be %d bytes or fewer.", limit))
+	}
+	if err != nil {
+		return httperr.Field(BodyField, "BASE_TYPE_BAD_TYPE", "The request body could not be read.")
+	}
+	// JSON is UTF-8 (RFC 8259): decoding would turn bad bytes into U+FFFD
+	// silently, so that no rule after it could see them.
+	if !utf8.Valid(data) {
+		return httperr.Field(BodyField, "BASE_TYPE_BAD_TYPE", "The request body is not valid UTF-8.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	err = dec.Decode(dst)
+	// dec.More is false before a stray "}" or "]": look at the bytes.
+	if err == nil && len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 {
+		err = errors.New("trailing data")
 	}
 	if err == nil {
 		return nil

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"concord/clientapi/httperr"
+	"concord/clientapi/signedurl"
 	"concord/federation/guild"
 	"concord/federation/snowflake"
 	"concord/storage"
@@ -33,12 +34,21 @@ type Members func(ids []snowflake.ID) map[snowflake.ID]Member
 type Renderer struct {
 	db        storage.Querier
 	publicURL string
+	signer    *signedurl.Signer
 }
 
 // NewRenderer renders from db; publicURL ([http] public_url) is the base of
-// attachment URLs, empty for root-relative ones.
-func NewRenderer(db storage.Querier, publicURL string) *Renderer {
-	return &Renderer{db: db, publicURL: strings.TrimSuffix(publicURL, "/")}
+// attachment URLs, empty for root-relative ones, and signer signs them
+// (nil leaves them unsigned, which the node's CDN refuses: for tests that
+// never fetch a file).
+func NewRenderer(db storage.Querier, publicURL string, signer *signedurl.Signer) *Renderer {
+	return &Renderer{db: db, publicURL: strings.TrimSuffix(publicURL, "/"), signer: signer}
+}
+
+// AttachmentPath is what an attachment's URL signature covers: its CDN
+// path with the file name unescaped.
+func AttachmentPath(ch, id snowflake.ID, filename string) string {
+	return "/attachments/" + ch.String() + "/" + id.String() + "/" + filename
 }
 
 // PublicURL is [http] public_url without a trailing slash, "" when unset.
@@ -230,9 +240,13 @@ func (r *Renderer) renderRow(m MessageRow, dm bool) (Message, []snowflake.ID) {
 }
 
 // Attachment renders a file of a message in channel ch. The node is its
-// own CDN, so url and proxy_url are the same.
+// own CDN, so url and proxy_url are the same: signed, and good for
+// signedurl.TTL, as Discord's CDN URLs are.
 func (r *Renderer) Attachment(ch snowflake.ID, at guild.Attachment) Attachment {
 	u := r.publicURL + "/attachments/" + ch.String() + "/" + at.ID.String() + "/" + url.PathEscape(at.Filename)
+	if r.signer != nil {
+		u += "?" + r.signer.Query(AttachmentPath(ch, at.ID, at.Filename))
+	}
 	o := Attachment{ID: at.ID, Filename: at.Filename, Size: at.Size, URL: u, ProxyURL: u, ContentType: at.ContentType}
 	if at.Width > 0 && at.Height > 0 {
 		w, h := at.Width, at.Height

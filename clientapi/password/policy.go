@@ -29,7 +29,9 @@ func Check(pw, username string) error {
 		return ErrTooShort
 	case len(pw) > MaxLen:
 		return ErrTooLong
-	case !utf8.ValidString(pw):
+	case !utf8.ValidString(pw) || strings.ContainsRune(pw, utf8.RuneError):
+		// U+FFFD is what JSON decoding makes of bad bytes and lone
+		// surrogates (\ud800): a password holding it is not the one typed.
 		return ErrInvalidUTF8
 	case username != "" && strings.Contains(strings.ToLower(pw), strings.ToLower(username)):
 		return ErrHasUsername

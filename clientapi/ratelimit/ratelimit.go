@@ -77,6 +77,19 @@ func (l *Limiter) Allow(key string) Result {
 	return res
 }
 
+// Left reports how many requests key may still make in its window, without
+// spending one: for limits counted only when something succeeds.
+func (l *Limiter) Left(key string) int {
+	now := l.cfg.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.keys[key]
+	if w == nil || !now.Before(w.end) {
+		return l.cfg.Limit
+	}
+	return l.cfg.Limit - w.count
+}
+
 // sweep drops closed windows and, if the map is still full, enough others
 // to make room: under a flood of new keys the limiter forgets some keys
 // rather than grow without bound.

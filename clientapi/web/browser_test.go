@@ -82,6 +82,7 @@ func startNode(tb testing.TB) string {
 	cfg.Federation.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
 	cfg.Federation.MDNS = false
 	cfg.Limits.AuthPerMinute = 1000
+	cfg.Limits.RegistrationsPerAddressPerDay = 1000
 	cfg.Limits.APIPerMinute = 1 << 20
 	cfg.Limits.ChannelMessagesPer10s = 1 << 20
 	cfg.Limits.GatewayEventsPerMinute = 10000

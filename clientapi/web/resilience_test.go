@@ -64,11 +64,12 @@ func TestResilience(t *testing.T) {
 		ID      string
 		Current bool
 	}
-	kim.api("GET", "/auth/sessions", nil, &sessions)
-	kim.api("DELETE", "/auth/sessions/"+sessions[0].ID, nil, nil)
-	// Typing makes a request (the typing signal); the text arrives at once,
-	// as pasted, so that no keystroke lands on the login screen.
+	// The text arrives at once, as pasted, so that no keystroke lands on
+	// the login screen.
 	kim.eval(`(() => { const a = document.querySelector('.composer textarea'); a.value = 'a half-written thought'; a.dispatchEvent(new Event('input')); })()`, nil)
+	kim.api("GET", "/auth/sessions", nil, &sessions)
+	// The gateway is closed with 4004 at once, which sends Kim to log in.
+	kim.api("DELETE", "/auth/sessions/"+sessions[0].ID, nil, nil)
 	kim.wait(`document.querySelector('form.auth') && document.querySelector('.notice')`)
 	kim.shot("3-session-ended")
 	kim.typeIn(`#f-login`, "kim")

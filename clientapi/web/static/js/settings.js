@@ -97,12 +97,14 @@ function account() {
 	const gname = h('input', { id: 'us-gname', value: u.global_name || '', maxLength: 32, placeholder: u.username });
 	const uname = h('input', { id: 'us-uname', value: u.username, maxLength: 32 });
 	const bio = h('textarea', { id: 'us-bio', value: u.bio || '', maxLength: 190, rows: 3 });
+	const pw = h('input', { id: 'us-pw', type: 'password', autocomplete: 'current-password' });
 	const err = h('div', { class: 'ferr', role: 'alert' });
 	const pic = h('div', { class: 'bigav' }, avatar(u, 80));
 	const f = h('form', { class: 'form' }, pic,
 		h('div', { class: 'field' }, h('label', { for: 'us-avatar' }, 'Avatar'), file),
 		h('div', { class: 'field' }, h('label', { for: 'us-gname' }, 'Display name'), gname),
 		h('div', { class: 'field' }, h('label', { for: 'us-uname' }, 'Username'), uname),
+		h('div', { class: 'field' }, h('label', { for: 'us-pw' }, 'Current password (to change your username)'), pw),
 		h('div', { class: 'field' }, h('label', { for: 'us-bio' }, 'About me'), bio),
 		err, h('div', {}, h('button', { type: 'button', class: 'plain', onclick: () => {
 			api.patch('/users/@me', { avatar: null }).then((me) => { state.apply('USER_UPDATE', me); clear(pic, avatar(state.me.user, 80)); }, (x) => { err.textContent = x.text; });
@@ -111,7 +113,10 @@ function account() {
 		e.preventDefault();
 		err.textContent = '';
 		const body = { global_name: gname.value.trim() || null, bio: bio.value };
-		if (uname.value.trim() !== u.username) body.username = uname.value.trim();
+		if (uname.value.trim() !== u.username) {
+			body.username = uname.value.trim();
+			body.password = pw.value;
+		}
 		if (file.files[0]) body.avatar = await dataURI(file.files[0]);
 		try {
 			state.apply('USER_UPDATE', await api.patch('/users/@me', body));
