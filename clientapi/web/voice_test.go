@@ -67,8 +67,9 @@ func (p *person) audioUntil(what string, ok func(audioStats) bool) audioStats {
 // TestVoice: two people join a voice channel from the channel list, at a
 // desktop's width and at a phone's; each receives the other's audio
 // (packets and energy growing in getStats), the speaker's ring lights on
-// the listener's screen, a mute shows and stops the audio, and leaving
-// takes the person out of the channel.
+// the listener's screen, a mute shows, and leaving takes the person out of
+// the channel. At a desktop's width one also turns the camera on and
+// shares the screen, which the other watches.
 func TestVoice(t *testing.T) {
 	url := startNode(t)
 	browser := newBrowser(t, voiceFlags...)
@@ -116,6 +117,10 @@ func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64,
 	t.Logf("val received %d audio packets, energy %.3f → %.3f", later.Packets, first.Energy, later.Energy)
 	vic.audioUntil("audio from val", func(s audioStats) bool { return s.Packets > 50 })
 
+	if !narrow {
+		video(t, vic, val, ids[0])
+	}
+
 	// Vic mutes: Val sees it.
 	vic.click(`.userpanel button[aria-label="Mute"]`)
 	vic.wait(`document.querySelector('.userpanel button[aria-label="Mute"]').getAttribute('aria-pressed') === 'true'`)
@@ -131,4 +136,33 @@ func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64,
 	val.shot("3-left")
 	vic.clean()
 	val.clean()
+}
+
+// video: from turns the camera on, then shares the screen at 720p; to sees
+// both as tiles whose video plays, the share marked LIVE, and watches it
+// large; then from stops both.
+func video(t *testing.T, from, to *person, fromID string) {
+	tile := func(source string) string {
+		return `document.querySelector('.stage .tile[data-user="` + fromID + `"][data-source="` + source + `"] video')`
+	}
+	playing := func(source string) string {
+		return tile(source) + ` && ` + tile(source) + `.videoWidth > 0 && ` + tile(source) + `.currentTime > 0`
+	}
+	from.click(`.vbuttons button[aria-label="Turn on camera"]`)
+	from.wait(tile("camera"))
+	to.wait(playing("camera"))
+	to.wait(`document.querySelector('.voicers li[data-user="` + fromID + `"] [aria-label="Camera on"]')`)
+
+	from.click(`.vbuttons button[aria-label="Share your screen"]`)
+	from.clickX(`//div[@role="menu"]//button[text()="720p 30 fps"]`)
+	to.wait(playing("screen"))
+	to.wait(`document.querySelector('.voicers li[data-user="` + fromID + `"] .live')`)
+	to.click(`.stage .tile[data-user="` + fromID + `"][data-source="screen"]`)
+	to.wait(`document.querySelector('.stage .tile.focused[data-source="screen"]') && !document.querySelector('.stage .tile[data-source="camera"]').offsetParent`)
+	to.shot("2-watching")
+	from.shot("2-sharing")
+
+	from.click(`.vbuttons button[aria-label="Stop sharing"]`)
+	from.click(`.vbuttons button[aria-label="Turn off camera"]`)
+	to.wait(`!document.querySelector('.stage .tile[data-user="` + fromID + `"]') && document.querySelector('.stage').hidden`)
 }

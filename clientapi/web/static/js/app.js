@@ -44,8 +44,9 @@ export class App {
 		this.tools = h('div', { class: 'chtools' });
 		this.body = h('div', { class: 'panebody' });
 		const navBtn = h('button', { class: 'navbtn', 'aria-label': 'Show channels', onclick: () => this.toggle('shownav') }, icon(icons.menu, 22));
+		this.stage = h('section', { class: 'stage', 'aria-label': 'Video', hidden: true });
 		this.main = h('main', { class: 'pane', 'aria-label': 'Conversation' },
-			h('header', { class: 'chhead' }, navBtn, this.title, this.tools), this.banner, this.body);
+			h('header', { class: 'chhead' }, navBtn, this.title, this.tools), this.banner, this.stage, this.body);
 		this.composer.dropTarget(this.main);
 		this.voicePanel = h('section', { class: 'voicepanel', 'aria-label': 'Voice connection', hidden: true });
 		this.sidebar = h('div', { class: 'sidebar' }, this.channels.el, this.voicePanel, this.userPanel);
