@@ -99,7 +99,7 @@ export class App {
 	dispatch(t, d) {
 		state.apply(t, d);
 		if (messageEvents.has(t)) this.pane.dispatch(t, d);
-		else if (t.startsWith('INTERACTION_')) commands.dispatch(t, d);
+		else if (t.startsWith('INTERACTION_') || t === 'APPLICATION_COMMAND_AUTOCOMPLETE_RESPONSE') commands.dispatch(t, d);
 		switch (t) {
 		case 'READY':
 			if (this.ready) {
