@@ -27,6 +27,13 @@ window.RTCPeerConnection = class extends Real {
 	constructor(...a) { super(...a); __pcs.push(this); }
 };`
 
+// recordSockets keeps the page's WebSockets, so that a test can drop one.
+const recordSockets = `window.__sockets = [];
+const RealSocket = window.WebSocket;
+window.WebSocket = class extends RealSocket {
+	constructor(...a) { super(...a); __sockets.push(this); }
+};`
+
 // inboundAudio sums what the page's connections received of audio.
 const inboundAudio = `(async () => {
 	let packets = 0, energy = 0;
@@ -68,8 +75,9 @@ func (p *person) audioUntil(what string, ok func(audioStats) bool) audioStats {
 // desktop's width and at a phone's; each receives the other's audio
 // (packets and energy growing in getStats), the speaker's ring lights on
 // the listener's screen, a mute shows, and leaving takes the person out of
-// the channel. At a desktop's width one also turns the camera on and
-// shares the screen, which the other watches.
+// the channel. At a desktop's width one's voice connection drops and
+// resumes, then they turn the camera on and share the screen, which the
+// other watches.
 func TestVoice(t *testing.T) {
 	url := startNode(t)
 	browser := newBrowser(t, voiceFlags...)
@@ -82,6 +90,7 @@ func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64,
 	val := newPerson(t, browser, url, "val"+suffix, size)
 	for _, p := range []*person{vic, val} {
 		p.before(recordPeerConnections)
+		p.before(recordSockets)
 	}
 	vic.register("correct horse battery")
 	val.register("staple battery horse")
@@ -118,6 +127,11 @@ func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64,
 	vic.audioUntil("audio from val", func(s audioStats) bool { return s.Packets > 50 })
 
 	if !narrow {
+		// The voice gateway drops: the client resumes it, and what follows
+		// (a camera, offered over it) works.
+		voiceSockets := `__sockets.filter((s) => s.url.includes('/voice'))`
+		vic.eval(voiceSockets+`[0].close(4000)`, nil)
+		vic.wait(voiceSockets + `.length === 2 && ` + voiceSockets + `[1].readyState === WebSocket.OPEN`)
 		video(t, vic, val, ids[0])
 	}
 
