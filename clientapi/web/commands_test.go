@@ -34,7 +34,8 @@ func pointDiscordgo(t *testing.T, base string) {
 // diceBot answers /roll with an embed, a button, a link and a select,
 // updates its message when they are used, suggests games for /game start
 // as their title is typed, answers /form with a modal whose submission it
-// thanks for in private, and never answers /silent.
+// thanks for in private, never answers /silent, and quotes a message or
+// waves at a user from their Apps menus.
 func diceBot(s *discordgo.Session, i *discordgo.InteractionCreate) error {
 	rolled := func(content string) *discordgo.InteractionResponseData {
 		return &discordgo.InteractionResponseData{Content: content,
@@ -66,6 +67,12 @@ func diceBot(s *discordgo.Session, i *discordgo.InteractionCreate) error {
 			return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal,
 				Data: &discordgo.InteractionResponseData{CustomID: "survey", Title: "Survey", Components: []discordgo.MessageComponent{
 					discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{CustomID: "color", Label: "Favourite colour", Style: discordgo.TextInputShort, Required: true}}}}}})
+		case "Quote":
+			return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+				Data: &discordgo.InteractionResponseData{Content: "quoted: " + d.Resolved.Messages[d.TargetID].Content}})
+		case "Wave":
+			return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+				Data: &discordgo.InteractionResponseData{Content: "waved at " + d.Resolved.Users[d.TargetID].Username}})
 		}
 		return nil // /silent
 	case discordgo.InteractionApplicationCommandAutocomplete:
@@ -149,6 +156,8 @@ func TestSlashCommands(t *testing.T) {
 				{Type: discordgo.ApplicationCommandOptionString, Name: "title", Description: "Which game", Required: true, Autocomplete: true}}}}},
 		{Name: "form", Description: "Fill in a survey"},
 		{Name: "silent", Description: "Never answered"},
+		{Name: "Quote", Type: discordgo.MessageApplicationCommand},
+		{Name: "Wave", Type: discordgo.UserApplicationCommand},
 	} {
 		if _, err := bot.ApplicationCommandCreate(app.ID, gid, c); err != nil {
 			t.Fatalf("create /%s: %v", c.Name, err)
@@ -238,6 +247,17 @@ func TestSlashCommands(t *testing.T) {
 	}
 	amy.clickX(`//div[contains(@class,"ephnote")]/button[text()="Dismiss message"]`)
 	amy.wait(`![...document.querySelectorAll('.msg')].some((m) => m.textContent.includes('thanks for green'))`)
+
+	// Apps: Ben quotes Amy's message from its actions, Amy waves at Ben
+	// from his popout.
+	ben.eval(action("after the survey", "Apps"), nil)
+	ben.clickX(`//div[@role="menu"]//button[text()="Quote"]`)
+	amy.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent === 'quoted: after the survey')`)
+	amy.click(`.members .member[aria-label^="ben"]`)
+	amy.clickX(`//div[contains(@class,"pactions")]/button[text()="Apps"]`)
+	amy.shot("9-apps")
+	amy.clickX(`//div[@role="menu"]//button[text()="Wave"]`)
+	ben.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent === 'waved at ben')`)
 
 	mu.Lock()
 	for _, err := range botErrs {

@@ -7,7 +7,7 @@
 // answer with.
 
 import * as api from './api.js';
-import { nonce } from './dom.js';
+import { nonce, toast } from './dom.js';
 import * as modal from './modal.js';
 import * as state from './state.js';
 
@@ -27,15 +27,17 @@ const indexes = new Map(); // guild id → {at, loading, list, apps}
 const waiting = new Map(); // nonce → {body, ok, fail, timer}
 const offered = new Map(); // command id + '/' + option name → the choices its bot last suggested
 
-// index is what is known of a guild's chat commands: {list, apps}, list
-// null until the first fetch answers, which calls loaded.
+// index is what is known of a guild's commands: {list, all, apps}, list
+// (the chat commands) null until the first fetch answers, which calls
+// loaded; all holds the user and message commands too.
 export function index(guildID, loaded) {
 	let e = indexes.get(guildID);
 	if (!e || (!e.loading && Date.now() - e.at > indexAge)) {
-		const next = { at: Date.now(), loading: true, list: e ? e.list : null, apps: e ? e.apps : new Map() };
+		const next = { at: Date.now(), loading: true, list: e ? e.list : null, all: e ? e.all : [], apps: e ? e.apps : new Map() };
 		indexes.set(guildID, next);
 		api.get(`/guilds/${guildID}/application-command-index`).then((x) => {
-			next.list = x.application_commands.filter((c) => c.type === 1);
+			next.all = x.application_commands;
+			next.list = next.all.filter((c) => c.type === 1);
 			next.apps = new Map(x.applications.map((a) => [a.id, a]));
 			loaded();
 		}).catch(() => {
@@ -208,6 +210,22 @@ export function invoke(found, channelID) {
 	const options = parse(found.cmd, found.rest, c.guild_id);
 	return interact({ type: 2, application_id: found.cmd.application_id, guild_id: c.guild_id, channel_id: channelID,
 		data: { id: found.cmd.id, name: found.cmd.name, type: 1, options } });
+}
+
+// apps are a guild's commands of one kind for a context menu: user (2) or
+// message (3) commands.
+export function apps(guildID, type) {
+	return index(guildID, () => {}).all.filter((c) => c.type === type);
+}
+
+// appsMenu offers those commands as a menu next to anchor and runs the one
+// picked on its target (a user's or a message's ID) in a channel.
+export function appsMenu(anchor, guildID, type, targetID, channelID) {
+	modal.menu(anchor, apps(guildID, type).map((cmd) => [cmd.name, () => {
+		interact({ type: 2, application_id: cmd.application_id, guild_id: guildID, channel_id: channelID,
+			data: { id: cmd.id, name: cmd.name, type: cmd.type, target_id: targetID } })
+			.catch((err) => toast(`${cmd.name}: ${err.text || err}`, 'error'));
+	}]));
 }
 
 // suggestions are the choices the bot last suggested for an option.

@@ -6,6 +6,7 @@
 // a person scrolls.
 
 import * as api from './api.js';
+import * as commands from './commands.js';
 import { h, icon, icons, nonce } from './dom.js';
 import * as emoji from './emoji.js';
 import * as history from './history.js';
@@ -108,6 +109,8 @@ export class MessagePane {
 	context(c) {
 		const guildID = c && c.guild_id;
 		const my = state.me.user.id;
+		// The guild's apps, offered on its messages, are fetched ahead.
+		if (guildID) commands.index(guildID, () => {});
 		return {
 			guildID,
 			me: my,
