@@ -74,7 +74,7 @@ func (p *person) audioUntil(what string, ok func(audioStats) bool) audioStats {
 // TestVoice: two people join a voice channel from the channel list, at a
 // desktop's width and at a phone's; each receives the other's audio
 // (packets and energy growing in getStats), the speaker's ring lights on
-// the listener's screen, a mute shows, and leaving takes the person out of
+// the listener's screen and on their own, a mute shows, and leaving takes the person out of
 // the channel. At a desktop's width one's voice connection drops and
 // resumes, then they turn the camera on and share the screen, which the
 // other watches.
@@ -125,6 +125,8 @@ func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64,
 	later := val.audioUntil("more audio from vic", func(s audioStats) bool { return s.Packets > first.Packets+50 && s.Energy > first.Energy })
 	t.Logf("val received %d audio packets, energy %.3f → %.3f", later.Packets, first.Energy, later.Energy)
 	vic.audioUntil("audio from val", func(s audioStats) bool { return s.Packets > 50 })
+	// One's own ring lights from the SFU's word (op 5).
+	vic.wait(in(vic, ids[0]) + `.classList.contains('speaking')`)
 
 	if !narrow {
 		// The voice gateway drops: the client resumes it, and what follows

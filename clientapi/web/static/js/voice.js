@@ -4,7 +4,7 @@
 // carries the microphone, Down everyone else's audio, offered by the SFU.
 // Rings show who speaks: others from the audio levels of the packets
 // received (the ssrc-audio-level extension the SFU forwards), oneself from
-// the SFU's op 5. Mute, deafen and the devices are remembered. A camera
+// the microphone's level as it is sent. Mute, deafen and the devices are remembered. A camera
 // and a screen share are video tracks on Up, named by their source; what
 // others show appears as tiles over the conversation, one of which a
 // person may watch large.
@@ -13,7 +13,7 @@ import { h, icon, icons, toast } from './dom.js';
 import * as modal from './modal.js';
 import * as state from './state.js';
 
-const op = { identify: 0, select: 1, ready: 2, heartbeat: 3, description: 4, speaking: 5, hello: 8, resume: 7 };
+const op = { identify: 0, select: 1, ready: 2, heartbeat: 3, description: 4, hello: 8, resume: 7 };
 // The voice gateway's close codes that end the call rather than resume it.
 const final = new Set([4001, 4003, 4004, 4006, 4011, 4014, 4016]);
 // Received levels (0…1, linear) from −50 dBov up count as speech, as the
@@ -184,9 +184,6 @@ class Call {
 				if (this.answered) this.answered();
 			} else this.answerDown(p.d.sdp);
 			break;
-		case op.speaking:
-			if (p.d.user_id === state.me.user.id) this.ring(p.d.user_id, !!p.d.speaking);
-			break;
 		}
 	}
 
@@ -316,18 +313,33 @@ class Call {
 		});
 	}
 
-	// measure lights the rings of those whose latest packets are loud.
+	// measure lights the rings of those whose latest packets are loud, and
+	// one's own while the microphone sends loud.
 	measure() {
 		const now = performance.now();
 		for (const a of this.audios.values()) {
-			const l = this.levels.get(a.user) || { rtp: null, loud: -Infinity };
+			const l = this.level(a.user);
 			for (const src of a.receiver.getSynchronizationSources()) {
 				if (src.rtpTimestamp !== l.rtp && src.audioLevel >= speechLevel) l.loud = now;
 				l.rtp = src.rtpTimestamp;
 			}
-			this.levels.set(a.user, l);
 			this.ring(a.user, now - l.loud < speechHold);
 		}
+		const me = state.me.user.id;
+		if (this.up && this.track) {
+			this.up.getStats(this.track).then((r) => {
+				const l = this.level(me);
+				for (const s of r.values()) {
+					if (s.type === 'media-source' && this.track.enabled && s.audioLevel >= speechLevel) l.loud = now;
+				}
+				this.ring(me, performance.now() - l.loud < speechHold);
+			}, () => {});
+		}
+	}
+
+	level(userID) {
+		if (!this.levels.has(userID)) this.levels.set(userID, { rtp: null, loud: -Infinity });
+		return this.levels.get(userID);
 	}
 
 	ring(userID, on) {
