@@ -145,8 +145,15 @@ func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64,
 	vic.click(`.userpanel button[aria-label="Mute"]`)
 	val.wait(in(val, ids[0]) + ` && !` + in(val, ids[0]) + `.querySelector('[aria-label="Muted"]')`)
 
-	// Vic leaves.
-	vic.click(`.voicepanel button[aria-label="Disconnect"]`)
+	// Vic leaves; on a phone from the header, the drawer closed.
+	if narrow {
+		vic.do(chromedp.MouseClickXY(float64(size[0]-10), float64(size[1]/2)))
+		vic.wait(`!document.querySelector('.layout.shownav')`)
+		vic.shot("3-call-in-header")
+		vic.click(`.callpill button[aria-label="Disconnect"]`)
+	} else {
+		vic.click(`.voicepanel button[aria-label="Disconnect"]`)
+	}
 	vic.wait(`document.querySelector('.voicepanel').hidden`)
 	val.wait(`!` + in(val, ids[0]) + ` && ` + in(val, ids[1]))
 	val.shot("3-left")

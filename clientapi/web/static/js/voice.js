@@ -461,11 +461,14 @@ function share(app, anchor) {
 // connected, the camera and the screen share, and the button that leaves.
 function draw(app) {
 	const p = app.voicePanel;
-	p.hidden = !call;
+	p.hidden = app.callPill.hidden = !call;
 	p.replaceChildren();
+	app.callPill.replaceChildren();
 	if (!call) return;
 	const c = state.channels.get(call.channelID);
 	const g = state.guilds.get(call.guildID);
+	app.callPill.append(h('button', { class: 'iconbtn incall', 'aria-label': 'Voice connected to ' + (c ? c.name : 'a channel') + ': show', onclick: () => app.toggle('shownav') }, icon(icons.speaker, 20)),
+		h('button', { class: 'iconbtn hangup', 'aria-label': 'Disconnect', onclick: () => leave(app) }, icon(icons.hangup, 20)));
 	const cam = call.sources.has('camera');
 	const sharing = call.sources.has('screen');
 	p.append(h('div', { class: 'vrow' }, h('div', { class: 'vinfo' }, h('strong', {}, 'Voice Connected'), h('span', {}, (c ? c.name : '') + (g ? ' / ' + g.name : ''))),
