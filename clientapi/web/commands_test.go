@@ -34,8 +34,8 @@ func pointDiscordgo(t *testing.T, base string) {
 // diceBot answers /roll with an embed, a button, a link and a select,
 // updates its message when they are used, suggests games for /game start
 // as their title is typed, answers /form with a modal whose submission it
-// thanks for in private, never answers /silent, and quotes a message or
-// waves at a user from their Apps menus.
+// thanks for in private, never answers /silent, quotes a message or
+// waves at a user from their Apps menus, and answers /ping anywhere.
 func diceBot(s *discordgo.Session, i *discordgo.InteractionCreate) error {
 	rolled := func(content string) *discordgo.InteractionResponseData {
 		return &discordgo.InteractionResponseData{Content: content,
@@ -67,6 +67,9 @@ func diceBot(s *discordgo.Session, i *discordgo.InteractionCreate) error {
 			return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal,
 				Data: &discordgo.InteractionResponseData{CustomID: "survey", Title: "Survey", Components: []discordgo.MessageComponent{
 					discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{CustomID: "color", Label: "Favourite colour", Style: discordgo.TextInputShort, Required: true}}}}}})
+		case "ping":
+			return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+				Data: &discordgo.InteractionResponseData{Content: "pong"}})
 		case "Quote":
 			return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
 				Data: &discordgo.InteractionResponseData{Content: "quoted: " + d.Resolved.Messages[d.TargetID].Content}})
@@ -163,6 +166,9 @@ func TestSlashCommands(t *testing.T) {
 			t.Fatalf("create /%s: %v", c.Name, err)
 		}
 	}
+	if _, err := bot.ApplicationCommandCreate(app.ID, "", &discordgo.ApplicationCommand{Name: "ping", Description: "Ping the bot"}); err != nil {
+		t.Fatalf("create /ping: %v", err)
+	}
 
 	amy.open(path)
 	ben.open(path)
@@ -258,6 +264,18 @@ func TestSlashCommands(t *testing.T) {
 	amy.shot("9-apps")
 	amy.clickX(`//div[@role="menu"]//button[text()="Wave"]`)
 	ben.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent === 'waved at ben')`)
+
+	// In a DM with the bot, its global commands.
+	var dm struct{ ID string }
+	ben.api("POST", "/users/@me/channels", map[string]any{"recipient_id": app.ID}, &dm)
+	ben.open("/channels/@me/" + dm.ID)
+	ben.typeIn(`.composer textarea`, "/pi")
+	ben.wait(`document.querySelector('.acitem') && document.querySelector('.acitem').textContent.startsWith('/ping')`)
+	ben.do(chromedp.KeyEvent(kb.Tab))
+	ben.wait(`document.querySelector('.composer textarea').value === '/ping '`)
+	ben.enter(`.composer textarea`)
+	ben.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent === 'pong')`)
+	ben.shot("10-dm")
 
 	mu.Lock()
 	for _, err := range botErrs {

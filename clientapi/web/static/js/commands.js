@@ -23,19 +23,22 @@ export class Failed extends Error {
 	get text() { return this.message; }
 }
 
-const indexes = new Map(); // guild id → {at, loading, list, apps}
+const indexes = new Map(); // guild id (a DM's channel id) → {at, loading, list, all, apps}
 const waiting = new Map(); // nonce → {body, ok, fail, timer}
 const offered = new Map(); // command id + '/' + option name → the choices its bot last suggested
 
-// index is what is known of a guild's commands: {list, all, apps}, list
-// (the chat commands) null until the first fetch answers, which calls
-// loaded; all holds the user and message commands too.
-export function index(guildID, loaded) {
-	let e = indexes.get(guildID);
+// index is what is known of the commands offered in a channel — its
+// guild's, or a DM's: {list, all, apps}, list (the chat commands) null
+// until the first fetch answers, which calls loaded; all holds the user
+// and message commands too.
+export function index(channelID, loaded) {
+	const c = state.channels.get(channelID);
+	const key = (c && c.guild_id) || channelID;
+	let e = indexes.get(key);
 	if (!e || (!e.loading && Date.now() - e.at > indexAge)) {
 		const next = { at: Date.now(), loading: true, list: e ? e.list : null, all: e ? e.all : [], apps: e ? e.apps : new Map() };
-		indexes.set(guildID, next);
-		api.get(`/guilds/${guildID}/application-command-index`).then((x) => {
+		indexes.set(key, next);
+		api.get(`/channels/${channelID}/application-command-index`).then((x) => {
 			next.all = x.application_commands;
 			next.list = next.all.filter((c) => c.type === 1);
 			next.apps = new Map(x.applications.map((a) => [a.id, a]));
@@ -50,10 +53,11 @@ export function index(guildID, loaded) {
 	return e;
 }
 
-// find is the command text invokes in a guild, with the text after its
+// find is the command text invokes in a channel, with the text after its
 // name, or null.
-export function find(guildID, text) {
-	const e = indexes.get(guildID);
+export function find(channelID, text) {
+	const c = state.channels.get(channelID);
+	const e = indexes.get((c && c.guild_id) || channelID);
 	const m = /^\/(\S+)(?:\s+([\s\S]*))?$/.exec(text);
 	if (!e || !e.list || !m) return null;
 	const cmd = e.list.find((c) => c.name === m[1].toLowerCase());
@@ -212,17 +216,18 @@ export function invoke(found, channelID) {
 		data: { id: found.cmd.id, name: found.cmd.name, type: 1, options } });
 }
 
-// apps are a guild's commands of one kind for a context menu: user (2) or
-// message (3) commands.
-export function apps(guildID, type) {
-	return index(guildID, () => {}).all.filter((c) => c.type === type);
+// apps are the commands of one kind offered in a channel for a context
+// menu: user (2) or message (3) commands.
+export function apps(channelID, type) {
+	return index(channelID, () => {}).all.filter((c) => c.type === type);
 }
 
 // appsMenu offers those commands as a menu next to anchor and runs the one
-// picked on its target (a user's or a message's ID) in a channel.
-export function appsMenu(anchor, guildID, type, targetID, channelID) {
-	modal.menu(anchor, apps(guildID, type).map((cmd) => [cmd.name, () => {
-		interact({ type: 2, application_id: cmd.application_id, guild_id: guildID, channel_id: channelID,
+// picked on its target (a user's or a message's ID) in the channel.
+export function appsMenu(anchor, channelID, type, targetID) {
+	const c = state.channels.get(channelID);
+	modal.menu(anchor, apps(channelID, type).map((cmd) => [cmd.name, () => {
+		interact({ type: 2, application_id: cmd.application_id, guild_id: c && c.guild_id, channel_id: channelID,
 			data: { id: cmd.id, name: cmd.name, type: cmd.type, target_id: targetID } })
 			.catch((err) => toast(`${cmd.name}: ${err.text || err}`, 'error'));
 	}]));

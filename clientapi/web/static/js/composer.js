@@ -161,7 +161,7 @@ export class Composer {
 		if (!content && !this.files.length) return;
 		if (content.length > maxLength) return;
 		const c = state.channels.get(this.channel);
-		const found = c.guild_id && content.startsWith('/') && commands.find(c.guild_id, content);
+		const found = content.startsWith('/') && commands.find(c.id, content);
 		if (found) {
 			this.command(found, content);
 			return;
@@ -325,22 +325,22 @@ export class Composer {
 		this.drawAC();
 	}
 
-	// slash offers the guild's commands while the text starts with "/",
+	// slash offers the channel's commands while the text starts with "/",
 	// then the chosen command's subcommands, parameters and choices, and
 	// shows what the command takes above the composer.
 	slash(before) {
 		const c = state.channels.get(this.channel);
 		const text = this.input.value;
-		if (!c || !c.guild_id || !text.startsWith('/')) {
+		if (!c || !text.startsWith('/')) {
 			this.drawHint(null);
 			return null;
 		}
-		const idx = commands.index(c.guild_id, () => {
+		const idx = commands.index(c.id, () => {
 			if (this.channel === c.id) this.autocomplete();
 		});
 		const head = /^\/(\S*)$/.exec(before);
 		if (head) {
-			this.drawHint(commands.find(c.guild_id, text));
+			this.drawHint(commands.find(c.id, text));
 			const q = head[1].toLowerCase();
 			return {
 				word: before,
@@ -350,8 +350,8 @@ export class Composer {
 				}),
 			};
 		}
-		this.drawHint(commands.find(c.guild_id, text));
-		const f = commands.find(c.guild_id, before);
+		this.drawHint(commands.find(c.id, text));
+		const f = commands.find(c.id, before);
 		if (!f) return null;
 		const p = commands.params(f.cmd, f.rest);
 		const word = /(\S*)$/.exec(before)[1];

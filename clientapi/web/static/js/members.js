@@ -135,9 +135,9 @@ function actions(app, g, u) {
 	const box = h('div', { class: 'pactions' });
 	if (u.id !== my && !u.bot) box.append(h('button', { class: 'primary', onclick: () => { modal.closeMenu(); app.openDM(u.id); } }, 'Message'));
 	const here = state.channels.get(app.channelID);
-	if (g && here && here.guild_id === g.id && commands.apps(g.id, 2).length) {
+	if (g && here && here.guild_id === g.id && commands.apps(here.id, 2).length) {
 		const b = h('button', { class: 'plain', 'aria-haspopup': 'menu' }, 'Apps');
-		b.addEventListener('click', () => commands.appsMenu(b, g.id, 2, u.id, here.id));
+		b.addEventListener('click', () => commands.appsMenu(b, here.id, 2, u.id));
 		box.append(b);
 	}
 	if (!g || u.id === my) return box;

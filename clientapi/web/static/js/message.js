@@ -184,8 +184,8 @@ export function actions(m, ctx) {
 	const bar = h('div', { class: 'actions', role: 'toolbar', 'aria-label': 'Message actions' });
 	bar.append(h('button', { title: 'Add reaction', 'aria-label': 'Add reaction', onclick: (e) => ctx.pickReaction(m, e.currentTarget) }, icon(icons.smile, 18)));
 	if (ctx.canSend) bar.append(h('button', { title: 'Reply', 'aria-label': 'Reply', onclick: () => ctx.reply(m) }, icon(icons.reply, 18)));
-	if (ctx.guildID && commands.apps(ctx.guildID, 3).length) {
-		bar.append(h('button', { title: 'Apps', 'aria-label': 'Apps', 'aria-haspopup': 'menu', onclick: (e) => commands.appsMenu(e.currentTarget, ctx.guildID, 3, m.id, m.channel_id) }, icon(icons.apps, 18)));
+	if (commands.apps(m.channel_id, 3).length) {
+		bar.append(h('button', { title: 'Apps', 'aria-label': 'Apps', 'aria-haspopup': 'menu', onclick: (e) => commands.appsMenu(e.currentTarget, m.channel_id, 3, m.id) }, icon(icons.apps, 18)));
 	}
 	if (ctx.canManage || !ctx.guildID) {
 		const label = m.pinned ? 'Unpin' : 'Pin';

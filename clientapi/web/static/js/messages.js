@@ -109,8 +109,8 @@ export class MessagePane {
 	context(c) {
 		const guildID = c && c.guild_id;
 		const my = state.me.user.id;
-		// The guild's apps, offered on its messages, are fetched ahead.
-		if (guildID) commands.index(guildID, () => {});
+		// The apps offered on the channel's messages are fetched ahead.
+		if (c) commands.index(c.id, () => {});
 		return {
 			guildID,
 			me: my,
