@@ -135,6 +135,18 @@ func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64,
 		vic.eval(voiceSockets+`[0].close(4000)`, nil)
 		vic.wait(voiceSockets + `.length === 2 && ` + voiceSockets + `[1].readyState === WebSocket.OPEN`)
 		video(t, vic, val, ids[0])
+
+		// The devices to choose from are the browser's.
+		vic.click(`.userpanel button[aria-label="User settings"]`)
+		vic.clickX(`//div[@role="tablist"]/button[text()="Voice"]`)
+		vic.wait(`document.querySelectorAll('#vd-input option').length > 1 && document.querySelectorAll('#vd-output option').length > 0`)
+		vic.eval(`(() => { const s = document.querySelector('#vd-input'); s.value = s.options[1].value; s.dispatchEvent(new Event('change')); })()`, nil)
+		vic.wait(`JSON.parse(localStorage.getItem('concord.voice')).input === document.querySelector('#vd-input').value`)
+		vic.shot("3-devices")
+		vic.eval(`document.querySelector('dialog.modal').close()`, nil)
+		// The new microphone is heard in the same call.
+		now := val.audioUntil("audio", func(audioStats) bool { return true })
+		val.audioUntil("audio from vic's new microphone", func(s audioStats) bool { return s.Packets > now.Packets+50 && s.Energy > now.Energy })
 	}
 
 	// Vic mutes: Val sees it.

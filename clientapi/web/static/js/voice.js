@@ -119,11 +119,10 @@ class Call {
 		this.ups = Promise.resolve(); // Up's negotiations, one at a time
 		this.levels = new Map(); // user id → {rtp: last RTP timestamp read, loud: when last loud}
 		this.closed = false;
-		this.mic = navigator.mediaDevices.getUserMedia({ audio: prefs.input ? { deviceId: { exact: prefs.input } } : true })
-			.catch(() => {
-				toast('No microphone could be opened: you can listen only.', 'error');
-				return null;
-			});
+		this.mic = openMic().catch(() => {
+			toast('No microphone could be opened: you can listen only.', 'error');
+			return null;
+		});
 	}
 
 	start() {
@@ -349,6 +348,23 @@ class Call {
 		state.emit('voice', this.guildID);
 	}
 
+	// switchMic sends from the microphone chosen now, on the same
+	// connection.
+	async switchMic() {
+		const mic = await openMic().catch(() => null);
+		const sender = this.up && this.up.getSenders().find((s) => s.track && s.track === this.track);
+		if (!mic || this.closed || !sender) {
+			if (mic) mic.getTracks().forEach((t) => t.stop());
+			return;
+		}
+		const track = mic.getAudioTracks()[0];
+		track.enabled = this.track.enabled;
+		await sender.replaceTrack(track);
+		this.track.stop();
+		this.track = track;
+		this.mic = Promise.resolve(mic);
+	}
+
 	// hear applies mute and deafen to the microphone and the speakers.
 	hear() {
 		if (this.track) this.track.enabled = !prefs.mute && !prefs.deaf;
@@ -369,6 +385,10 @@ class Call {
 		this.app.stage.replaceChildren();
 		this.app.stage.hidden = true;
 	}
+}
+
+function openMic() {
+	return navigator.mediaDevices.getUserMedia({ audio: prefs.input ? { deviceId: { exact: prefs.input } } : true });
 }
 
 // gathered waits until a connection's candidates are all in its
@@ -418,11 +438,11 @@ export async function devices() {
 			prefs[key] = s.value;
 			savePrefs();
 			if (call && key === 'output') for (const a of call.audios.values()) if (a.el.setSinkId) a.el.setSinkId(s.value).catch(() => {});
+			if (call && key === 'input') call.switchMic();
 		});
 		return h('div', { class: 'field' }, h('label', { for: 'vd-' + key }, label), s);
 	};
-	return [pick('audioinput', 'input', 'Input device'), pick('audiooutput', 'output', 'Output device'),
-		h('p', { class: 'note' }, 'A new input device is used from the next call.')];
+	return [pick('audioinput', 'input', 'Input device'), pick('audiooutput', 'output', 'Output device')];
 }
 
 // camera turns the camera on or off.
