@@ -101,7 +101,8 @@ func (a *API) Routes(r chi.Router) {
 	r.Get("/applications/{id}/guilds/{guild_id}/commands/permissions", a.serve(a.listPermissions))
 	r.Get("/applications/{id}/guilds/{guild_id}/commands/{command_id}/permissions", a.serve(a.getPermissions))
 	r.Put("/applications/{id}/guilds/{guild_id}/commands/{command_id}/permissions", a.serve(a.putPermissions))
-	r.Get("/guilds/{guild_id}/application-command-index", a.serve(a.commandIndex))
+	r.Get("/guilds/{guild_id}/application-command-index", a.serve(a.guildCommandIndex))
+	r.Get("/channels/{channel_id}/application-command-index", a.serve(a.channelCommandIndex))
 	r.Post("/interactions", a.serve(a.invoke))
 }
 

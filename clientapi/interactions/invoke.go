@@ -57,7 +57,9 @@ func (a *API) invoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !have.Has(perm.UseApplicationCommands) {
+	// In a DM whoever sees the bot may use it; a DM's roles hold no
+	// command permission.
+	if !place.DM && !have.Has(perm.UseApplicationCommands) {
 		return httperr.MissingPermissions
 	}
 	i := &interaction{id: a.ids.Next(), app: body.ApplicationID, user: c.UserID, channel: place.Channel, room: place.Room,

@@ -32,8 +32,10 @@ func pointDiscordgo(t *testing.T, base string) {
 }
 
 // diceBot answers /roll with an embed, a button, a link and a select,
-// updates its message when they are used, answers /form with a modal
-// whose submission it thanks for in private, and never answers /silent.
+// updates its message when they are used, suggests games for /game start
+// as their title is typed, answers /form with a modal whose submission it
+// thanks for in private, never answers /silent, quotes a message or
+// waves at a user from their Apps menus, and answers /ping anywhere.
 func diceBot(s *discordgo.Session, i *discordgo.InteractionCreate) error {
 	rolled := func(content string) *discordgo.InteractionResponseData {
 		return &discordgo.InteractionResponseData{Content: content,
@@ -58,12 +60,34 @@ func diceBot(s *discordgo.Session, i *discordgo.InteractionCreate) error {
 			}
 			return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
 				Data: rolled(fmt.Sprintf("rolled a d%d%s", d.Options[0].IntValue(), note))})
+		case "game":
+			return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+				Data: &discordgo.InteractionResponseData{Content: "starting " + d.Options[0].Options[0].StringValue()}})
 		case "form":
 			return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal,
 				Data: &discordgo.InteractionResponseData{CustomID: "survey", Title: "Survey", Components: []discordgo.MessageComponent{
 					discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{CustomID: "color", Label: "Favourite colour", Style: discordgo.TextInputShort, Required: true}}}}}})
+		case "ping":
+			return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+				Data: &discordgo.InteractionResponseData{Content: "pong"}})
+		case "Quote":
+			return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+				Data: &discordgo.InteractionResponseData{Content: "quoted: " + d.Resolved.Messages[d.TargetID].Content}})
+		case "Wave":
+			return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+				Data: &discordgo.InteractionResponseData{Content: "waved at " + d.Resolved.Users[d.TargetID].Username}})
 		}
 		return nil // /silent
+	case discordgo.InteractionApplicationCommandAutocomplete:
+		typed := strings.ToLower(i.ApplicationCommandData().Options[0].Options[0].StringValue())
+		var choices []*discordgo.ApplicationCommandOptionChoice
+		for _, g := range []string{"Chess", "Checkers", "Go"} {
+			if strings.HasPrefix(strings.ToLower(g), typed) {
+				choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: g, Value: strings.ToLower(g) + "-v1"})
+			}
+		}
+		return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+			Data: &discordgo.InteractionResponseData{Choices: choices}})
 	case discordgo.InteractionMessageComponent:
 		d := i.MessageComponentData()
 		content := "rolled again"
@@ -130,12 +154,20 @@ func TestSlashCommands(t *testing.T) {
 		{Name: "roll", Description: "Roll a die", Options: []*discordgo.ApplicationCommandOption{
 			{Type: discordgo.ApplicationCommandOptionInteger, Name: "sides", Description: "How many sides", Required: true, MinValue: &min, MaxValue: max},
 			{Type: discordgo.ApplicationCommandOptionString, Name: "note", Description: "Why you roll"}}},
+		{Name: "game", Description: "Play a game", Options: []*discordgo.ApplicationCommandOption{
+			{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "start", Description: "Start one", Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "title", Description: "Which game", Required: true, Autocomplete: true}}}}},
 		{Name: "form", Description: "Fill in a survey"},
 		{Name: "silent", Description: "Never answered"},
+		{Name: "Quote", Type: discordgo.MessageApplicationCommand},
+		{Name: "Wave", Type: discordgo.UserApplicationCommand},
 	} {
 		if _, err := bot.ApplicationCommandCreate(app.ID, gid, c); err != nil {
 			t.Fatalf("create /%s: %v", c.Name, err)
 		}
+	}
+	if _, err := bot.ApplicationCommandCreate(app.ID, "", &discordgo.ApplicationCommand{Name: "ping", Description: "Ping the bot"}); err != nil {
+		t.Fatalf("create /ping: %v", err)
 	}
 
 	amy.open(path)
@@ -166,6 +198,21 @@ func TestSlashCommands(t *testing.T) {
 	amy.eval(`(() => { const s = document.querySelector('select.cselect'); s.value = 'd6'; s.dispatchEvent(new Event('change')); })()`, nil)
 	ben.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent.startsWith('picked d6'))`)
 	ben.shot("4-updated")
+
+	// A subcommand, then an option whose choices the bot suggests as it is
+	// typed: the choice's name is shown, its value sent.
+	amy.typeIn(`.composer textarea`, "/game ")
+	amy.wait(`document.querySelector('.acitem') && document.querySelector('.acitem').textContent.startsWith('start')`)
+	amy.do(chromedp.KeyEvent(kb.Tab))
+	amy.wait(`document.querySelector('.composer textarea').value === '/game start ' && document.querySelector('.acitem') && document.querySelector('.acitem').textContent.startsWith('title:')`)
+	amy.do(chromedp.KeyEvent(kb.Tab))
+	amy.typeIn(`.composer textarea`, "ch")
+	amy.wait(`[...document.querySelectorAll('.acitem')].map((a) => a.textContent).join() === 'Chess,Checkers'`)
+	amy.shot("4-suggested")
+	amy.do(chromedp.KeyEvent(kb.Tab))
+	amy.wait(`document.querySelector('.composer textarea').value === '/game start title:Chess '`)
+	amy.enter(`.composer textarea`)
+	ben.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent === 'starting chess-v1')`)
 
 	// Options typed wrongly are said, and nothing is sent.
 	amy.typeIn(`.composer textarea`, "/roll sides:many")
@@ -206,6 +253,29 @@ func TestSlashCommands(t *testing.T) {
 	}
 	amy.clickX(`//div[contains(@class,"ephnote")]/button[text()="Dismiss message"]`)
 	amy.wait(`![...document.querySelectorAll('.msg')].some((m) => m.textContent.includes('thanks for green'))`)
+
+	// Apps: Ben quotes Amy's message from its actions, Amy waves at Ben
+	// from his popout.
+	ben.eval(action("after the survey", "Apps"), nil)
+	ben.clickX(`//div[@role="menu"]//button[text()="Quote"]`)
+	amy.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent === 'quoted: after the survey')`)
+	amy.click(`.members .member[aria-label^="ben"]`)
+	amy.clickX(`//div[contains(@class,"pactions")]/button[text()="Apps"]`)
+	amy.shot("9-apps")
+	amy.clickX(`//div[@role="menu"]//button[text()="Wave"]`)
+	ben.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent === 'waved at ben')`)
+
+	// In a DM with the bot, its global commands.
+	var dm struct{ ID string }
+	ben.api("POST", "/users/@me/channels", map[string]any{"recipient_id": app.ID}, &dm)
+	ben.open("/channels/@me/" + dm.ID)
+	ben.typeIn(`.composer textarea`, "/pi")
+	ben.wait(`document.querySelector('.acitem') && document.querySelector('.acitem').textContent.startsWith('/ping')`)
+	ben.do(chromedp.KeyEvent(kb.Tab))
+	ben.wait(`document.querySelector('.composer textarea').value === '/ping '`)
+	ben.enter(`.composer textarea`)
+	ben.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent === 'pong')`)
+	ben.shot("10-dm")
 
 	mu.Lock()
 	for _, err := range botErrs {

@@ -39,6 +39,7 @@ func TestManageGuild(t *testing.T) {
 	owner.click(`.catrow .catadd`)
 	owner.do(chromedp.SetValue(chromedp.CSS(`#m-name`), "plans"))
 	owner.click(`dialog form button[type=submit]`)
+	owner.wait(`!document.querySelector('dialog')`)
 	owner.click(`.catrow .catadd`)
 	owner.do(chromedp.SetValue(chromedp.CSS(`#m-type`), "2"), chromedp.SetValue(chromedp.CSS(`#m-name`), "Lounge"))
 	owner.click(`dialog form button[type=submit]`)
@@ -60,12 +61,20 @@ func TestManageGuild(t *testing.T) {
 	owner.shot("3-audit")
 	owner.eval(`document.querySelector('dialog.modal').close()`, nil)
 
+	// moderate picks an item of the member's popout's Moderate menu, once
+	// the dialog before has closed (it closes when the node answered).
+	moderate := func(item string) {
+		t.Helper()
+		owner.wait(`!document.querySelector('dialog')`)
+		owner.click(`.members .member[aria-label^="member"]`)
+		owner.wait(`document.querySelector('.profile .pactions')`)
+		owner.shot("popout")
+		owner.clickX(`//div[contains(@class,"pactions")]/button[text()="Moderate"]`)
+		owner.clickX(`//div[@role="menu"]//button[text()="` + item + `"]`)
+	}
+
 	// The role, given from the member's popout, lists them apart.
-	owner.click(`.members .member[aria-label^="member"]`)
-	owner.wait(`document.querySelector('.profile')`)
-	owner.shot("4-popout")
-	owner.clickX(`//div[contains(@class,"pactions")]/button[text()="Moderate"]`)
-	owner.clickX(`//div[@role="menu"]//button[text()="Roles…"]`)
+	moderate("Roles…")
 	owner.wait(`document.querySelector('dialog form input[type=checkbox]')`)
 	owner.eval(`document.querySelector('dialog form input[type=checkbox]').checked = true`, nil)
 	owner.click(`dialog form button[type=submit]`)
@@ -88,15 +97,11 @@ func TestManageGuild(t *testing.T) {
 	member.shot("6-no-send")
 
 	// A timeout, then a ban.
-	owner.click(`.members .member[aria-label^="member"]`)
-	owner.clickX(`//div[contains(@class,"pactions")]/button[text()="Moderate"]`)
-	owner.clickX(`//div[@role="menu"]//button[text()="Time out…"]`)
+	moderate("Time out…")
 	owner.click(`dialog form button[type=submit]`)
 	member.eval(`[...document.querySelectorAll('.chan')].find((c) => c.textContent.includes('general')).click()`, nil)
 	member.wait(`document.querySelector('.composer textarea').disabled`)
-	owner.click(`.members .member[aria-label^="member"]`)
-	owner.clickX(`//div[contains(@class,"pactions")]/button[text()="Moderate"]`)
-	owner.clickX(`//div[@role="menu"]//button[text()="Ban…"]`)
+	moderate("Ban…")
 	owner.click(`dialog form button[type=submit]`)
 	member.wait(`!document.querySelector('.gbtn[aria-label^="Workshop"]')`)
 	member.shot("7-banned")

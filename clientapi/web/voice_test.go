@@ -27,6 +27,13 @@ window.RTCPeerConnection = class extends Real {
 	constructor(...a) { super(...a); __pcs.push(this); }
 };`
 
+// recordSockets keeps the page's WebSockets, so that a test can drop one.
+const recordSockets = `window.__sockets = [];
+const RealSocket = window.WebSocket;
+window.WebSocket = class extends RealSocket {
+	constructor(...a) { super(...a); __sockets.push(this); }
+};`
+
 // inboundAudio sums what the page's connections received of audio.
 const inboundAudio = `(async () => {
 	let packets = 0, energy = 0;
@@ -67,8 +74,10 @@ func (p *person) audioUntil(what string, ok func(audioStats) bool) audioStats {
 // TestVoice: two people join a voice channel from the channel list, at a
 // desktop's width and at a phone's; each receives the other's audio
 // (packets and energy growing in getStats), the speaker's ring lights on
-// the listener's screen, a mute shows and stops the audio, and leaving
-// takes the person out of the channel.
+// the listener's screen and on their own, a mute shows, and leaving takes the person out of
+// the channel. At a desktop's width one's voice connection drops and
+// resumes, then they turn the camera on and share the screen, which the
+// other watches.
 func TestVoice(t *testing.T) {
 	url := startNode(t)
 	browser := newBrowser(t, voiceFlags...)
@@ -81,6 +90,7 @@ func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64,
 	val := newPerson(t, browser, url, "val"+suffix, size)
 	for _, p := range []*person{vic, val} {
 		p.before(recordPeerConnections)
+		p.before(recordSockets)
 	}
 	vic.register("correct horse battery")
 	val.register("staple battery horse")
@@ -115,6 +125,29 @@ func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64,
 	later := val.audioUntil("more audio from vic", func(s audioStats) bool { return s.Packets > first.Packets+50 && s.Energy > first.Energy })
 	t.Logf("val received %d audio packets, energy %.3f → %.3f", later.Packets, first.Energy, later.Energy)
 	vic.audioUntil("audio from val", func(s audioStats) bool { return s.Packets > 50 })
+	// One's own ring lights from the SFU's word (op 5).
+	vic.wait(in(vic, ids[0]) + `.classList.contains('speaking')`)
+
+	if !narrow {
+		// The voice gateway drops: the client resumes it, and what follows
+		// (a camera, offered over it) works.
+		voiceSockets := `__sockets.filter((s) => s.url.includes('/voice'))`
+		vic.eval(voiceSockets+`[0].close(4000)`, nil)
+		vic.wait(voiceSockets + `.length === 2 && ` + voiceSockets + `[1].readyState === WebSocket.OPEN`)
+		video(t, vic, val, ids[0])
+
+		// The devices to choose from are the browser's.
+		vic.click(`.userpanel button[aria-label="User settings"]`)
+		vic.clickX(`//div[@role="tablist"]/button[text()="Voice"]`)
+		vic.wait(`document.querySelectorAll('#vd-input option').length > 1 && document.querySelectorAll('#vd-output option').length > 0`)
+		vic.eval(`(() => { const s = document.querySelector('#vd-input'); s.value = s.options[1].value; s.dispatchEvent(new Event('change')); })()`, nil)
+		vic.wait(`JSON.parse(localStorage.getItem('concord.voice')).input === document.querySelector('#vd-input').value`)
+		vic.shot("3-devices")
+		vic.eval(`document.querySelector('dialog.modal').close()`, nil)
+		// The new microphone is heard in the same call.
+		now := val.audioUntil("audio", func(audioStats) bool { return true })
+		val.audioUntil("audio from vic's new microphone", func(s audioStats) bool { return s.Packets > now.Packets+50 && s.Energy > now.Energy })
+	}
 
 	// Vic mutes: Val sees it.
 	vic.click(`.userpanel button[aria-label="Mute"]`)
@@ -124,11 +157,47 @@ func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64,
 	vic.click(`.userpanel button[aria-label="Mute"]`)
 	val.wait(in(val, ids[0]) + ` && !` + in(val, ids[0]) + `.querySelector('[aria-label="Muted"]')`)
 
-	// Vic leaves.
-	vic.click(`.voicepanel button[aria-label="Disconnect"]`)
+	// Vic leaves; on a phone from the header, the drawer closed.
+	if narrow {
+		vic.do(chromedp.MouseClickXY(float64(size[0]-10), float64(size[1]/2)))
+		vic.wait(`!document.querySelector('.layout.shownav')`)
+		vic.shot("3-call-in-header")
+		vic.click(`.callpill button[aria-label="Disconnect"]`)
+	} else {
+		vic.click(`.voicepanel button[aria-label="Disconnect"]`)
+	}
 	vic.wait(`document.querySelector('.voicepanel').hidden`)
 	val.wait(`!` + in(val, ids[0]) + ` && ` + in(val, ids[1]))
 	val.shot("3-left")
 	vic.clean()
 	val.clean()
+}
+
+// video: from turns the camera on, then shares the screen at 720p; to sees
+// both as tiles whose video plays, the share marked LIVE, and watches it
+// large; then from stops both.
+func video(t *testing.T, from, to *person, fromID string) {
+	tile := func(source string) string {
+		return `document.querySelector('.stage .tile[data-user="` + fromID + `"][data-source="` + source + `"] video')`
+	}
+	playing := func(source string) string {
+		return tile(source) + ` && ` + tile(source) + `.videoWidth > 0 && ` + tile(source) + `.currentTime > 0`
+	}
+	from.click(`.vbuttons button[aria-label="Turn on camera"]`)
+	from.wait(tile("camera"))
+	to.wait(playing("camera"))
+	to.wait(`document.querySelector('.voicers li[data-user="` + fromID + `"] [aria-label="Camera on"]')`)
+
+	from.click(`.vbuttons button[aria-label="Share your screen"]`)
+	from.clickX(`//div[@role="menu"]//button[text()="720p 30 fps"]`)
+	to.wait(playing("screen"))
+	to.wait(`document.querySelector('.voicers li[data-user="` + fromID + `"] .live')`)
+	to.click(`.stage .tile[data-user="` + fromID + `"][data-source="screen"]`)
+	to.wait(`document.querySelector('.stage .tile.focused[data-source="screen"]') && !document.querySelector('.stage .tile[data-source="camera"]').offsetParent`)
+	to.shot("2-watching")
+	from.shot("2-sharing")
+
+	from.click(`.vbuttons button[aria-label="Stop sharing"]`)
+	from.click(`.vbuttons button[aria-label="Turn off camera"]`)
+	to.wait(`!document.querySelector('.stage .tile[data-user="` + fromID + `"]') && document.querySelector('.stage').hidden`)
 }

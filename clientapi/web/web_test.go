@@ -17,7 +17,7 @@ import (
 	"concord/clientapi/web"
 )
 
-func serve(t *testing.T) (*web.Client, *httptest.Server) {
+func serve(t testing.TB) (*web.Client, *httptest.Server) {
 	t.Helper()
 	c, err := web.New()
 	if err != nil {
@@ -169,4 +169,42 @@ func TestModules(t *testing.T) {
 			t.Errorf("%s uses %q: build elements with dom.js's h and text nodes", f, b[loc[0]:loc[1]])
 		}
 	}
+}
+
+// BenchmarkAssets fetches every module of the client gzipped, as a first
+// visit does, and reports the shipped JavaScript's size plain (the budget
+// is 300 KiB) and as served, for make bench.
+func BenchmarkAssets(b *testing.B) {
+	c, srv := serve(b)
+	var names []string
+	plain := 0
+	err := filepath.WalkDir("static/js", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			info, _ := d.Info()
+			plain += int(info.Size())
+			names = append(names, strings.TrimPrefix(p, "static/"))
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr := &http.Transport{DisableCompression: true}
+	served := int64(0)
+	for b.Loop() {
+		served = 0
+		for _, n := range names {
+			req, _ := http.NewRequest("GET", srv.URL+c.Prefix()+"/"+n, nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			got, _ := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			served += got
+		}
+	}
+	b.ReportMetric(float64(plain), "js-bytes")
+	b.ReportMetric(float64(served), "js-gzip-bytes")
 }

@@ -44,8 +44,11 @@ export class App {
 		this.tools = h('div', { class: 'chtools' });
 		this.body = h('div', { class: 'panebody' });
 		const navBtn = h('button', { class: 'navbtn', 'aria-label': 'Show channels', onclick: () => this.toggle('shownav') }, icon(icons.menu, 22));
+		this.stage = h('section', { class: 'stage', 'aria-label': 'Video', hidden: true });
+		// On a phone the voice panel is in the drawer: the header shows the call.
+		this.callPill = h('div', { class: 'callpill', hidden: true });
 		this.main = h('main', { class: 'pane', 'aria-label': 'Conversation' },
-			h('header', { class: 'chhead' }, navBtn, this.title, this.tools), this.banner, this.body);
+			h('header', { class: 'chhead' }, navBtn, this.title, this.callPill, this.tools), this.banner, this.stage, this.body);
 		this.composer.dropTarget(this.main);
 		this.voicePanel = h('section', { class: 'voicepanel', 'aria-label': 'Voice connection', hidden: true });
 		this.sidebar = h('div', { class: 'sidebar' }, this.channels.el, this.voicePanel, this.userPanel);
@@ -98,7 +101,7 @@ export class App {
 	dispatch(t, d) {
 		state.apply(t, d);
 		if (messageEvents.has(t)) this.pane.dispatch(t, d);
-		else if (t.startsWith('INTERACTION_')) commands.dispatch(t, d);
+		else if (t.startsWith('INTERACTION_') || t === 'APPLICATION_COMMAND_AUTOCOMPLETE_RESPONSE') commands.dispatch(t, d);
 		switch (t) {
 		case 'READY':
 			if (this.ready) {

@@ -111,6 +111,8 @@ export class Channels {
 				row.append(h('ul', { class: 'voicers', 'aria-label': 'In ' + c.name }, inside.map((v) => {
 					const u = state.users.get(v.user_id) || (v.member && v.member.user) || { id: v.user_id };
 					return h('li', { class: voice.speaking(v.user_id) ? 'speaking' : '', 'data-user': v.user_id }, avatar(u, 22), h('span', { class: 'vname' }, state.nameIn(c.guild_id, u)),
+						v.self_stream ? h('span', { class: 'live' }, 'LIVE') : null,
+						v.self_video ? h('span', { class: 'vflag video', role: 'img', 'aria-label': 'Camera on', title: 'Camera on' }, icon(icons.camera, 14)) : null,
 						v.self_mute || v.mute ? h('span', { class: 'vflag', role: 'img', 'aria-label': 'Muted', title: 'Muted' }, icon(icons.mic, 14)) : null,
 						v.self_deaf || v.deaf ? h('span', { class: 'vflag', role: 'img', 'aria-label': 'Deafened', title: 'Deafened' }, icon(icons.headphones, 14)) : null);
 				})));

@@ -1,11 +1,13 @@
 // Slash commands: the guild's commands offered as the person types "/",
 // their options read from the composer's text ("/roll sides:20"), and the
-// interactions the node relays to the bots — a command, a click or a pick
-// on a component, a modal's submission — with the node's word on each
-// (INTERACTION_SUCCESS or _FAILURE) and the modals bots answer with.
+// interactions the node relays to the bots — a command, the choices a bot
+// suggests for an option as it is typed, a click or a pick on a
+// component, a modal's submission — with the node's word on each
+// (INTERACTION_SUCCESS or _FAILURE, the suggestions) and the modals bots
+// answer with.
 
 import * as api from './api.js';
-import { nonce } from './dom.js';
+import { nonce, toast } from './dom.js';
 import * as modal from './modal.js';
 import * as state from './state.js';
 
@@ -21,18 +23,24 @@ export class Failed extends Error {
 	get text() { return this.message; }
 }
 
-const indexes = new Map(); // guild id → {at, loading, list, apps}
+const indexes = new Map(); // guild id (a DM's channel id) → {at, loading, list, all, apps}
 const waiting = new Map(); // nonce → {body, ok, fail, timer}
+const offered = new Map(); // command id + '/' + option name → the choices its bot last suggested
 
-// index is what is known of a guild's chat commands: {list, apps}, list
-// null until the first fetch answers, which calls loaded.
-export function index(guildID, loaded) {
-	let e = indexes.get(guildID);
+// index is what is known of the commands offered in a channel — its
+// guild's, or a DM's: {list, all, apps}, list (the chat commands) null
+// until the first fetch answers, which calls loaded; all holds the user
+// and message commands too.
+export function index(channelID, loaded) {
+	const c = state.channels.get(channelID);
+	const key = (c && c.guild_id) || channelID;
+	let e = indexes.get(key);
 	if (!e || (!e.loading && Date.now() - e.at > indexAge)) {
-		const next = { at: Date.now(), loading: true, list: e ? e.list : null, apps: e ? e.apps : new Map() };
-		indexes.set(guildID, next);
-		api.get(`/guilds/${guildID}/application-command-index`).then((x) => {
-			next.list = x.application_commands.filter((c) => c.type === 1);
+		const next = { at: Date.now(), loading: true, list: e ? e.list : null, all: e ? e.all : [], apps: e ? e.apps : new Map() };
+		indexes.set(key, next);
+		api.get(`/channels/${channelID}/application-command-index`).then((x) => {
+			next.all = x.application_commands;
+			next.list = next.all.filter((c) => c.type === 1);
 			next.apps = new Map(x.applications.map((a) => [a.id, a]));
 			loaded();
 		}).catch(() => {
@@ -45,10 +53,11 @@ export function index(guildID, loaded) {
 	return e;
 }
 
-// find is the command text invokes in a guild, with the text after its
+// find is the command text invokes in a channel, with the text after its
 // name, or null.
-export function find(guildID, text) {
-	const e = indexes.get(guildID);
+export function find(channelID, text) {
+	const c = state.channels.get(channelID);
+	const e = indexes.get((c && c.guild_id) || channelID);
 	const m = /^\/(\S+)(?:\s+([\s\S]*))?$/.exec(text);
 	if (!e || !e.list || !m) return null;
 	const cmd = e.list.find((c) => c.name === m[1].toLowerCase());
@@ -56,19 +65,21 @@ export function find(guildID, text) {
 }
 
 // params are the options text may still name at its end: the
-// subcommands to choose, or the parameters not yet given.
+// subcommands to choose, or the parameters (left: those not yet given)
+// under the subcommands chosen (path).
 export function params(cmd, rest) {
 	let defs = cmd.options || [];
 	const words = rest.split(/\s+/).filter(Boolean);
-	let i = 0;
+	const path = [];
 	while (defs.some(isSub)) {
+		const i = path.length;
 		const sub = i < words.length ? defs.find((o) => o.name === words[i].toLowerCase()) : null;
 		if (!sub || i === words.length - 1 && !/\s$/.test(rest)) return { subs: defs.filter(isSub) };
+		path.push(sub);
 		defs = sub.options || [];
-		i++;
 	}
 	const given = new Set([...rest.matchAll(/(?:^|\s)([^\s:]+):/g)].map((m) => m[1].toLowerCase()));
-	return { params: defs, left: defs.filter((o) => !given.has(o.name)) };
+	return { params: defs, left: defs.filter((o) => !given.has(o.name)), path };
 }
 
 function isSub(o) { return o.type === optionTypes.subcommand || o.type === optionTypes.group; }
@@ -112,19 +123,23 @@ export function parse(cmd, rest, guildID) {
 			if (o.required) throw new Failed(`/${cmd.name} needs ${o.name}: ${o.description}`);
 			continue;
 		}
-		options.push({ name: o.name, type: o.type, value: value(o, v, guildID) });
+		options.push({ name: o.name, type: o.type, value: value(o, v, guildID, offered.get(cmd.id + '/' + o.name)) });
 	}
 	for (const sub of path.reverse()) options = [{ name: sub.name, type: sub.type, options }];
 	return options;
 }
 
-// value turns what was typed for one option into what the bot gets.
-function value(o, v, guildID) {
+// value turns what was typed for one option into what the bot gets: a
+// choice's value for its name, be it the option's own choice or one its
+// bot suggested.
+function value(o, v, guildID, suggested) {
 	if (o.choices && o.choices.length) {
 		const c = o.choices.find((x) => x.name.toLowerCase() === v.toLowerCase() || String(x.value) === v);
 		if (!c) throw new Failed(`${o.name} must be one of: ${o.choices.map((x) => x.name).join(', ')}.`);
 		return c.value;
 	}
+	const pick = (suggested || []).find((x) => x.name.toLowerCase() === v.toLowerCase());
+	if (pick) return pick.value;
 	const g = state.guilds.get(guildID);
 	switch (o.type) {
 	case optionTypes.integer:
@@ -201,6 +216,38 @@ export function invoke(found, channelID) {
 		data: { id: found.cmd.id, name: found.cmd.name, type: 1, options } });
 }
 
+// apps are the commands of one kind offered in a channel for a context
+// menu: user (2) or message (3) commands.
+export function apps(channelID, type) {
+	return index(channelID, () => {}).all.filter((c) => c.type === type);
+}
+
+// appsMenu offers those commands as a menu next to anchor and runs the one
+// picked on its target (a user's or a message's ID) in the channel.
+export function appsMenu(anchor, channelID, type, targetID) {
+	const c = state.channels.get(channelID);
+	modal.menu(anchor, apps(channelID, type).map((cmd) => [cmd.name, () => {
+		interact({ type: 2, application_id: cmd.application_id, guild_id: c && c.guild_id, channel_id: channelID,
+			data: { id: cmd.id, name: cmd.name, type: cmd.type, target_id: targetID } })
+			.catch((err) => toast(`${cmd.name}: ${err.text || err}`, 'error'));
+	}]));
+}
+
+// suggestions are the choices the bot last suggested for an option.
+export function suggestions(cmd, o) { return offered.get(cmd.id + '/' + o.name) || []; }
+
+// suggest asks the bot of found's command for choices for option o (under
+// the subcommands path) given what was typed of it; the suggestions are
+// kept, and the promise resolves once they are in.
+export function suggest(found, path, o, partial, channelID) {
+	const c = state.channels.get(channelID);
+	let options = [{ name: o.name, type: o.type, value: partial, focused: true }];
+	for (const sub of [...path].reverse()) options = [{ name: sub.name, type: sub.type, options }];
+	return interact({ type: 4, application_id: found.cmd.application_id, guild_id: c.guild_id, channel_id: channelID,
+		data: { id: found.cmd.id, name: found.cmd.name, type: 1, options } })
+		.then((choices) => { offered.set(found.cmd.id + '/' + o.name, choices || []); });
+}
+
 // component tells a bot that the person used a component of its message
 // m: a button (values undefined) or a select's picks.
 export function component(m, comp, values) {
@@ -221,13 +268,15 @@ function interact(body) {
 	});
 }
 
-function settle(n, err) {
+// settle ends the wait for an interaction: with err, or with what the
+// node said of it.
+function settle(n, err, said) {
 	const w = waiting.get(n);
 	if (!w) return;
 	waiting.delete(n);
 	clearTimeout(w.timer);
 	if (err) w.fail(err);
-	else w.ok();
+	else w.ok(said);
 }
 
 // dispatch takes the gateway's events about interactions.
@@ -238,6 +287,9 @@ export function dispatch(t, d) {
 		break;
 	case 'INTERACTION_FAILURE':
 		settle(d.nonce, new Failed('The application did not respond.'));
+		break;
+	case 'APPLICATION_COMMAND_AUTOCOMPLETE_RESPONSE':
+		settle(d.nonce, null, d.choices);
 		break;
 	case 'INTERACTION_MODAL_CREATE': {
 		const w = waiting.get(d.nonce);

@@ -13,6 +13,8 @@ import * as state from './state.js';
 // Discord's client signals typing at most every 8 s; a signal lasts 10 s.
 const typingEvery = 8000;
 const maxLength = 2000;
+// A bot is asked for suggestions this long after the typing stops.
+const suggestAfter = 250;
 
 export class Composer {
 	constructor(pane) {
@@ -159,7 +161,7 @@ export class Composer {
 		if (!content && !this.files.length) return;
 		if (content.length > maxLength) return;
 		const c = state.channels.get(this.channel);
-		const found = c.guild_id && content.startsWith('/') && commands.find(c.guild_id, content);
+		const found = content.startsWith('/') && commands.find(c.id, content);
 		if (found) {
 			this.command(found, content);
 			return;
@@ -323,22 +325,22 @@ export class Composer {
 		this.drawAC();
 	}
 
-	// slash offers the guild's commands while the text starts with "/",
+	// slash offers the channel's commands while the text starts with "/",
 	// then the chosen command's subcommands, parameters and choices, and
 	// shows what the command takes above the composer.
 	slash(before) {
 		const c = state.channels.get(this.channel);
 		const text = this.input.value;
-		if (!c || !c.guild_id || !text.startsWith('/')) {
+		if (!c || !text.startsWith('/')) {
 			this.drawHint(null);
 			return null;
 		}
-		const idx = commands.index(c.guild_id, () => {
+		const idx = commands.index(c.id, () => {
 			if (this.channel === c.id) this.autocomplete();
 		});
 		const head = /^\/(\S*)$/.exec(before);
 		if (head) {
-			this.drawHint(commands.find(c.guild_id, text));
+			this.drawHint(commands.find(c.id, text));
 			const q = head[1].toLowerCase();
 			return {
 				word: before,
@@ -348,8 +350,8 @@ export class Composer {
 				}),
 			};
 		}
-		this.drawHint(commands.find(c.guild_id, text));
-		const f = commands.find(c.guild_id, before);
+		this.drawHint(commands.find(c.id, text));
+		const f = commands.find(c.id, before);
 		if (!f) return null;
 		const p = commands.params(f.cmd, f.rest);
 		const word = /(\S*)$/.exec(before)[1];
@@ -360,14 +362,31 @@ export class Composer {
 			items = p.subs.filter((o) => o.name.startsWith(lower)).map((o) => ({ label: o.name, sub: o.description, insert: o.name }));
 		} else if (pick) {
 			const o = p.params.find((x) => x.name === pick[1].toLowerCase());
-			if (o && o.choices) {
-				return { word: pick[2], items: o.choices.filter((x) => x.name.toLowerCase().startsWith(pick[2].toLowerCase())).map((x) => ({ label: x.name, insert: x.name })) };
+			if (o && o.autocomplete) this.suggest(f, p.path, o, pick[2]);
+			const list = o && (o.choices || (o.autocomplete ? commands.suggestions(f.cmd, o) : null));
+			if (list) {
+				return { word: pick[2], items: list.filter((x) => x.name.toLowerCase().startsWith(pick[2].toLowerCase())).slice(0, 25).map((x) => ({ label: x.name, insert: x.name })) };
 			}
 		} else {
 			items = p.left.filter((o) => o.name.startsWith(lower))
 				.map((o) => ({ label: o.name + ':', sub: (o.required ? 'required · ' : '') + o.description, insert: o.name + ':', glue: true }));
 		}
 		return { word, items: items.slice(0, 10) };
+	}
+
+	// suggest asks the bot for choices for what is typed of an option, a
+	// moment after the typing stops, and offers them once they come.
+	suggest(found, path, o, partial) {
+		const key = found.cmd.id + '/' + o.name + '/' + partial;
+		if (this.suggesting === key) return;
+		this.suggesting = key;
+		clearTimeout(this.suggestTimer);
+		const ch = this.channel;
+		this.suggestTimer = setTimeout(() => {
+			commands.suggest(found, path, o, partial, ch).then(() => {
+				if (this.channel === ch && this.suggesting === key) this.autocomplete();
+			}, () => {});
+		}, suggestAfter);
 	}
 
 	// drawHint shows the command being written: its name, what it does,

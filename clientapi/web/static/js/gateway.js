@@ -177,9 +177,9 @@ export class Gateway {
 
 	// voiceState joins, moves within or leaves (channelID null) a guild's
 	// voice channels, and says whether the person is muted or deafened
-	// (op 4).
-	voiceState(guildID, channelID, mute, deaf) {
-		this.send(4, { guild_id: guildID, channel_id: channelID, self_mute: mute, self_deaf: deaf, self_video: false });
+	// and whether their camera is on (op 4).
+	voiceState(guildID, channelID, mute, deaf, video) {
+		this.send(4, { guild_id: guildID, channel_id: channelID, self_mute: mute, self_deaf: deaf, self_video: !!video });
 	}
 
 	// requestMembers asks for a guild's whole member list with presences,

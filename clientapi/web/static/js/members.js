@@ -3,6 +3,7 @@
 // the user popout with what the person may do to that member.
 
 import * as api from './api.js';
+import * as commands from './commands.js';
 import { avatar, clear, displayName, fmtDay, h, idTime } from './dom.js';
 import * as modal from './modal.js';
 import { P, canGuild, highest } from './perms.js';
@@ -133,6 +134,12 @@ function actions(app, g, u) {
 	const my = state.me.user.id;
 	const box = h('div', { class: 'pactions' });
 	if (u.id !== my && !u.bot) box.append(h('button', { class: 'primary', onclick: () => { modal.closeMenu(); app.openDM(u.id); } }, 'Message'));
+	const here = state.channels.get(app.channelID);
+	if (g && here && here.guild_id === g.id && commands.apps(here.id, 2).length) {
+		const b = h('button', { class: 'plain', 'aria-haspopup': 'menu' }, 'Apps');
+		b.addEventListener('click', () => commands.appsMenu(b, here.id, 2, u.id));
+		box.append(b);
+	}
 	if (!g || u.id === my) return box;
 	const over = highest(g, my) > highest(g, u.id) && g.owner_id !== u.id;
 	const mod = [];

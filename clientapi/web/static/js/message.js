@@ -3,6 +3,7 @@
 // previous message), the text, attachments, reactions and the actions the
 // person may take. Everything the author wrote goes in as text nodes.
 
+import * as commands from './commands.js';
 import * as components from './components.js';
 import { avatar, fmtDay, fmtFull, fmtSize, fmtStamp, fmtTime, h, icon, icons, idTime, sameDay } from './dom.js';
 import * as embeds from './embeds.js';
@@ -183,6 +184,9 @@ export function actions(m, ctx) {
 	const bar = h('div', { class: 'actions', role: 'toolbar', 'aria-label': 'Message actions' });
 	bar.append(h('button', { title: 'Add reaction', 'aria-label': 'Add reaction', onclick: (e) => ctx.pickReaction(m, e.currentTarget) }, icon(icons.smile, 18)));
 	if (ctx.canSend) bar.append(h('button', { title: 'Reply', 'aria-label': 'Reply', onclick: () => ctx.reply(m) }, icon(icons.reply, 18)));
+	if (commands.apps(m.channel_id, 3).length) {
+		bar.append(h('button', { title: 'Apps', 'aria-label': 'Apps', 'aria-haspopup': 'menu', onclick: (e) => commands.appsMenu(e.currentTarget, m.channel_id, 3, m.id) }, icon(icons.apps, 18)));
+	}
 	if (ctx.canManage || !ctx.guildID) {
 		const label = m.pinned ? 'Unpin' : 'Pin';
 		bar.append(h('button', { title: label, 'aria-label': label, onclick: () => ctx.pin(m, !m.pinned) }, icon(icons.pin, 18)));

@@ -6,6 +6,7 @@
 // a person scrolls.
 
 import * as api from './api.js';
+import * as commands from './commands.js';
 import { h, icon, icons, nonce } from './dom.js';
 import * as emoji from './emoji.js';
 import * as history from './history.js';
@@ -108,6 +109,8 @@ export class MessagePane {
 	context(c) {
 		const guildID = c && c.guild_id;
 		const my = state.me.user.id;
+		// The apps offered on the channel's messages are fetched ahead.
+		if (c) commands.index(c.id, () => {});
 		return {
 			guildID,
 			me: my,

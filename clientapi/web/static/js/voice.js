@@ -4,12 +4,16 @@
 // carries the microphone, Down everyone else's audio, offered by the SFU.
 // Rings show who speaks: others from the audio levels of the packets
 // received (the ssrc-audio-level extension the SFU forwards), oneself from
-// the SFU's op 5. Mute, deafen and the devices are remembered.
+// the microphone's level as it is sent. Mute, deafen and the devices are remembered. A camera
+// and a screen share are video tracks on Up, named by their source; what
+// others show appears as tiles over the conversation, one of which a
+// person may watch large.
 
 import { h, icon, icons, toast } from './dom.js';
+import * as modal from './modal.js';
 import * as state from './state.js';
 
-const op = { identify: 0, select: 1, ready: 2, heartbeat: 3, description: 4, speaking: 5, hello: 8, resume: 7 };
+const op = { identify: 0, select: 1, ready: 2, heartbeat: 3, description: 4, hello: 8, resume: 7 };
 // The voice gateway's close codes that end the call rather than resume it.
 const final = new Set([4001, 4003, 4004, 4006, 4011, 4014, 4016]);
 // Received levels (0…1, linear) from −50 dBov up count as speech, as the
@@ -21,6 +25,14 @@ const levelEvery = 100;
 // The browser's client heartbeats at least this often (Discord's web
 // client does the same).
 const maxBeat = 5000;
+
+// A screen share's quality choices: Discord's tiers (spec/voice.md).
+const qualities = [
+	{ name: '720p 30 fps', height: 720, fps: 30, bitrate: 1_500_000 },
+	{ name: '1080p 30 fps', height: 1080, fps: 30, bitrate: 2_500_000 },
+	{ name: '480p 24 fps', height: 480, fps: 24, bitrate: 800_000 },
+];
+const sourceNames = { camera: 'Camera', screen: 'Screen' };
 
 const prefsKey = 'concord.voice';
 const prefs = Object.assign({ mute: false, deaf: false, input: '', output: '' }, JSON.parse(localStorage.getItem(prefsKey) || '{}'));
@@ -102,13 +114,15 @@ class Call {
 		this.down = null;
 		this.downs = Promise.resolve();
 		this.audios = new Map(); // track id → {el, user, receiver}
+		this.sources = new Map(); // 'camera' or 'screen' → {sender, stream, trackID}
+		this.tiles = new Map(); // user id + '/' + source → tile
+		this.ups = Promise.resolve(); // Up's negotiations, one at a time
 		this.levels = new Map(); // user id → {rtp: last RTP timestamp read, loud: when last loud}
 		this.closed = false;
-		this.mic = navigator.mediaDevices.getUserMedia({ audio: prefs.input ? { deviceId: { exact: prefs.input } } : true })
-			.catch(() => {
-				toast('No microphone could be opened: you can listen only.', 'error');
-				return null;
-			});
+		this.mic = openMic().catch(() => {
+			toast('No microphone could be opened: you can listen only.', 'error');
+			return null;
+		});
 	}
 
 	start() {
@@ -118,7 +132,7 @@ class Call {
 
 	// state sends op 4 with where the person is and how they hear.
 	state() {
-		this.app.gateway.voiceState(this.guildID, this.channelID, prefs.mute || prefs.deaf, prefs.deaf);
+		this.app.gateway.voiceState(this.guildID, this.channelID, prefs.mute || prefs.deaf, prefs.deaf, this.sources.has('camera'));
 	}
 
 	connect(d) {
@@ -161,14 +175,13 @@ class Call {
 			break;
 		}
 		case op.ready:
-			await this.offer(p.d.ice_servers || []);
+			this.ups = this.ups.then(() => this.offer(p.d.ice_servers || []));
 			break;
 		case op.description:
-			if (p.d.type === 'answer') await this.up.setRemoteDescription({ type: 'answer', sdp: p.d.sdp });
-			else this.answerDown(p.d.sdp);
-			break;
-		case op.speaking:
-			if (p.d.user_id === state.me.user.id) this.ring(p.d.user_id, !!p.d.speaking);
+			if (p.d.type === 'answer') {
+				await this.up.setRemoteDescription({ type: 'answer', sdp: p.d.sdp });
+				if (this.answered) this.answered();
+			} else this.answerDown(p.d.sdp);
 			break;
 		}
 	}
@@ -188,7 +201,77 @@ class Call {
 		}
 		await this.up.setLocalDescription(await this.up.createOffer());
 		await gathered(this.up);
-		this.send(op.select, { protocol: 'webrtc', data: { sdp: this.up.localDescription.sdp } });
+		this.send(op.select, { protocol: 'webrtc', data: { sdp: this.named(this.up.localDescription.sdp) } });
+	}
+
+	// renegotiate offers Up again (op 4) once its tracks changed, and waits
+	// for the answer.
+	renegotiate() {
+		this.ups = this.ups.then(async () => {
+			if (this.closed) return;
+			await this.up.setLocalDescription(await this.up.createOffer());
+			await gathered(this.up);
+			const answer = new Promise((ok) => { this.answered = ok; });
+			this.send(op.description, { type: 'offer', sdp: this.named(this.up.localDescription.sdp) });
+			await answer;
+		}).catch((err) => toast('Video failed: ' + err.message, 'error'));
+	}
+
+	// named is Up's description as the SFU is told it: each video track
+	// named by its source, which is how the SFU tells a camera from a
+	// screen. The browser's own description keeps the browser's names.
+	named(sdp) {
+		for (const [source, s] of this.sources) sdp = sdp.split(' ' + s.trackID).join(' ' + source);
+		return sdp;
+	}
+
+	// video starts sending a camera or a screen (stream), at most at
+	// bitrate bits per second, or stops it (stream null).
+	video(source, stream, bitrate) {
+		const old = this.sources.get(source);
+		if (old) {
+			this.up.removeTrack(old.sender);
+			old.stream.getTracks().forEach((t) => t.stop());
+			this.sources.delete(source);
+			this.tile(state.me.user.id, source, null);
+		}
+		if (stream) {
+			const track = stream.getVideoTracks()[0];
+			const sender = this.up.addTrack(track, stream);
+			if (bitrate) {
+				const p = sender.getParameters();
+				if (p.encodings && p.encodings[0]) {
+					p.encodings[0].maxBitrate = bitrate;
+					sender.setParameters(p).catch(() => {});
+				}
+			}
+			this.sources.set(source, { sender, stream, trackID: track.id });
+			track.addEventListener('ended', () => this.video(source, null));
+			this.tile(state.me.user.id, source, stream);
+		}
+		this.renegotiate();
+		this.state();
+		draw(this.app);
+	}
+
+	// tile shows a user's video from source, or takes it away (null).
+	tile(userID, source, stream) {
+		const key = userID + '/' + source;
+		const old = this.tiles.get(key);
+		if (old) old.remove();
+		this.tiles.delete(key);
+		if (stream) {
+			const u = state.users.get(userID) || { id: userID };
+			const v = h('video', { autoplay: true, muted: true, playsInline: true });
+			v.srcObject = stream;
+			const label = state.nameIn(this.guildID, u) + ' — ' + (sourceNames[source] || source);
+			const t = h('button', { class: 'tile', 'data-user': userID, 'data-source': source, 'aria-label': 'Watch ' + label, title: label,
+				onclick: () => t.classList.toggle('focused') }, v, h('span', { class: 'tlabel' }, label));
+			this.tiles.set(key, t);
+		}
+		const stage = this.app.stage;
+		stage.replaceChildren(...this.tiles.values());
+		stage.hidden = !this.tiles.size;
 	}
 
 	// answerDown answers the SFU's offers of Down, one at a time.
@@ -209,8 +292,16 @@ class Call {
 	// received plays another member's audio; its stream is named by their
 	// user ID.
 	received(e) {
-		if (e.track.kind !== 'audio') return;
 		const stream = e.streams[0] || new MediaStream([e.track]);
+		if (e.track.kind === 'video') {
+			// The SFU names a video track by its source.
+			const source = e.track.id;
+			this.tile(stream.id, source, new MediaStream([e.track]));
+			stream.addEventListener('removetrack', (x) => {
+				if (x.track === e.track) this.tile(stream.id, source, null);
+			});
+			return;
+		}
 		const el = h('audio', { autoplay: true, muted: prefs.deaf });
 		el.srcObject = stream;
 		if (prefs.output && el.setSinkId) el.setSinkId(prefs.output).catch(() => {});
@@ -221,18 +312,33 @@ class Call {
 		});
 	}
 
-	// measure lights the rings of those whose latest packets are loud.
+	// measure lights the rings of those whose latest packets are loud, and
+	// one's own while the microphone sends loud.
 	measure() {
 		const now = performance.now();
 		for (const a of this.audios.values()) {
-			const l = this.levels.get(a.user) || { rtp: null, loud: -Infinity };
+			const l = this.level(a.user);
 			for (const src of a.receiver.getSynchronizationSources()) {
 				if (src.rtpTimestamp !== l.rtp && src.audioLevel >= speechLevel) l.loud = now;
 				l.rtp = src.rtpTimestamp;
 			}
-			this.levels.set(a.user, l);
 			this.ring(a.user, now - l.loud < speechHold);
 		}
+		const me = state.me.user.id;
+		if (this.up && this.track) {
+			this.up.getStats(this.track).then((r) => {
+				const l = this.level(me);
+				for (const s of r.values()) {
+					if (s.type === 'media-source' && this.track.enabled && s.audioLevel >= speechLevel) l.loud = now;
+				}
+				this.ring(me, performance.now() - l.loud < speechHold);
+			}, () => {});
+		}
+	}
+
+	level(userID) {
+		if (!this.levels.has(userID)) this.levels.set(userID, { rtp: null, loud: -Infinity });
+		return this.levels.get(userID);
 	}
 
 	ring(userID, on) {
@@ -240,6 +346,23 @@ class Call {
 		if (on) speakers.add(userID);
 		else speakers.delete(userID);
 		state.emit('voice', this.guildID);
+	}
+
+	// switchMic sends from the microphone chosen now, on the same
+	// connection.
+	async switchMic() {
+		const mic = await openMic().catch(() => null);
+		const sender = this.up && this.up.getSenders().find((s) => s.track && s.track === this.track);
+		if (!mic || this.closed || !sender) {
+			if (mic) mic.getTracks().forEach((t) => t.stop());
+			return;
+		}
+		const track = mic.getAudioTracks()[0];
+		track.enabled = this.track.enabled;
+		await sender.replaceTrack(track);
+		this.track.stop();
+		this.track = track;
+		this.mic = Promise.resolve(mic);
 	}
 
 	// hear applies mute and deafen to the microphone and the speakers.
@@ -257,7 +380,15 @@ class Call {
 		for (const pc of [this.up, this.down]) if (pc) pc.close();
 		for (const a of this.audios.values()) a.el.srcObject = null;
 		this.mic.then((m) => m && m.getTracks().forEach((t) => t.stop()));
+		for (const s of this.sources.values()) s.stream.getTracks().forEach((t) => t.stop());
+		this.tiles.clear();
+		this.app.stage.replaceChildren();
+		this.app.stage.hidden = true;
 	}
+}
+
+function openMic() {
+	return navigator.mediaDevices.getUserMedia({ audio: prefs.input ? { deviceId: { exact: prefs.input } } : true });
 }
 
 // gathered waits until a connection's candidates are all in its
@@ -307,22 +438,62 @@ export async function devices() {
 			prefs[key] = s.value;
 			savePrefs();
 			if (call && key === 'output') for (const a of call.audios.values()) if (a.el.setSinkId) a.el.setSinkId(s.value).catch(() => {});
+			if (call && key === 'input') call.switchMic();
 		});
 		return h('div', { class: 'field' }, h('label', { for: 'vd-' + key }, label), s);
 	};
-	return [pick('audioinput', 'input', 'Input device'), pick('audiooutput', 'output', 'Output device'),
-		h('p', { class: 'note' }, 'A new input device is used from the next call.')];
+	return [pick('audioinput', 'input', 'Input device'), pick('audiooutput', 'output', 'Output device')];
+}
+
+// camera turns the camera on or off.
+async function camera(app) {
+	if (!call || !call.up) return;
+	if (call.sources.has('camera')) {
+		call.video('camera', null);
+		return;
+	}
+	try {
+		call.video('camera', await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 } }));
+	} catch (err) {
+		toast('The camera could not be opened: ' + err.message, 'error');
+	}
+}
+
+// share asks for a quality, then for the screen to share; or stops the
+// share.
+function share(app, anchor) {
+	if (!call || !call.up) return;
+	if (call.sources.has('screen')) {
+		call.video('screen', null);
+		return;
+	}
+	modal.menu(anchor, qualities.map((q) => [q.name, async () => {
+		try {
+			const s = await navigator.mediaDevices.getDisplayMedia({ video: { height: { max: q.height }, frameRate: { max: q.fps } }, audio: false });
+			if (call) call.video('screen', s, q.bitrate);
+		} catch (err) {
+			toast('Nothing is shared: ' + err.message, 'error');
+		}
+	}]));
 }
 
 // draw shows the call's panel above the user panel: where the person is
-// connected, and the button that leaves.
+// connected, the camera and the screen share, and the button that leaves.
 function draw(app) {
 	const p = app.voicePanel;
-	p.hidden = !call;
+	p.hidden = app.callPill.hidden = !call;
 	p.replaceChildren();
+	app.callPill.replaceChildren();
 	if (!call) return;
 	const c = state.channels.get(call.channelID);
 	const g = state.guilds.get(call.guildID);
-	p.append(h('div', { class: 'vinfo' }, h('strong', {}, 'Voice Connected'), h('span', {}, (c ? c.name : '') + (g ? ' / ' + g.name : ''))),
-		h('button', { class: 'iconbtn hangup', 'aria-label': 'Disconnect', title: 'Disconnect', onclick: () => leave(app) }, icon(icons.hangup, 20)));
+	app.callPill.append(h('button', { class: 'iconbtn incall', 'aria-label': 'Voice connected to ' + (c ? c.name : 'a channel') + ': show', onclick: () => app.toggle('shownav') }, icon(icons.speaker, 20)),
+		h('button', { class: 'iconbtn hangup', 'aria-label': 'Disconnect', onclick: () => leave(app) }, icon(icons.hangup, 20)));
+	const cam = call.sources.has('camera');
+	const sharing = call.sources.has('screen');
+	p.append(h('div', { class: 'vrow' }, h('div', { class: 'vinfo' }, h('strong', {}, 'Voice Connected'), h('span', {}, (c ? c.name : '') + (g ? ' / ' + g.name : ''))),
+		h('button', { class: 'iconbtn hangup', 'aria-label': 'Disconnect', title: 'Disconnect', onclick: () => leave(app) }, icon(icons.hangup, 20))),
+	h('div', { class: 'vrow vbuttons' },
+		h('button', { class: 'vbtn' + (cam ? ' on' : ''), 'aria-label': cam ? 'Turn off camera' : 'Turn on camera', onclick: () => camera(app) }, icon(icons.camera, 18), 'Camera'),
+		h('button', { class: 'vbtn' + (sharing ? ' on' : ''), 'aria-label': sharing ? 'Stop sharing' : 'Share your screen', onclick: (e) => share(app, e.currentTarget) }, icon(icons.screen, 18), sharing ? 'Stop' : 'Screen')));
 }
