@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -177,14 +178,15 @@ func (r *Remote) read(t *webrtc.TrackRemote, layer, levelID int) {
 	var p media.Packet
 	video := r.Info().Kind == media.Video
 	codec := r.Info().Codec.MimeType
+	flood := newBucket(limits[r.Info().Kind])
 	defer r.endLayer()
 	for {
 		n, _, err := t.Read(buf)
 		if err != nil {
 			return
 		}
-		if pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) == 0 {
-			continue // padding-only probes carry no media
+		if pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) == 0 || !flood.allow(n, time.Now()) {
+			continue // padding-only probes carry no media; a flood is dropped
 		}
 		p = media.Packet{Header: rtp.Header{Version: 2, Marker: pkt.Marker, PayloadType: pkt.PayloadType,
 			SequenceNumber: pkt.SequenceNumber, Timestamp: pkt.Timestamp, SSRC: pkt.SSRC}, Payload: pkt.Payload, Layer: layer}
