@@ -149,10 +149,10 @@ func (ss *session) handle(c *wsConn, f frame) (int, string) {
 	case opSpeaking:
 		// Who speaks is read from the audio itself; the client says only
 		// whether it speaks as a priority speaker.
+		// Older clients send a boolean: that says no priority, and
+		// closes nothing (the op was ignored whole before).
 		var d speaking
-		if json.Unmarshal(f.D, &d) != nil {
-			return closeDecode, "decode error"
-		}
+		json.Unmarshal(f.D, &d)
 		ss.setPriority(d.Speaking&speakingPriority != 0)
 	case opWatch:
 		var d watch

@@ -189,6 +189,7 @@ func TestPrioritySpeaker(t *testing.T) {
 	a := r.connect(t, 2, testVoice)
 	b := r.connect(t, 3, testVoice)
 	for _, c := range []*client{a, b} {
+		c.send(opSpeaking, map[string]any{"speaking": true}) // an older client's: harmless
 		c.send(opSpeaking, speaking{Speaking: speakingMicrophone | speakingPriority})
 	}
 	go a.speak("loud", 25, 20)
