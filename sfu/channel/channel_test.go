@@ -3,6 +3,7 @@ package channel
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -34,18 +35,23 @@ func (r *receiver) has(t media.Track) bool {
 	return r.got[t]
 }
 
-// observer records the viewer lists it hears.
+// observer records the viewer lists it hears, and who speaks.
 type observer struct {
-	mu      sync.Mutex
-	viewers map[uint64][]uint64
+	mu       sync.Mutex
+	viewers  map[uint64][]uint64
+	speaking map[uint64]bool
 }
 
-func (*observer) Joined(uint64)               {}
-func (*observer) Left(uint64)                 {}
-func (*observer) Speaking(uint64, bool, bool) {}
-func (*observer) Published(media.Info)        {}
-func (*observer) Unpublished(media.Info)      {}
-func (*observer) Recording(uint64, bool)      {}
+func (*observer) Joined(uint64) {}
+func (*observer) Left(uint64)   {}
+func (o *observer) Speaking(user uint64, on, _ bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.speaking[user] = on
+}
+func (*observer) Published(media.Info)   {}
+func (*observer) Unpublished(media.Info) {}
+func (*observer) Recording(uint64, bool) {}
 func (o *observer) Viewers(streamer uint64, v []uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -54,7 +60,7 @@ func (o *observer) Viewers(streamer uint64, v []uint64) {
 
 func member(user uint64) (*Member, *receiver, *observer) {
 	r := &receiver{got: map[media.Track]bool{}}
-	o := &observer{viewers: map[uint64][]uint64{}}
+	o := &observer{viewers: map[uint64][]uint64{}, speaking: map[uint64]bool{}}
 	return &Member{UserID: user, Receiver: r, Observer: o}, r, o
 }
 
@@ -121,5 +127,38 @@ func TestWhoReceivesWhat(t *testing.T) {
 	}
 	for _, m := range []*Member{sharer, watcher, other} {
 		c.Leave(m)
+	}
+}
+
+// loud is a microphone on which someone always speaks.
+type loud struct{ media.Track }
+
+func (loud) Speaking(time.Time) bool { return true }
+
+// A member who joins while someone speaks hears it at once, not at the
+// next change.
+func TestJoinerHearsWhoSpeaks(t *testing.T) {
+	c := New()
+	defer c.Close()
+	speaker, _, _ := member(1)
+	c.Join(speaker)
+	c.Publish(speaker, loud{track(1, media.Audio, media.Microphone)})
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		c.mu.Lock()
+		_, on := c.speaking[speaker]
+		c.mu.Unlock()
+		if on {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the speaker never spoke")
+		}
+	}
+	joiner, _, o := member(2)
+	c.Join(joiner)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.speaking[1] {
+		t.Error("the joiner was not told that 1 speaks")
 	}
 }
