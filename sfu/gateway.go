@@ -148,9 +148,8 @@ func (ss *session) handle(c *wsConn, f frame) (int, string) {
 		return closeAlreadyAuthed, "already authenticated"
 	case opSpeaking:
 		// Who speaks is read from the audio itself; the client says only
-		// whether it speaks as a priority speaker.
-		// Older clients send a boolean: that says no priority, and
-		// closes nothing (the op was ignored whole before).
+		// whether it speaks as a priority speaker. Older clients send a
+		// boolean: no priority, and no reason to close.
 		var d speaking
 		json.Unmarshal(f.D, &d)
 		ss.setPriority(d.Speaking&speakingPriority != 0)

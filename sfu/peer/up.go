@@ -87,9 +87,10 @@ type Remote struct {
 // the connection closed).
 func (r *Remote) Done() <-chan struct{} { return r.done }
 
-// Simulcast layers by RID, lowest first, as browsers name them; checkSDP
+// Simulcast layers by RID, lowest first, as clients name them (LiveKit's
+// and Discord's q/h/f, l/m, mediasoup's r0–r2, bare indexes); checkSDP
 // refuses others.
-var rids = map[string]int{"q": 0, "l": 0, "h": 1, "m": 1, "f": 2}
+var rids = map[string]int{"q": 0, "l": 0, "r0": 0, "0": 0, "h": 1, "m": 1, "r1": 1, "1": 1, "f": 2, "r2": 2, "2": 2}
 
 // onTrack starts reading one received track (one simulcast layer of it).
 func (u *Up) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
