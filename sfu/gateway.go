@@ -148,11 +148,10 @@ func (ss *session) handle(c *wsConn, f frame) (int, string) {
 		return closeAlreadyAuthed, "already authenticated"
 	case opSpeaking:
 		// Who speaks is read from the audio itself; the client says only
-		// whether it speaks as a priority speaker.
+		// whether it speaks as a priority speaker. Older clients send a
+		// boolean: no priority, and no reason to close.
 		var d speaking
-		if json.Unmarshal(f.D, &d) != nil {
-			return closeDecode, "decode error"
-		}
+		json.Unmarshal(f.D, &d)
 		ss.setPriority(d.Speaking&speakingPriority != 0)
 	case opWatch:
 		var d watch

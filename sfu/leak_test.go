@@ -25,7 +25,8 @@ func TestJoinLeaveLeaks(t *testing.T) {
 		rounds = 1000
 	}
 	r := newRig(t, 3, nil)
-	listener := r.connect(t, 3, testVoice) // someone to forward to
+	listener := r.connect(t, 3, testVoice) // someone to forward to, and to be sent
+	listener.speak("l", 3, 127)
 	round := func() {
 		c := r.connect(t, 2, testVoice)
 		c.speak("x", 2, 30)

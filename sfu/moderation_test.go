@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"concord/federation/guild"
 	"concord/federation/live"
 	"concord/federation/perm"
@@ -63,6 +65,33 @@ func TestSpeakingFollowsAudioLevel(t *testing.T) {
 	}
 	if !ext {
 		t.Error("the audio level was not forwarded")
+	}
+}
+
+// A screen's sound, however loud, does not make its sharer speak.
+func TestScreenAudioIsNotSpeech(t *testing.T) {
+	r := newRig(t, 3, nil)
+	b := r.connect(t, 3, testVoice)
+	vs := r.join(t, 2, testVoice)
+	a := r.dial(t, 2)
+	a.identify(vs)
+	a.wait(opReady)
+	a.newUp()
+	a.mic, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "screen_audio", "2")
+	s, err := a.up.AddTrack(a.mic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go drain(s)
+	a.negotiate()
+	a.waitConnected()
+	b.watch(2, true)
+	a.speak("loud", 40, 20)
+	if n := len(b.got(2, "screen_audio")); n < 20 {
+		t.Fatalf("b got %d packets of the screen's sound", n)
+	}
+	if got := speakingOf(b, "2"); len(got) != 0 {
+		t.Errorf("the screen's sound made speaking events %v", got)
 	}
 }
 
@@ -160,6 +189,7 @@ func TestPrioritySpeaker(t *testing.T) {
 	a := r.connect(t, 2, testVoice)
 	b := r.connect(t, 3, testVoice)
 	for _, c := range []*client{a, b} {
+		c.send(opSpeaking, map[string]any{"speaking": true}) // an older client's: harmless
 		c.send(opSpeaking, speaking{Speaking: speakingMicrophone | speakingPriority})
 	}
 	go a.speak("loud", 25, 20)

@@ -229,3 +229,33 @@ func TestSecondTrackOfASource(t *testing.T) {
 	wantClose(t, a, closeDisconnected)
 	waitFor(t, "one session", 2*time.Second, func() bool { return r.sfu.Sessions() == 1 })
 }
+
+// A client flooding its microphone gets through what a real one could
+// send, not the flood: 3,000 packets a second arrive as 250 a second.
+func TestFloodIsBounded(t *testing.T) {
+	r := newRig(t, 3, nil)
+	a := r.connect(t, 2, testVoice)
+	b := r.connect(t, 3, testVoice)
+	a.speak("start", 25, 127)
+	waitFor(t, "audio", 2*time.Second, func() bool { return len(b.got(2, "microphone")) > 10 })
+	time.Sleep(time.Second) // the bucket fills again
+	before := len(b.got(2, "microphone"))
+	start := time.Now()
+	for i := range 100 {
+		for j := range 30 {
+			seq := uint16(100 + i*30 + j)
+			a.mic.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: seq, Timestamp: uint32(seq) * 960},
+				Payload: []byte("flood")})
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	time.Sleep(300 * time.Millisecond)
+	got := len(b.got(2, "microphone")) - before
+	// A second's burst, then 250 a second.
+	most := 250 + int(250*elapsed.Seconds()) + 25
+	if got > most || got < 250 {
+		t.Fatalf("%d of 3000 packets forwarded in %v; want 250 to %d", got, elapsed.Round(time.Millisecond), most)
+	}
+	t.Logf("%d of 3000 packets forwarded in %v", got, elapsed.Round(time.Millisecond))
+}

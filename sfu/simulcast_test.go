@@ -56,6 +56,27 @@ func newTestNet(t *testing.T, downBitrate int) *testNet {
 	return n
 }
 
+// cameraToViewer publishes user 2's camera, sending rates (one layer per
+// rid), from the publisher's address and connects user 3 from the
+// viewer's, through an SFU on the test network tuned by tune.
+func (n *testNet) cameraToViewer(t *testing.T, tune func(*Config), rates []int, rids ...string) *client {
+	r := newRig(t, 3, func(c *Config) {
+		c.Peer.Net, c.Peer.IPFilter, c.Peer.Loopback = n.sfu, nil, false
+		if tune != nil {
+			tune(c)
+		}
+	})
+	pub := r.connectOn(t, 2, n.pub, false)
+	cam := pub.addVideo("camera", rates, rids...)
+	pub.negotiate()
+	pub.waitConnected()
+	cam.run()
+	t.Cleanup(cam.close)
+	viewer := r.connectOn(t, 3, n.viewer, true)
+	viewer.waitConnected()
+	return viewer
+}
+
 // connectOn is connect with the client's media on vn.
 func (r *rig) connectOn(t *testing.T, user snowflake.ID, vn *vnet.Net, mic bool) *client {
 	t.Helper()
@@ -78,18 +99,8 @@ func TestSimulcastFollowsBandwidth(t *testing.T) {
 	// 700 kbps. The estimate starts high (the top layer) and must come
 	// down to what fits.
 	n := newTestNet(t, 700_000)
-	r := newRig(t, 3, func(c *Config) {
-		c.Peer.Net, c.Peer.IPFilter, c.Peer.Loopback = n.sfu, nil, false
-		c.Peer.InitialBitrate = 2_000_000
-	})
-	pub := r.connectOn(t, 2, n.pub, false)
-	cam := pub.addVideo("camera", []int{150_000, 400_000, 1_200_000}, "q", "h", "f")
-	pub.negotiate()
-	pub.waitConnected()
-	cam.run()
-	defer cam.close()
-	viewer := r.connectOn(t, 3, n.viewer, true)
-	viewer.waitConnected()
+	viewer := n.cameraToViewer(t, func(c *Config) { c.Peer.InitialBitrate = 2_000_000 },
+		[]int{150_000, 400_000, 1_200_000}, "q", "h", "f")
 
 	waitFor(t, "the viewer settles below the top layer", 20*time.Second, func() bool {
 		ps := viewer.got(2, "camera")

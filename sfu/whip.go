@@ -48,6 +48,7 @@ type resource struct {
 	pc      *webrtc.PeerConnection
 	close   func()
 	once    sync.Once
+	trickle int // candidates PATCHed so far; s.mu guards it
 }
 
 func (r *resource) end() { r.once.Do(r.close) }
@@ -318,16 +319,25 @@ func (s *SFU) trickle(w http.ResponseWriter, r *http.Request, id string) {
 		http.Error(w, "fragment too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	n := 0
+	var cands []string
 	for line := range strings.Lines(string(frag)) {
-		c, ok := strings.CutPrefix(strings.TrimSpace(line), "a=candidate:")
-		if !ok {
-			continue
+		if c, ok := strings.CutPrefix(strings.TrimSpace(line), "a=candidate:"); ok {
+			cands = append(cands, c)
 		}
-		if n++; n > peer.MaxCandidates {
-			http.Error(w, "too many candidates", http.StatusBadRequest)
-			return
-		}
+	}
+	// The bound is on all a resource's PATCHes together: each candidate
+	// is an address the SFU sends checks to.
+	s.mu.Lock()
+	room := res.trickle+len(cands) <= peer.MaxCandidates
+	if room {
+		res.trickle += len(cands)
+	}
+	s.mu.Unlock()
+	if !room {
+		http.Error(w, "too many candidates", http.StatusBadRequest)
+		return
+	}
+	for _, c := range cands {
 		if err := res.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: "candidate:" + c}); err != nil {
 			http.Error(w, "bad candidate", http.StatusBadRequest)
 			return

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -183,18 +184,7 @@ func TestWHIPRefusals(t *testing.T) {
 // makes room.
 func TestWHIPResourceLimit(t *testing.T) {
 	r := newRig(t, 3, nil)
-	url := r.http + "/voice/whip/" + testGuild.String() + "/" + testVoice.String()
-	publish := func() *http.Response {
-		pc, err := newClientAPI(t).NewPeerConnection(webrtc.Configuration{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { pc.Close() })
-		pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		resp := post(t, url, "token-2", offerOf(t, pc))
-		resp.Body.Close()
-		return resp
-	}
+	publish := func() *http.Response { return whipAudio(t, r) }
 	var first string
 	for i := range maxResources {
 		resp := publish()
@@ -216,5 +206,48 @@ func TestWHIPResourceLimit(t *testing.T) {
 	resp.Body.Close()
 	if resp := publish(); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("after a DELETE: %s", resp.Status)
+	}
+}
+
+// whipAudio POSTs user 2's WHIP offer of an audio track, which never
+// connects.
+func whipAudio(t *testing.T, r *rig) *http.Response {
+	pc, err := newClientAPI(t).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	resp := post(t, r.http+"/voice/whip/"+testGuild.String()+"/"+testVoice.String(), "token-2", offerOf(t, pc))
+	resp.Body.Close()
+	return resp
+}
+
+// Trickled candidates are bounded over all of a resource's PATCHes.
+func TestWHIPTrickleBounded(t *testing.T) {
+	r := newRig(t, 3, nil)
+	resp := whipAudio(t, r)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatal(resp.Status)
+	}
+	patch := func(from int) int {
+		var frag strings.Builder
+		for i := range 40 {
+			fmt.Fprintf(&frag, "a=candidate:%d 1 udp 2130706431 127.0.0.1 %d typ host\r\n", from+i, 40000+from+i)
+		}
+		req, _ := http.NewRequest(http.MethodPatch, r.http+resp.Header.Get("Location"), strings.NewReader(frag.String()))
+		req.Header.Set("Content-Type", "application/trickle-ice-sdpfrag")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := patch(0); got != http.StatusNoContent {
+		t.Fatalf("first 40 candidates: %d, want 204", got)
+	}
+	if got := patch(40); got != http.StatusBadRequest {
+		t.Fatalf("40 more: %d, want 400", got)
 	}
 }

@@ -158,6 +158,11 @@ func (c *Channel) Join(m *Member) {
 		for _, u := range c.streamers() {
 			m.Observer.Viewers(u, c.viewersOf(u))
 		}
+		for o, priority := range c.speaking {
+			if !o.Hidden {
+				m.Observer.Speaking(o.UserID, true, priority)
+			}
+		}
 	}
 }
 

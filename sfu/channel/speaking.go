@@ -28,7 +28,9 @@ func (c *Channel) poll(now time.Time) {
 		on := false
 		if !m.State.muted() {
 			for _, p := range m.tracks {
-				if s, ok := p.Track.(Speaker); ok && p.Info().Kind == media.Audio && s.Speaking(now) {
+				// A screen's sound is not speech: a shared video would
+				// ring the sharer for as long as it plays.
+				if s, ok := p.Track.(Speaker); ok && p.Info().Source == media.Microphone && s.Speaking(now) {
 					on = true
 				}
 			}

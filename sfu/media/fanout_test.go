@@ -36,6 +36,16 @@ type source struct {
 	keys     atomic.Int32 // frames still to start with a keyframe: set by a request
 }
 
+// awaitKeyRequest waits until a keyframe was asked for.
+func (s *source) awaitKeyRequest(t *testing.T) {
+	for deadline := time.Now().Add(5 * time.Second); s.keys.Load() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("no keyframe asked for")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func (s *source) frames(n int) {
 	for range n {
 		s.frame++
@@ -71,8 +81,8 @@ func TestLayerSwitchesOnlyAtKeyframes(t *testing.T) {
 		time.Sleep(40 * time.Millisecond)
 	}
 	s := &sink{}
-	f.Subscribe(s)                    // no limit: the top layer
-	time.Sleep(20 * time.Millisecond) // the keyframe request is asynchronous
+	f.Subscribe(s)         // no limit: the top layer
+	src.awaitKeyRequest(t) // the keyframe request is asynchronous
 	src.frames(10)
 	s.bitrate.Store(1) // below everything: the lowest
 	f.mu.Lock()
@@ -82,7 +92,7 @@ func TestLayerSwitchesOnlyAtKeyframes(t *testing.T) {
 	f.mu.Unlock()
 	time.Sleep(KeyframeInterval)
 	src.frames(1) // chooses again, asks for a keyframe of the lowest
-	time.Sleep(20 * time.Millisecond)
+	src.awaitKeyRequest(t)
 	src.frames(10)
 	if len(s.got) == 0 {
 		t.Fatal("nothing forwarded")

@@ -255,7 +255,7 @@ func checkRIDs(md *sdp.MediaDescription) error {
 		id, _, _ := strings.Cut(a.Value, " ")
 		layer, ok := rids[strings.ToLower(id)]
 		if !ok {
-			return fmt.Errorf("%w: simulcast RID %q is none of q, h, f (or l, m)", ErrSDP, id)
+			return fmt.Errorf("%w: simulcast RID %q is none of q, h, f (or l, m; r0 to r2; 0 to 2)", ErrSDP, id)
 		}
 		if taken[layer] {
 			return fmt.Errorf("%w: two simulcast RIDs for one layer", ErrSDP)

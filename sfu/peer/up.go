@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -86,9 +87,10 @@ type Remote struct {
 // the connection closed).
 func (r *Remote) Done() <-chan struct{} { return r.done }
 
-// Simulcast layers by RID, lowest first, as browsers name them; checkSDP
+// Simulcast layers by RID, lowest first, as clients name them (LiveKit's
+// and Discord's q/h/f, l/m, mediasoup's r0–r2, bare indexes); checkSDP
 // refuses others.
-var rids = map[string]int{"q": 0, "l": 0, "h": 1, "m": 1, "f": 2}
+var rids = map[string]int{"q": 0, "l": 0, "r0": 0, "0": 0, "h": 1, "m": 1, "r1": 1, "1": 1, "f": 2, "r2": 2, "2": 2}
 
 // onTrack starts reading one received track (one simulcast layer of it).
 func (u *Up) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
@@ -177,14 +179,15 @@ func (r *Remote) read(t *webrtc.TrackRemote, layer, levelID int) {
 	var p media.Packet
 	video := r.Info().Kind == media.Video
 	codec := r.Info().Codec.MimeType
+	flood := newBucket(limits[r.Info().Kind])
 	defer r.endLayer()
 	for {
 		n, _, err := t.Read(buf)
 		if err != nil {
 			return
 		}
-		if pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) == 0 {
-			continue // padding-only probes carry no media
+		if pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) == 0 || !flood.allow(n, time.Now()) {
+			continue // padding-only probes carry no media; a flood is dropped
 		}
 		p = media.Packet{Header: rtp.Header{Version: 2, Marker: pkt.Marker, PayloadType: pkt.PayloadType,
 			SequenceNumber: pkt.SequenceNumber, Timestamp: pkt.Timestamp, SSRC: pkt.SSRC}, Payload: pkt.Payload, Layer: layer}
