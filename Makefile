@@ -10,7 +10,7 @@ ARGS      ?=
 export CGO_ENABLED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test build bench lint fuzz image image-postgres cluster cluster-postgres cluster-test cluster-down
+.PHONY: help run test build bench lint fuzz image image-postgres cluster cluster-postgres cluster-test cluster-bench cluster-down
 
 # The container image: a static binary (cgo SQLite included) FROM scratch.
 IMAGE     ?= concord:dev
@@ -42,8 +42,9 @@ fuzz: ## run each fuzz target for FUZZTIME (30m); crashers land in the package's
 build: ## build bin/concord with the version stamped in
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/concord ./node/cmd/concord
 
-bench: ## run every benchmark, node cold start and idle RSS included; BENCH=long adds the slow ones
+bench: ## run every benchmark, node cold start and idle RSS included, and the cluster's with Docker; BENCH=long adds the slow ones
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m ./...
+	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory cluster-bench; else echo "no Docker engine: make cluster-bench skipped"; fi
 
 lint: ## fail on files gofmt would change, then go vet
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l found unformatted files:"; echo "$$out"; exit 1; fi
@@ -67,7 +68,14 @@ cluster-postgres: image image-postgres ## the cluster with node c on PostgreSQL 
 	$(CLUSTERPG) up -d
 
 cluster-test: ## run the scenarios (examples/cluster/scenario) against the cluster make cluster started
-	$(GO) test -tags cluster -count=1 -v -timeout 15m ./examples/cluster/scenario
+	$(GO) test -tags cluster -count=1 -v -run 'TestCluster$$' -timeout 15m ./examples/cluster/scenario
+
+cluster-bench: ## start a fresh cluster with rate limits lifted and measure it, then remove it
+	-@$(CLUSTERPG) down -v >/dev/null 2>&1
+	@started=$$(date +%s%N); \
+	CONCORD_API_PER_MINUTE=1000000 CONCORD_MESSAGES_PER_10S=1000000 $(MAKE) --no-print-directory cluster >/dev/null && \
+	CONCORD_CLUSTER_STARTED=$$started $(GO) test -tags cluster -count=1 -v -run 'TestClusterBench$$' -timeout 15m ./examples/cluster/scenario; \
+	status=$$?; $(CLUSTERPG) down -v >/dev/null 2>&1; exit $$status
 
 cluster-down: ## stop the cluster (either variant) and remove its containers, network and volumes
 	$(CLUSTERPG) down -v

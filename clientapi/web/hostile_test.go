@@ -42,13 +42,15 @@ func TestHostileContent(t *testing.T) {
 	for _, m := range hostile {
 		eve.api("POST", "/channels/"+ch+"/messages", map[string]any{"content": m}, nil)
 	}
-	// An embed made of the same, with links and an image that lead to script.
+	// An embed made of the same, with links and an image whose URLs try to
+	// break out of their attribute (the node refuses javascript: URLs in
+	// embeds outright).
 	eve.api("POST", "/channels/"+ch+"/messages", map[string]any{"content": "embed", "embeds": []any{map[string]any{
-		"title": `<img src=x onerror="window.__pwned=30">`, "url": "javascript:window.__pwned=31",
+		"title": `<img src=x onerror="window.__pwned=30">`, "url": `https://example.org/"onmouseover="window.__pwned=31"`,
 		"description": "[x](javascript:window.__pwned=32) <svg onload=window.__pwned=33></svg>",
-		"author":      map[string]any{"name": "<b>author</b>", "url": "javascript:window.__pwned=34"},
+		"author":      map[string]any{"name": "<b>author</b>", "url": `https://example.org/'onfocus='window.__pwned=34'`},
 		"fields":      []any{map[string]any{"name": "<i>field</i>", "value": "<script>window.__pwned=35</script>"}},
-		"image":       map[string]any{"url": "javascript:window.__pwned=36"},
+		"image":       map[string]any{"url": `https://example.org/x.png"onerror="window.__pwned=36"`},
 		"footer":      map[string]any{"text": `<img src=x onerror="window.__pwned=37">`},
 	}}}, nil)
 	// A file whose name is markup, sent as the client sends files.

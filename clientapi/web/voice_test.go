@@ -190,6 +190,8 @@ func video(t *testing.T, from, to *person, fromID string) {
 
 	from.click(`.vbuttons button[aria-label="Share your screen"]`)
 	from.clickX(`//div[@role="menu"]//button[text()="720p 30 fps"]`)
+	// A screen share is watched on request, as Go Live is.
+	to.click(`.stage .tile.offer[data-user="` + fromID + `"][data-source="screen"]`)
 	to.wait(playing("screen"))
 	to.wait(`document.querySelector('.voicers li[data-user="` + fromID + `"] .live')`)
 	to.click(`.stage .tile[data-user="` + fromID + `"][data-source="screen"]`)

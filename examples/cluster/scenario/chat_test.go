@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -182,8 +181,8 @@ func history(n *node, token, channel string) (map[string]bool, error) {
 	return out, nil
 }
 
-// report is what a node's /admin/guilds/{id} says.
-type report struct {
+// hashReport is what a node's /admin/guilds/{id} says.
+type hashReport struct {
 	StateHash   string   `json:"state_hash"`
 	Extremities []string `json:"extremities"`
 }
@@ -192,9 +191,9 @@ type report struct {
 // extremities for guild, and every node's member sees every message of
 // acked; when not, it says what differs.
 func converged(members []*user, guild, channel string, acked []sent) (bool, string) {
-	var first report
+	var first hashReport
 	for i, u := range members {
-		var r report
+		var r hashReport
 		if err := u.home.admin("/guilds/"+guild, &r); err != nil {
 			return false, err.Error()
 		}
@@ -242,6 +241,25 @@ func waitConverged(t *testing.T, members []*user, guild, channel string, acked [
 	}
 }
 
+// latencies are the times from each of acked's acknowledgement to its
+// MESSAGE_CREATE on the gateway of each watcher on another node.
+func latencies(acked []sent, watchers []*user) []time.Duration {
+	var lat []time.Duration
+	for _, w := range watchers {
+		w.mu.Lock()
+		for _, s := range acked {
+			if s.from.home == w.home {
+				continue
+			}
+			if at, ok := w.seen[s.id]; ok {
+				lat = append(lat, at.Sub(s.at))
+			}
+		}
+		w.mu.Unlock()
+	}
+	return lat
+}
+
 // percentile is the p-th percentile of ds (0 < p ≤ 100).
 func percentile(ds []time.Duration, p int) time.Duration {
 	if len(ds) == 0 {
@@ -253,11 +271,3 @@ func percentile(ds []time.Duration, p int) time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
-
-func joinNames(us []*user) string {
-	var names []string
-	for _, u := range us {
-		names = append(names, u.name+"@"+u.home.name)
-	}
-	return strings.Join(names, ", ")
-}

@@ -31,36 +31,15 @@ func TestCluster(t *testing.T) {
 	a, b, c := nodes[0], nodes[1], nodes[2]
 
 	ready := time.Now()
-	for _, n := range nodes {
-		waitFor(t, n.name+" to answer /health", 60*time.Second, func() bool { return n.call("GET", "/health", "", nil, nil) == nil })
-	}
-	waitFor(t, "every node to see the others", 60*time.Second, func() bool {
-		for _, n := range nodes {
-			var p struct {
-				Peers []struct{} `json:"peers"`
-			}
-			if n.admin("/peers", &p) != nil || len(p.Peers) < len(nodes)-1 {
-				return false
-			}
-		}
-		return true
-	})
+	waitReady(t, nodes)
 	t.Logf("cluster: %d nodes healthy and connected after %v", len(nodes), time.Since(ready).Round(time.Millisecond))
 
 	// Users on three nodes; the guild lives on a, and b's and c's users join
 	// it by the invite code a gave.
 	suffix := strconv.FormatUint(seed%1_000_000, 10)
 	alice, bob, carol := register(t, a, "alice"+suffix), register(t, b, "bob"+suffix), register(t, c, "carol"+suffix)
-	var g, ch, inv struct {
-		ID   string `json:"id"`
-		Code string `json:"code"`
-	}
-	a.api(t, "POST", "/guilds", alice.token, map[string]string{"name": "cluster " + suffix}, &g)
-	a.api(t, "POST", "/guilds/"+g.ID+"/channels", alice.token, map[string]any{"name": "general", "type": 0}, &ch)
-	a.api(t, "POST", "/channels/"+ch.ID+"/invites", alice.token, map[string]any{}, &inv)
 	start := time.Now()
-	b.api(t, "POST", "/invites/"+inv.Code, bob.token, nil, nil)
-	c.api(t, "POST", "/invites/"+inv.Code, carol.token, nil, nil)
+	gid, cid := guildWith(t, alice, bob, carol)
 	t.Logf("join: %s and %s joined %s's guild by invite in %v", bob.name, carol.name, a.name, time.Since(start).Round(time.Millisecond))
 	bob.connect(t)
 	carol.connect(t)
@@ -71,12 +50,12 @@ func TestCluster(t *testing.T) {
 		t.Helper()
 		more := fn()
 		acked = append(acked, more...)
-		took := waitConverged(t, members, g.ID, ch.ID, acked, limit)
+		took := waitConverged(t, members, gid, cid, acked, limit)
 		t.Logf("%s: %d messages acknowledged, all %d on every node, identical state, %v after the last write", name, len(more), len(acked), took.Round(time.Millisecond))
 	}
 
 	step("chat", 30*time.Second, func() []sent {
-		out, errs := chat(rng, members, ch.ID, 20, "chat")
+		out, errs := chat(rng, members, cid, 20, "chat")
 		for _, err := range errs {
 			t.Error(err)
 		}
@@ -89,7 +68,7 @@ func TestCluster(t *testing.T) {
 	} else {
 		step("lossy link", 60*time.Second, func() []sent {
 			defer undo()
-			out, errs := chat(rng, members, ch.ID, 10, "lossy")
+			out, errs := chat(rng, members, cid, 10, "lossy")
 			for _, err := range errs {
 				t.Error(err)
 			}
@@ -100,12 +79,12 @@ func TestCluster(t *testing.T) {
 	step("partition", 60*time.Second, func() []sent {
 		docker(t, "network", "disconnect", fedNetwork, c.container)
 		cut := time.Now()
-		before, errs := chat(rng, []*user{alice, bob}, ch.ID, 20, "partitioned ab")
-		after, errs2 := chat(rng, []*user{carol}, ch.ID, 20, "partitioned c")
+		before, errs := chat(rng, []*user{alice, bob}, cid, 20, "partitioned ab")
+		after, errs2 := chat(rng, []*user{carol}, cid, 20, "partitioned c")
 		for _, err := range append(errs, errs2...) {
 			t.Error(err)
 		}
-		if ok, _ := converged(members, g.ID, ch.ID, append(before, after...)); ok {
+		if ok, _ := converged(members, gid, cid, append(before, after...)); ok {
 			t.Error("the nodes converged while c was cut off: the partition did not hold")
 		}
 		docker(t, "network", "connect", fedNetwork, c.container)
@@ -115,7 +94,7 @@ func TestCluster(t *testing.T) {
 
 	step("kill", 90*time.Second, func() []sent {
 		docker(t, "kill", b.container)
-		down, errs := chat(rng, []*user{alice, carol}, ch.ID, 20, "while b is down")
+		down, errs := chat(rng, []*user{alice, carol}, cid, 20, "while b is down")
 		for _, err := range errs {
 			t.Error(err)
 		}
@@ -126,23 +105,11 @@ func TestCluster(t *testing.T) {
 	fmt.Fprintf(os.Stderr, "cluster scenario passed (seed %d)\n", seed)
 }
 
-// propagation reports how long the acknowledged messages took from their
-// acknowledgement by the sender's node to their MESSAGE_CREATE on the other
-// nodes' users' gateways.
+// propagation logs how long the acknowledged messages took from their
+// acknowledgement by the sender's node to their MESSAGE_CREATE on the
+// other nodes' users' gateways.
 func propagation(t *testing.T, acked []sent, watchers []*user) {
-	var lat []time.Duration
-	for _, w := range watchers {
-		w.mu.Lock()
-		for _, s := range acked {
-			if s.from.home == w.home {
-				continue
-			}
-			if at, ok := w.seen[s.id]; ok {
-				lat = append(lat, at.Sub(s.at))
-			}
-		}
-		w.mu.Unlock()
-	}
+	lat := latencies(acked, watchers)
 	t.Logf("propagation across containers, acknowledgement to MESSAGE_CREATE on another node: %d samples, p50 %s, p99 %s",
 		len(lat), ms(percentile(lat, 50)), ms(percentile(lat, 99)))
 }

@@ -13,7 +13,7 @@ import { h, icon, icons, toast } from './dom.js';
 import * as modal from './modal.js';
 import * as state from './state.js';
 
-const op = { identify: 0, select: 1, ready: 2, heartbeat: 3, description: 4, hello: 8, resume: 7 };
+const op = { identify: 0, select: 1, ready: 2, heartbeat: 3, description: 4, hello: 8, resume: 7, video: 12, watch: 51 };
 // The voice gateway's close codes that end the call rather than resume it.
 const final = new Set([4001, 4003, 4004, 4006, 4011, 4014, 4016]);
 // Received levels (0…1, linear) from −50 dBov up count as speech, as the
@@ -177,6 +177,15 @@ class Call {
 		case op.ready:
 			this.ups = this.ups.then(() => this.offer(p.d.ice_servers || []));
 			break;
+		case op.video:
+			// Another member's screen share reaches only those who ask to
+			// watch it (op 51): offer it as a tile until they do.
+			for (const s of p.d.streams || []) {
+				if (s.type !== 'screen' || p.d.user_id === state.me.user.id) continue;
+				if (!s.active) this.tile(p.d.user_id, 'screen', null);
+				else if (!this.tiles.has(p.d.user_id + '/screen')) this.offerWatch(p.d.user_id);
+			}
+			break;
 		case op.description:
 			if (p.d.type === 'answer') {
 				await this.up.setRemoteDescription({ type: 'answer', sdp: p.d.sdp });
@@ -272,6 +281,21 @@ class Call {
 		const stage = this.app.stage;
 		stage.replaceChildren(...this.tiles.values());
 		stage.hidden = !this.tiles.size;
+	}
+
+	// offerWatch shows a tile that asks the SFU for a user's screen share
+	// (op 51); the share's video takes the tile's place when it arrives.
+	offerWatch(userID) {
+		const u = state.users.get(userID) || { id: userID };
+		const label = state.nameIn(this.guildID, u) + ' — ' + sourceNames.screen;
+		const t = h('button', { class: 'tile offer', 'data-user': userID, 'data-source': 'screen', 'aria-label': 'Watch ' + label, title: label,
+			onclick: () => {
+				t.disabled = true;
+				this.send(op.watch, { user_id: userID, watch: true });
+			} }, h('span', { class: 'tlabel' }, label), h('span', { class: 'twatch' }, 'Watch stream'));
+		this.tiles.set(userID + '/screen', t);
+		this.app.stage.replaceChildren(...this.tiles.values());
+		this.app.stage.hidden = false;
 	}
 
 	// answerDown answers the SFU's offers of Down, one at a time.
