@@ -47,7 +47,7 @@ func (s *Service) Authenticate(ctx context.Context, header string) (Caller, erro
 	if err != nil {
 		return Caller{}, err
 	}
-	live, err := s.sessionLive(ctx, at.userID, at.sessionID)
+	live, err := s.SessionLive(ctx, at.userID, at.sessionID)
 	if err != nil {
 		return Caller{}, err
 	}

@@ -85,9 +85,9 @@ func (s *Service) Keys() *Keyring { return s.keys }
 // AccessTTL is how long an access token lives.
 func (s *Service) AccessTTL() time.Duration { return s.cfg.AccessTTL }
 
-// sessionLive reports whether session sid of userID is unrevoked, from the
-// cache when its answer is fresh.
-func (s *Service) sessionLive(ctx context.Context, userID, sid snowflake.ID) (bool, error) {
+// SessionLive reports whether session sid of userID is unrevoked, from the
+// cache when its answer is fresh (CacheTTL).
+func (s *Service) SessionLive(ctx context.Context, userID, sid snowflake.ID) (bool, error) {
 	now := s.cfg.Now()
 	st, ok := s.sessions.get(sid, now)
 	if !ok {

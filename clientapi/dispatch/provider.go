@@ -83,6 +83,16 @@ func (p *Provider) Authenticate(ctx context.Context, token string) (gateway.Call
 	return out, nil
 }
 
+// StillValid rechecks a person's login session; a bot's token is checked
+// when it identifies or resumes, and a reset on this node ends its
+// connections at once.
+func (p *Provider) StillValid(ctx context.Context, c gateway.Caller) (bool, error) {
+	if c.Bot {
+		return true, nil
+	}
+	return p.auth.SessionLive(ctx, c.UserID, c.Session)
+}
+
 // Ready returns what READY tells userID: who they are, their guilds, and
 // their DMs.
 func (p *Provider) Ready(ctx context.Context, userID snowflake.ID) (gateway.ReadyData, error) {

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -29,6 +30,7 @@ type conn struct {
 
 	// Reader-only state.
 	identifyBy  time.Time // the deadline for identify or resume
+	checked     time.Time // when the credential was last checked
 	sess        *session
 	windowStart time.Time
 	windowN     int
@@ -184,6 +186,9 @@ func (c *conn) handle(op int, d json.RawMessage) (int, string) {
 	case opHeartbeat:
 		c.extend()
 		if c.sess != nil {
+			if c.revoked() {
+				return 0, "" // EndSessions closed the connection with 4004
+			}
 			var seq *int64
 			if json.Unmarshal(d, &seq) == nil && seq != nil {
 				c.sess.ack(*seq)
@@ -229,6 +234,33 @@ func (c *conn) handle(op int, d json.RawMessage) (int, string) {
 	default:
 		return CloseUnknownOpcode, "unknown opcode"
 	}
+}
+
+// revoked rechecks, at most every RecheckInterval, that the connection's
+// credential still holds, and ends its sessions when it does not: a
+// revocation this process did not make (another node on the database, the
+// operator's command) is noticed within one interval.
+func (c *conn) revoked() bool {
+	now := time.Now()
+	if c.checked.IsZero() {
+		c.checked = now
+	}
+	if now.Sub(c.checked) < c.g.cfg.RecheckInterval {
+		return false
+	}
+	c.checked = now
+	ctx, cancel := context.WithTimeout(context.Background(), providerTimeout)
+	defer cancel()
+	caller := c.sess.caller
+	ok, err := c.g.p.StillValid(ctx, caller)
+	if err != nil {
+		c.g.log.Error("gateway: recheck credential", "user", caller.UserID, "err", err)
+		return false
+	}
+	if !ok {
+		c.g.EndSessions(caller.UserID, caller.Session)
+	}
+	return !ok
 }
 
 // ended handles a read error: a clean close by the client (1000/1001) ends

@@ -31,6 +31,7 @@ type Config struct {
 	MaxPayload         int           // bytes of one inbound payload; more closes 4002: 4096
 	IdentifyTimeout    time.Duration // a connection that has not identified or resumed by then is closed 4003: 30 s
 	IdentifyLimit      int           // identifies per user per 24 h (session_start_limit); more closes 4008: 1000
+	RecheckInterval    time.Duration // how often a heartbeat has the provider recheck the credential (StillValid): 5 min
 	MemberGuilds       int           // guilds one op 8 may name, duplicates removed: 100
 	MemberGuildsPerMin int           // guilds a user may query by op 8 per minute, over all sessions: 120
 	// ConnsPerClient caps the open connections of one client address; more
@@ -64,6 +65,7 @@ func (c *Config) defaults() {
 	defi(&c.InboundLimit, inboundWindowN)
 	defi(&c.MaxPayload, maxInboundPayload)
 	def(&c.IdentifyTimeout, 30*time.Second)
+	def(&c.RecheckInterval, 5*time.Minute)
 	defi(&c.IdentifyLimit, identifyLimit)
 	defi(&c.MemberGuilds, 100)
 	defi(&c.MemberGuildsPerMin, 120)

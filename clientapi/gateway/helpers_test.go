@@ -30,11 +30,13 @@ type fakeProvider struct {
 	members map[snowflake.ID][]snowflake.ID // guild → users
 	hidden  map[[2]snowflake.ID]bool        // (channel, user) without VIEW_CHANNEL
 	live    *live.Hub                       // for the presences of members
+	revoked map[snowflake.ID]bool           // users whose credential StillValid refuses
 }
 
 func newFakeProvider() *fakeProvider {
 	return &fakeProvider{tokens: map[string]Caller{}, guilds: map[snowflake.ID][]snowflake.ID{},
-		members: map[snowflake.ID][]snowflake.ID{}, hidden: map[[2]snowflake.ID]bool{}}
+		members: map[snowflake.ID][]snowflake.ID{}, hidden: map[[2]snowflake.ID]bool{},
+		revoked: map[snowflake.ID]bool{}}
 }
 
 // addUser registers token for a user (or bot) in guilds.
@@ -101,6 +103,19 @@ func (p *fakeProvider) Members(_ context.Context, guildID snowflake.ID, q Member
 		}
 	}
 	return out, nil
+}
+
+// revoke makes StillValid refuse token's caller from now on.
+func (p *fakeProvider) revoke(token string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.revoked[p.tokens[token].UserID] = true
+}
+
+func (p *fakeProvider) StillValid(_ context.Context, c Caller) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !p.revoked[c.UserID], nil
 }
 
 func (p *fakeProvider) CanView(_, channelID, userID snowflake.ID) bool {

@@ -190,3 +190,27 @@ func TestPresenceActivitiesChecked(t *testing.T) {
 		"presence": map[string]any{"status": "online", "activities": []any{map[string]any{"name": "x", "type": 0, "url": "data:,x"}}}})
 	c.expectClose(CloseDecodeError)
 }
+
+// A credential revoked where this gateway did not hear of it (another
+// process on the database) is noticed at the next heartbeat after
+// RecheckInterval: the connection closes 4004 and cannot be resumed.
+func TestRecheckEndsRevokedSessions(t *testing.T) {
+	ts := newTestServer(t, Config{RecheckInterval: 50 * time.Millisecond})
+	ts.p.addUser("u", Caller{UserID: 1, Session: 7}, guildA)
+	c := dial(t, ts.wsURL)
+	ready := c.identify("u", allIntents, 1)
+	c.send(opHeartbeat, nil)
+	if w := c.next(); w.Op != opHeartbeatACK {
+		t.Fatalf("heartbeat answered op %d", w.Op)
+	}
+	ts.p.revoke("u")
+	time.Sleep(60 * time.Millisecond)
+	c.send(opHeartbeat, nil)
+	c.expectClose(CloseAuthenticationFailed)
+	ts.g.mu.RLock()
+	_, kept := ts.g.sessions[ready["session_id"].(string)]
+	ts.g.mu.RUnlock()
+	if kept {
+		t.Fatal("the revoked session is still there to resume")
+	}
+}

@@ -75,6 +75,11 @@ type Provider interface {
 	// Members renders the guild member objects matching q, and for
 	// q.UserIDs the IDs that are not members.
 	Members(ctx context.Context, guildID snowflake.ID, q MemberQuery) (Members, error)
+	// StillValid reports whether the credential a connection identified
+	// with still holds: a login session not revoked since (by another
+	// process on the same database, such as the operator's command).
+	// Access tokens expiring does not end a connection, as on Discord.
+	StillValid(ctx context.Context, c Caller) (bool, error)
 	// CanView reports whether userID has VIEW_CHANNEL in channelID. It is
 	// called often (the gateway caches answers per session and channel
 	// until the guild's state changes) and must be answered from memory.
