@@ -258,7 +258,7 @@ func TestSlashCommands(t *testing.T) {
 	// from his popout.
 	ben.eval(action("after the survey", "Apps"), nil)
 	ben.clickX(`//div[@role="menu"]//button[text()="Quote"]`)
-	amy.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent === 'quoted: after the survey')`)
+	amy.wait(`[...document.querySelectorAll('.msg')].some((m) => m.textContent.includes('ben used Quote') && m.textContent.includes('quoted: after the survey'))`)
 	amy.click(`.members .member[aria-label^="ben"]`)
 	amy.clickX(`//div[contains(@class,"pactions")]/button[text()="Apps"]`)
 	amy.shot("9-apps")

@@ -115,6 +115,9 @@ func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64,
 		p.wait(`!document.querySelector('.voicepanel').hidden && document.querySelector('.vinfo').textContent.includes('lounge')`)
 	}
 	for _, p := range []*person{vic, val} {
+		p.wait(`document.querySelector('.vinfo strong').textContent === 'Voice Connected'`)
+	}
+	for _, p := range []*person{vic, val} {
 		p.wait(in(p, ids[0]) + ` && ` + in(p, ids[1]))
 	}
 

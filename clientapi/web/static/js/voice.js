@@ -192,6 +192,7 @@ class Call {
 		const mic = await this.mic;
 		if (this.closed) return;
 		this.up = new RTCPeerConnection({ iceServers });
+		this.up.addEventListener('connectionstatechange', () => draw(this.app));
 		if (mic) {
 			this.track = mic.getAudioTracks()[0];
 			this.track.enabled = !prefs.mute && !prefs.deaf;
@@ -491,7 +492,10 @@ function draw(app) {
 		h('button', { class: 'iconbtn hangup', 'aria-label': 'Disconnect', onclick: () => leave(app) }, icon(icons.hangup, 20)));
 	const cam = call.sources.has('camera');
 	const sharing = call.sources.has('screen');
-	p.append(h('div', { class: 'vrow' }, h('div', { class: 'vinfo' }, h('strong', {}, 'Voice Connected'), h('span', {}, (c ? c.name : '') + (g ? ' / ' + g.name : ''))),
+	// What the media connection does, as Discord says it.
+	const media = call.up ? call.up.connectionState : 'new';
+	const said = { connected: ['Voice Connected', ''], failed: ['Voice Disconnected', ' failed'], disconnected: ['Reconnecting…', ' waiting'] }[media] || ['Connecting…', ' waiting'];
+	p.append(h('div', { class: 'vrow' }, h('div', { class: 'vinfo' + said[1], role: 'status' }, h('strong', {}, said[0]), h('span', {}, (c ? c.name : '') + (g ? ' / ' + g.name : ''))),
 		h('button', { class: 'iconbtn hangup', 'aria-label': 'Disconnect', title: 'Disconnect', onclick: () => leave(app) }, icon(icons.hangup, 20))),
 	h('div', { class: 'vrow vbuttons' },
 		h('button', { class: 'vbtn' + (cam ? ' on' : ''), 'aria-label': cam ? 'Turn off camera' : 'Turn on camera', onclick: () => camera(app) }, icon(icons.camera, 18), 'Camera'),
