@@ -4,10 +4,10 @@
 // carries the microphone, Down everyone else's audio, offered by the SFU.
 // Rings show who speaks: others from the audio levels of the packets
 // received (the ssrc-audio-level extension the SFU forwards), oneself from
-// the microphone's level as it is sent. Mute, deafen and the devices are remembered. A camera
-// and a screen share are video tracks on Up, named by their source; what
-// others show appears as tiles over the conversation, one of which a
-// person may watch large.
+// the microphone's level as it is sent. Mute, deafen and the devices are
+// remembered. A camera and a screen share are video tracks on Up, named by
+// their source; what others show appears as tiles over the conversation,
+// one of which a person may watch large.
 
 import { h, icon, icons, toast } from './dom.js';
 import * as modal from './modal.js';
@@ -75,9 +75,7 @@ export function leave(app) {
 
 function end(app) {
 	if (!call) return;
-	call.close();
-	call = null;
-	speakers.clear();
+	stop();
 	state.emit('voice');
 	draw(app);
 }
