@@ -96,6 +96,7 @@ export class App {
 		this.pane.close();
 		state.reset();
 		history.reset();
+		commands.reset();
 	}
 
 	dispatch(t, d) {
