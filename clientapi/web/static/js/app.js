@@ -304,6 +304,7 @@ export class App {
 	nickname(gid) { manage.nickname(gid); }
 	memberRoles(gid, uid) { manage.memberRoles(gid, uid); }
 	timeout(gid, uid) { manage.timeout(gid, uid); }
+	moderateVoice(gid, uid, change) { manage.voice(gid, uid, change); }
 	kick(gid, uid) { manage.kick(gid, uid); }
 	ban(gid, uid) { manage.ban(gid, uid); }
 	guildSettings(gid) { manage.guildSettings(gid); }

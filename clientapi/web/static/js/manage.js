@@ -209,6 +209,12 @@ export async function timeout(gid, uid) {
 	}, 'Time out');
 }
 
+// voice changes a member's voice as a moderator: server mute or deafen,
+// or a disconnect (channel_id null), as Discord's member PATCH does.
+export function voice(gid, uid, change) {
+	api.patch(`/guilds/${gid}/members/${uid}`, change).catch((err) => toast(err.text || String(err), 'error'));
+}
+
 export async function kick(gid, uid) {
 	const u = state.users.get(uid);
 	await modal.form('Kick ' + state.nameIn(gid, u), [{ name: 'reason', label: 'Reason (optional)' }],
