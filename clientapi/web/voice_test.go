@@ -77,8 +77,8 @@ func (p *person) audioUntil(what string, ok func(audioStats) bool) audioStats {
 // the listener's screen and on their own, a mute shows, and leaving takes the person out of
 // the channel. At a desktop's width one's voice connection drops and
 // resumes, then they turn the camera on and share the screen, which the
-// other watches, and, once out, mute the other from the server and take
-// them out of voice.
+// other watches, and, once out, mute the other from the server, move them
+// to another channel and take them out of voice.
 func TestVoice(t *testing.T) {
 	url := startNode(t)
 	browser := newBrowser(t, voiceFlags...)
@@ -187,6 +187,12 @@ func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64,
 		for _, p := range []*person{vic, val} {
 			p.wait(in(p, ids[1]) + ` && ` + in(p, ids[1]) + `.querySelector('[aria-label="Muted"]')`)
 		}
+		var stage struct{ ID string }
+		vic.api("POST", "/guilds/"+gid+"/channels", map[string]any{"name": "stage", "type": 2}, &stage)
+		moderate("Move to…")
+		vic.do(chromedp.SetValue(chromedp.CSS(`#m-to`), stage.ID))
+		vic.click(`dialog form button[type=submit]`)
+		val.wait(`document.querySelector('.vinfo').textContent.includes('stage')`)
 		moderate("Disconnect from voice")
 		val.wait(`document.querySelector('.voicepanel').hidden && !` + in(val, ids[1]))
 		vic.wait(`!` + in(vic, ids[1]))

@@ -305,6 +305,7 @@ export class App {
 	memberRoles(gid, uid) { manage.memberRoles(gid, uid); }
 	timeout(gid, uid) { manage.timeout(gid, uid); }
 	moderateVoice(gid, uid, change) { manage.voice(gid, uid, change); }
+	moveVoice(gid, uid) { manage.moveVoice(gid, uid); }
 	kick(gid, uid) { manage.kick(gid, uid); }
 	ban(gid, uid) { manage.ban(gid, uid); }
 	guildSettings(gid) { manage.guildSettings(gid); }

@@ -151,7 +151,10 @@ function actions(app, g, u) {
 	if (v && v.guild_id === g.id && v.channel_id) {
 		if (canGuild(g.id, P.MUTE_MEMBERS)) mod.push([v.mute ? 'Server unmute' : 'Server mute', () => app.moderateVoice(g.id, u.id, { mute: !v.mute })]);
 		if (canGuild(g.id, P.DEAFEN_MEMBERS)) mod.push([v.deaf ? 'Server undeafen' : 'Server deafen', () => app.moderateVoice(g.id, u.id, { deaf: !v.deaf })]);
-		if (canGuild(g.id, P.MOVE_MEMBERS)) mod.push(['Disconnect from voice', () => app.moderateVoice(g.id, u.id, { channel_id: null }), true]);
+		if (canGuild(g.id, P.MOVE_MEMBERS)) {
+			mod.push(['Move to…', () => app.moveVoice(g.id, u.id)]);
+			mod.push(['Disconnect from voice', () => app.moderateVoice(g.id, u.id, { channel_id: null }), true]);
+		}
 	}
 	if (mod.length) {
 		const more = h('button', { class: 'plain', 'aria-haspopup': 'menu' }, 'Moderate');
