@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -107,20 +108,27 @@ func diceBot(s *discordgo.Session, i *discordgo.InteractionCreate) error {
 // its options through the autocomplete, and sees the bot's answer with
 // its embed and components, which both people use; options typed wrongly
 // are said before anything is sent, a bot that does not answer is said
-// and the text comes back, and a modal's answer only its writer sees.
+// and the text comes back, a modal's answer only its writer sees; a bot's
+// suggestions, its Apps on messages and people, and its commands in a DM
+// with it. At a desktop's width and at a phone's.
 func TestSlashCommands(t *testing.T) {
 	url := startNode(t)
 	pointDiscordgo(t, url)
 	browser := newBrowser(t)
-	amy := newPerson(t, browser, url, "amy", desktop)
-	ben := newPerson(t, browser, url, "ben", desktop)
+	atEachWidth(t, func(t *testing.T, size [2]int64, narrow bool) { slashCommands(t, url, browser, size, narrow) })
+}
+
+func slashCommands(t *testing.T, url string, browser context.Context, size [2]int64, narrow bool) {
+	suffix := map[bool]string{false: "d", true: "p"}[narrow]
+	amy := newPerson(t, browser, url, "amy"+suffix, size)
+	ben := newPerson(t, browser, url, "ben"+suffix, size)
 	amy.register("correct horse battery")
 	ben.register("staple battery horse")
 	path, gid, _ := amy.meet("Game night", ben)
 
 	// Amy makes a bot and adds it to the guild; it registers its commands.
 	var app struct{ ID string }
-	amy.api("POST", "/applications", map[string]any{"name": "Dice"}, &app)
+	amy.api("POST", "/applications", map[string]any{"name": "Dice" + suffix}, &app)
 	var reset struct{ Token string }
 	amy.api("POST", "/applications/"+app.ID+"/bot/reset", nil, &reset)
 	amy.api("POST", "/oauth2/authorize?client_id="+app.ID+"&scope=bot+applications.commands&permissions=3072", map[string]any{"guild_id": gid, "authorize": true}, nil)
@@ -187,7 +195,7 @@ func TestSlashCommands(t *testing.T) {
 	amy.enter(`.composer textarea`)
 	answer := `[...document.querySelectorAll('.msg')].find((m) => m.querySelector('.used') && m.textContent.includes('rolled a d20 (for luck)'))`
 	for _, p := range []*person{amy, ben} {
-		p.wait(answer + ` && ` + answer + `.querySelector('.used').textContent.includes('amy used /roll') && ` + answer + `.querySelector('.embed .etitle').textContent === 'Dice'`)
+		p.wait(answer + ` && ` + answer + `.querySelector('.used').textContent.includes('` + amy.name + ` used /roll') && ` + answer + `.querySelector('.embed .etitle').textContent === 'Dice'`)
 	}
 	amy.wait(`document.querySelector('.composer textarea').value === '' && document.querySelector('.cmdstatus').hidden`)
 	amy.shot("3-answer")
@@ -258,12 +266,15 @@ func TestSlashCommands(t *testing.T) {
 	// from his popout.
 	ben.eval(action("after the survey", "Apps"), nil)
 	ben.clickX(`//div[@role="menu"]//button[text()="Quote"]`)
-	amy.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent === 'quoted: after the survey')`)
-	amy.click(`.members .member[aria-label^="ben"]`)
+	amy.wait(`[...document.querySelectorAll('.msg')].some((m) => m.textContent.includes('` + ben.name + ` used Quote') && m.textContent.includes('quoted: after the survey'))`)
+	if narrow {
+		amy.click(`.membersbtn`)
+	}
+	amy.click(`.members .member[aria-label^="` + ben.name + `"]`)
 	amy.clickX(`//div[contains(@class,"pactions")]/button[text()="Apps"]`)
 	amy.shot("9-apps")
 	amy.clickX(`//div[@role="menu"]//button[text()="Wave"]`)
-	ben.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent === 'waved at ben')`)
+	ben.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent === 'waved at ` + ben.name + `')`)
 
 	// In a DM with the bot, its global commands.
 	var dm struct{ ID string }

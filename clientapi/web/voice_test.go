@@ -77,7 +77,8 @@ func (p *person) audioUntil(what string, ok func(audioStats) bool) audioStats {
 // the listener's screen and on their own, a mute shows, and leaving takes the person out of
 // the channel. At a desktop's width one's voice connection drops and
 // resumes, then they turn the camera on and share the screen, which the
-// other watches.
+// other watches, and, once out, mute the other from the server, move them
+// to another channel and take them out of voice.
 func TestVoice(t *testing.T) {
 	url := startNode(t)
 	browser := newBrowser(t, voiceFlags...)
@@ -113,6 +114,9 @@ func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64,
 		}
 		p.click(`.chan[data-channel="` + lounge.ID + `"]`)
 		p.wait(`!document.querySelector('.voicepanel').hidden && document.querySelector('.vinfo').textContent.includes('lounge')`)
+	}
+	for _, p := range []*person{vic, val} {
+		p.wait(`document.querySelector('.vinfo strong').textContent === 'Voice Connected'`)
 	}
 	for _, p := range []*person{vic, val} {
 		p.wait(in(p, ids[0]) + ` && ` + in(p, ids[1]))
@@ -169,6 +173,30 @@ func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64,
 	vic.wait(`document.querySelector('.voicepanel').hidden`)
 	val.wait(`!` + in(val, ids[0]) + ` && ` + in(val, ids[1]))
 	val.shot("3-left")
+
+	if !narrow {
+		// Vic, who owns the guild, mutes Val from the server, then takes
+		// him out of voice.
+		moderate := func(item string) {
+			vic.wait(`!document.querySelector('dialog')`)
+			vic.click(`.members .member[aria-label^="` + val.name + `"]`)
+			vic.clickX(`//div[contains(@class,"pactions")]/button[text()="Moderate"]`)
+			vic.clickX(`//div[@role="menu"]//button[text()="` + item + `"]`)
+		}
+		moderate("Server mute")
+		for _, p := range []*person{vic, val} {
+			p.wait(in(p, ids[1]) + ` && ` + in(p, ids[1]) + `.querySelector('[aria-label="Muted"]')`)
+		}
+		var stage struct{ ID string }
+		vic.api("POST", "/guilds/"+gid+"/channels", map[string]any{"name": "stage", "type": 2}, &stage)
+		moderate("Move to…")
+		vic.do(chromedp.SetValue(chromedp.CSS(`#m-to`), stage.ID))
+		vic.click(`dialog form button[type=submit]`)
+		val.wait(`document.querySelector('.vinfo').textContent.includes('stage')`)
+		moderate("Disconnect from voice")
+		val.wait(`document.querySelector('.voicepanel').hidden && !` + in(val, ids[1]))
+		vic.wait(`!` + in(vic, ids[1]))
+	}
 	vic.clean()
 	val.clean()
 }

@@ -96,6 +96,7 @@ export class App {
 		this.pane.close();
 		state.reset();
 		history.reset();
+		commands.reset();
 	}
 
 	dispatch(t, d) {
@@ -303,6 +304,8 @@ export class App {
 	nickname(gid) { manage.nickname(gid); }
 	memberRoles(gid, uid) { manage.memberRoles(gid, uid); }
 	timeout(gid, uid) { manage.timeout(gid, uid); }
+	moderateVoice(gid, uid, change) { manage.voice(gid, uid, change); }
+	moveVoice(gid, uid) { manage.moveVoice(gid, uid); }
 	kick(gid, uid) { manage.kick(gid, uid); }
 	ban(gid, uid) { manage.ban(gid, uid); }
 	guildSettings(gid) { manage.guildSettings(gid); }

@@ -1,4 +1,4 @@
-// Slash commands: the guild's commands offered as the person types "/",
+// Slash commands: a channel's commands offered as the person types "/",
 // their options read from the composer's text ("/roll sides:20"), and the
 // interactions the node relays to the bots — a command, the choices a bot
 // suggests for an option as it is typed, a click or a pick on a
@@ -11,7 +11,7 @@ import { nonce, toast } from './dom.js';
 import * as modal from './modal.js';
 import * as state from './state.js';
 
-// The index of a guild's commands is fetched again when this old.
+// The index of a channel's commands is fetched again when this old.
 const indexAge = 30_000;
 // How long a person waits for the node's word when the gateway is away.
 const answerWait = 15_000;
@@ -51,6 +51,12 @@ export function index(channelID, loaded) {
 		e = next;
 	}
 	return e;
+}
+
+// reset forgets everything of the person who signs out.
+export function reset() {
+	for (const w of waiting.values()) clearTimeout(w.timer);
+	for (const m of [indexes, waiting, offered]) m.clear();
 }
 
 // find is the command text invokes in a channel, with the text after its

@@ -5,7 +5,7 @@
 
 import * as api from './api.js';
 import * as commands from './commands.js';
-import { fmtSize, h, icon, icons } from './dom.js';
+import { avatar, fmtSize, h, icon, icons } from './dom.js';
 import * as emoji from './emoji.js';
 import { P, can } from './perms.js';
 import * as state from './state.js';
@@ -431,7 +431,7 @@ export class Composer {
 		items.forEach((it, i) => {
 			const row = h('div', { class: 'acitem' + (i === this.acIndex ? ' on' : ''), role: 'option', id: 'ac-' + i, 'aria-selected': i === this.acIndex ? 'true' : 'false',
 				onmousedown: (e) => { e.preventDefault(); this.acIndex = i; this.acPick(); } },
-			h('span', {}, it.label), it.sub ? h('span', { class: 'sub' }, it.sub) : null);
+			h('span', { class: 'aclabel' }, it.user ? avatar(it.user, 24) : null, it.label), it.sub ? h('span', { class: 'sub' }, it.sub) : null);
 			this.ac.append(row);
 		});
 		if (items.length) this.input.setAttribute('aria-activedescendant', 'ac-' + this.acIndex);

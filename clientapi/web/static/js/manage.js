@@ -209,6 +209,25 @@ export async function timeout(gid, uid) {
 	}, 'Time out');
 }
 
+// voice changes a member's voice as a moderator: server mute or deafen,
+// or a disconnect (channel_id null), as Discord's member PATCH does.
+export function voice(gid, uid, change) {
+	api.patch(`/guilds/${gid}/members/${uid}`, change).catch((err) => toast(err.text || String(err), 'error'));
+}
+
+// moveVoice asks where to move a member in voice to, and moves them.
+export async function moveVoice(gid, uid) {
+	const g = state.guilds.get(gid);
+	const v = state.voice.get(uid);
+	const others = [...g.channels.values()].filter((c) => c.type === 2 && (!v || c.id !== v.channel_id));
+	if (!others.length) {
+		toast('There is no other voice channel to move to.', 'error');
+		return;
+	}
+	await modal.form('Move ' + state.nameIn(gid, state.users.get(uid)), [{ name: 'to', label: 'Voice channel', options: others.map((c) => [c.id, c.name]) }],
+		(f) => api.patch(`/guilds/${gid}/members/${uid}`, { channel_id: f.to }), 'Move');
+}
+
 export async function kick(gid, uid) {
 	const u = state.users.get(uid);
 	await modal.form('Kick ' + state.nameIn(gid, u), [{ name: 'reason', label: 'Reason (optional)' }],

@@ -147,6 +147,15 @@ function actions(app, g, u) {
 	if (over && canGuild(g.id, P.MODERATE_MEMBERS)) mod.push(['Time out…', () => app.timeout(g.id, u.id)]);
 	if (over && canGuild(g.id, P.KICK_MEMBERS)) mod.push(['Kick…', () => app.kick(g.id, u.id), true]);
 	if (over && canGuild(g.id, P.BAN_MEMBERS)) mod.push(['Ban…', () => app.ban(g.id, u.id), true]);
+	const v = state.voice.get(u.id);
+	if (v && v.guild_id === g.id && v.channel_id) {
+		if (canGuild(g.id, P.MUTE_MEMBERS)) mod.push([v.mute ? 'Server unmute' : 'Server mute', () => app.moderateVoice(g.id, u.id, { mute: !v.mute })]);
+		if (canGuild(g.id, P.DEAFEN_MEMBERS)) mod.push([v.deaf ? 'Server undeafen' : 'Server deafen', () => app.moderateVoice(g.id, u.id, { deaf: !v.deaf })]);
+		if (canGuild(g.id, P.MOVE_MEMBERS)) {
+			mod.push(['Move to…', () => app.moveVoice(g.id, u.id)]);
+			mod.push(['Disconnect from voice', () => app.moderateVoice(g.id, u.id, { channel_id: null }), true]);
+		}
+	}
 	if (mod.length) {
 		const more = h('button', { class: 'plain', 'aria-haspopup': 'menu' }, 'Moderate');
 		more.addEventListener('click', () => modal.menu(more, mod));

@@ -134,8 +134,11 @@ const usedWhat = { 3: ' used a component', 5: ' submitted a form' };
 function usedLine(m, ctx) {
 	const u = used(m);
 	const who = u.user ? state.nameIn(ctx.guildID, u.user) : 'Someone';
+	// Chat commands are named in lower case; a user or message command,
+	// used from a menu, may not be, and takes no slash.
+	const shown = u.name && (u.name === u.name.toLowerCase() ? '/' : '') + u.name;
 	return h('div', { class: 'replyto used' }, u.user ? avatar(u.user, 16) : null, h('span', { class: 'who' }, who),
-		h('span', { class: 'snippet' }, u.name ? [' used ', h('span', { class: 'cmdname' }, '/' + u.name)] : usedWhat[u.type] || ' used an application'));
+		h('span', { class: 'snippet' }, shown ? [' used ', h('span', { class: 'cmdname' }, shown)] : usedWhat[u.type] || ' used an application'));
 }
 
 function attachments(m) {

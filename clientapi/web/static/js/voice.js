@@ -4,10 +4,10 @@
 // carries the microphone, Down everyone else's audio, offered by the SFU.
 // Rings show who speaks: others from the audio levels of the packets
 // received (the ssrc-audio-level extension the SFU forwards), oneself from
-// the microphone's level as it is sent. Mute, deafen and the devices are remembered. A camera
-// and a screen share are video tracks on Up, named by their source; what
-// others show appears as tiles over the conversation, one of which a
-// person may watch large.
+// the microphone's level as it is sent. Mute, deafen and the devices are
+// remembered. A camera and a screen share are video tracks on Up, named by
+// their source; what others show appears as tiles over the conversation,
+// one of which a person may watch large.
 
 import { h, icon, icons, toast } from './dom.js';
 import * as modal from './modal.js';
@@ -75,9 +75,7 @@ export function leave(app) {
 
 function end(app) {
 	if (!call) return;
-	call.close();
-	call = null;
-	speakers.clear();
+	stop();
 	state.emit('voice');
 	draw(app);
 }
@@ -201,6 +199,7 @@ class Call {
 		const mic = await this.mic;
 		if (this.closed) return;
 		this.up = new RTCPeerConnection({ iceServers });
+		this.up.addEventListener('connectionstatechange', () => draw(this.app));
 		if (mic) {
 			this.track = mic.getAudioTracks()[0];
 			this.track.enabled = !prefs.mute && !prefs.deaf;
@@ -515,7 +514,10 @@ function draw(app) {
 		h('button', { class: 'iconbtn hangup', 'aria-label': 'Disconnect', onclick: () => leave(app) }, icon(icons.hangup, 20)));
 	const cam = call.sources.has('camera');
 	const sharing = call.sources.has('screen');
-	p.append(h('div', { class: 'vrow' }, h('div', { class: 'vinfo' }, h('strong', {}, 'Voice Connected'), h('span', {}, (c ? c.name : '') + (g ? ' / ' + g.name : ''))),
+	// What the media connection does, as Discord says it.
+	const media = call.up ? call.up.connectionState : 'new';
+	const said = { connected: ['Voice Connected', ''], failed: ['Voice Disconnected', ' failed'], disconnected: ['Reconnecting…', ' waiting'] }[media] || ['Connecting…', ' waiting'];
+	p.append(h('div', { class: 'vrow' }, h('div', { class: 'vinfo' + said[1], role: 'status' }, h('strong', {}, said[0]), h('span', {}, (c ? c.name : '') + (g ? ' / ' + g.name : ''))),
 		h('button', { class: 'iconbtn hangup', 'aria-label': 'Disconnect', title: 'Disconnect', onclick: () => leave(app) }, icon(icons.hangup, 20))),
 	h('div', { class: 'vrow vbuttons' },
 		h('button', { class: 'vbtn' + (cam ? ' on' : ''), 'aria-label': cam ? 'Turn off camera' : 'Turn on camera', onclick: () => camera(app) }, icon(icons.camera, 18), 'Camera'),
