@@ -112,7 +112,7 @@ func TestInteractionsWithDiscordgo(t *testing.T) {
 		uev.want(t, "INTERACTION_MODAL_CREATE", `"custom_id":"survey"`)
 		invoke(map[string]any{"type": 5, "data": map[string]any{"custom_id": "survey", "components": []any{
 			map[string]any{"type": 1, "components": []any{map[string]any{"type": 4, "custom_id": "color", "value": "green"}}}}}})
-		uev.want(t, "MESSAGE_CREATE", "thanks for green", `"flags":64`)
+		secret := uev.want(t, "MESSAGE_CREATE", "thanks for green", `"flags":64`)
 		if msgs := history(); len(msgs) != 2 {
 			t.Fatalf("an ephemeral answer entered history: %+v", msgs)
 		}
@@ -124,6 +124,24 @@ func TestInteractionsWithDiscordgo(t *testing.T) {
 		for _, e := range bev.drain() {
 			if strings.Contains(e, "thanks for green") {
 				t.Fatalf("the bystander saw the ephemeral answer: %s", e)
+			}
+		}
+
+		// A click on the ephemeral answer's button: it is updated for its
+		// user alone, and history is as it was.
+		var eph struct{ ID string }
+		check("ephemeral message", json.Unmarshal([]byte(secret[strings.IndexByte(secret, ' ')+1:]), &eph))
+		invoke(map[string]any{"type": 3, "message_id": eph.ID, "data": map[string]any{"component_type": 2, "custom_id": "again"}})
+		uev.want(t, "MESSAGE_UPDATE", eph.ID, "clicked", `"flags":64`)
+		if msgs := history(); len(msgs) != 3 || msgs[0].Content != "after the survey" {
+			t.Fatalf("history after a click on an ephemeral answer: %+v", msgs)
+		}
+		_, err = user.ChannelMessageSend(f.channel, "after the click")
+		check("marker", err)
+		bev.want(t, "MESSAGE_CREATE", "after the click")
+		for _, e := range bev.drain() {
+			if strings.Contains(e, eph.ID) {
+				t.Fatalf("the bystander saw the ephemeral update: %s", e)
 			}
 		}
 	})
@@ -163,7 +181,9 @@ func answer(s *discordgo.Session, i *discordgo.InteractionCreate) error {
 		d := i.ModalSubmitData()
 		value := d.Components[0].(*discordgo.ActionsRow).Components[0].(*discordgo.TextInput).Value
 		return s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{Content: "thanks for " + value, Flags: discordgo.MessageFlagsEphemeral}})
+			Data: &discordgo.InteractionResponseData{Content: "thanks for " + value, Flags: discordgo.MessageFlagsEphemeral,
+				Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+					discordgo.Button{Label: "Again", Style: discordgo.PrimaryButton, CustomID: "again"}}}}}})
 	}
 	raw, _ := json.Marshal(i.Interaction)
 	return fmt.Errorf("unexpected interaction %s", strings.TrimSpace(string(raw)))

@@ -88,7 +88,12 @@ func (a *API) callback(w http.ResponseWriter, r *http.Request) error {
 		}
 		i.updatesComponentMsg = true
 		if body.Type == callbackUpdateMessage {
-			m, err := a.guilds.EditAs(ctx, i.app, i.channel, i.message, body.Data)
+			var m objects.Message
+			if old, ok := i.ephemeral[i.message]; ok {
+				m, err = a.reviseEphemeral(ctx, i, &old, body.Data)
+			} else {
+				m, err = a.guilds.EditAs(ctx, i.app, i.channel, i.message, body.Data)
+			}
 			if err != nil {
 				return err
 			}

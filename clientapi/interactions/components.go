@@ -3,6 +3,7 @@ package interactions
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"unicode/utf8"
 
@@ -24,6 +25,13 @@ func (a *API) componentData(ctx context.Context, i *interaction, messageID snowf
 		return nil, httperr.Field("data", "BASE_TYPE_BAD_TYPE", "Must be a component's data.")
 	}
 	msg, err := a.guilds.MessageAs(ctx, i.user, i.channel, messageID)
+	if errors.Is(err, httperr.UnknownMessage) {
+		// Not in history: perhaps an answer only this user sees.
+		if m, ok := a.live.ephemeralMessage(i.app, i.user, i.channel, messageID); ok {
+			msg, err = m, nil
+			i.keep(messageID, &m)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -125,6 +125,28 @@ func (g *registry) byIDToken(id snowflake.ID, token string, now time.Time) *inte
 	return i
 }
 
+// ephemeralMessage finds an answer of app's that only user sees, in
+// channel, among the live interactions' messages.
+func (g *registry) ephemeralMessage(app, user, channel, id snowflake.ID) (objects.Message, bool) {
+	g.mu.Lock()
+	live := make([]*interaction, 0, len(g.order))
+	for _, i := range g.order {
+		if i.app == app && i.user == user && i.channel == channel {
+			live = append(live, i)
+		}
+	}
+	g.mu.Unlock()
+	for _, i := range live {
+		i.mu.Lock()
+		m, ok := i.ephemeral[id]
+		i.mu.Unlock()
+		if ok && m.ID != 0 {
+			return m, true
+		}
+	}
+	return objects.Message{}, false
+}
+
 // find finds a live interaction by its application and token.
 func (g *registry) find(app snowflake.ID, token string, now time.Time) *interaction {
 	g.mu.Lock()

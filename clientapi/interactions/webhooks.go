@@ -96,6 +96,9 @@ func (i *interaction) target(r *http.Request) (id snowflake.ID, ephemeral *objec
 	raw := chi.URLParam(r, "message_id")
 	switch {
 	case raw == "@original" && i.updatesComponentMsg:
+		if m, ok := i.ephemeral[i.message]; ok {
+			return i.message, &m, nil
+		}
 		return i.message, nil, nil
 	case raw == "@original":
 		id = i.original
