@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/libp2p/go-libp2p/core/network"
 
 	"concord/storage"
@@ -123,16 +125,52 @@ func TestInviteAcrossNodes(t *testing.T) {
 	}
 	b := startNode(t, cfgB)
 	waitConnected(t, a, b)
-	federatedChat(t, a.URL(), b.URL())
+	chat := federatedChat(t, a.URL(), b.URL())
+
+	// Alice typing on alpha shows on beta's gateway, to beta's user.
+	gw, _, err := websocket.DefaultDialer.Dial(strings.Replace(b.URL(), "http", "ws", 1)+"/gateway?v=10&encoding=json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	gw.WriteJSON(map[string]any{"op": 2, "d": map[string]any{"token": chat.tokens[0], "intents": 1 << 11,
+		"properties": map[string]string{"os": "linux", "browser": "test", "device": "test"}}})
+	gw.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for ready := false; ; {
+		var f struct {
+			T string `json:"t"`
+			D struct {
+				UserID    string `json:"user_id"`
+				ChannelID string `json:"channel_id"`
+			} `json:"d"`
+		}
+		if err := gw.ReadJSON(&f); err != nil {
+			t.Fatalf("beta's gateway: %v", err)
+		}
+		if f.T == "READY" && !ready {
+			ready = true
+			api(t, a.URL(), "POST", "/channels/"+chat.channel+"/typing", chat.alice, nil, nil)
+		}
+		if f.T == "TYPING_START" && f.D.UserID == chat.aliceID && f.D.ChannelID == chat.channel {
+			break
+		}
+	}
+}
+
+// chat is what federatedChat made: the channel, alice on the home node
+// and the other nodes' users' tokens.
+type chat struct {
+	channel, aliceID, alice string
+	tokens                  []string
 }
 
 // federatedChat drives nodes through their client APIs alone: alice on
 // the first makes a guild and an invite; in turn, a user of each other
 // node previews the invite, joins with its code, sees the guild among
 // theirs and posts; alice sees each post by its author's name@node.
-func federatedChat(t *testing.T, home string, others ...string) {
+func federatedChat(t *testing.T, home string, others ...string) chat {
 	t.Helper()
-	_, alice := register(t, home, "alice")
+	aliceID, alice := register(t, home, "alice")
 	var g, ch, inv struct {
 		ID   string `json:"id"`
 		Code string `json:"code"`
@@ -140,9 +178,11 @@ func federatedChat(t *testing.T, home string, others ...string) {
 	api(t, home, "POST", "/guilds", alice, map[string]string{"name": "federated"}, &g)
 	api(t, home, "POST", "/guilds/"+g.ID+"/channels", alice, map[string]any{"name": "chat", "type": 0}, &ch)
 	api(t, home, "POST", "/channels/"+ch.ID+"/invites", alice, map[string]any{}, &inv)
+	out := chat{channel: ch.ID, aliceID: aliceID, alice: alice}
 	for i, base := range others {
 		name, node := fmt.Sprintf("user%d", i+1), nodeCardOf(t, base).Name
 		id, token := register(t, base, name)
+		out.tokens = append(out.tokens, token)
 		var preview struct {
 			Guild struct {
 				ID   string `json:"id"`
@@ -181,6 +221,7 @@ func federatedChat(t *testing.T, home string, others ...string) {
 			return len(seen) > 0 && seen[0].ID == sent.ID && seen[0].Author.ID == id && seen[0].Author.Username == name+"@"+node
 		})
 	}
+	return out
 }
 
 // waitConnected waits until a and b hold a libp2p connection.
