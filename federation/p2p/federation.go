@@ -78,6 +78,7 @@ type Federation struct {
 
 	liveOut     chan live.Typing         // local typing to gossip
 	signalRates map[string]*rate.Limiter // live signals by origin
+	eventRates  map[string]*rate.Limiter // gossiped events by origin
 	unsubLive   func()
 }
 
@@ -99,7 +100,7 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	f := &Federation{host: host, core: core, log: log, metrics: m, cfg: cfg, ctx: ctx, cancel: cancel,
 		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, fetching: map[snowflake.ID]chan struct{}{}, join: make(chan snowflake.ID, 1024),
 		profiles: make(chan wanted, profileQueue), liveOut: make(chan live.Typing, liveQueue),
-		signalRates: map[string]*rate.Limiter{}, unsubLive: func() {}}
+		signalRates: map[string]*rate.Limiter{}, eventRates: map[string]*rate.Limiter{}, unsubLive: func() {}}
 	f.ps, err = newGossip(ctx, host, m, log)
 	if err != nil {
 		cancel()

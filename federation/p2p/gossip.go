@@ -27,6 +27,13 @@ func TopicName(gid snowflake.ID) string { return "/concord/room/1/" + gid.String
 // ancestors included.
 const validateTimeout = 30 * time.Second
 
+// Events one origin may have gossiped a second, with bursts: beyond, its
+// events are ignored and left to the stream protocols.
+const (
+	eventRate  = 1000
+	eventBurst = 5000
+)
+
 // graylist is the score below which a peer's messages are ignored; the
 // node then cuts the peer off (until restart). An honest node forwards only
 // what it accepted itself, so its rejections are its own.
@@ -294,6 +301,11 @@ func (f *Federation) validator(gid snowflake.ID) func(context.Context, peer.ID, 
 		ev, err := event.Parse(m.Data)
 		if err == nil && ev.GuildID != gid {
 			err = event.ErrMalformed
+		}
+		if err == nil && !allow(&f.mu, f.eventRates, ev.OriginString(), eventRate, eventBurst) {
+			// A flood: what is dropped here, the origin's peers pull later.
+			f.metrics.gossipIn.WithLabelValues("throttled").Inc()
+			return pubsub.ValidationIgnore
 		}
 		if err == nil {
 			_, err = f.core.Accept(ctx, m.Data)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p-pubsub"
@@ -157,24 +158,25 @@ func (f *Federation) liveValidator(gid snowflake.ID) func(context.Context, peer.
 		case err != nil:
 			f.log.Info("federation: rejected live signal", "guild", gid, "peer", m.ReceivedFrom, "err", err)
 			return pubsub.ValidationReject
-		case !f.allowSignal(s.Origin):
+		case !allow(&f.mu, f.signalRates, s.Origin, signalRate, signalBurst):
 			return pubsub.ValidationIgnore
 		}
 		return pubsub.ValidationAccept
 	}
 }
 
-// allowSignal spends one of origin's signals.
-func (f *Federation) allowSignal(origin string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	l := f.signalRates[origin]
+// allow spends one of origin's tokens in limits (guarded by mu), whose
+// buckets refill at r a second up to burst.
+func allow(mu *sync.Mutex, limits map[string]*rate.Limiter, origin string, r rate.Limit, burst int) bool {
+	mu.Lock()
+	defer mu.Unlock()
+	l := limits[origin]
 	if l == nil {
-		if len(f.signalRates) >= maxRateLimits {
-			clear(f.signalRates)
+		if len(limits) >= maxRateLimits {
+			clear(limits)
 		}
-		l = rate.NewLimiter(signalRate, signalBurst)
-		f.signalRates[origin] = l
+		l = rate.NewLimiter(r, burst)
+		limits[origin] = l
 	}
 	return l.Allow()
 }

@@ -22,7 +22,7 @@ func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, erro
 	m := &metrics{
 		gossipIn: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "concord_federation_gossip_in_total",
-			Help: "Events received by gossip, by verdict: accepted, duplicate, missing (ancestry not fetched), rejected, error.",
+			Help: "Events received by gossip, by verdict: accepted, duplicate, missing (ancestry not fetched), rejected, throttled (its origin's rate exceeded), error.",
 		}, []string{"verdict"}),
 		gossipOut: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "concord_federation_gossip_out_total",
