@@ -35,8 +35,9 @@ const (
 )
 
 // graylist is the score below which a peer's messages are ignored; the
-// node then cuts the peer off (until restart). An honest node forwards only
-// what it accepted itself, so its rejections are its own.
+// node then cuts the peer off (until restart) if invalid messages brought
+// it there. An honest node forwards only what it accepted itself, so its
+// rejections are its own.
 const graylist = -400
 
 func newGossip(ctx context.Context, h *Host, m *metrics, log *slog.Logger) (*pubsub.PubSub, error) {
@@ -66,16 +67,27 @@ func newGossip(ctx context.Context, h *Host, m *metrics, log *slog.Logger) (*pub
 		pubsub.WithValidateQueueSize(validateQueue),
 		pubsub.WithPeerOutboundQueueSize(peerQueue),
 		pubsub.WithPeerScore(score, thresholds),
-		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(func(scores map[peer.ID]float64) {
+		pubsub.WithPeerScoreInspect(pubsub.ExtendedPeerScoreInspectFn(func(scores map[peer.ID]*pubsub.PeerScoreSnapshot) {
 			for p, s := range scores {
-				if s < graylist && h.Gate().allowed(p) {
-					log.Warn("federation: cutting off a peer that sent invalid events", "peer", p, "score", s)
+				if s.Score < graylist && invalidSent(s) && h.Gate().allowed(p) {
+					log.Warn("federation: cutting off a peer that sent invalid events", "peer", p, "score", s.Score)
 					h.Gate().Block(p)
 				}
 			}
 		}), time.Second),
 		pubsub.WithRawTracer(tracer{m}),
 	)
+}
+
+// invalidSent reports whether a peer's score is down for invalid messages,
+// not only for misbehaving in the mesh (which an honest peer may, after a
+// partition).
+func invalidSent(s *pubsub.PeerScoreSnapshot) bool {
+	n := 0.0
+	for _, t := range s.Topics {
+		n += t.InvalidMessageDeliveries
+	}
+	return n >= 1
 }
 
 // topicScore penalises a peer for every message the validator rejects.
