@@ -155,13 +155,31 @@ func TestInviteAcrossNodes(t *testing.T) {
 			break
 		}
 	}
+
+	// Alice opens a DM with beta's user, whom alpha knows by profile: the
+	// room reaches beta, and so does her message.
+	var dm, sent struct {
+		ID string `json:"id"`
+	}
+	api(t, a.URL(), "POST", "/users/@me/channels", chat.alice, map[string]string{"recipient_id": chat.ids[0]}, &dm)
+	api(t, a.URL(), "POST", "/channels/"+dm.ID+"/messages", chat.alice, map[string]string{"content": "psst"}, &sent)
+	var seen []struct {
+		ID     string `json:"id"`
+		Author struct {
+			Username string `json:"username"`
+		} `json:"author"`
+	}
+	waitUntil(t, "alice's DM on beta", func() bool {
+		return try(t, b.URL(), "GET", "/channels/"+dm.ID+"/messages", chat.tokens[0], nil, &seen) == http.StatusOK &&
+			len(seen) == 1 && seen[0].ID == sent.ID && seen[0].Author.Username == "alice@alpha"
+	})
 }
 
 // chat is what federatedChat made: the channel, alice on the home node
 // and the other nodes' users' tokens.
 type chat struct {
 	channel, aliceID, alice string
-	tokens                  []string
+	ids, tokens             []string
 }
 
 // federatedChat drives nodes through their client APIs alone: alice on
@@ -182,7 +200,7 @@ func federatedChat(t *testing.T, home string, others ...string) chat {
 	for i, base := range others {
 		name, node := fmt.Sprintf("user%d", i+1), nodeCardOf(t, base).Name
 		id, token := register(t, base, name)
-		out.tokens = append(out.tokens, token)
+		out.ids, out.tokens = append(out.ids, id), append(out.tokens, token)
 		var preview struct {
 			Guild struct {
 				ID   string `json:"id"`

@@ -38,7 +38,7 @@ func (d directory) LocalProfiles(ctx context.Context, ids []snowflake.ID) ([]p2p
 
 func (d directory) StoreProfiles(ctx context.Context, profiles []p2p.Profile) error {
 	for _, p := range profiles {
-		body, err := json.Marshal(objects.RemoteUser{Username: p.Username, GlobalName: p.GlobalName, Bot: p.Bot, Node: p.Node})
+		body, err := json.Marshal(objects.RemoteUser{Username: p.Username, GlobalName: p.GlobalName, Bot: p.Bot, Node: p.Node, Origin: p.Origin})
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"concord/clientapi/auth"
 	"concord/clientapi/httperr"
 	"concord/clientapi/jsonio"
+	"concord/clientapi/objects"
 	"concord/federation/guild"
 	"concord/federation/snowflake"
 )
@@ -49,10 +50,13 @@ func (a *API) createDM(w http.ResponseWriter, r *http.Request) error {
 	if kind == guild.KindGroupDM && len([]rune(body.Name)) > guild.MaxNameRunes {
 		return httperr.Field("name", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
 	}
+	homes := map[snowflake.ID]string{}
 	for _, id := range others {
-		if err := a.dmAllowed(ctx, me, id); err != nil {
+		home, err := a.dmAllowed(ctx, me, id)
+		if err != nil {
 			return err
 		}
+		homes[id] = home
 	}
 	a.msgs.dmMu.Lock()
 	defer a.msgs.dmMu.Unlock()
@@ -72,7 +76,7 @@ func (a *API) createDM(w http.ResponseWriter, r *http.Request) error {
 			c.Name = body.Name
 		}
 		for _, o := range others {
-			c.Recipients = append(c.Recipients, guild.Recipient{UserID: o, Origin: origin, Bot: users[o].Bot})
+			c.Recipients = append(c.Recipients, guild.Recipient{UserID: o, Origin: homes[o], Bot: users[o].Bot})
 		}
 		if _, err := a.core.Send(ctx, id, me, guild.TypeGuildCreate, c); err != nil {
 			return eventError(guild.TypeGuildCreate, err)
@@ -89,28 +93,32 @@ func (a *API) createDM(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// dmAllowed refuses a recipient who is not a user here, oneself, or anyone
-// either side has blocked.
-func (a *API) dmAllowed(ctx context.Context, me, other snowflake.ID) error {
+// dmAllowed refuses a recipient who is not a user here nor a remote user
+// whose profile is kept, oneself, or anyone either side has blocked; it
+// returns the recipient's home node.
+func (a *API) dmAllowed(ctx context.Context, me, other snowflake.ID) (home string, err error) {
 	if other == me {
-		return httperr.CannotMessageUser
+		return "", httperr.CannotMessageUser
 	}
 	var one int
-	err := a.db.Reader().QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, int64(other)).Scan(&one)
+	err = a.db.Reader().QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, int64(other)).Scan(&one)
+	home = a.core.Origin().String()
 	if errors.Is(err, sql.ErrNoRows) {
-		return httperr.UnknownUser
-	}
-	if err != nil {
-		return fmt.Errorf("dm recipient: %w", err)
+		// A user of another node whose signed profile this node keeps.
+		if home, err = objects.RemoteHome(ctx, a.db.Reader(), other); err != nil {
+			return "", err
+		}
+	} else if err != nil {
+		return "", fmt.Errorf("dm recipient: %w", err)
 	}
 	blocked, err := accounts.Blocked(ctx, a.db.Reader(), me, other)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if blocked {
-		return httperr.CannotMessageUser
+		return "", httperr.CannotMessageUser
 	}
-	return nil
+	return home, nil
 }
 
 // findDM returns the existing one-to-one DM between me and the other user;

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -287,20 +288,44 @@ func (f *Federation) committed(a *room.Accepted) {
 		case f.join <- ev.GuildID:
 		default: // the next sync round subscribes to it
 		}
-		return
 	}
 	if !local {
 		return
 	}
 	body := event.Marshal(ev)
 	if joining {
-		f.goRun(func() { f.sendJoin(via, body) })
+		f.goRun(func() { f.push(via, body) })
+	}
+	for _, home := range remoteRecipients(ev, f.host.ID()) {
+		f.goRun(func() { f.push(home, body) })
+	}
+	if t == nil {
+		return // nobody subscribed to a room this new: heads exchanges catch up
 	}
 	select {
 	case t.out <- body:
 	default:
 		f.metrics.drops.WithLabelValues("publish").Inc()
 	}
+}
+
+// remoteRecipients lists the other nodes a new DM room must reach: the
+// homes of its recipients, when ev is a DM's guild.create.
+func remoteRecipients(ev *event.Event, self peer.ID) []peer.ID {
+	if ev.Type != guild.TypeGuildCreate {
+		return nil
+	}
+	var c guild.GuildCreate
+	if json.Unmarshal(ev.Content, &c) != nil || c.Kind == guild.KindGuild {
+		return nil
+	}
+	var out []peer.ID
+	for _, r := range c.Recipients {
+		if p, err := peer.Decode(r.Origin); err == nil && p != self && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // validator accepts a room's gossip through room.Core.Accept: a message is

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"concord/federation/event"
 	"concord/federation/guild"
 	"concord/federation/snowflake"
 )
@@ -151,7 +153,14 @@ func (f *Federation) serveJoin(_ network.Stream, req *joinReq) (any, error) {
 func (f *Federation) serveSend(_ network.Stream, req *sendReq) (any, error) {
 	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
 	defer cancel()
-	_, err := f.core.Accept(ctx, req.Event)
+	ev, err := event.Parse(req.Event)
+	if err == nil && ev.Type == guild.TypeGuildCreate && !slices.Contains(remoteRecipients(ev, ev.Origin), f.host.ID()) {
+		// Only a DM with a user of this node may start a room here.
+		return sendResp{Verdict: "rejected"}, nil
+	}
+	if err == nil {
+		_, err = f.core.Accept(ctx, req.Event)
+	}
 	verdict, _ := judge(err)
 	return sendResp{Verdict: verdict}, nil
 }
@@ -245,17 +254,19 @@ func (f *Federation) findInvite(ctx context.Context, code string) (snowflake.ID,
 	return 0, "", nil, ErrUnknownInvite
 }
 
-// sendJoin pushes the local member.join of a room joined through p to p,
-// so that p admits the new member without waiting for gossip.
-func (f *Federation) sendJoin(p peer.ID, body []byte) {
+// push sends one local event to p directly: the member.join of a room
+// joined through p, so that p admits the new member without waiting for
+// gossip, or a DM's guild.create to a recipient's home, which does not
+// hold the room yet.
+func (f *Federation) push(p peer.ID, body []byte) {
 	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
 	defer cancel()
 	var resp sendResp
 	if err := f.call(ctx, p, ProtoSend, sendReq{Event: body}, &resp); err != nil {
-		f.log.Warn("federation: send join", "peer", p, "err", err)
+		f.log.Warn("federation: push", "peer", p, "err", err)
 		return
 	}
 	if resp.Verdict != "accepted" && resp.Verdict != "duplicate" {
-		f.log.Warn("federation: send join refused", "peer", p, "verdict", resp.Verdict)
+		f.log.Warn("federation: push refused", "peer", p, "verdict", resp.Verdict)
 	}
 }
