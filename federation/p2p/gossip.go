@@ -121,7 +121,7 @@ type topic struct {
 }
 
 // topic returns the room's subscription, subscribing first if need be.
-func (f *Federation) topic(gid snowflake.ID) (*topic, error) {
+func (f *Federation) topic(gid snowflake.ID) (_ *topic, err error) {
 	if t := f.lookup(gid); t != nil {
 		return t, nil
 	}
@@ -130,37 +130,39 @@ func (f *Federation) topic(gid snowflake.ID) (*topic, error) {
 	if t := f.lookup(gid); t != nil {
 		return t, nil
 	}
+	var undo []func() // on failure, what was done so far, undone in reverse
+	defer func() {
+		for i := len(undo) - 1; err != nil && i >= 0; i-- {
+			undo[i]()
+		}
+	}()
 	name := TopicName(gid)
 	if err := f.ps.RegisterTopicValidator(name, f.validator(gid), pubsub.WithValidatorTimeout(validateTimeout)); err != nil {
 		return nil, err
 	}
+	undo = append(undo, func() { f.ps.UnregisterTopicValidator(name) })
 	pt, err := f.ps.Join(name)
 	if err != nil {
-		f.ps.UnregisterTopicValidator(name)
 		return nil, err
 	}
+	undo = append(undo, func() { pt.Close() })
 	if err := pt.SetScoreParams(topicScore); err != nil {
-		pt.Close()
 		return nil, err
 	}
 	events, err := pt.EventHandler()
 	if err != nil {
-		pt.Close()
 		return nil, err
 	}
+	undo = append(undo, events.Cancel)
 	sub, err := pt.Subscribe(pubsub.WithBufferSize(subBuffer))
 	if err != nil {
-		events.Cancel()
-		pt.Close()
 		return nil, err
 	}
+	undo = append(undo, sub.Cancel)
 	t := &topic{gid: gid, t: pt, sub: sub, out: make(chan []byte, publishQueue), ready: make(chan struct{})}
 	var liveSub *pubsub.Subscription
 	if f.cfg.Live != nil {
 		if t.live, liveSub, err = f.joinLive(gid); err != nil {
-			sub.Cancel()
-			events.Cancel()
-			pt.Close()
 			return nil, err
 		}
 	}
