@@ -173,6 +173,29 @@ func TestInviteAcrossNodes(t *testing.T) {
 		return try(t, b.URL(), "GET", "/channels/"+dm.ID+"/messages", chat.tokens[0], nil, &seen) == http.StatusOK &&
 			len(seen) == 1 && seen[0].ID == sent.ID && seen[0].Author.Username == "alice@alpha"
 	})
+
+	// Once beta's user blocked alice (the client API cannot block a
+	// remote user yet, so the row is written here), beta refuses a new
+	// group DM from her; a later message in the first DM still arrives.
+	if err := b.db.Write(t.Context(), func(q storage.Querier) error {
+		_, err := q.ExecContext(t.Context(), `INSERT INTO relationships (user_id, peer_id, type, since) VALUES (?, ?, 2, 0)`,
+			chat.ids[0], chat.aliceID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var group struct {
+		ID string `json:"id"`
+	}
+	api(t, a.URL(), "POST", "/users/@me/channels", chat.alice, map[string]any{"recipients": []string{chat.ids[0]}}, &group)
+	api(t, a.URL(), "POST", "/channels/"+dm.ID+"/messages", chat.alice, map[string]string{"content": "still there?"}, &sent)
+	waitUntil(t, "alice's second DM message on beta", func() bool {
+		return try(t, b.URL(), "GET", "/channels/"+dm.ID+"/messages", chat.tokens[0], nil, &seen) == http.StatusOK &&
+			len(seen) == 2 && seen[0].ID == sent.ID
+	})
+	if code := try(t, b.URL(), "GET", "/channels/"+group.ID+"/messages", chat.tokens[0], nil, nil); code != http.StatusNotFound {
+		t.Errorf("beta holds the group DM its user's block should have refused: status %d", code)
+	}
 }
 
 // chat is what federatedChat made: the channel, alice on the home node

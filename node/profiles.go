@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"concord/clientapi/accounts"
 	"concord/clientapi/objects"
 	"concord/federation/p2p"
 	"concord/federation/snowflake"
@@ -34,6 +35,10 @@ func (d directory) LocalProfiles(ctx context.Context, ids []snowflake.ID) ([]p2p
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+func (d directory) Blocked(ctx context.Context, a, b snowflake.ID) (bool, error) {
+	return accounts.Blocked(ctx, d.db.Reader(), a, b)
 }
 
 func (d directory) StoreProfiles(ctx context.Context, profiles []p2p.Profile) error {

@@ -154,8 +154,7 @@ func (f *Federation) serveSend(_ network.Stream, req *sendReq) (any, error) {
 	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
 	defer cancel()
 	ev, err := event.Parse(req.Event)
-	if err == nil && ev.Type == guild.TypeGuildCreate && !slices.Contains(remoteRecipients(ev, ev.Origin), f.host.ID()) {
-		// Only a DM with a user of this node may start a room here.
+	if err == nil && ev.Type == guild.TypeGuildCreate && !f.dmAllowed(ctx, ev) {
 		return sendResp{Verdict: "rejected"}, nil
 	}
 	if err == nil {
@@ -252,6 +251,32 @@ func (f *Federation) findInvite(ctx context.Context, code string) (snowflake.ID,
 		}
 	}
 	return 0, "", nil, ErrUnknownInvite
+}
+
+// dmAllowed reports whether a pushed guild.create may start a room here:
+// only a DM or group DM naming a user of this node, none of whom blocked
+// its creator (or was blocked by them).
+func (f *Federation) dmAllowed(ctx context.Context, ev *event.Event) bool {
+	if !slices.Contains(remoteRecipients(ev, ev.Origin), f.host.ID()) {
+		return false
+	}
+	if f.cfg.Directory == nil {
+		return true
+	}
+	var c guild.GuildCreate
+	if json.Unmarshal(ev.Content, &c) != nil {
+		return false
+	}
+	self := f.host.ID().String()
+	for _, r := range c.Recipients {
+		if r.Origin != self {
+			continue
+		}
+		if blocked, err := f.cfg.Directory.Blocked(ctx, r.UserID, ev.Sender); err != nil || blocked {
+			return false
+		}
+	}
+	return true
 }
 
 // push sends one local event to p directly: the member.join of a room
