@@ -13,26 +13,16 @@ func TestAdminRoutes(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.HTTP.AdminToken = "a-long-enough-admin-token"
 	n := startNode(t, cfg)
-	_, alice := register(t, n, "alice")
+	_, alice := register(t, n.URL(), "alice")
 	var g struct {
 		ID string `json:"id"`
 	}
-	api(t, n, "POST", "/guilds", alice, map[string]string{"name": "watched"}, &g)
+	api(t, n.URL(), "POST", "/guilds", alice, map[string]string{"name": "watched"}, &g)
 
 	admin := func(path, token string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", n.URL()+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var body json.RawMessage
-		json.NewDecoder(resp.Body).Decode(&body)
-		return resp.StatusCode, string(body)
+		code, body := apiCall(t, n.URL(), "GET", path, token, nil)
+		return code, string(body)
 	}
 	for _, token := range []string{"", "Bearer wrong", cfg.HTTP.AdminToken, alice} {
 		if st, body := admin("/admin/guilds", token); st != http.StatusUnauthorized {
@@ -68,14 +58,7 @@ func TestAdminRoutes(t *testing.T) {
 		json.Unmarshal([]byte(body), &peers)
 		return len(peers.Peers) == 1 && peers.Peers[0].PeerID == off.PeerID().String() && len(peers.Peers[0].Addrs) > 0
 	})
-	req, _ := http.NewRequest("GET", off.URL()+"/admin/guilds", nil)
-	req.Header.Set("Authorization", bearer)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Errorf("GET /admin/guilds without admin_token configured: %s, want 404", resp.Status)
+	if code, _ := apiCall(t, off.URL(), "GET", "/admin/guilds", bearer, nil); code != http.StatusNotFound {
+		t.Errorf("GET /admin/guilds without admin_token configured: %d, want 404", code)
 	}
 }

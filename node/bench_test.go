@@ -50,7 +50,8 @@ type benchProcess struct {
 func startProcess(b *testing.B, bin string) *benchProcess {
 	b.Helper()
 	cmd := exec.Command(bin, "run", "--listen", "127.0.0.1:0", "--data-dir", b.TempDir())
-	cmd.Env = append(os.Environ(), "CONCORD_LOG_LEVEL=warn")
+	cmd.Env = append(os.Environ(), "CONCORD_LOG_LEVEL=warn",
+		"CONCORD_FEDERATION_LISTEN=/ip4/127.0.0.1/tcp/0", "CONCORD_FEDERATION_MDNS=false")
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -1,13 +1,14 @@
 package node
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/libp2p/go-libp2p/core/network"
 
 	"concord/storage"
@@ -19,16 +20,7 @@ import (
 // they are connected.
 func TestNodeCardAndBootstrap(t *testing.T) {
 	a := startNode(t, testConfig(t))
-	code, body := get(t, http.DefaultClient, a.URL()+"/.well-known/concord/node")
-	var card struct {
-		Name    string   `json:"name"`
-		PeerID  string   `json:"peer_id"`
-		Addrs   []string `json:"addrs"`
-		Version string   `json:"version"`
-	}
-	if err := json.Unmarshal([]byte(body), &card); err != nil || code != http.StatusOK {
-		t.Fatalf("GET /.well-known/concord/node = %d %s (%v)", code, body, err)
-	}
+	card := nodeCardOf(t, a.URL())
 	if card.PeerID != a.PeerID().String() || card.Name != "concord" || card.Version != Version || len(card.Addrs) == 0 {
 		t.Fatalf("node card %+v", card)
 	}
@@ -38,122 +30,226 @@ func TestNodeCardAndBootstrap(t *testing.T) {
 	waitConnected(t, a, startNode(t, cfg))
 }
 
+// card is a node card.
+type card struct {
+	Name    string   `json:"name"`
+	PeerID  string   `json:"peer_id"`
+	Addrs   []string `json:"addrs"`
+	Version string   `json:"version"`
+}
+
+// nodeCardOf reads the node card of the node at base.
+func nodeCardOf(t *testing.T, base string) card {
+	t.Helper()
+	code, body := get(t, http.DefaultClient, base+"/.well-known/concord/node")
+	var c card
+	if err := json.Unmarshal([]byte(body), &c); err != nil || code != http.StatusOK {
+		t.Fatalf("GET /.well-known/concord/node = %d %s (%v)", code, body, err)
+	}
+	return c
+}
+
 // api calls a node's client API and decodes its answer into out, failing
 // the test on any status but 2xx.
-func api(t *testing.T, n *Node, method, path, token string, body, out any) {
+func api(t *testing.T, base, method, path, token string, body, out any) {
 	t.Helper()
-	b, err := json.Marshal(body)
-	if err != nil {
-		t.Fatal(err)
+	if code := try(t, base, method, path, token, body, out); code/100 != 2 {
+		t.Fatalf("%s %s on %s: status %d", method, path, base, code)
 	}
-	req, err := http.NewRequest(method, n.URL()+"/api/v10"+path, bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("%s %s on %s: %s %s", method, path, n.cfg.Node.Name, resp.Status, data)
+}
+
+// try calls a node's client API and returns the status, decoding a 2xx
+// answer into out.
+func try(t *testing.T, base, method, path, token string, body, out any) int {
+	t.Helper()
+	code, data := apiCall(t, base, method, "/api/v10"+path, token, body)
+	if code/100 != 2 {
+		t.Logf("%s %s on %s: %d %s", method, path, base, code, data)
+		return code
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
 			t.Fatalf("%s %s: %v in %s", method, path, err, data)
 		}
 	}
+	return code
 }
 
 // register makes an account on n and returns its user ID and token.
-func register(t *testing.T, n *Node, username string) (id, token string) {
+func register(t *testing.T, base, username string) (id, token string) {
 	t.Helper()
 	var u struct {
 		UserID string `json:"user_id"`
 		Token  string `json:"token"`
 	}
-	api(t, n, "POST", "/auth/register", "", map[string]string{"username": username, "password": "correct horse battery"}, &u)
+	api(t, base, "POST", "/auth/register", "", map[string]string{"username": username, "password": "correct horse battery"}, &u)
 	return u.UserID, u.Token
 }
 
 // TestInviteAcrossNodes: the code an invite gets on node A, used as it is
-// on node B, joins B's user to A's guild; then A shows B's message, by
-// bob@beta. B runs on PostgreSQL when the tests have it.
+// on node B, joins B's user to A's guild (federatedChat). B runs on
+// PostgreSQL when the tests have it.
 func TestInviteAcrossNodes(t *testing.T) {
 	cfgA := testConfig(t)
 	cfgA.Node.Name = "alpha"
+	cfgA.Limits.APIPerMinute = 1 << 20
 	a := startNode(t, cfgA)
 	cfgB := testConfig(t)
 	cfgB.Node.Name = "beta"
+	cfgB.Limits.APIPerMinute = 1 << 20
 	cfgB.Federation.Bootstrap = a.p2p.FullAddrs()[:1]
 	if pg, ok := storagetest.Backends(t)[storage.Postgres]; ok {
 		cfgB.Storage.Driver, cfgB.Storage.DSN = pg.Driver, pg.DSN
 	}
 	b := startNode(t, cfgB)
+	waitConnected(t, a, b)
+	chat := federatedChat(t, a.URL(), b.URL())
 
-	_, alice := register(t, a, "alice")
-	bobID, bob := register(t, b, "bob")
+	// Alice typing on alpha shows on beta's gateway, to beta's user.
+	gw, _, err := websocket.DefaultDialer.Dial(strings.Replace(b.URL(), "http", "ws", 1)+"/gateway?v=10&encoding=json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	gw.WriteJSON(map[string]any{"op": 2, "d": map[string]any{"token": chat.tokens[0], "intents": 1 << 11,
+		"properties": map[string]string{"os": "linux", "browser": "test", "device": "test"}}})
+	gw.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for ready := false; ; {
+		var f struct {
+			T string `json:"t"`
+			D struct {
+				UserID    string `json:"user_id"`
+				ChannelID string `json:"channel_id"`
+			} `json:"d"`
+		}
+		if err := gw.ReadJSON(&f); err != nil {
+			t.Fatalf("beta's gateway: %v", err)
+		}
+		if f.T == "READY" && !ready {
+			ready = true
+			api(t, a.URL(), "POST", "/channels/"+chat.channel+"/typing", chat.alice, nil, nil)
+		}
+		if f.T == "TYPING_START" && f.D.UserID == chat.aliceID && f.D.ChannelID == chat.channel {
+			break
+		}
+	}
+
+	// Alice opens a DM with beta's user, whom alpha knows by profile: the
+	// room reaches beta, and so does her message.
+	var dm, sent struct {
+		ID string `json:"id"`
+	}
+	api(t, a.URL(), "POST", "/users/@me/channels", chat.alice, map[string]string{"recipient_id": chat.ids[0]}, &dm)
+	api(t, a.URL(), "POST", "/channels/"+dm.ID+"/messages", chat.alice, map[string]string{"content": "psst"}, &sent)
+	var seen []struct {
+		ID     string `json:"id"`
+		Author struct {
+			Username string `json:"username"`
+		} `json:"author"`
+	}
+	waitUntil(t, "alice's DM on beta", func() bool {
+		return try(t, b.URL(), "GET", "/channels/"+dm.ID+"/messages", chat.tokens[0], nil, &seen) == http.StatusOK &&
+			len(seen) == 1 && seen[0].ID == sent.ID && seen[0].Author.Username == "alice@alpha"
+	})
+
+	// Once beta's user blocked alice (the client API cannot block a
+	// remote user yet, so the row is written here), beta refuses a new
+	// group DM from her; a later message in the first DM still arrives.
+	if err := b.db.Write(t.Context(), func(q storage.Querier) error {
+		_, err := q.ExecContext(t.Context(), `INSERT INTO relationships (user_id, peer_id, type, since) VALUES (?, ?, 2, 0)`,
+			chat.ids[0], chat.aliceID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A group DM needs friendship, which does not cross nodes yet: alpha's
+	// row is written here too.
+	if err := a.db.Write(t.Context(), func(q storage.Querier) error {
+		_, err := q.ExecContext(t.Context(), `INSERT INTO relationships (user_id, peer_id, type, since) VALUES (?, ?, 1, 0)`,
+			chat.aliceID, chat.ids[0])
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var group struct {
+		ID string `json:"id"`
+	}
+	api(t, a.URL(), "POST", "/users/@me/channels", chat.alice, map[string]any{"recipients": []string{chat.ids[0]}}, &group)
+	api(t, a.URL(), "POST", "/channels/"+dm.ID+"/messages", chat.alice, map[string]string{"content": "still there?"}, &sent)
+	waitUntil(t, "alice's second DM message on beta", func() bool {
+		return try(t, b.URL(), "GET", "/channels/"+dm.ID+"/messages", chat.tokens[0], nil, &seen) == http.StatusOK &&
+			len(seen) == 2 && seen[0].ID == sent.ID
+	})
+	if code := try(t, b.URL(), "GET", "/channels/"+group.ID+"/messages", chat.tokens[0], nil, nil); code != http.StatusNotFound {
+		t.Errorf("beta holds the group DM its user's block should have refused: status %d", code)
+	}
+}
+
+// chat is what federatedChat made: the channel, alice on the home node
+// and the other nodes' users' tokens.
+type chat struct {
+	channel, aliceID, alice string
+	ids, tokens             []string
+}
+
+// federatedChat drives nodes through their client APIs alone: alice on
+// the first makes a guild and an invite; in turn, a user of each other
+// node previews the invite, joins with its code, sees the guild among
+// theirs and posts; alice sees each post by its author's name@node.
+func federatedChat(t *testing.T, home string, others ...string) chat {
+	t.Helper()
+	aliceID, alice := register(t, home, "alice")
 	var g, ch, inv struct {
 		ID   string `json:"id"`
 		Code string `json:"code"`
 	}
-	api(t, a, "POST", "/guilds", alice, map[string]string{"name": "federated"}, &g)
-	api(t, a, "POST", "/guilds/"+g.ID+"/channels", alice, map[string]any{"name": "chat", "type": 0}, &ch)
-	api(t, a, "POST", "/channels/"+ch.ID+"/invites", alice, map[string]any{}, &inv)
-
-	waitConnected(t, a, b)
-	var preview struct {
-		Guild struct {
-			ID   string `json:"id"`
-			Name string `json:"name"`
-		} `json:"guild"`
-		Members int `json:"approximate_member_count"`
+	api(t, home, "POST", "/guilds", alice, map[string]string{"name": "federated"}, &g)
+	api(t, home, "POST", "/guilds/"+g.ID+"/channels", alice, map[string]any{"name": "chat", "type": 0}, &ch)
+	api(t, home, "POST", "/channels/"+ch.ID+"/invites", alice, map[string]any{}, &inv)
+	out := chat{channel: ch.ID, aliceID: aliceID, alice: alice}
+	for i, base := range others {
+		name, node := fmt.Sprintf("user%d", i+1), nodeCardOf(t, base).Name
+		id, token := register(t, base, name)
+		out.ids, out.tokens = append(out.ids, id), append(out.tokens, token)
+		var preview struct {
+			Guild struct {
+				ID   string `json:"id"`
+				Name string `json:"name"`
+			} `json:"guild"`
+			Members int `json:"approximate_member_count"`
+		}
+		waitUntil(t, node+" to preview the invite", func() bool {
+			return try(t, base, "GET", "/invites/"+inv.Code+"?with_counts=true", token, nil, &preview) == http.StatusOK
+		})
+		if preview.Guild.ID != g.ID || preview.Guild.Name != "federated" || preview.Members != i+1 {
+			t.Errorf("%s previews the invite as %+v", node, preview)
+		}
+		api(t, base, "POST", "/invites/"+inv.Code, token, nil, nil)
+		var guilds []struct {
+			ID string `json:"id"`
+		}
+		api(t, base, "GET", "/users/@me/guilds", token, nil, &guilds)
+		if len(guilds) != 1 || guilds[0].ID != g.ID {
+			t.Fatalf("%s's guilds on %s: %+v, want %s", name, node, guilds, g.ID)
+		}
+		var sent struct {
+			ID string `json:"id"`
+		}
+		api(t, base, "POST", "/channels/"+ch.ID+"/messages", token, map[string]string{"content": "hello from " + node}, &sent)
+		var seen []struct {
+			ID     string `json:"id"`
+			Author struct {
+				ID       string `json:"id"`
+				Username string `json:"username"`
+			} `json:"author"`
+		}
+		// The home node fetches the author's profile, signed by their node.
+		waitUntil(t, name+"'s message on the home node, by "+name+"@"+node, func() bool {
+			api(t, home, "GET", "/channels/"+ch.ID+"/messages", alice, nil, &seen)
+			return len(seen) > 0 && seen[0].ID == sent.ID && seen[0].Author.ID == id && seen[0].Author.Username == name+"@"+node
+		})
 	}
-	api(t, b, "GET", "/invites/"+inv.Code+"?with_counts=true", bob, nil, &preview)
-	if preview.Guild.ID != g.ID || preview.Guild.Name != "federated" || preview.Members != 1 {
-		t.Errorf("beta previews alpha's invite as %+v", preview)
-	}
-	api(t, b, "POST", "/invites/"+inv.Code, bob, nil, nil)
-	var guilds []struct {
-		ID string `json:"id"`
-	}
-	api(t, b, "GET", "/users/@me/guilds", bob, nil, &guilds)
-	if len(guilds) != 1 || guilds[0].ID != g.ID {
-		t.Fatalf("bob's guilds on beta: %+v, want %s", guilds, g.ID)
-	}
-
-	var sent struct {
-		ID string `json:"id"`
-	}
-	api(t, b, "POST", "/channels/"+ch.ID+"/messages", bob, map[string]string{"content": "hello from beta"}, &sent)
-	type message struct {
-		ID     string `json:"id"`
-		Author struct {
-			ID       string `json:"id"`
-			Username string `json:"username"`
-		} `json:"author"`
-	}
-	var seen []message
-	waitUntil(t, "bob's message on alpha", func() bool {
-		api(t, a, "GET", "/channels/"+ch.ID+"/messages", alice, nil, &seen)
-		return len(seen) > 0 && seen[0].ID == sent.ID
-	})
-	if seen[0].Author.ID != bobID {
-		t.Errorf("author on alpha %+v, want bob (%s)", seen[0].Author, bobID)
-	}
-	// Alpha fetches bob's profile from beta, signed by beta.
-	waitUntil(t, "alpha to render bob as bob@beta", func() bool {
-		api(t, a, "GET", "/channels/"+ch.ID+"/messages", alice, nil, &seen)
-		return seen[0].Author.Username == "bob@beta"
-	})
+	return out
 }
 
 // waitConnected waits until a and b hold a libp2p connection.

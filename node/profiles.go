@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"concord/clientapi/accounts"
 	"concord/clientapi/objects"
 	"concord/federation/p2p"
 	"concord/federation/snowflake"
@@ -36,9 +37,13 @@ func (d directory) LocalProfiles(ctx context.Context, ids []snowflake.ID) ([]p2p
 	return out, rows.Err()
 }
 
+func (d directory) Blocked(ctx context.Context, a, b snowflake.ID) (bool, error) {
+	return accounts.Blocked(ctx, d.db.Reader(), a, b)
+}
+
 func (d directory) StoreProfiles(ctx context.Context, profiles []p2p.Profile) error {
 	for _, p := range profiles {
-		body, err := json.Marshal(objects.RemoteUser{Username: p.Username, GlobalName: p.GlobalName, Bot: p.Bot, Node: p.Node})
+		body, err := json.Marshal(objects.RemoteUser{Username: p.Username, GlobalName: p.GlobalName, Bot: p.Bot, Node: p.Node, Origin: p.Origin})
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"concord/clientapi/auth"
 	"concord/clientapi/httperr"
 	"concord/clientapi/jsonio"
+	"concord/clientapi/objects"
 	"concord/federation/guild"
 	"concord/federation/snowflake"
 )
@@ -49,10 +50,13 @@ func (a *API) createDM(w http.ResponseWriter, r *http.Request) error {
 	if kind == guild.KindGroupDM && len([]rune(body.Name)) > guild.MaxNameRunes {
 		return httperr.Field("name", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
 	}
+	homes := map[snowflake.ID]string{}
 	for _, id := range others {
-		if err := a.dmAllowed(ctx, me, id, kind == guild.KindGroupDM); err != nil {
+		home, err := a.dmAllowed(ctx, me, id, kind == guild.KindGroupDM)
+		if err != nil {
 			return err
 		}
+		homes[id] = home
 	}
 	a.msgs.dmMu.Lock()
 	defer a.msgs.dmMu.Unlock()
@@ -72,7 +76,7 @@ func (a *API) createDM(w http.ResponseWriter, r *http.Request) error {
 			c.Name = body.Name
 		}
 		for _, o := range others {
-			c.Recipients = append(c.Recipients, guild.Recipient{UserID: o, Origin: origin, Bot: users[o].Bot})
+			c.Recipients = append(c.Recipients, guild.Recipient{UserID: o, Origin: homes[o], Bot: users[o].Bot})
 		}
 		if _, err := a.core.Send(ctx, id, me, guild.TypeGuildCreate, c); err != nil {
 			return eventError(guild.TypeGuildCreate, err)
@@ -89,35 +93,39 @@ func (a *API) createDM(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// dmAllowed refuses a recipient who is not a user here, oneself, anyone
-// either side has blocked, and for a group DM anyone who is not a friend
-// (Discord lets only friends be added to one).
-func (a *API) dmAllowed(ctx context.Context, me, other snowflake.ID, friendsOnly bool) error {
+// dmAllowed refuses a recipient who is not a user here nor a remote user
+// whose profile is kept, oneself, anyone either side has blocked, and for
+// a group DM anyone who is not a friend (Discord lets only friends be
+// added to one); it returns the recipient's home node.
+func (a *API) dmAllowed(ctx context.Context, me, other snowflake.ID, friendsOnly bool) (home string, err error) {
 	if other == me {
-		return httperr.CannotMessageUser
+		return "", httperr.CannotMessageUser
 	}
 	var one int
-	err := a.db.Reader().QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, int64(other)).Scan(&one)
+	err = a.db.Reader().QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, int64(other)).Scan(&one)
+	home = a.core.Origin().String()
 	if errors.Is(err, sql.ErrNoRows) {
-		return httperr.UnknownUser
-	}
-	if err != nil {
-		return fmt.Errorf("dm recipient: %w", err)
+		// A user of another node whose signed profile this node keeps.
+		if home, err = objects.RemoteHome(ctx, a.db.Reader(), other); err != nil {
+			return "", err
+		}
+	} else if err != nil {
+		return "", fmt.Errorf("dm recipient: %w", err)
 	}
 	if err := a.notBlocked(ctx, me, other); err != nil {
-		return err
+		return "", err
 	}
 	if !friendsOnly {
-		return nil
+		return home, nil
 	}
 	friends, err := accounts.Friends(ctx, a.db.Reader(), me, other)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if !friends {
-		return httperr.CannotMessageUser
+		return "", httperr.CannotMessageUser
 	}
-	return nil
+	return home, nil
 }
 
 // notBlocked refuses, with Discord's 50007, anything user does towards

@@ -68,7 +68,26 @@ type RemoteUser struct {
 	Username   string `json:"username"`
 	GlobalName string `json:"global_name,omitempty"`
 	Bot        bool   `json:"bot,omitempty"`
-	Node       string `json:"node"` // the home node's name
+	Node       string `json:"node"`   // the home node's name
+	Origin     string `json:"origin"` // the home node's peer ID
+}
+
+// RemoteHome returns the home node (peer ID) of a remote user whose profile
+// this node keeps; httperr.UnknownUser for anyone else.
+func RemoteHome(ctx context.Context, q storage.Querier, id snowflake.ID) (string, error) {
+	var value string
+	err := q.QueryRowContext(ctx, `SELECT value FROM node_meta WHERE key = ?`, RemoteUserKey(id)).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", httperr.UnknownUser
+	}
+	if err != nil {
+		return "", fmt.Errorf("remote user %s: %w", id, err)
+	}
+	var r RemoteUser
+	if err := json.Unmarshal([]byte(value), &r); err != nil || r.Origin == "" {
+		return "", httperr.UnknownUser
+	}
+	return r.Origin, nil
 }
 
 // RemoteUserKey is the node metadata key of a remote user's profile.

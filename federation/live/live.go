@@ -6,8 +6,8 @@
 // A Hub is the one place this state lives. The gateway feeds it (a
 // connection came or went, op 3 presence, op 4 voice), the REST API tells it
 // who types, the SFU reads voice states and answers each join with the
-// voice server to connect to, and federation carries typing (and will
-// carry the rest) between nodes; each hears changes as a Listener. The
+// voice server to connect to, and federation carries typing and presence
+// (and will carry voice) between nodes; each hears changes as a Listener. The
 // package knows nothing of Discord's wire format and imports nothing of the
 // project above federation/snowflake, so every one of those may use it
 // without importing another.

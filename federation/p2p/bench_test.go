@@ -151,24 +151,11 @@ func BenchmarkThroughput(b *testing.B) {
 		})
 		b.Cleanup(unsub)
 	}
-	const senders = 8
 	b.ResetTimer()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i, m := range nodes {
-		for s := range senders {
-			wg.Go(func() {
-				for k := s; k < total/3; k += senders {
-					// Not message(): a benchmark may fail only from its own goroutine.
-					_, err := m.core.Send(context.Background(), g.id, users[i], guild.TypeMessageCreate,
-						guild.MessageCreate{ID: m.core.NewID(), ChannelID: g.channel, Content: "load " + strconv.Itoa(k)})
-					if err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		}
+		wg.Go(func() { sendMessages(b, m, g, users[i], total/3) })
 	}
 	wg.Wait()
 	if total > 0 {
@@ -180,4 +167,46 @@ func BenchmarkThroughput(b *testing.B) {
 	}
 	elapsed := time.Since(start)
 	b.ReportMetric(float64(total)/elapsed.Seconds(), "msg/s")
+}
+
+// BenchmarkJoin measures a new node joining a guild of 10,000 messages
+// (100,000 with BENCH=long) through one peer: from the invite to the
+// guild usable on the new node, its whole log fetched and accepted.
+func BenchmarkJoin(b *testing.B) {
+	n := 10_000
+	if os.Getenv("BENCH") == "long" {
+		n = 100_000
+	}
+	a := newMember(b, storage.SQLite, "a", 1)
+	g := newGuild(b, a)
+	sendMessages(b, a, g, g.owner, n)
+	b.ResetTimer()
+	for i := range b.N {
+		joiner := newMember(b, storage.SQLite, "joiner", uint16(2+i))
+		connect(b, joiner, a)
+		start := time.Now()
+		join(b, joiner, g)
+		b.ReportMetric(float64(time.Since(start).Milliseconds()), "ms/join")
+	}
+}
+
+// sendMessages sends count messages as user of m, eight at a time, and
+// returns when all are committed. Unlike message it may run on any
+// goroutine: it fails the benchmark with Error.
+func sendMessages(b *testing.B, m *member, g guildFixture, user snowflake.ID, count int) {
+	const senders = 8
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Go(func() {
+			for k := s; k < count; k += senders {
+				_, err := m.core.Send(context.Background(), g.id, user, guild.TypeMessageCreate,
+					guild.MessageCreate{ID: m.core.NewID(), ChannelID: g.channel, Content: "load " + strconv.Itoa(k)})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -78,7 +78,7 @@ func startMember(t testing.TB, name string, key crypto.PrivKey, db *storage.DB, 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { host.Close() })
-	hub := live.New(0)
+	hub := live.New(100 * time.Millisecond)
 	t.Cleanup(hub.Close)
 	cfg := testConfig
 	cfg.Live = hub

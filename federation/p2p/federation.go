@@ -76,8 +76,11 @@ type Federation struct {
 
 	profiles chan wanted // remote users whose profiles to fetch
 
-	liveOut     chan live.Typing         // local typing to gossip
+	liveOut     chan live.Typing   // local typing to gossip
+	presenceOut chan live.Presence // local presence changes to gossip
+	presences   remotePresences
 	signalRates map[string]*rate.Limiter // live signals by origin
+	eventRates  map[string]*rate.Limiter // gossiped events by origin
 	unsubLive   func()
 }
 
@@ -99,7 +102,8 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	f := &Federation{host: host, core: core, log: log, metrics: m, cfg: cfg, ctx: ctx, cancel: cancel,
 		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, fetching: map[snowflake.ID]chan struct{}{}, join: make(chan snowflake.ID, 1024),
 		profiles: make(chan wanted, profileQueue), liveOut: make(chan live.Typing, liveQueue),
-		signalRates: map[string]*rate.Limiter{}, unsubLive: func() {}}
+		presenceOut: make(chan live.Presence, liveQueue), presences: remotePresences{users: map[snowflake.ID]*remotePresence{}},
+		signalRates: map[string]*rate.Limiter{}, eventRates: map[string]*rate.Limiter{}, unsubLive: func() {}}
 	f.ps, err = newGossip(ctx, host, m, log)
 	if err != nil {
 		cancel()
@@ -124,6 +128,7 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	if cfg.Live != nil {
 		f.unsubLive = cfg.Live.Subscribe(liveListener{f})
 		f.goRun(f.publishLive)
+		f.goRun(f.publishPresence)
 	}
 	return f, nil
 }
@@ -151,6 +156,7 @@ func (f *Federation) Close() error {
 	f.mu.Unlock()
 	f.cancel()
 	f.wg.Wait()
+	f.presences.stop()
 	return nil
 }
 

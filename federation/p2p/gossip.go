@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -27,9 +28,17 @@ func TopicName(gid snowflake.ID) string { return "/concord/room/1/" + gid.String
 // ancestors included.
 const validateTimeout = 30 * time.Second
 
+// Events one origin may have gossiped a second, with bursts: beyond, its
+// events are ignored and left to the stream protocols.
+const (
+	eventRate  = 1000
+	eventBurst = 5000
+)
+
 // graylist is the score below which a peer's messages are ignored; the
-// node then cuts the peer off (until restart). An honest node forwards only
-// what it accepted itself, so its rejections are its own.
+// node then cuts the peer off (until restart) if invalid messages brought
+// it there. An honest node forwards only what it accepted itself, so its
+// rejections are its own.
 const graylist = -400
 
 func newGossip(ctx context.Context, h *Host, m *metrics, log *slog.Logger) (*pubsub.PubSub, error) {
@@ -59,16 +68,27 @@ func newGossip(ctx context.Context, h *Host, m *metrics, log *slog.Logger) (*pub
 		pubsub.WithValidateQueueSize(validateQueue),
 		pubsub.WithPeerOutboundQueueSize(peerQueue),
 		pubsub.WithPeerScore(score, thresholds),
-		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(func(scores map[peer.ID]float64) {
+		pubsub.WithPeerScoreInspect(pubsub.ExtendedPeerScoreInspectFn(func(scores map[peer.ID]*pubsub.PeerScoreSnapshot) {
 			for p, s := range scores {
-				if s < graylist && h.Gate().allowed(p) {
-					log.Warn("federation: cutting off a peer that sent invalid events", "peer", p, "score", s)
+				if s.Score < graylist && invalidSent(s) && h.Gate().allowed(p) {
+					log.Warn("federation: cutting off a peer that sent invalid events", "peer", p, "score", s.Score)
 					h.Gate().Block(p)
 				}
 			}
 		}), time.Second),
 		pubsub.WithRawTracer(tracer{m}),
 	)
+}
+
+// invalidSent reports whether a peer's score is down for invalid messages,
+// not only for misbehaving in the mesh (which an honest peer may, after a
+// partition).
+func invalidSent(s *pubsub.PeerScoreSnapshot) bool {
+	n := 0.0
+	for _, t := range s.Topics {
+		n += t.InvalidMessageDeliveries
+	}
+	return n >= 1
 }
 
 // topicScore penalises a peer for every message the validator rejects.
@@ -101,7 +121,7 @@ type topic struct {
 }
 
 // topic returns the room's subscription, subscribing first if need be.
-func (f *Federation) topic(gid snowflake.ID) (*topic, error) {
+func (f *Federation) topic(gid snowflake.ID) (_ *topic, err error) {
 	if t := f.lookup(gid); t != nil {
 		return t, nil
 	}
@@ -110,37 +130,39 @@ func (f *Federation) topic(gid snowflake.ID) (*topic, error) {
 	if t := f.lookup(gid); t != nil {
 		return t, nil
 	}
+	var undo []func() // on failure, what was done so far, undone in reverse
+	defer func() {
+		for i := len(undo) - 1; err != nil && i >= 0; i-- {
+			undo[i]()
+		}
+	}()
 	name := TopicName(gid)
 	if err := f.ps.RegisterTopicValidator(name, f.validator(gid), pubsub.WithValidatorTimeout(validateTimeout)); err != nil {
 		return nil, err
 	}
+	undo = append(undo, func() { f.ps.UnregisterTopicValidator(name) })
 	pt, err := f.ps.Join(name)
 	if err != nil {
-		f.ps.UnregisterTopicValidator(name)
 		return nil, err
 	}
+	undo = append(undo, func() { pt.Close() })
 	if err := pt.SetScoreParams(topicScore); err != nil {
-		pt.Close()
 		return nil, err
 	}
 	events, err := pt.EventHandler()
 	if err != nil {
-		pt.Close()
 		return nil, err
 	}
+	undo = append(undo, events.Cancel)
 	sub, err := pt.Subscribe(pubsub.WithBufferSize(subBuffer))
 	if err != nil {
-		events.Cancel()
-		pt.Close()
 		return nil, err
 	}
+	undo = append(undo, sub.Cancel)
 	t := &topic{gid: gid, t: pt, sub: sub, out: make(chan []byte, publishQueue), ready: make(chan struct{})}
 	var liveSub *pubsub.Subscription
 	if f.cfg.Live != nil {
 		if t.live, liveSub, err = f.joinLive(gid); err != nil {
-			sub.Cancel()
-			events.Cancel()
-			pt.Close()
 			return nil, err
 		}
 	}
@@ -268,20 +290,44 @@ func (f *Federation) committed(a *room.Accepted) {
 		case f.join <- ev.GuildID:
 		default: // the next sync round subscribes to it
 		}
-		return
 	}
 	if !local {
 		return
 	}
 	body := event.Marshal(ev)
 	if joining {
-		f.goRun(func() { f.sendJoin(via, body) })
+		f.goRun(func() { f.push(via, body) })
+	}
+	for _, home := range remoteRecipients(ev, f.host.ID()) {
+		f.goRun(func() { f.push(home, body) })
+	}
+	if t == nil {
+		return // nobody subscribed to a room this new: heads exchanges catch up
 	}
 	select {
 	case t.out <- body:
 	default:
 		f.metrics.drops.WithLabelValues("publish").Inc()
 	}
+}
+
+// remoteRecipients lists the other nodes a new DM room must reach: the
+// homes of its recipients, when ev is a DM's guild.create.
+func remoteRecipients(ev *event.Event, self peer.ID) []peer.ID {
+	if ev.Type != guild.TypeGuildCreate {
+		return nil
+	}
+	var c guild.GuildCreate
+	if json.Unmarshal(ev.Content, &c) != nil || c.Kind == guild.KindGuild {
+		return nil
+	}
+	var out []peer.ID
+	for _, r := range c.Recipients {
+		if p, err := peer.Decode(r.Origin); err == nil && p != self && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // validator accepts a room's gossip through room.Core.Accept: a message is
@@ -294,6 +340,11 @@ func (f *Federation) validator(gid snowflake.ID) func(context.Context, peer.ID, 
 		ev, err := event.Parse(m.Data)
 		if err == nil && ev.GuildID != gid {
 			err = event.ErrMalformed
+		}
+		if err == nil && !allow(&f.mu, f.eventRates, ev.OriginString(), eventRate, eventBurst) {
+			// A flood: what is dropped here, the origin's peers pull later.
+			f.metrics.gossipIn.WithLabelValues("throttled").Inc()
+			return pubsub.ValidationIgnore
 		}
 		if err == nil {
 			_, err = f.core.Accept(ctx, m.Data)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -12,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	routedhost "github.com/libp2p/go-libp2p/p2p/host/routed"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
@@ -85,6 +87,18 @@ func NewHost(key crypto.PrivKey, cfg HostConfig, reg prometheus.Registerer, log 
 		return nil, fmt.Errorf("resource manager: %w", err)
 	}
 	gate := newGate()
+	var built atomic.Pointer[host.Host] // the relay finder's candidates are its peers
+	relays := func(ctx context.Context, num int) <-chan peer.AddrInfo {
+		out := make(chan peer.AddrInfo, num)
+		defer close(out)
+		if h := built.Load(); h != nil {
+			peers := (*h).Network().Peers()
+			for _, p := range peers[:min(num, len(peers))] {
+				out <- (*h).Peerstore().PeerInfo(p)
+			}
+		}
+		return out
+	}
 	listen := libp2p.ListenAddrStrings(cfg.Listen...)
 	if len(cfg.Listen) == 0 {
 		listen = libp2p.NoListenAddrs // dial out only
@@ -101,11 +115,22 @@ func NewHost(key crypto.PrivKey, cfg HostConfig, reg prometheus.Registerer, log 
 		libp2p.ConnectionGater(gate),
 		libp2p.PrometheusRegisterer(reg),
 		libp2p.UserAgent("concord"),
+		// Behind NAT: map a port on the router (UPnP, NAT-PMP), learn
+		// reachability from peers, punch holes, and failing that take a
+		// relay reservation on a connected node; every node serves AutoNAT
+		// and relays for others, within libp2p's relay limits.
+		libp2p.NATPortMap(),
+		libp2p.EnableNATService(),
+		libp2p.EnableAutoNATv2(),
+		libp2p.EnableHolePunching(),
+		libp2p.EnableRelayService(),
+		libp2p.EnableAutoRelayWithPeerSource(relays),
 	)
 	if err != nil {
 		rm.Close()
 		return nil, fmt.Errorf("libp2p host: %w", err)
 	}
+	built.Store(&h)
 	ctx, cancel := context.WithCancel(context.Background())
 	kad, err := dht.New(h, dht.Mode(dht.ModeServer), dht.ProtocolPrefix(dhtPrefix),
 		dht.BootstrapPeers(known(boot)...), dht.DisableProviders(), dht.DisableValues())

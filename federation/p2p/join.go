@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"concord/federation/event"
 	"concord/federation/guild"
 	"concord/federation/snowflake"
 )
@@ -151,7 +153,13 @@ func (f *Federation) serveJoin(_ network.Stream, req *joinReq) (any, error) {
 func (f *Federation) serveSend(_ network.Stream, req *sendReq) (any, error) {
 	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
 	defer cancel()
-	_, err := f.core.Accept(ctx, req.Event)
+	ev, err := event.Parse(req.Event)
+	if err == nil && ev.Type == guild.TypeGuildCreate && !f.dmAllowed(ctx, ev) {
+		return sendResp{Verdict: "rejected"}, nil
+	}
+	if err == nil {
+		_, err = f.core.Accept(ctx, req.Event)
+	}
 	verdict, _ := judge(err)
 	return sendResp{Verdict: verdict}, nil
 }
@@ -245,17 +253,45 @@ func (f *Federation) findInvite(ctx context.Context, code string) (snowflake.ID,
 	return 0, "", nil, ErrUnknownInvite
 }
 
-// sendJoin pushes the local member.join of a room joined through p to p,
-// so that p admits the new member without waiting for gossip.
-func (f *Federation) sendJoin(p peer.ID, body []byte) {
+// dmAllowed reports whether a pushed guild.create may start a room here:
+// only a DM or group DM naming a user of this node, none of whom blocked
+// its creator (or was blocked by them).
+func (f *Federation) dmAllowed(ctx context.Context, ev *event.Event) bool {
+	if !slices.Contains(remoteRecipients(ev, ev.Origin), f.host.ID()) {
+		return false
+	}
+	if f.cfg.Directory == nil {
+		return true
+	}
+	var c guild.GuildCreate
+	if json.Unmarshal(ev.Content, &c) != nil {
+		return false
+	}
+	self := f.host.ID().String()
+	for _, r := range c.Recipients {
+		if r.Origin != self {
+			continue
+		}
+		if blocked, err := f.cfg.Directory.Blocked(ctx, r.UserID, ev.Sender); err != nil || blocked {
+			return false
+		}
+	}
+	return true
+}
+
+// push sends one local event to p directly: the member.join of a room
+// joined through p, so that p admits the new member without waiting for
+// gossip, or a DM's guild.create to a recipient's home, which does not
+// hold the room yet.
+func (f *Federation) push(p peer.ID, body []byte) {
 	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
 	defer cancel()
 	var resp sendResp
 	if err := f.call(ctx, p, ProtoSend, sendReq{Event: body}, &resp); err != nil {
-		f.log.Warn("federation: send join", "peer", p, "err", err)
+		f.log.Warn("federation: push", "peer", p, "err", err)
 		return
 	}
 	if resp.Verdict != "accepted" && resp.Verdict != "duplicate" {
-		f.log.Warn("federation: send join refused", "peer", p, "verdict", resp.Verdict)
+		f.log.Warn("federation: push refused", "peer", p, "verdict", resp.Verdict)
 	}
 }

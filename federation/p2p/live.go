@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p-pubsub"
@@ -22,25 +23,28 @@ func LiveTopicName(gid snowflake.ID) string { return "/concord/live/1/" + gid.St
 
 // Live signal bounds.
 const (
-	maxSignal     = 1024             // bytes of one signal
-	signalMaxAge  = 30 * time.Second // how far a signal's ts may be from the receiver's clock
-	signalRate    = 10               // signals per second one origin may send, with bursts of signalBurst
-	signalBurst   = 50
-	liveQueue     = 256 // local signals waiting to be published
-	typingSignal  = "typing"
-	maxRateLimits = 10_000 // origins whose rate is tracked; beyond, tracking starts afresh
+	maxSignal      = 4096             // bytes of one signal
+	signalMaxAge   = 30 * time.Second // how far a signal's ts may be from the receiver's clock
+	signalRate     = 10               // signals per second one origin may send, with bursts of signalBurst
+	signalBurst    = 50
+	liveQueue      = 256 // local signals waiting to be published
+	typingSignal   = "typing"
+	presenceSignal = "presence"
+	maxRateLimits  = 10_000 // origins whose rate is tracked; beyond, tracking starts afresh
 )
 
 // signal is a live signal: signed by its origin, the home of its user,
 // never stored.
 type signal struct {
-	Type      string       `json:"type"`
-	GuildID   snowflake.ID `json:"guild_id"`
-	ChannelID snowflake.ID `json:"channel_id"`
-	UserID    snowflake.ID `json:"user_id"`
-	Origin    string       `json:"origin"`
-	TS        int64        `json:"ts"`
-	Signature string       `json:"signature,omitempty"`
+	Type       string          `json:"type"`
+	GuildID    snowflake.ID    `json:"guild_id"`
+	ChannelID  snowflake.ID    `json:"channel_id,omitzero"` // typing
+	UserID     snowflake.ID    `json:"user_id"`
+	Status     string          `json:"status,omitempty"`     // presence
+	Activities json.RawMessage `json:"activities,omitempty"` // presence: a JSON array
+	Origin     string          `json:"origin"`
+	TS         int64           `json:"ts"`
+	Signature  string          `json:"signature,omitempty"`
 }
 
 func (s *signal) signingInput() ([]byte, error) {
@@ -59,16 +63,21 @@ func (l liveListener) Typing(t live.Typing) {
 	default: // typing is repeated every few seconds
 	}
 }
-func (liveListener) Presence(live.Presence)       {}
+func (l liveListener) Presence(p live.Presence) {
+	select {
+	case l.f.presenceOut <- p:
+	default: // presence is announced again every presenceRefresh
+	}
+}
 func (liveListener) Voice(live.VoiceState)        {}
 func (liveListener) VoiceServer(live.VoiceServer) {}
 
 // homeOf is the home node of a member of the room, "" for a non-member
-// or when the room has no channel channel.
+// or when the room has no channel channel (0: none asked for).
 func (f *Federation) homeOf(ctx context.Context, gid, user, channel snowflake.ID) string {
 	home := ""
 	f.core.View(ctx, gid, func(s *guild.State) error {
-		if s.Members[user] != nil && (s.Channels[channel] != nil || s.Kind != guild.KindGuild) {
+		if s.Members[user] != nil && (channel == 0 || s.Channels[channel] != nil || s.Kind != guild.KindGuild) {
 			home = s.Homes[user]
 		}
 		return nil
@@ -90,21 +99,30 @@ func (f *Federation) publishLive() {
 		if tp == nil || tp.live == nil || f.homeOf(f.ctx, t.RoomID, t.UserID, t.ChannelID) != self {
 			continue // a remote user's typing, heard from gossip, or a room not federated
 		}
-		s := signal{Type: typingSignal, GuildID: t.RoomID, ChannelID: t.ChannelID, UserID: t.UserID, Origin: self, TS: t.At.UnixMilli()}
-		in, err := s.signingInput()
-		if err == nil {
-			s.Signature, err = signBytes(f.host.Peerstore().PrivKey(f.host.ID()), in)
-		}
-		var body []byte
-		if err == nil {
-			body, err = json.Marshal(s)
-		}
-		if err == nil {
-			err = tp.live.Publish(f.ctx, body)
-		}
-		if err != nil && f.ctx.Err() == nil {
-			f.log.Warn("federation: publish typing", "guild", t.RoomID, "err", err)
-		}
+		f.publishSignal(tp, signal{Type: typingSignal, GuildID: t.RoomID, ChannelID: t.ChannelID, UserID: t.UserID, TS: t.At.UnixMilli()})
+	}
+}
+
+// publishSignal signs s as this node's and gossips it on the room's live
+// topic.
+func (f *Federation) publishSignal(tp *topic, s signal) {
+	s.Origin = f.host.ID().String()
+	in, err := s.signingInput()
+	if err == nil {
+		s.Signature, err = signBytes(f.host.Peerstore().PrivKey(f.host.ID()), in)
+	}
+	var body []byte
+	if err == nil {
+		body, err = json.Marshal(s)
+	}
+	if err == nil && len(body) > maxSignal {
+		err = fmt.Errorf("%d bytes, receivers take at most %d", len(body), maxSignal) // rich activities
+	}
+	if err == nil {
+		err = tp.live.Publish(f.ctx, body)
+	}
+	if err != nil && f.ctx.Err() == nil {
+		f.log.Warn("federation: publish "+s.Type, "guild", s.GuildID, "err", err)
 	}
 }
 
@@ -120,8 +138,14 @@ func (f *Federation) checkSignal(ctx context.Context, gid snowflake.ID, data []b
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, err
 	}
-	if s.Type != typingSignal || s.GuildID != gid {
-		return nil, fmt.Errorf("signal %q of guild %s on %s's topic", s.Type, s.GuildID, gid)
+	switch {
+	case s.GuildID != gid:
+		return nil, fmt.Errorf("signal of guild %s on %s's topic", s.GuildID, gid)
+	case s.Type == typingSignal && s.ChannelID != 0:
+	case s.Type == presenceSignal && s.ChannelID == 0 && presenceStatuses[s.Status] && json.Valid(s.Activities) &&
+		len(s.Activities) > 0 && s.Activities[0] == '[':
+	default:
+		return nil, fmt.Errorf("malformed %q signal", s.Type)
 	}
 	origin, err := peer.Decode(s.Origin)
 	if err != nil {
@@ -157,24 +181,25 @@ func (f *Federation) liveValidator(gid snowflake.ID) func(context.Context, peer.
 		case err != nil:
 			f.log.Info("federation: rejected live signal", "guild", gid, "peer", m.ReceivedFrom, "err", err)
 			return pubsub.ValidationReject
-		case !f.allowSignal(s.Origin):
+		case !allow(&f.mu, f.signalRates, s.Origin, signalRate, signalBurst):
 			return pubsub.ValidationIgnore
 		}
 		return pubsub.ValidationAccept
 	}
 }
 
-// allowSignal spends one of origin's signals.
-func (f *Federation) allowSignal(origin string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	l := f.signalRates[origin]
+// allow spends one of origin's tokens in limits (guarded by mu), whose
+// buckets refill at r a second up to burst.
+func allow(mu *sync.Mutex, limits map[string]*rate.Limiter, origin string, r rate.Limit, burst int) bool {
+	mu.Lock()
+	defer mu.Unlock()
+	l := limits[origin]
 	if l == nil {
-		if len(f.signalRates) >= maxRateLimits {
-			clear(f.signalRates)
+		if len(limits) >= maxRateLimits {
+			clear(limits)
 		}
-		l = rate.NewLimiter(signalRate, signalBurst)
-		f.signalRates[origin] = l
+		l = rate.NewLimiter(r, burst)
+		limits[origin] = l
 	}
 	return l.Allow()
 }
@@ -191,8 +216,12 @@ func (f *Federation) deliverLive(gid snowflake.ID, sub *pubsub.Subscription) {
 			continue
 		}
 		var s signal
-		if json.Unmarshal(m.Data, &s) == nil {
+		switch err := json.Unmarshal(m.Data, &s); {
+		case err != nil:
+		case s.Type == typingSignal:
 			f.cfg.Live.Typing(live.Typing{RoomID: gid, ChannelID: s.ChannelID, UserID: s.UserID, At: time.UnixMilli(s.TS)})
+		case s.Type == presenceSignal:
+			f.presences.heard(f.cfg.Live, &s)
 		}
 	}
 }

@@ -82,3 +82,22 @@ func TestTypingAcrossNodes(t *testing.T) {
 		t.Error("a took c's word for b's user")
 	}
 }
+
+// TestPresenceAcrossNodes: a user of b coming online, changing status and
+// leaving shows on a.
+func TestPresenceAcrossNodes(t *testing.T) {
+	a, b, _, _, ub, _ := triangle(t, storage.SQLite)
+	status := func(m *member) string { return m.live.Presence(ub).Status }
+	b.live.Connect(ub, &live.Request{Status: live.StatusDND, Activities: json.RawMessage(`[{"name":"chess","type":0}]`)})
+	waitFor(t, "a to show b's user as dnd", func() bool { return status(a) == live.StatusDND })
+	if got := string(a.live.Presence(ub).Activities); got != `[{"name":"chess","type":0}]` {
+		t.Errorf("activities on a: %s", got)
+	}
+	b.live.SetPresence(ub, live.Request{Status: live.StatusIdle})
+	waitFor(t, "a to show b's user as idle", func() bool { return status(a) == live.StatusIdle })
+	b.live.Disconnect(ub)
+	waitFor(t, "a to show b's user offline", func() bool { return status(a) == live.StatusOffline })
+	if status(b) != live.StatusOffline {
+		t.Errorf("b shows its own user %s", status(b))
+	}
+}

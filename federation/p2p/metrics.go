@@ -15,6 +15,7 @@ type metrics struct {
 	gossipOut      prometheus.Counter
 	drops          *prometheus.CounterVec // by where the message was lost
 	fetched        prometheus.Counter
+	catchup        prometheus.Histogram   // events per catch-up
 	streamsRefused *prometheus.CounterVec // by protocol
 }
 
@@ -22,7 +23,7 @@ func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, erro
 	m := &metrics{
 		gossipIn: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "concord_federation_gossip_in_total",
-			Help: "Events received by gossip, by verdict: accepted, duplicate, missing (ancestry not fetched), rejected, error.",
+			Help: "Events received by gossip, by verdict: accepted, duplicate, missing (ancestry not fetched), rejected, throttled (its origin's rate exceeded), error.",
 		}, []string{"verdict"}),
 		gossipOut: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "concord_federation_gossip_out_total",
@@ -36,6 +37,11 @@ func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, erro
 			Name: "concord_federation_fetched_events_total",
 			Help: "Events fetched over streams (missing events, joins) and accepted.",
 		}),
+		catchup: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "concord_federation_catchup_events",
+			Help:    "Events fetched by one catch-up (missing ancestors of a gossiped event, or a sync round's gap).",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 8),
+		}),
 		streamsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "concord_federation_streams_refused_total",
 			Help: "Inbound streams reset because too many of their protocol were being served.",
@@ -45,7 +51,7 @@ func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, erro
 		Name: "concord_federation_peers",
 		Help: "Peers connected to the libp2p host.",
 	}, peers)
-	for _, c := range []prometheus.Collector{m.gossipIn, m.gossipOut, m.drops, m.fetched, m.streamsRefused, peersGauge} {
+	for _, c := range []prometheus.Collector{m.gossipIn, m.gossipOut, m.drops, m.fetched, m.catchup, m.streamsRefused, peersGauge} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -43,6 +43,8 @@ type Directory interface {
 	LocalProfiles(ctx context.Context, ids []snowflake.ID) ([]Profile, error)
 	// StoreProfiles keeps remote users' verified profiles.
 	StoreProfiles(ctx context.Context, profiles []Profile) error
+	// Blocked reports whether either of two users blocked the other.
+	Blocked(ctx context.Context, a, b snowflake.ID) (bool, error)
 }
 
 func (p *Profile) signingInput() ([]byte, error) {

@@ -232,7 +232,12 @@ func (f *Federation) fetchMissing(ctx context.Context, p peer.ID, gid snowflake.
 			return err
 		}
 	}
-	return f.acceptFetched(ctx, got)
+	err = f.acceptFetched(ctx, got)
+	f.metrics.catchup.Observe(float64(len(got)))
+	if len(got) >= maxMissing {
+		f.log.Info("federation: caught up", "guild", gid, "peer", p, "events", len(got), "err", err)
+	}
+	return err
 }
 
 // acceptFetched accepts fetched events in an order that puts each after

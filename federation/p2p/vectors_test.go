@@ -35,7 +35,7 @@ type frameVector struct {
 type vectorFileT struct {
 	Description string        `json:"description"`
 	Topic       topicVector   `json:"topic"`
-	Live        liveVector    `json:"live"`
+	Live        []liveVector  `json:"live"`
 	Frames      []frameVector `json:"frames"`
 }
 
@@ -62,19 +62,29 @@ type liveVector struct {
 	Message      string `json:"message"`
 }
 
-// vectorSignal is a typing signal signed by the vector node.
-func vectorSignal(t *testing.T) (signal, []byte) {
+// vectorSignals are a typing and a presence signal signed by the vector
+// node, with their signing inputs.
+func vectorSignals(t *testing.T) []liveVector {
 	t.Helper()
-	s := signal{Type: typingSignal, GuildID: 175928847299117062, ChannelID: 175928847299117064, UserID: 175928847299117063,
-		Origin: "12D3KooWQK1wnefoLrcVHbbnf5tLzbopUd3K3bFAoJpA7YJgL5pV", TS: 1700000000000}
-	in, err := s.signingInput()
-	if err == nil {
-		s.Signature, err = signBytes(vectorKey(t), in)
+	var out []liveVector
+	for _, s := range []signal{
+		{Type: typingSignal, GuildID: 175928847299117062, ChannelID: 175928847299117064, UserID: 175928847299117063,
+			Origin: "12D3KooWQK1wnefoLrcVHbbnf5tLzbopUd3K3bFAoJpA7YJgL5pV", TS: 1700000000000},
+		{Type: presenceSignal, GuildID: 175928847299117062, UserID: 175928847299117063, Status: "dnd",
+			Activities: json.RawMessage(`[{"name":"chess","type":0}]`),
+			Origin:     "12D3KooWQK1wnefoLrcVHbbnf5tLzbopUd3K3bFAoJpA7YJgL5pV", TS: 1700000000000},
+	} {
+		in, err := s.signingInput()
+		if err == nil {
+			s.Signature, err = signBytes(vectorKey(t), in)
+		}
+		msg, merr := json.Marshal(s)
+		if err != nil || merr != nil {
+			t.Fatal(err, merr)
+		}
+		out = append(out, liveVector{Topic: LiveTopicName(s.GuildID), SigningInput: string(in), Message: string(msg)})
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, in
+	return out
 }
 
 // vectorProfile is a profile signed by the vector node.
@@ -143,9 +153,7 @@ func TestWireVectors(t *testing.T) {
 		Topic: topicVector{GuildID: ev.GuildID.String(), Topic: TopicName(ev.GuildID), MessageID: ev.ID(),
 			Message: string(event.Marshal(ev))},
 	}
-	sig, in := vectorSignal(t)
-	msg, _ := json.Marshal(sig)
-	file.Live = liveVector{Topic: LiveTopicName(sig.GuildID), SigningInput: string(in), Message: string(msg)}
+	file.Live = vectorSignals(t)
 	for _, v := range vectorMessages(t) {
 		var buf bytes.Buffer
 		if err := writeFrame(&buf, v.msg); err != nil {
@@ -161,12 +169,14 @@ func TestWireVectors(t *testing.T) {
 	if id := messageID(pbMessage([]byte(got.Topic.Message))); id != got.Topic.MessageID {
 		t.Errorf("message ID %s, file says %s", id, got.Topic.MessageID)
 	}
-	var s signal
-	if err := json.Unmarshal([]byte(got.Live.Message), &s); err != nil {
-		t.Fatal(err)
-	}
-	if in, err := s.signingInput(); err != nil || verifyBytes(mustDecode(t, s.Origin), in, s.Signature) != nil {
-		t.Errorf("the live vector's signature does not verify (%v)", err)
+	for _, v := range got.Live {
+		var s signal
+		if err := json.Unmarshal([]byte(v.Message), &s); err != nil {
+			t.Fatal(err)
+		}
+		if in, err := s.signingInput(); err != nil || string(in) != v.SigningInput || verifyBytes(mustDecode(t, s.Origin), in, s.Signature) != nil {
+			t.Errorf("the %s vector's signature does not verify (%v)", s.Type, err)
+		}
 	}
 	want := vectorMessages(t)
 	for i, v := range got.Frames {
