@@ -9,8 +9,8 @@ import (
 
 // Limits of one voice gateway connection (spec/voice.md).
 const (
-	maxFrame   = 80 << 10 // an SDP may take 64 KiB
-	sendQueue  = 256      // frames waiting to be written; more drops the connection
+	maxFrame   = 320 << 10 // an answer may take 256 KiB (peer.MaxAnswer), more escaped in JSON
+	sendQueue  = 256       // frames waiting to be written; more drops the connection
 	writeLimit = 10 * time.Second
 )
 

@@ -137,8 +137,9 @@ type rig struct {
 	guilds  *guilds
 	servers *servers
 	blobs   blob.Store
-	url     string // ws://host/voice
-	http    string // http://host
+	url     string  // ws://host/voice
+	http    string  // http://host
+	remote  *remote // the SFU runs in a process of its own; hub and the rest are nil
 }
 
 // testAuth takes "token-<user ID>".
@@ -189,6 +190,9 @@ func newRig(t testing.TB, members int, tune func(*Config)) *rig {
 // op 4 does, and returns the voice server the SFU answers with.
 func (r *rig) join(t testing.TB, user, ch snowflake.ID) live.VoiceServer {
 	t.Helper()
+	if r.remote != nil {
+		return r.remote.join(t, user, ch)
+	}
 	r.hub.SetVoice(live.VoiceState{GuildID: testGuild, ChannelID: ch, UserID: user, SessionID: "gw-" + user.String()})
 	select {
 	case v := <-r.servers.ch(user):

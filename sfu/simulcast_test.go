@@ -133,7 +133,7 @@ func TestSimulcastFollowsBandwidth(t *testing.T) {
 	// The link widens: the top layer must come back, and stay.
 	n.downlink.SetRate(5_000_000)
 	start := time.Now()
-	waitFor(t, "the viewer back on the top layer for 2 s", 40*time.Second, func() bool {
+	waitFor(t, "the viewer back on the top layer for 2 s", 60*time.Second, func() bool {
 		recent := 0
 		for _, p := range viewer.got(2, "camera") {
 			if sent := time.Unix(0, int64(binary.BigEndian.Uint64(p.Payload[3:]))); time.Since(sent) < 2*time.Second {

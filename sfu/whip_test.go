@@ -93,9 +93,10 @@ func obs(t *testing.T, r *rig, user string) string {
 
 func TestWHIPPublishWHEPPlay(t *testing.T) {
 	r := newRig(t, 4, nil)
-	viewer := r.connect(t, 3, testVoice) // a voice client in the channel, watching 2's stream
-	viewer.watch(2, true)
+	viewer := r.connect(t, 3, testVoice) // a voice client in the channel
 	location := obs(t, r, "2")
+	viewer.wait(opVideo) // the stream started: watch it
+	viewer.watch(2, true)
 	waitFor(t, "the voice client gets the stream", 10*time.Second, func() bool {
 		return len(viewer.got(2, "screen")) > 10 && len(viewer.got(2, "screen_audio")) > 10
 	})

@@ -254,10 +254,13 @@ func (c *Channel) Publish(m *Member, t media.Track) {
 // Watch starts (on) or stops m receiving user's screen share (its screen
 // and screen audio), and tells everyone who watches it. Watching lasts
 // while m is in the channel: a share user starts later reaches m too.
+// Only a user in the channel can be watched, so that what m watches stays
+// bounded by who came.
 func (c *Channel) Watch(m *Member, user uint64, on bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.members[m] || m.watching[user] == on || user == m.UserID {
+	here := slices.ContainsFunc(c.sorted(), func(o *Member) bool { return o.UserID == user && !o.Hidden })
+	if !c.members[m] || m.watching[user] == on || user == m.UserID || on && !here {
 		return
 	}
 	if on {

@@ -89,6 +89,10 @@ func TestWhoReceivesWhat(t *testing.T) {
 		c.Publish(sharer, tr)
 	}
 	c.Watch(watcher, 1, true)
+	c.Watch(watcher, 77, true) // nobody here: not kept
+	if watcher.watching[77] {
+		t.Error("watching a user who is not in the channel was kept")
+	}
 
 	for _, tt := range []struct {
 		name string

@@ -201,18 +201,27 @@ var (
 	ErrCodec = errors.New("no supported codec")
 )
 
-// Limits on a session description from a client.
+// Limits on a session description from a client. An answer to the
+// server's offer has a section per track the client receives, which a
+// busy channel makes many of: it may be larger, and the server's offer
+// bounds what it holds. Candidates are counted once each, however many
+// sections repeat them.
 const (
-	MaxSDP        = 64 << 10
-	MaxMedia      = 16 // m= sections
+	MaxSDP        = 64 << 10 // an offer
+	MaxAnswer     = 256 << 10
+	MaxMedia      = 16 // m= sections of an offer
 	MaxCandidates = 64
 )
 
 // checkSDP parses a client's description and applies the limits; an offer
 // must hold at least one codec the SFU forwards in each media section.
 func checkSDP(text string, offer bool) error {
-	if len(text) > MaxSDP {
-		return fmt.Errorf("%w: more than %d bytes", ErrSDP, MaxSDP)
+	limit := MaxAnswer
+	if offer {
+		limit = MaxSDP
+	}
+	if len(text) > limit {
+		return fmt.Errorf("%w: more than %d bytes", ErrSDP, limit)
 	}
 	var d sdp.SessionDescription
 	if err := d.UnmarshalString(text); err != nil {
@@ -221,11 +230,11 @@ func checkSDP(text string, offer bool) error {
 	if offer && len(d.MediaDescriptions) > MaxMedia {
 		return fmt.Errorf("%w: more than %d media sections", ErrSDP, MaxMedia)
 	}
-	n := 0
+	candidates := map[string]bool{}
 	for _, md := range d.MediaDescriptions {
 		for _, a := range md.Attributes {
 			if a.Key == "candidate" {
-				n++
+				candidates[a.Value] = true
 			}
 		}
 		if !offer || md.MediaName.Media == "application" || isInactive(md) {
@@ -238,7 +247,7 @@ func checkSDP(text string, offer bool) error {
 			return err
 		}
 	}
-	if n > MaxCandidates {
+	if len(candidates) > MaxCandidates {
 		return fmt.Errorf("%w: more than %d candidates", ErrSDP, MaxCandidates)
 	}
 	return nil
