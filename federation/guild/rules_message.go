@@ -357,3 +357,37 @@ func checkPin(s *State, op *Op, c *Pin, t *MessageInfo) error {
 	}
 	return checkInChannel(s, op, c.ChannelID, t, perm.ViewChannel|perm.PinMessages)
 }
+
+// CheckRedacted checks a message event that reached this node with its
+// content already erased (spec/accept.md, "Envelope"): only what
+// redaction keeps can be judged. The sender must be a member (or the
+// guild's webhook) of a guild not deleted, and a message.create's kept
+// channel must be one its sender may see and send in. Such an event
+// changes nothing but the DAG.
+func CheckRedacted(s *State, op *Op) error {
+	if op.Type != TypeMessageCreate && op.Type != TypeMessageEdit {
+		return invalid(ReasonBadContent, "", "a %s cannot arrive redacted", op.Type)
+	}
+	if s.Deleted {
+		return reject(ReasonGuildDeleted, HiddenCode(op.Type), "guild %s was deleted", s.ID)
+	}
+	if !contains(op.AuthEvents, s.CreateEvent) {
+		return reject(ReasonMissingAuth, HiddenCode(op.Type), "auth_events lacks the guild's create event")
+	}
+	if w := s.Webhooks[op.Sender]; w != nil {
+		if w.Origin != op.Origin {
+			return reject(ReasonWrongOrigin, CodeUnknownWebhook, "webhook %s belongs to %s, not %s", w.ID, w.Origin, op.Origin)
+		}
+		return nil
+	}
+	if err := senderIsMember(s, op); err != nil {
+		return err
+	}
+	if c, ok := op.body.(*MessageCreate); ok {
+		if ch := s.Channels[c.ChannelID]; ch != nil && ch.Type == ChannelCategory {
+			return reject(ReasonUnknownTarget, CodeUnknownChannel, "channel %s is a category", c.ChannelID)
+		}
+		return checkInChannel(s, op, c.ChannelID, nil, perm.ViewChannel|perm.SendMessages)
+	}
+	return nil
+}

@@ -339,10 +339,15 @@ func (r *room) authorize(ev *event.Event, op *guild.Op, before *guild.State, cre
 	if ev.Type == guild.TypeGuildCreate {
 		return guild.Check(before, op) // Parse allows it no auth events
 	}
-	if fromLog && !ev.ContentIntact() {
-		// A message erased before the log was replayed: it passed the rules
-		// when it first came; its content, and so its effect, is gone.
-		return nil
+	if !ev.ContentIntact() {
+		if fromLog {
+			// A message erased before the log was replayed: it passed the
+			// rules when it first came; its content, and so its effect, is
+			// gone.
+			return nil
+		}
+		// Erased before it reached this node: judged on what it keeps.
+		return guild.CheckRedacted(before, op)
 	}
 	want := []string{createID}
 	if guild.IsState(ev.Type) {

@@ -127,11 +127,16 @@ func TestAcceptRejects(t *testing.T) {
 				ev.Content = canonicalJSON(t, m)
 				return event.Marshal(ev)
 			}, isErr(event.ErrBadHash)},
-			{"fresh event arrives redacted", func() []byte {
-				m := p.message("hi")
-				ev := signed(t, p.draft(p.member, guild.TypeMessageCreate, m), bKey)
+			{"state event arrives redacted", func() []byte {
+				name := "erased"
+				ev := signed(t, p.draft(p.member, guild.TypeChannelCreate,
+					guild.ChannelCreate{ID: p.b.core.NewID(), ChannelFields: guild.ChannelFields{Name: &name}}), bKey)
 				return event.Marshal(event.Redact(ev))
 			}, isErr(event.ErrRedacted)},
+			{"redacted message by a non-member", func() []byte {
+				ev := signed(t, p.draft(p.b.core.NewID(), guild.TypeMessageCreate, p.message("hi")), bKey)
+				return event.Marshal(event.Redact(ev))
+			}, isReason(guild.ReasonNotMember)},
 			{"message by a user of another node", func() []byte {
 				return event.Marshal(signed(t, p.draft(p.owner, guild.TypeMessageCreate, p.message("hi")), bKey))
 			}, isReason(guild.ReasonWrongOrigin)},
