@@ -37,16 +37,22 @@ func (n *Node) mountAdmin() {
 type peerReport struct {
 	PeerID string   `json:"peer_id"`
 	Addrs  []string `json:"addrs"`
+	Guilds []string `json:"guilds"`
 }
 
 // adminPeers answers GET /admin/peers: the nodes this one is connected to
-// over federation, and the addresses of those connections.
+// over federation, the addresses of those connections, and the guilds and
+// DMs each shares with this node (those whose gossip it is in).
 func (n *Node) adminPeers(w http.ResponseWriter, _ *http.Request) {
+	shared := n.fed.SharedRooms()
 	out := []peerReport{}
 	for _, p := range n.p2p.Network().Peers() {
-		rep := peerReport{PeerID: p.String(), Addrs: []string{}}
+		rep := peerReport{PeerID: p.String(), Addrs: []string{}, Guilds: []string{}}
 		for _, c := range n.p2p.Network().ConnsToPeer(p) {
 			rep.Addrs = append(rep.Addrs, c.RemoteMultiaddr().String())
+		}
+		for _, g := range shared[p] {
+			rep.Guilds = append(rep.Guilds, g.String())
 		}
 		out = append(out, rep)
 	}

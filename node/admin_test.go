@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -60,5 +61,44 @@ func TestAdminRoutes(t *testing.T) {
 	})
 	if code, _ := apiCall(t, off.URL(), "GET", "/admin/guilds", bearer, nil); code != http.StatusNotFound {
 		t.Errorf("GET /admin/guilds without admin_token configured: %d, want 404", code)
+	}
+}
+
+// TestPeersCommand: concord peers prints the running node's peers and the
+// guilds each shares with it, and says what is missing without a token.
+func TestPeersCommand(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.HTTP.AdminToken = "a-long-enough-admin-token"
+	a := startNode(t, cfg)
+	cfgB := testConfig(t)
+	cfgB.Federation.Bootstrap = []string{a.URL()}
+	b := startNode(t, cfgB)
+	waitConnected(t, a, b)
+	_, alice := register(t, a.URL(), "alice")
+	_, bob := register(t, b.URL(), "bob")
+	var g, ch, inv struct {
+		ID   string `json:"id"`
+		Code string `json:"code"`
+	}
+	api(t, a.URL(), "POST", "/guilds", alice, map[string]string{"name": "shared"}, &g)
+	api(t, a.URL(), "POST", "/guilds/"+g.ID+"/channels", alice, map[string]any{"name": "chat", "type": 0}, &ch)
+	api(t, a.URL(), "POST", "/channels/"+ch.ID+"/invites", alice, map[string]any{}, &inv)
+	api(t, b.URL(), "POST", "/invites/"+inv.Code, bob, nil, nil)
+
+	env := map[string]string{"CONCORD_HTTP_ADMIN_TOKEN": cfg.HTTP.AdminToken}
+	var out string
+	waitUntil(t, "b and the guild in concord peers", func() bool {
+		code, stdout, stderr := runMain(t, env, "peers", "--url", a.URL())
+		if code != 0 {
+			t.Fatalf("concord peers = %d: %s", code, stderr)
+		}
+		out = stdout
+		return strings.Contains(out, b.PeerID().String()) && strings.Contains(out, g.ID)
+	})
+	if !strings.HasPrefix(out, "PEER") {
+		t.Errorf("concord peers printed %q", out)
+	}
+	if code, _, stderr := runMain(t, nil, "peers", "--url", a.URL()); code != 1 || !strings.Contains(stderr, "admin_token") {
+		t.Errorf("concord peers without a token = %d %q", code, stderr)
 	}
 }

@@ -31,6 +31,9 @@ commands:
   registration-token [--config FILE] [--uses N] [--expires DURATION]
                          make a token to register with where registration
                          is by invite
+  peers [--config FILE] [--url URL]
+                         the nodes a running node is connected to, and the
+                         guilds it shares with each (needs http.admin_token)
   version                print the version
 
 Every config key can also be set as CONCORD_<SECTION>_<KEY>, e.g.
@@ -72,6 +75,8 @@ func (c command) main(ctx context.Context, args []string) int {
 		err = c.user(ctx, args[1:])
 	case "registration-token":
 		err = c.registrationToken(ctx, args[1:])
+	case "peers":
+		err = c.peers(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(c.stdout, "concord", Version)
 	case "help", "-h", "-help", "--help":

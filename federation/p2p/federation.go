@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -173,6 +174,21 @@ func (f *Federation) joinRooms() {
 			}
 		}
 	}
+}
+
+// SharedRooms returns, for each peer in a room's gossip topic, the rooms
+// it shares with this node.
+func (f *Federation) SharedRooms() map[peer.ID][]snowflake.ID {
+	out := map[peer.ID][]snowflake.ID{}
+	for _, t := range f.rooms() {
+		for _, p := range t.t.ListPeers() {
+			out[p] = append(out[p], t.gid)
+		}
+	}
+	for _, gids := range out {
+		slices.Sort(gids)
+	}
+	return out
 }
 
 // rooms returns the rooms federation is subscribed to.
