@@ -22,7 +22,8 @@ CLUSTERPG := $(CLUSTER) -f examples/cluster/compose.postgres.yaml
 # Fuzz targets as package:target. make test runs each for a count of
 # inputs (-fuzztime Nx), not a duration: Go 1.26's fuzzing coordinator can
 # fail a timed run at its deadline without any crasher.
-FUZZ      := ./clientapi/jsonio:FuzzDecode ./clientapi/guilds:FuzzMessageBody ./clientapi/gateway:FuzzInboundFrame
+FUZZ      := ./clientapi/jsonio:FuzzDecode ./clientapi/guilds:FuzzMessageBody ./clientapi/gateway:FuzzInboundFrame \
+             ./federation/canonical:FuzzCanonicalize ./federation/event:FuzzParseVerify ./federation/event:FuzzSign
 FUZZSHORT ?= 20000x
 FUZZTIME  ?= 30m
 

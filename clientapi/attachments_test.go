@@ -3,6 +3,7 @@ package clientapi
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"image"
@@ -142,6 +143,16 @@ func TestAttachmentUploadAndServe(t *testing.T) {
 		if doc.ContentType != "text/html; charset=utf-8" || doc.Filename != "notes.html" || doc.Width != nil {
 			t.Fatalf("html attachment %+v", doc)
 		}
+		// Attachment IDs carry the time but follow neither their message's
+		// ID nor each other, so a file's URL cannot be worked out from them.
+		for _, at := range msg.Attachments {
+			if at.ID+1 == msg.ID || at.ID+2 == msg.ID || at.ID.Time().Sub(msg.ID.Time()).Abs() > time.Second {
+				t.Fatalf("attachment ID %d of message %d", at.ID, msg.ID)
+			}
+		}
+		if pic.ID+1 == doc.ID {
+			t.Fatalf("attachment IDs %d and %d follow each other", pic.ID, doc.ID)
+		}
 		// URLs are signed (ex, is, hm) like Discord's CDN's.
 		bare := fmt.Sprintf("/attachments/%s/%s/my_cat.txt", f.c, pic.ID)
 		if !strings.HasPrefix(pic.URL, "https://chat.example"+bare+"?ex=") || !strings.Contains(pic.URL, "&hm=") {
@@ -203,6 +214,24 @@ func TestAttachmentUploadAndServe(t *testing.T) {
 			resp.Body.Close()
 		}
 		h.clock.Add(-24*time.Hour - time.Second)
+
+		// A file stored under an ID minted as every other snowflake (as
+		// they were before) is served as before.
+		old := guild.Attachment{ID: h.core.NewID(), Filename: "old.png", Size: int64(len(img)), ContentType: "image/png",
+			Blob: fmt.Sprintf("%x", sha256.Sum256(img))}
+		oldMsg := h.core.NewID()
+		h.sendAs(f.g, f.other.UserID, guild.TypeMessageCreate, guild.MessageCreate{ID: oldMsg, ChannelID: f.c, Attachments: []guild.Attachment{old}})
+		var got objects.Message
+		st, b = h.do("GET", "/channels/"+f.c.String()+"/messages/"+oldMsg.String(), f.owner.Token, nil)
+		h.want(st, 200, b, &got)
+		if len(got.Attachments) != 1 || got.Attachments[0].ID != old.ID {
+			t.Fatalf("message with an old attachment: %s", b)
+		}
+		if resp := h.raw("GET", strings.TrimPrefix(got.Attachments[0].URL, "https://chat.example"), "", nil); resp.StatusCode != 200 {
+			t.Fatalf("old attachment: %d", resp.StatusCode)
+		} else {
+			resp.Body.Close()
+		}
 
 		// Deleting the message stops serving its files.
 		h.sendAs(f.g, f.other.UserID, guild.TypeMessageDelete, guild.MessageTarget{ID: msg.ID, ChannelID: f.c})

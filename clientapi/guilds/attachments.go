@@ -127,7 +127,7 @@ func (a *API) parseMultipart(r *http.Request, into any) (atts []guild.Attachment
 	}
 	renameFromPayload(payload, atts, index)
 	for i := range atts {
-		atts[i].ID = a.ids.Next()
+		atts[i].ID = a.ids.NextUnguessable()
 	}
 	return atts, nil
 }

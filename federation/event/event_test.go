@@ -291,6 +291,7 @@ func TestParseRejects(t *testing.T) {
 		{name: "type uppercase", change: set("type", "Message.create"), want: ErrMalformed},
 		{name: "type with quote", change: set("type", `message"create`), want: ErrMalformed},
 		{name: "type too long", change: set("type", strings.Repeat("a", MaxTypeLen+1)), want: ErrMalformed},
+		{name: "origin a number", change: set("origin", 0), want: ErrMalformed},
 		{name: "origin garbage", change: set("origin", "12D3KooWnotapeerid"), want: ErrMalformed},
 		{name: "origin sha256 multihash", change: set("origin", "QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N"), want: ErrMalformed},
 		{name: "origin secp256k1", change: func(m map[string]any) {

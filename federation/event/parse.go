@@ -81,8 +81,9 @@ func Parse(b []byte) (*Event, error) {
 			})
 		case "origin":
 			bit = fOrigin
-			e.Origin, e.originKey, err = parseOrigin(v)
-			e.originID, e.originText = e.Origin, string(v[1:len(v)-1])
+			if e.Origin, e.originKey, err = parseOrigin(v); err == nil {
+				e.originID, e.originText = e.Origin, string(v[1:len(v)-1])
+			}
 		case "origin_ts":
 			bit = fOriginTS
 			e.OriginTS, err = parseInt(v)

@@ -5,13 +5,14 @@
 package snowflake
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"strconv"
 	"sync"
 	"time"
-
-	"crypto/sha256"
 )
 
 // Epoch is Discord's epoch, 2015-01-01T00:00:00Z, in Unix milliseconds.
@@ -88,11 +89,14 @@ type Generator struct {
 	last   int64 // last millisecond used, relative to Epoch
 	seq    uint64
 	now    func() time.Time
+	hide   []byte // NextUnguessable's key
 }
 
 // NewGenerator returns a generator for the given worker field.
 func NewGenerator(worker uint16) *Generator {
-	return &Generator{worker: uint64(worker & 0x3ff), now: time.Now}
+	hide := make([]byte, 32)
+	rand.Read(hide)
+	return &Generator{worker: uint64(worker & 0x3ff), now: time.Now, hide: hide}
 }
 
 // Next returns a fresh ID. When the counter of one millisecond is spent, or
@@ -126,4 +130,32 @@ func FromTime(t time.Time) ID {
 		return 0
 	}
 	return ID(uint64(ms) << 22)
+}
+
+// lowBits are the worker and counter fields, which NextUnguessable hides.
+const lowBits = 1<<22 - 1
+
+// NextUnguessable returns a fresh ID whose worker and counter fields are
+// replaced by a permutation of them keyed by a secret of the generator and
+// the ID's millisecond: the IDs it mints are unique on this node, as Next's
+// are, and keep their time, but neither another ID nor its neighbours tell
+// what they are. Attachment IDs use it, so that a file's URL does not follow
+// from its message's ID (spec/events.md, "Snowflakes").
+func (g *Generator) NextUnguessable() ID {
+	id := g.Next()
+	ms := uint64(id >> 22)
+	// A four-round Feistel network over two 11-bit halves is a
+	// permutation whatever its round function.
+	l, r := uint32(id>>11)&0x7ff, uint32(id)&0x7ff
+	var in [11]byte
+	binary.BigEndian.PutUint64(in[:8], ms)
+	for round := range 4 {
+		in[8] = byte(round)
+		binary.BigEndian.PutUint16(in[9:], uint16(r))
+		m := hmac.New(sha256.New, g.hide)
+		m.Write(in[:])
+		f := uint32(binary.BigEndian.Uint16(m.Sum(nil))) & 0x7ff
+		l, r = r, l^f
+	}
+	return id&^lowBits | ID(l<<11|r)
 }

@@ -64,3 +64,41 @@ func TestParseAndJSON(t *testing.T) {
 		t.Errorf("unmarshal = %v %v", v.ID, err)
 	}
 }
+
+func TestNextUnguessable(t *testing.T) {
+	g := NewGenerator(513)
+	fixed := time.UnixMilli(Epoch + 1000)
+	g.now = func() time.Time { return fixed }
+	seen := map[ID]bool{}
+	var sequential int
+	prev := g.Next()
+	// The whole counter of one millisecond and the start of the next: no
+	// ID repeats, each keeps its millisecond, and they do not follow one
+	// another as Next's do.
+	for i := range 0x1000 + 100 {
+		id := g.NextUnguessable()
+		if seen[id] {
+			t.Fatalf("ID %d minted twice", id)
+		}
+		seen[id] = true
+		if want := time.UnixMilli(Epoch + 1000 + int64((i+1)/0x1000)); !id.Time().Equal(want) {
+			t.Fatalf("ID %d is of %v, want %v", id, id.Time(), want)
+		}
+		if id == prev+1 {
+			sequential++
+		}
+		prev = id
+	}
+	if sequential > 10 {
+		t.Errorf("%d IDs followed the one before", sequential)
+	}
+	// Another generator of the same worker, at the same moment, mints other
+	// IDs: the key is its own.
+	h := NewGenerator(513)
+	h.now = g.now
+	h.last, h.seq = g.last, g.seq
+	a, b := g.NextUnguessable(), h.NextUnguessable()
+	if a == b {
+		t.Errorf("two generators minted %d alike", a)
+	}
+}
