@@ -38,7 +38,7 @@ test: ## run the whole test suite and a short run of each fuzz target; PostgreSQ
 	@for t in $(FUZZ); do $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZSHORT) "$${t%%:*}" || exit 1; done
 
 fuzz: ## run each fuzz target for FUZZTIME (30m); crashers land in the package's testdata/fuzz
-	@for t in $(FUZZ); do $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" || exit 1; done
+	@for t in $(FUZZ); do $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s "$${t%%:*}" || exit 1; done
 
 build: ## build bin/concord with the version stamped in
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/concord ./node/cmd/concord
