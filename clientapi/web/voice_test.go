@@ -231,3 +231,32 @@ func video(t *testing.T, from, to *person, fromID string) {
 	from.click(`.vbuttons button[aria-label="Turn off camera"]`)
 	to.wait(`!document.querySelector('.stage .tile[data-user="` + fromID + `"]') && document.querySelector('.stage').hidden`)
 }
+
+// TestVoiceJoinGivesUp: when the voice server never answers, the client
+// does not stay "Connecting…": after its join timeout it says so and
+// leaves the channel.
+func TestVoiceJoinGivesUp(t *testing.T) {
+	url := startNode(t)
+	browser := newBrowser(t, voiceFlags...)
+	vera := newPerson(t, browser, url, "vera", [2]int64{1280, 800})
+	// Every voice gateway connection goes nowhere.
+	vera.before(`const Real = window.WebSocket;
+window.WebSocket = class extends Real {
+	constructor(u, ...a) { super(String(u).includes('/voice') ? 'ws://127.0.0.1:9/' : u, ...a); }
+};`)
+	vera.register("correct horse battery")
+	gid, _ := vera.newGuild("Quiet")
+	var hall struct{ ID string }
+	vera.api("POST", "/guilds/"+gid+"/channels", map[string]any{"name": "hall", "type": 2}, &hall)
+	vera.open("/channels/" + gid + "/" + hall.ID)
+	vera.click(`.chan[data-channel="` + hall.ID + `"]`)
+	vera.wait(`document.querySelector('.vinfo strong') && document.querySelector('.vinfo strong').textContent === 'Connecting…'`)
+	ctx, cancel := context.WithTimeout(vera.ctx, 40*time.Second)
+	defer cancel()
+	gaveUp := `[...document.querySelectorAll('.toast')].some((t) => t.textContent.includes('Could not connect to voice')) && document.querySelector('.voicepanel').hidden`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](gaveUp, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		vera.shot("failed")
+		t.Fatalf("the client never gave up on the voice join: %v", err)
+	}
+	vera.shot("gave-up")
+}

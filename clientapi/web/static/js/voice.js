@@ -25,6 +25,9 @@ const levelEvery = 100;
 // The browser's client heartbeats at least this often (Discord's web
 // client does the same).
 const maxBeat = 5000;
+// A join whose media is not connected by then is given up, with a word
+// why, rather than left "Connecting…" for ever.
+const joinTimeout = 20000;
 
 // A screen share's quality choices: Discord's tiers (spec/voice.md).
 const qualities = [
@@ -126,6 +129,11 @@ class Call {
 	start() {
 		this.state();
 		this.meter = setInterval(() => this.measure(), levelEvery);
+		this.giveUp = setTimeout(() => {
+			if (this.closed || (this.up && this.up.connectionState === 'connected')) return;
+			toast('Could not connect to voice: the voice server did not answer.', 'error');
+			leave(this.app);
+		}, joinTimeout);
 	}
 
 	// state sends op 4 with where the person is and how they hear.
@@ -399,6 +407,7 @@ class Call {
 		this.closed = true;
 		clearInterval(this.beat);
 		clearInterval(this.meter);
+		clearTimeout(this.giveUp);
 		if (this.ws) this.ws.close(1000);
 		for (const pc of [this.up, this.down]) if (pc) pc.close();
 		for (const a of this.audios.values()) a.el.srcObject = null;
