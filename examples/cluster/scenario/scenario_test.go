@@ -93,8 +93,18 @@ func TestCluster(t *testing.T) {
 	})
 
 	step("kill", 90*time.Second, func() []sent {
+		// b dies a random moment into a conversation it is part of.
+		var down []sent
+		var errs []error
+		talked := make(chan struct{})
+		talk := rand.New(rand.NewPCG(rng.Uint64(), 1))
+		go func() {
+			defer close(talked)
+			down, errs = chat(talk, []*user{alice, carol}, cid, 20, "while b dies")
+		}()
+		time.Sleep(time.Duration(500+rng.IntN(2000)) * time.Millisecond)
 		docker(t, "kill", b.container)
-		down, errs := chat(rng, []*user{alice, carol}, cid, 20, "while b is down")
+		<-talked
 		for _, err := range errs {
 			t.Error(err)
 		}
