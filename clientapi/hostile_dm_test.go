@@ -20,6 +20,20 @@ func TestBlocksHoldInOpenDMs(t *testing.T) {
 		var dm struct{ ID string }
 		st, body := h.do("POST", "/users/@me/channels", a.Token, map[string]any{"recipient_id": b.UserID.String()})
 		h.want(st, 200, body, &dm)
+		// Each side reads the DM as a channel, a stranger does not.
+		for _, who := range []auth.Pair{a, b} {
+			var ch struct {
+				ID, Type   any
+				Recipients []struct{ ID string }
+			}
+			st, body = h.do("GET", "/channels/"+dm.ID, who.Token, nil)
+			h.want(st, 200, body, &ch)
+			if ch.ID != dm.ID || ch.Type != float64(1) || len(ch.Recipients) != 1 {
+				t.Fatalf("GET /channels/{dm} = %s", body)
+			}
+		}
+		st, body = h.do("GET", "/channels/"+dm.ID, c.Token, nil)
+		h.want(st, 404, body, nil)
 		var msg struct{ ID string }
 		st, body = h.do("POST", "/channels/"+dm.ID+"/messages", b.Token, map[string]any{"content": "hi"})
 		h.want(st, 200, body, &msg)

@@ -158,11 +158,27 @@ func (a *API) getChannel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	user := auth.From(r).UserID
-	gid, err := a.channelRoom(r.Context(), id, user, a.seesGuildChannel(user))
+	guildChannel := a.seesGuildChannel(user)
+	dm := false
+	gid, err := a.channelRoom(r.Context(), id, user, func(s *guild.State, ch *guild.Channel) bool {
+		dm = objects.IsDM(s) // channelRoom asks only rooms user is in
+		return dm || guildChannel(s, ch)
+	})
 	if err != nil {
 		return err
 	}
-	return a.writeChannel(w, r, gid, id, http.StatusOK)
+	if !dm {
+		return a.writeChannel(w, r, gid, id, http.StatusOK)
+	}
+	out, err := a.objects.DMs(r.Context(), user, gid)
+	if err != nil {
+		return err
+	}
+	if len(out) == 0 {
+		return httperr.UnknownChannel
+	}
+	jsonio.Write(w, http.StatusOK, out[0])
+	return nil
 }
 
 // channelPath resolves {channel_id} to the channel and the room that holds
