@@ -63,6 +63,26 @@ func TestCluster(t *testing.T) {
 	})
 	propagation(t, acked, []*user{bob, carol})
 
+	// A DM across nodes: alice on a opens it with carol on c; carol writes
+	// once it has reached her node, as a client does on CHANNEL_CREATE. It
+	// lives on their two nodes only.
+	var dm struct {
+		ID string `json:"id"`
+	}
+	opened := time.Now()
+	a.api(t, "POST", "/users/@me/channels", alice.token, map[string]string{"recipient_id": carol.id}, &dm)
+	waitFor(t, "the DM to reach c", 30*time.Second, func() bool {
+		return c.call("GET", "/api/v10/channels/"+dm.ID, carol.token, nil, nil) == nil
+	})
+	t.Logf("dm: opened on a, on c %v later", time.Since(opened).Round(time.Millisecond))
+	said, errs := chat(rng, []*user{alice, carol}, dm.ID, 5, "dm")
+	for _, err := range errs {
+		t.Error(err)
+	}
+	took := waitConverged(t, []*user{alice, carol}, dm.ID, dm.ID, said, 30*time.Second)
+	t.Logf("dm: %d messages between %s and %s, all on both nodes, identical state, %v after the last write",
+		len(said), alice.name, carol.name, took.Round(time.Millisecond))
+
 	if undo, err := netem(t, c, "delay 50ms 20ms loss 5%"); err != nil {
 		t.Logf("lossy link: skipped, netem is not available here (%v)", err)
 	} else {
