@@ -2,7 +2,6 @@ package interactions
 
 import (
 	"encoding/json"
-	"mime"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -46,12 +45,8 @@ func (a *API) callback(w http.ResponseWriter, r *http.Request) error {
 		return httperr.UnknownInteraction
 	}
 	var body callbackBody
-	var files []guild.Attachment
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		if files, err = a.guilds.ReadForm(r, &body); err != nil {
-			return err
-		}
-	} else if err := jsonio.Decode(r, maxCallbackBody, &body); err != nil {
+	files, err := a.readBody(r, &body)
+	if err != nil {
 		return err
 	}
 	i.mu.Lock()
@@ -88,12 +83,11 @@ func (a *API) callback(w http.ResponseWriter, r *http.Request) error {
 		}
 		i.updatesComponentMsg = true
 		if body.Type == callbackUpdateMessage {
-			var m objects.Message
+			var ephemeral *objects.Message
 			if old, ok := i.ephemeral[i.message]; ok {
-				m, err = a.reviseEphemeral(ctx, i, &old, body.Data)
-			} else {
-				m, err = a.guilds.EditAs(ctx, i.app, i.channel, i.message, body.Data)
+				ephemeral = &old
 			}
+			m, err := a.edit(ctx, i, i.message, ephemeral, body.Data)
 			if err != nil {
 				return err
 			}

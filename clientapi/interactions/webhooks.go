@@ -125,12 +125,8 @@ func (a *API) followup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var data json.RawMessage
-	var files []guild.Attachment
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		if files, err = a.guilds.ReadForm(r, &data); err != nil {
-			return err
-		}
-	} else if err := jsonio.Decode(r, maxCallbackBody, &data); err != nil {
+	files, err := a.readBody(r, &data)
+	if err != nil {
 		return err
 	}
 	i.mu.Lock()
@@ -189,21 +185,30 @@ func (a *API) editMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	if ephemeral == nil {
-		m, err := a.guilds.EditAs(ctx, i.app, i.channel, id, data)
-		if err != nil {
-			return err
-		}
-		jsonio.Write(w, http.StatusOK, m)
-		return nil
-	}
-	m, err := a.reviseEphemeral(ctx, i, ephemeral, data)
+	m, err := a.edit(r.Context(), i, id, ephemeral, data)
 	if err != nil {
 		return err
 	}
 	jsonio.Write(w, http.StatusOK, m)
 	return nil
+}
+
+// edit changes one of i's messages: an ephemeral one for its user alone,
+// any other through history. i.mu is held.
+func (a *API) edit(ctx context.Context, i *interaction, id snowflake.ID, ephemeral *objects.Message, data json.RawMessage) (objects.Message, error) {
+	if ephemeral != nil {
+		return a.reviseEphemeral(ctx, i, ephemeral, data)
+	}
+	return a.guilds.EditAs(ctx, i.app, i.channel, id, data)
+}
+
+// readBody reads a callback's or a follow-up's body, JSON or multipart
+// with files, into into; the files are held until guilds.ReleaseFiles.
+func (a *API) readBody(r *http.Request, into any) ([]guild.Attachment, error) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		return a.guilds.ReadForm(r, into)
+	}
+	return nil, jsonio.Decode(r, maxCallbackBody, into)
 }
 
 // reviseEphemeral edits a message only its user sees: the fields the edit
