@@ -73,10 +73,11 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 		return fmt.Errorf("client api: %w", err)
 	}
 	bots, err := interactions.New(interactions.Config{}, interactions.Deps{DB: n.db, Log: n.log, IDs: ids, Core: n.events,
-		Guilds: guildAPI, Objects: render, Events: n.gateway})
+		Guilds: guildAPI, Objects: render, Events: n.gateway, Remote: n.fed})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
+	n.fed.ServeInteractions(bots.Peers())
 	n.closers = append(n.closers, closer{"interactions", bots.Close})
 	proxies, err := ratelimit.ParseProxies(cfg.HTTP.TrustedProxies)
 	if err != nil {

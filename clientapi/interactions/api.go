@@ -4,8 +4,10 @@
 // and the bot's answers to them (callbacks, follow-ups, the original
 // response), which become messages. Commands live on the node of their
 // application; an interaction is held in memory on that node for the 15
-// minutes its token lives. Package clientapi mounts its routes; node builds
-// it.
+// minutes its token lives. A person on another node invokes through their
+// own node, which forwards the invocation to the application's (Remote)
+// and delivers to the person what only they may see. Package clientapi
+// mounts its routes; node builds it.
 package interactions
 
 import (
@@ -51,19 +53,22 @@ type Deps struct {
 	Guilds  *guilds.API
 	Objects *objects.Renderer
 	Events  Events
+	Remote  Remote // nil: a node alone
 }
 
 // API serves the bot platform's routes. Build it with New.
 type API struct {
-	cfg     Config
-	db      *storage.DB
-	log     *slog.Logger
-	ids     *snowflake.Generator
-	core    *room.Core
-	guilds  *guilds.API
-	objects *objects.Renderer
-	events  Events
-	live    *registry
+	cfg      Config
+	db       *storage.DB
+	log      *slog.Logger
+	ids      *snowflake.Generator
+	core     *room.Core
+	guilds   *guilds.API
+	objects  *objects.Renderer
+	events   Events
+	remote   Remote
+	live     *registry
+	forwards forwards // interactions of this node's users with other nodes' bots
 }
 
 // New builds the bot platform.
@@ -78,7 +83,7 @@ func New(cfg Config, deps Deps) (*API, error) {
 		deps.Log = slog.Default()
 	}
 	return &API{cfg: cfg, db: deps.DB, log: deps.Log, ids: deps.IDs, core: deps.Core, guilds: deps.Guilds,
-		objects: deps.Objects, events: deps.Events, live: newRegistry()}, nil
+		objects: deps.Objects, events: deps.Events, remote: deps.Remote, live: newRegistry()}, nil
 }
 
 // Close stops the timers of interactions still waiting for their bots.

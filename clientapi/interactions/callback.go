@@ -103,7 +103,7 @@ func (a *API) callback(w http.ResponseWriter, r *http.Request) error {
 		if json.Unmarshal(body.Data, &d) != nil || len(d.Choices) > maxAutocompleteChoices {
 			return httperr.Field("data.choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
 		}
-		a.events.UserEvent(i.user, "APPLICATION_COMMAND_AUTOCOMPLETE_RESPONSE", map[string]any{"nonce": i.nonce, "choices": d.Choices})
+		a.tell(i, "APPLICATION_COMMAND_AUTOCOMPLETE_RESPONSE", map[string]any{"nonce": i.nonce, "choices": d.Choices})
 	case callbackModal:
 		if i.typ != typeCommand && i.typ != typeComponent {
 			return errWrongCallback
@@ -116,7 +116,7 @@ func (a *API) callback(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		a.live.openModal(modalKey{app: i.app, user: i.user, customID: m.CustomID}, now)
-		a.events.UserEvent(i.user, "INTERACTION_MODAL_CREATE", map[string]any{"id": i.id, "nonce": i.nonce,
+		a.tell(i, "INTERACTION_MODAL_CREATE", map[string]any{"id": i.id, "nonce": i.nonce,
 			"custom_id": m.CustomID, "title": m.Title, "components": m.Components, "application": map[string]any{"id": i.app}})
 	case callbackPong:
 		return errWrongCallback // only an HTTP endpoint's ping is answered with a pong
@@ -128,7 +128,7 @@ func (a *API) callback(w http.ResponseWriter, r *http.Request) error {
 		i.failure.Stop()
 	}
 	if i.typ != typeAutocomplete {
-		a.events.UserEvent(i.user, "INTERACTION_SUCCESS", map[string]any{"id": i.id, "nonce": i.nonce})
+		a.tell(i, "INTERACTION_SUCCESS", map[string]any{"id": i.id, "nonce": i.nonce})
 	}
 	if !params.Bool(r, "with_response") {
 		w.WriteHeader(http.StatusNoContent)

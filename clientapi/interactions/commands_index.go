@@ -1,6 +1,7 @@
 package interactions
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"concord/clientapi/jsonio"
 	"concord/clientapi/params"
 	"concord/federation/guild"
+	"concord/federation/p2p"
 	"concord/federation/snowflake"
 )
 
@@ -65,48 +67,78 @@ func (a *API) channelCommandIndex(w http.ResponseWriter, r *http.Request) error 
 	return a.commandIndex(w, r, place.Room, scope)
 }
 
+// index is the application command index: applications and their
+// commands.
+type index struct {
+	Applications []indexApp `json:"applications"`
+	Commands     []Command  `json:"application_commands"`
+}
+
+// maxRemoteCommands bounds the commands one application's node may list:
+// Discord's caps on global and guild commands of each kind.
+const maxRemoteCommands = 2 * (maxChatCommands + maxUserCommands + maxMsgCommands)
+
 // commandIndex writes the commands of the bots in a room: global ones and
-// those of guild scope (0: global only).
-func (a *API) commandIndex(w http.ResponseWriter, r *http.Request, room, scope snowflake.ID) error {
-	var bots map[snowflake.ID]bool
-	err := a.core.View(r.Context(), room, func(s *guild.State) error {
-		bots = map[snowflake.ID]bool{}
+// those of guild scope (0: global only); bots of other nodes' are asked of
+// their nodes, and those that do not answer in time are left out.
+func (a *API) commandIndex(w http.ResponseWriter, r *http.Request, roomID, scope snowflake.ID) error {
+	ctx := r.Context()
+	out, err := a.localIndex(ctx, roomID, scope)
+	if err != nil {
+		return err
+	}
+	for _, idx := range a.remoteIndexes(ctx, roomID, scope) {
+		out.Applications = append(out.Applications, idx.Applications...)
+		out.Commands = append(out.Commands, idx.Commands...)
+	}
+	jsonio.Write(w, http.StatusOK, out)
+	return nil
+}
+
+// botsIn returns the bots in a room with their home nodes.
+func (a *API) botsIn(ctx context.Context, roomID snowflake.ID) (map[snowflake.ID]string, error) {
+	var bots map[snowflake.ID]string
+	err := a.core.View(ctx, roomID, func(s *guild.State) error {
+		bots = map[snowflake.ID]string{}
 		for id, m := range s.Members {
 			if m.Bot {
-				bots[id] = true
+				bots[id] = s.Homes[id]
 			}
 		}
 		return nil
 	})
+	return bots, err
+}
+
+// localIndex is the index of this node's bots in a room.
+func (a *API) localIndex(ctx context.Context, roomID, scope snowflake.ID) (index, error) {
+	out := index{Applications: []indexApp{}, Commands: []Command{}}
+	bots, err := a.botsIn(ctx, roomID)
 	if err != nil {
-		return err
+		return out, err
 	}
-	rows, err := a.db.Reader().QueryContext(r.Context(), `SELECT c.body, p.id, p.name, p.description, p.icon
+	rows, err := a.db.Reader().QueryContext(ctx, `SELECT c.body, p.id, p.name, p.description, p.icon
 		FROM application_commands c JOIN applications p ON p.id = c.application_id
 		WHERE c.guild_id IN (0, ?) ORDER BY c.name, c.id`, int64(scope))
 	if err != nil {
-		return fmt.Errorf("command index: %w", err)
+		return out, fmt.Errorf("command index: %w", err)
 	}
 	defer rows.Close()
-	out := struct {
-		Applications []indexApp `json:"applications"`
-		Commands     []Command  `json:"application_commands"`
-	}{Applications: []indexApp{}, Commands: []Command{}}
 	seen := map[snowflake.ID]bool{}
 	for rows.Next() {
 		var body string
 		var app indexApp
 		var id int64
 		if err := rows.Scan(&body, &id, &app.Name, &app.Description, &app.Icon); err != nil {
-			return fmt.Errorf("command index: %w", err)
+			return out, fmt.Errorf("command index: %w", err)
 		}
 		app.ID, app.BotID = snowflake.ID(id), snowflake.ID(id)
-		if !bots[app.ID] {
+		if _, in := bots[app.ID]; !in {
 			continue
 		}
 		var cmd Command
 		if err := json.Unmarshal([]byte(body), &cmd); err != nil {
-			return fmt.Errorf("stored command: %w", err)
+			return out, fmt.Errorf("stored command: %w", err)
 		}
 		out.Commands = append(out.Commands, cmd)
 		if !seen[app.ID] {
@@ -115,8 +147,71 @@ func (a *API) commandIndex(w http.ResponseWriter, r *http.Request, room, scope s
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("command index: %w", err)
+		return out, fmt.Errorf("command index: %w", err)
 	}
-	jsonio.Write(w, http.StatusOK, out)
-	return nil
+	return out, nil
+}
+
+// remoteIndexes asks the home node of each remote bot in a room for its
+// bots' commands, at once, and keeps of each answer only the bots that
+// node is the home of and commands within their bounds.
+func (a *API) remoteIndexes(ctx context.Context, roomID, scope snowflake.ID) []index {
+	if a.remote == nil {
+		return nil
+	}
+	bots, err := a.botsIn(ctx, roomID)
+	if err != nil {
+		return nil
+	}
+	self := a.remote.Self()
+	homes := map[string]bool{}
+	for _, home := range bots {
+		if home != "" && home != self {
+			homes[home] = true
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, remoteWait)
+	defer cancel()
+	answers := make(chan index, len(homes))
+	for home := range homes {
+		go func() {
+			raw, err := a.remote.Commands(ctx, home, p2p.CommandsRequest{RoomID: roomID, Scope: scope})
+			var idx index
+			if err == nil {
+				err = json.Unmarshal(raw, &idx)
+			}
+			if err != nil {
+				a.log.Debug("interactions: remote command index", "home", home, "err", err)
+			}
+			answers <- checkIndex(idx, bots, home, scope)
+		}()
+	}
+	out := make([]index, 0, len(homes))
+	for range homes {
+		out = append(out, <-answers)
+	}
+	return out
+}
+
+// checkIndex keeps of a node's index the bots whose home it is and their
+// commands of the scope asked for, at most maxRemoteCommands each.
+func checkIndex(idx index, bots map[snowflake.ID]string, home string, scope snowflake.ID) index {
+	out := index{}
+	count := map[snowflake.ID]int{}
+	for _, app := range idx.Applications {
+		if h, in := bots[app.ID]; in && h == home && count[app.ID] == 0 {
+			count[app.ID] = 1
+			app.BotID = app.ID
+			out.Applications = append(out.Applications, app)
+		}
+	}
+	for _, cmd := range idx.Commands {
+		n := count[cmd.ApplicationID]
+		if n == 0 || n > maxRemoteCommands || cmd.GuildID != nil && *cmd.GuildID != 0 && *cmd.GuildID != scope {
+			continue
+		}
+		count[cmd.ApplicationID] = n + 1
+		out.Commands = append(out.Commands, cmd)
+	}
+	return out
 }

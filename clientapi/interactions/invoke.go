@@ -27,7 +27,7 @@ type invokeBody struct {
 	ApplicationID snowflake.ID    `json:"application_id"`
 	GuildID       *snowflake.ID   `json:"guild_id"`
 	ChannelID     snowflake.ID    `json:"channel_id"`
-	MessageID     snowflake.ID    `json:"message_id"`
+	MessageID     snowflake.ID    `json:"message_id,omitzero"` // omitted when zero: forward re-encodes the body
 	SessionID     string          `json:"session_id"`
 	Nonce         string          `json:"nonce"`
 	Data          json.RawMessage `json:"data"`
@@ -39,7 +39,8 @@ const maxNonce = 64
 // invoke is POST /interactions: a person starts an interaction; the bot's
 // sessions get INTERACTION_CREATE and the person 204, then
 // INTERACTION_SUCCESS once the bot answers or INTERACTION_FAILURE when it
-// does not within 3 s.
+// does not within 3 s. A bot whose home is another node is reached through
+// that node.
 func (a *API) invoke(w http.ResponseWriter, r *http.Request) error {
 	c, err := auth.Person(r)
 	if err != nil {
@@ -49,25 +50,56 @@ func (a *API) invoke(w http.ResponseWriter, r *http.Request) error {
 	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
 		return err
 	}
-	if len(body.Nonce) > maxNonce {
-		return httperr.Field("nonce", "BASE_TYPE_MAX_LENGTH", "Must be 64 or fewer in length.")
-	}
 	ctx := r.Context()
-	place, have, err := a.guilds.ChannelAs(ctx, c.UserID, body.ChannelID)
+	place, err := a.mayInvoke(ctx, c.UserID, &body)
 	if err != nil {
 		return err
+	}
+	home, err := a.appHome(ctx, place.Room, body.ApplicationID)
+	if err != nil {
+		return err
+	}
+	if home != "" {
+		err = a.forward(ctx, c.UserID, home, &body)
+	} else {
+		_, err = a.start(ctx, c.UserID, "", a.ids.Next(), place, &body)
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// mayInvoke checks that user may invoke commands where body says, and
+// returns the place.
+func (a *API) mayInvoke(ctx context.Context, user snowflake.ID, body *invokeBody) (objects.Place, error) {
+	if len(body.Nonce) > maxNonce {
+		return objects.Place{}, httperr.Field("nonce", "BASE_TYPE_MAX_LENGTH", "Must be 64 or fewer in length.")
+	}
+	place, have, err := a.guilds.ChannelAs(ctx, user, body.ChannelID)
+	if err != nil {
+		return objects.Place{}, err
 	}
 	// In a DM whoever sees the bot may use it; a DM's roles hold no
 	// command permission.
 	if !place.DM && !have.Has(perm.UseApplicationCommands) {
-		return httperr.MissingPermissions
+		return objects.Place{}, httperr.MissingPermissions
 	}
-	i := &interaction{id: a.ids.Next(), app: body.ApplicationID, user: c.UserID, channel: place.Channel, room: place.Room,
+	return place, nil
+}
+
+// start starts interaction id of user, whose home is node home ("": this
+// node), with a bot of this node: the bot's sessions get
+// INTERACTION_CREATE, and the user too when they are this node's.
+func (a *API) start(ctx context.Context, user snowflake.ID, home string, id snowflake.ID, place objects.Place, body *invokeBody) (*interaction, error) {
+	i := &interaction{id: id, app: body.ApplicationID, user: user, home: home, channel: place.Channel, room: place.Room,
 		typ: body.Type, token: newToken(), nonce: body.Nonce, created: a.cfg.Now()}
 	if !place.DM {
 		i.guild = place.Room
 	}
 	var data any
+	var err error
 	switch body.Type {
 	case typeCommand, typeAutocomplete:
 		data, err = a.commandData(ctx, i, place, body.Data)
@@ -76,24 +108,25 @@ func (a *API) invoke(w http.ResponseWriter, r *http.Request) error {
 	case typeModalSubmit:
 		data, err = a.modalData(i, body.Data)
 	default:
-		return httperr.Field("type", "BASE_TYPE_CHOICES", "Value must be one of {2, 3, 4, 5}.")
+		return nil, httperr.Field("type", "BASE_TYPE_CHOICES", "Value must be one of {2, 3, 4, 5}.")
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if i.payload, err = a.payload(ctx, i, place, data); err != nil {
-		return err
+		return nil, err
 	}
-	if !a.live.add(i, i.created) {
-		return httperr.TooManyInteractions
+	if err := a.live.add(i, i.created); err != nil {
+		return nil, err
 	}
-	a.events.UserEvent(c.UserID, "INTERACTION_CREATE", map[string]any{"id": i.id, "nonce": i.nonce})
+	if home == "" {
+		a.events.UserEvent(user, "INTERACTION_CREATE", map[string]any{"id": i.id, "nonce": i.nonce})
+	}
 	if i.typ != typeAutocomplete {
 		i.failure = time.AfterFunc(firstAnswer, func() { a.failed(i) })
 	}
 	a.events.UserEvent(i.app, "INTERACTION_CREATE", i.payload)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return i, nil
 }
 
 // failed tells the user a bot did not answer in time.
@@ -102,7 +135,7 @@ func (a *API) failed(i *interaction) {
 	answered := i.answered
 	i.mu.Unlock()
 	if !answered {
-		a.events.UserEvent(i.user, "INTERACTION_FAILURE", map[string]any{"id": i.id, "nonce": i.nonce})
+		a.tell(i, "INTERACTION_FAILURE", map[string]any{"id": i.id, "nonce": i.nonce})
 	}
 }
 

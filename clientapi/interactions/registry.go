@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"concord/clientapi/httperr"
 	"concord/clientapi/objects"
 	"concord/federation/snowflake"
 )
@@ -34,6 +35,7 @@ const (
 // Nothing of it is history: what stays is the messages it produced.
 type interaction struct {
 	id, app, user       snowflake.ID
+	home                string       // the user's home node; "" for this node's users
 	guild, channel      snowflake.ID // guild 0 in a DM
 	room                snowflake.ID // the guild, or the DM room
 	typ                 int
@@ -78,18 +80,21 @@ func newToken() string {
 	return "aW50ZXJhY3Rpb246" + base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// add registers i, forgetting expired ones first; false when the node
-// holds as many as it may.
-func (g *registry) add(i *interaction, now time.Time) bool {
+// add registers i, forgetting expired ones first; it fails when the node
+// holds as many as it may, or when another node chose an ID in use.
+func (g *registry) add(i *interaction, now time.Time) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.expire(now)
 	if len(g.byID) >= maxLive {
-		return false
+		return httperr.TooManyInteractions
+	}
+	if g.byID[i.id] != nil {
+		return httperr.Field("id", "INTERACTION_ID_IN_USE", "An interaction with this ID is live.")
 	}
 	g.byID[i.id], g.byToken[i.token] = i, i
 	g.order = append(g.order, i)
-	return true
+	return nil
 }
 
 // expire forgets interactions and modals whose time is up. g.mu is held.

@@ -39,7 +39,7 @@ func (a *API) answer(ctx context.Context, i *interaction, data json.RawMessage, 
 		return m, err
 	}
 	i.keep(m.ID, &m)
-	a.events.UserEvent(i.user, "MESSAGE_CREATE", m)
+	a.tell(i, "MESSAGE_CREATE", m)
 	return m, nil
 }
 
@@ -56,7 +56,7 @@ func (a *API) deferAnswer(ctx context.Context, i *interaction, data json.RawMess
 	}
 	if ephemeral {
 		i.keep(m.ID, &m)
-		a.events.UserEvent(i.user, "MESSAGE_CREATE", m)
+		a.tell(i, "MESSAGE_CREATE", m)
 	} else {
 		i.keep(m.ID, nil)
 	}
@@ -239,7 +239,7 @@ func (a *API) reviseEphemeral(ctx context.Context, i *interaction, old *objects.
 	stamp := objects.ISOTime(a.nowMs())
 	m.EditedTimestamp = &stamp
 	i.ephemeral[old.ID] = m
-	a.events.UserEvent(i.user, "MESSAGE_UPDATE", m)
+	a.tell(i, "MESSAGE_UPDATE", m)
 	return m, nil
 }
 
@@ -257,7 +257,7 @@ func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request) error {
 	}
 	if ephemeral != nil {
 		delete(i.ephemeral, id)
-		a.events.UserEvent(i.user, "MESSAGE_DELETE", map[string]any{"id": id, "channel_id": i.channel, "guild_id": objects.NonZero(i.guild)})
+		a.tell(i, "MESSAGE_DELETE", map[string]any{"id": id, "channel_id": i.channel, "guild_id": objects.NonZero(i.guild)})
 	} else if err := a.guilds.DeleteAs(r.Context(), i.app, i.channel, id); err != nil {
 		return err
 	}

@@ -76,6 +76,8 @@ type Federation struct {
 	join     chan snowflake.ID              // rooms seen in committed events, to subscribe to
 
 	profiles chan wanted // remote users whose profiles to fetch
+	bots     interactionsHolder
+	out      deliveries
 
 	liveOut     chan live.Typing   // local typing to gossip
 	presenceOut chan live.Presence // local presence changes to gossip
@@ -102,7 +104,7 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &Federation{host: host, core: core, log: log, metrics: m, cfg: cfg, ctx: ctx, cancel: cancel,
 		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, fetching: map[snowflake.ID]chan struct{}{}, join: make(chan snowflake.ID, 1024),
-		profiles: make(chan wanted, profileQueue), liveOut: make(chan live.Typing, liveQueue),
+		profiles: make(chan wanted, profileQueue), out: deliveries{queues: map[peer.ID]chan Delivery{}}, liveOut: make(chan live.Typing, liveQueue),
 		presenceOut: make(chan live.Presence, liveQueue), presences: remotePresences{users: map[snowflake.ID]*remotePresence{}},
 		signalRates: map[string]*rate.Limiter{}, eventRates: map[string]*rate.Limiter{}, unsubLive: func() {}}
 	f.ps, err = newGossip(ctx, host, m, log)

@@ -95,6 +95,9 @@ func (f *Federation) serveStreams() {
 	serve(f, ProtoJoin, f.serveJoin)
 	serve(f, ProtoSend, f.serveSend)
 	serve(f, ProtoProfile, f.serveProfile)
+	serve(f, ProtoInvoke, f.serveInvoke)
+	serve(f, ProtoCommands, f.serveCommands)
+	serveLimit(f, ProtoDeliver, maxDelivery, f.serveDeliver)
 }
 
 // usableInvite previews code if the room holds it as an invite that still

@@ -31,7 +31,7 @@ func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, erro
 		}),
 		drops: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "concord_federation_gossip_drops_total",
-			Help: "Gossip messages lost to a full queue, by queue: validation_queue, validation_throttled, subscriber, outbound, publish.",
+			Help: "Gossip messages lost to a full queue, by queue: validation_queue, validation_throttled, subscriber, outbound, publish, delivery (interaction events for a user on another node).",
 		}, []string{"queue"}),
 		fetched: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "concord_federation_fetched_events_total",

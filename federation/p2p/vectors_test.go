@@ -141,6 +141,15 @@ func vectorMessages(t *testing.T) []struct {
 		{string(ProtoSend), "answer", &sendResp{Verdict: "accepted"}},
 		{string(ProtoProfile), "request", &profileReq{UserIDs: []snowflake.ID{ev.Sender}}},
 		{string(ProtoProfile), "answer", &profileResp{Profiles: []Profile{vectorProfile(t)}}},
+		{string(ProtoInvoke), "request", &Invocation{ID: 175928847299117070, UserID: ev.Sender,
+			Body: json.RawMessage(`{"type":2,"application_id":"175928847299117066","channel_id":"175928847299117064","nonce":"n1","data":{"id":"175928847299117067","name":"ping","type":1}}`)}},
+		{string(ProtoInvoke), "answer, started", &InvokeAnswer{}},
+		{string(ProtoInvoke), "answer, refused", &InvokeAnswer{Status: 404, Error: json.RawMessage(`{"code":10063,"message":"Unknown application command"}`)}},
+		{string(ProtoCommands), "request", &CommandsRequest{RoomID: ev.GuildID, Scope: ev.GuildID}},
+		{string(ProtoCommands), "answer", rawJSON(`{"applications":[{"id":"175928847299117066","name":"Helper","description":"","icon":null,"bot_id":"175928847299117066"}],"application_commands":[{"id":"175928847299117067","application_id":"175928847299117066","guild_id":"175928847299117062","name":"ping","description":"Ping","type":1,"version":"175928847299117068"}]}`)},
+		{string(ProtoDeliver), "request", &Delivery{UserID: ev.Sender, InteractionID: 175928847299117070, Type: "INTERACTION_SUCCESS",
+			Payload: json.RawMessage(`{"id":"175928847299117070","nonce":"n1"}`)}},
+		{string(ProtoDeliver), "answer", &struct{}{}},
 	}
 }
 
@@ -201,6 +210,11 @@ func mustDecode(t *testing.T, id string) peer.ID {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func rawJSON(s string) *json.RawMessage {
+	r := json.RawMessage(s)
+	return &r
 }
 
 func pbMessage(data []byte) *pb.Message { return &pb.Message{Data: data} }

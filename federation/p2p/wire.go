@@ -73,6 +73,11 @@ func readFrame(r *bufio.Reader, limit int, v any) error {
 // at once (a stream beyond that is reset), with the stream's deadline set
 // and its request read before handle runs: handle answers it.
 func serve[Req any](f *Federation, proto protocol.ID, handle func(s network.Stream, req *Req) (any, error)) {
+	serveLimit(f, proto, maxRequest, handle)
+}
+
+// serveLimit is serve with requests of up to limit bytes.
+func serveLimit[Req any](f *Federation, proto protocol.ID, limit int, handle func(s network.Stream, req *Req) (any, error)) {
 	slots := make(chan struct{}, maxInbound)
 	f.host.SetStreamHandler(proto, func(s network.Stream) {
 		select {
@@ -85,7 +90,7 @@ func serve[Req any](f *Federation, proto protocol.ID, handle func(s network.Stre
 		}
 		s.SetDeadline(time.Now().Add(streamDeadline))
 		var req Req
-		if err := readFrame(bufio.NewReader(s), maxRequest, &req); err != nil {
+		if err := readFrame(bufio.NewReader(s), limit, &req); err != nil {
 			f.log.Debug("federation: bad request", "proto", proto, "peer", s.Conn().RemotePeer(), "err", err)
 			s.Reset()
 			return
