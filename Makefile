@@ -10,14 +10,16 @@ ARGS      ?=
 export CGO_ENABLED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test build bench lint fuzz image image-postgres cluster cluster-postgres cluster-test cluster-bench cluster-down
+.PHONY: help run test build bench lint fuzz image image-postgres cluster-files cluster cluster-postgres cluster-test cluster-bench cluster-down
 
 # The container image: a static binary (cgo SQLite included) FROM scratch.
 IMAGE     ?= concord:dev
 STATIC    := -tags 'netgo osusergo sqlite_omit_load_extension' -ldflags '$(LDFLAGS) -s -w -extldflags -static'
 COMPOSE   ?= $(shell docker compose version >/dev/null 2>&1 && echo 'docker compose' || echo docker-compose)
-CLUSTER   := $(COMPOSE) -p concord -f examples/cluster/compose.yaml
-CLUSTERPG := $(CLUSTER) -f examples/cluster/compose.postgres.yaml
+NODES     ?= 3
+CLUSTERDIR := bin/cluster
+CLUSTER   := $(COMPOSE) -p concord -f $(CLUSTERDIR)/compose.yaml
+CLUSTERPG := $(CLUSTER) -f $(CLUSTERDIR)/compose.postgres.yaml
 
 # Fuzz targets as package:target. make test runs each for a count of
 # inputs (-fuzztime Nx), not a duration: Go 1.26's fuzzing coordinator can
@@ -58,25 +60,29 @@ image: ## build the container image $(IMAGE): a static concord in an otherwise e
 	$(GO) build $(STATIC) -o bin/image/concord ./node/cmd/concord
 	docker build -q -t $(IMAGE) -f examples/cluster/Dockerfile bin/image
 
-cluster: image ## start three nodes in containers (examples/cluster): http://127.0.0.1:8081, 8082, 8083
+cluster-files: ## write the Compose files of NODES nodes (3) into bin/cluster
+	$(GO) run ./examples/cluster/compose -nodes $(NODES) -out $(CLUSTERDIR)
+
+cluster: image cluster-files ## start NODES nodes (3) in containers (examples/cluster): http://127.0.0.1:8081, 8082, …
 	$(CLUSTER) up -d
 
 image-postgres: ## build concord-postgres:dev from this machine's PostgreSQL (apt-get install postgresql)
 	examples/cluster/postgres/rootfs.sh bin/image-postgres
 	docker build -q -t concord-postgres:dev -f examples/cluster/postgres/Dockerfile bin/image-postgres
 
-cluster-postgres: image image-postgres ## the cluster with node c on PostgreSQL in a container of its own
+cluster-postgres: image image-postgres cluster-files ## the cluster with its last node on PostgreSQL in a container of its own
 	$(CLUSTERPG) up -d
 
 cluster-test: ## run the scenarios (examples/cluster/scenario) against the cluster make cluster started
 	$(GO) test -tags cluster -count=1 -v -run 'TestCluster$$' -timeout 15m ./examples/cluster/scenario
 
 cluster-bench: ## start a fresh cluster with rate limits lifted and measure it, then remove it
-	-@$(CLUSTERPG) down -v >/dev/null 2>&1
+	-@$(MAKE) --no-print-directory cluster-down >/dev/null 2>&1
 	@started=$$(date +%s%N); \
 	CONCORD_API_PER_MINUTE=1000000 CONCORD_MESSAGES_PER_10S=1000000 $(MAKE) --no-print-directory cluster >/dev/null && \
 	CONCORD_CLUSTER_STARTED=$$started $(GO) test -tags cluster -count=1 -v -run 'TestClusterBench$$' -timeout 15m ./examples/cluster/scenario; \
 	status=$$?; $(CLUSTERPG) down -v >/dev/null 2>&1; exit $$status
 
-cluster-down: ## stop the cluster (either variant) and remove its containers, network and volumes
-	$(CLUSTERPG) down -v
+cluster-down: ## stop the cluster the last make cluster started (either variant) and remove its containers, networks and volumes
+	@[ -e $(CLUSTERDIR)/compose.yaml ] || $(GO) run ./examples/cluster/compose -nodes $(NODES) -out $(CLUSTERDIR)
+	$(CLUSTERPG) down -v --remove-orphans

@@ -4,6 +4,7 @@ package scenario
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,12 +31,14 @@ type node struct {
 	name, url, container string
 }
 
-// clusterNodes reads CONCORD_CLUSTER ("a=http://127.0.0.1:8081,…"; the
-// default is compose.yaml's three nodes) and finds each node's container.
+// clusterNodes finds the cluster's nodes: those CONCORD_CLUSTER names
+// ("a=http://127.0.0.1:8081,…"), else every running node of the Compose
+// project, in the order of their names (a to z, then n27 on), at the
+// loopback port each publishes.
 func clusterNodes(t *testing.T) []*node {
 	spec := os.Getenv("CONCORD_CLUSTER")
 	if spec == "" {
-		spec = "a=http://127.0.0.1:8081,b=http://127.0.0.1:8082,c=http://127.0.0.1:8083"
+		spec = publishedNodes(t)
 	}
 	var out []*node
 	for _, kv := range strings.Split(spec, ",") {
@@ -42,14 +46,37 @@ func clusterNodes(t *testing.T) []*node {
 		if !ok {
 			t.Fatalf("CONCORD_CLUSTER: %q is not name=url", kv)
 		}
-		id := strings.TrimSpace(docker(t, "ps", "-aq", "--filter", "label=com.docker.compose.project="+project,
-			"--filter", "label=com.docker.compose.service="+name))
-		if id == "" {
-			t.Fatalf("no container for node %s: start the cluster with `make cluster`", name)
-		}
-		out = append(out, &node{name: name, url: strings.TrimSuffix(url, "/"), container: id})
+		out = append(out, &node{name: name, url: strings.TrimSuffix(url, "/"), container: container(t, name)})
 	}
 	return out
+}
+
+// container is the ID of a service's container in the project.
+func container(t *testing.T, service string) string {
+	id := strings.TrimSpace(docker(t, "ps", "-aq", "--filter", "label=com.docker.compose.project="+project,
+		"--filter", "label=com.docker.compose.service="+service))
+	if id == "" {
+		t.Fatalf("no container for node %s: start the cluster with `make cluster`", service)
+	}
+	return id
+}
+
+// publishedNodes lists the project's running nodes as CONCORD_CLUSTER
+// would name them.
+func publishedNodes(t *testing.T) string {
+	names := strings.Fields(docker(t, "ps", "--filter", "label=com.docker.compose.project="+project,
+		"--format", `{{.Label "com.docker.compose.service"}}`))
+	names = slices.DeleteFunc(names, func(s string) bool { return s == "db" })
+	if len(names) == 0 {
+		t.Fatal("no node of the cluster is running: start it with `make cluster`")
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b)) })
+	spec := make([]string, len(names))
+	for i, name := range names {
+		addr, _, _ := strings.Cut(strings.TrimSpace(docker(t, "port", container(t, name), "8080/tcp")), "\n")
+		spec[i] = name + "=http://" + addr
+	}
+	return strings.Join(spec, ",")
 }
 
 // docker runs the Docker CLI and returns its output, failing the test on

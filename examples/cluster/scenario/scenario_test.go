@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 )
+
+// names are the users of the first nodes; the others' are user4 on.
+var names = []string{"alice", "bob", "carol"}
 
 // TestCluster is the whole scenario, in order: every step builds on the
 // one before. CONCORD_CLUSTER_SEED replays a run's random schedule.
@@ -34,16 +38,25 @@ func TestCluster(t *testing.T) {
 	waitReady(t, nodes)
 	t.Logf("cluster: %d nodes healthy and connected after %v", len(nodes), time.Since(ready).Round(time.Millisecond))
 
-	// Users on three nodes; the guild lives on a, and b's and c's users join
-	// it by the invite code a gave.
+	// A user on every node; the guild lives on a, and the others join it
+	// by the invite code a gave, each through their own node.
 	suffix := strconv.FormatUint(seed%1_000_000, 10)
-	alice, bob, carol := register(t, a, "alice"+suffix), register(t, b, "bob"+suffix), register(t, c, "carol"+suffix)
+	users := make([]*user, len(nodes))
+	for i, n := range nodes {
+		name := fmt.Sprintf("user%d", i+1)
+		if i < len(names) {
+			name = names[i]
+		}
+		users[i] = register(t, n, name+suffix)
+	}
+	alice, carol := users[0], users[2]
 	start := time.Now()
-	gid, cid := guildWith(t, alice, bob, carol)
-	t.Logf("join: %s and %s joined %s's guild by invite in %v", bob.name, carol.name, a.name, time.Since(start).Round(time.Millisecond))
-	bob.connect(t)
-	carol.connect(t)
-	members := []*user{alice, bob, carol}
+	gid, cid := guildWith(t, alice, users[1:]...)
+	t.Logf("join: %d users of other nodes joined %s's guild by invite in %v", len(users)-1, a.name, time.Since(start).Round(time.Millisecond))
+	for _, u := range users[1:] {
+		u.connect(t)
+	}
+	members := users
 
 	var acked []sent
 	step := func(name string, limit time.Duration, fn func() []sent) {
@@ -61,7 +74,7 @@ func TestCluster(t *testing.T) {
 		}
 		return out
 	})
-	propagation(t, acked, []*user{bob, carol})
+	propagation(t, acked, users[1:])
 
 	// A DM across nodes: alice on a opens it with carol on c; carol writes
 	// once it has reached her node, as a client does on CHANNEL_CREATE. It
@@ -99,7 +112,7 @@ func TestCluster(t *testing.T) {
 	step("partition", 60*time.Second, func() []sent {
 		docker(t, "network", "disconnect", fedNetwork, c.container)
 		cut := time.Now()
-		before, errs := chat(rng, []*user{alice, bob}, cid, 20, "partitioned ab")
+		before, errs := chat(rng, slices.DeleteFunc(slices.Clone(users), func(u *user) bool { return u == carol }), cid, 20, "partitioned from c")
 		after, errs2 := chat(rng, []*user{carol}, cid, 20, "partitioned c")
 		for _, err := range append(errs, errs2...) {
 			t.Error(err)
