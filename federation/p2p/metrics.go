@@ -17,6 +17,7 @@ type metrics struct {
 	fetched        prometheus.Counter
 	catchup        prometheus.Histogram   // events per catch-up
 	streamsRefused *prometheus.CounterVec // by protocol
+	reconnects     *prometheus.CounterVec // peers disconnected to be dialled afresh, by reason
 }
 
 func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, error) {
@@ -46,12 +47,16 @@ func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, erro
 			Name: "concord_federation_streams_refused_total",
 			Help: "Inbound streams reset because too many of their protocol were being served.",
 		}, []string{"protocol"}),
+		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "concord_federation_reconnects_total",
+			Help: "Peers disconnected to be dialled afresh, by reason: unresponsive (connected, but no answer to a stream in time), lost_topics (answers for a room gossip does not show it in).",
+		}, []string{"reason"}),
 	}
 	peersGauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "concord_federation_peers",
 		Help: "Peers connected to the libp2p host.",
 	}, peers)
-	for _, c := range []prometheus.Collector{m.gossipIn, m.gossipOut, m.drops, m.fetched, m.catchup, m.streamsRefused, peersGauge} {
+	for _, c := range []prometheus.Collector{m.gossipIn, m.gossipOut, m.drops, m.fetched, m.catchup, m.streamsRefused, m.reconnects, peersGauge} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -25,6 +26,7 @@ const (
 	maxFetchBytes = 64 << 20 // and their bytes
 	syncTimeout   = time.Minute
 	syncPeers     = 3 // peers of a room asked in one sync round
+	syncParallel  = 8 // exchanges of a sync round at once
 )
 
 var errNotShared = errors.New("peer is home to no member of the room")
@@ -274,12 +276,14 @@ func (f *Federation) acceptBatch(ctx context.Context, raws [][]byte) error {
 }
 
 // syncWith asks p for a room's forward extremities and fetches those the
-// room lacks: after a partition, each side learns the other's branch.
-func (f *Federation) syncWith(p peer.ID, gid snowflake.ID) {
+// room lacks: after a partition, each side learns the other's branch. It
+// reports whether p answered the heads.
+func (f *Federation) syncWith(p peer.ID, gid snowflake.ID) bool {
 	ctx, cancel := context.WithTimeout(f.ctx, syncTimeout)
 	defer cancel()
 	var resp headsResp
 	err := f.call(ctx, p, ProtoHeads, headsReq{GuildID: gid}, &resp)
+	answered := err == nil
 	if err == nil && len(resp.Extremities) > maxHeads {
 		err = fmt.Errorf("%d extremities, at most %d", len(resp.Extremities), maxHeads)
 	}
@@ -289,6 +293,7 @@ func (f *Federation) syncWith(p peer.ID, gid snowflake.ID) {
 	if err != nil && f.ctx.Err() == nil {
 		f.log.Debug("federation: sync", "guild", gid, "peer", p, "err", err)
 	}
+	return answered
 }
 
 // syncLoop exchanges forward extremities with a few peers of every room,
@@ -296,6 +301,7 @@ func (f *Federation) syncWith(p peer.ID, gid snowflake.ID) {
 func (f *Federation) syncLoop() {
 	t := time.NewTicker(f.cfg.SyncEvery)
 	defer t.Stop()
+	var unseen map[peer.ID]bool
 	for {
 		select {
 		case <-f.ctx.Done():
@@ -307,12 +313,63 @@ func (f *Federation) syncLoop() {
 				f.topic(gid)
 			}
 		}
-		for _, t := range f.rooms() {
-			peers := t.t.ListPeers()
-			rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
-			for _, p := range peers[:min(len(peers), syncPeers)] {
-				f.syncWith(p, t.gid)
-			}
+		unseen = f.syncRound(unseen)
+	}
+}
+
+// syncRound exchanges heads with whom syncWithWhom picks for every room,
+// up to syncParallel exchanges at once, so that a peer slow to answer
+// holds up no other; it returns when all are done, with the peers that
+// answered for a room whose topic gossip does not show them in. Those
+// unseen in the round before too are disconnected: gossip on this node
+// lost their subscriptions (when a duplicate connection dies it forgets
+// the peer's topics, and the peer does not announce them again), so this
+// node's messages would not reach them; a new connection starts afresh.
+func (f *Federation) syncRound(before map[peer.ID]bool) map[peer.ID]bool {
+	slots := make(chan struct{}, syncParallel)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	unseen := map[peer.ID]bool{}
+	connected := f.host.Network().Peers()
+	for _, t := range f.rooms() {
+		topic := t.t.ListPeers()
+		for _, p := range syncWithWhom(topic, connected) {
+			slots <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-slots; wg.Done() }()
+				if f.syncWith(p, t.gid) && !slices.Contains(topic, p) {
+					mu.Lock()
+					unseen[p] = true
+					mu.Unlock()
+				}
+			}()
 		}
 	}
+	wg.Wait()
+	for p := range unseen {
+		if before[p] {
+			f.log.Info("federation: reconnecting a peer gossip lost track of", "peer", p)
+			f.metrics.reconnects.WithLabelValues("lost_topics").Inc()
+			f.host.Network().ClosePeer(p)
+			delete(unseen, p)
+		}
+	}
+	return unseen
+}
+
+// syncWithWhom picks whom a room exchanges heads with in a round: up to
+// syncPeers of the peers in its topic, at random, and when the topic shows
+// fewer, other connected peers. Gossip's view of a topic lags a link that
+// came back (a peer whose old connection has not died yet is not seen
+// joining again); a peer not in the room refuses.
+func syncWithWhom(topic, connected []peer.ID) []peer.ID {
+	out := slices.Clone(topic)
+	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	if len(out) >= syncPeers {
+		return out[:syncPeers]
+	}
+	others := slices.DeleteFunc(slices.Clone(connected), func(p peer.ID) bool { return slices.Contains(topic, p) })
+	rand.Shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
+	return append(out, others[:min(len(others), syncPeers-len(out))]...)
 }

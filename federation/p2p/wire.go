@@ -109,10 +109,24 @@ func serveLimit[Req any](f *Federation, proto protocol.ID, limit int, handle fun
 	})
 }
 
-// call sends req to p over proto and reads its answer into resp.
-func (f *Federation) call(ctx context.Context, p peer.ID, proto protocol.ID, req, resp any) error {
-	ctx, cancel := context.WithTimeout(ctx, streamDeadline)
+// call sends req to p over proto and reads its answer into resp. A peer
+// that is connected but does not answer in time is disconnected: its
+// connection is most likely dead (a cut link leaves it open for as long
+// as keep-alives take to notice), and the next call dials afresh.
+func (f *Federation) call(outer context.Context, p peer.ID, proto protocol.ID, req, resp any) error {
+	ctx, cancel := context.WithTimeout(outer, streamDeadline)
 	defer cancel()
+	err := f.exchange(ctx, p, proto, req, resp)
+	if err != nil && ctx.Err() != nil && outer.Err() == nil && f.host.Network().Connectedness(p) == network.Connected {
+		f.log.Info("federation: closing the connections of a peer that does not answer", "peer", p, "proto", proto)
+		f.metrics.reconnects.WithLabelValues("unresponsive").Inc()
+		f.host.Network().ClosePeer(p)
+	}
+	return err
+}
+
+// exchange is call's one request and answer.
+func (f *Federation) exchange(ctx context.Context, p peer.ID, proto protocol.ID, req, resp any) error {
 	s, err := f.host.NewStream(ctx, p, proto)
 	if err != nil {
 		return fmt.Errorf("%s to %s: %w", proto, p, err)
