@@ -28,10 +28,6 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 		issuer = cfg.Node.Name
 	}
 	var err error
-	n.blobs, err = openBlobs(ctx, cfg)
-	if err != nil {
-		return err
-	}
 	n.auth, err = auth.New(auth.Config{KeyDir: filepath.Join(cfg.Node.DataDir, "jwt"), Issuer: issuer, Log: n.log}, n.db, ids)
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)

@@ -108,6 +108,12 @@ func (c Config) Validate() error {
 	default:
 		v.add("storage.blob_driver", "%q is not local or s3", s.BlobDriver)
 	}
+	if s.BlobSweepInterval != 0 && s.BlobSweepInterval < time.Minute {
+		v.add("storage.blob_sweep_interval", "must be at least 1m (or 0s: no periodic sweep)")
+	}
+	if s.BlobSweepGrace < minSweepGrace {
+		v.add("storage.blob_sweep_grace", "must be at least %s, longer than any upload takes", minSweepGrace)
+	}
 
 	f := c.Federation
 	for _, a := range f.Listen {

@@ -91,11 +91,13 @@ func (u *uploads) put(ctx context.Context, key string, f io.ReadSeeker, size int
 
 // store1 is the first holder's Put, noting whether the blob was there
 // already (then it belongs to someone else and must never be deleted).
+// A blob already there is put all the same: that renews it, so that the
+// blob sweep, which may have found it unused, spares it until the message
+// naming it is accepted (storage/blob/sweep.go).
 func (u *uploads) store1(ctx context.Context, key string, f io.ReadSeeker, size int64, contentType string, h *hold) error {
 	if rc, _, err := u.store.Get(ctx, key); err == nil {
 		rc.Close()
 		h.keep = true
-		return nil
 	} else if !errors.Is(err, blob.ErrNotFound) {
 		return err
 	}
@@ -128,12 +130,12 @@ func (u *uploads) release(key string, accepted bool) {
 	h.gone = make(chan struct{})
 	u.mu.Unlock()
 	// Deletion must finish even when the request's context is gone. A
-	// message that uses the blob keeps it even if its sender was told the
-	// send failed (say, its context ended just after the commit).
+	// row that names the blob keeps it: a message whose sender was told the
+	// send failed (say, its context ended just after the commit), or an
+	// avatar of the same bytes.
 	ctx := context.Background()
-	var used int
-	err := u.db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM message_attachments WHERE blob = ?`, key).Scan(&used)
-	if err == nil && used == 0 {
+	used, err := u.db.BlobsInUse(ctx, []string{key})
+	if err == nil && !used[key] {
 		u.store.Delete(ctx, key)
 	}
 	u.mu.Lock()
