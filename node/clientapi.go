@@ -57,7 +57,7 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	n.closers = append(n.closers, closer{"dispatch", n.dispatch.Close})
 
 	guildAPI, err := guilds.New(guilds.Config{DataDir: cfg.Node.DataDir, MessagesPer10s: cfg.Limits.ChannelMessagesPer10s,
-		MaxUploadBytes: cfg.Limits.MaxUploadBytes}, guilds.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids,
+		MaxUploadBytes: cfg.Limits.MaxUploadBytes, QuotaBytes: cfg.Limits.StorageQuotaBytes}, guilds.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids,
 		Core: n.events, Blobs: n.blobs, Objects: render, Live: n.live, Remote: n.fed, Signer: signer})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)

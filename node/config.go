@@ -115,6 +115,9 @@ type LimitsConfig struct {
 	GatewayConnectionsPerAddress int `toml:"gateway_connections_per_address"`
 	// RegistrationsPerAddressPerDay caps accounts made per client address.
 	RegistrationsPerAddressPerDay int `toml:"registrations_per_address_per_day"`
+	// StorageQuotaBytes caps the bytes of files one user's messages may
+	// carry in all (0: no cap).
+	StorageQuotaBytes int64 `toml:"storage_quota_bytes"`
 }
 
 // LogConfig is the [log] section.
@@ -162,6 +165,7 @@ func DefaultConfig() Config {
 			GatewayMaxPayloadBytes:        4096,
 			GatewayConnectionsPerAddress:  50,
 			RegistrationsPerAddressPerDay: 10,
+			StorageQuotaBytes:             10 << 30,
 		},
 		Log: LogConfig{Level: "info", Format: "json"},
 	}

@@ -164,6 +164,9 @@ func (c Config) Validate() error {
 	v.positive("limits.gateway_max_payload_bytes", int64(l.GatewayMaxPayloadBytes))
 	v.positive("limits.gateway_connections_per_address", int64(l.GatewayConnectionsPerAddress))
 	v.positive("limits.registrations_per_address_per_day", int64(l.RegistrationsPerAddressPerDay))
+	if l.StorageQuotaBytes < 0 {
+		v.add("limits.storage_quota_bytes", "must not be negative (0: no quota)")
+	}
 
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

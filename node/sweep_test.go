@@ -108,8 +108,8 @@ func TestBlobSweep(t *testing.T) {
 }
 
 // startFromFile writes a node.toml for a node on driver and dsn, with
-// extra TOML after it, and starts the node from it.
-func startFromFile(t *testing.T, driver, dsn, extra string) (string, *Node) {
+// limits added to its [limits], and starts the node from it.
+func startFromFile(t *testing.T, driver, dsn, limits string) (string, *Node) {
 	t.Helper()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "node.toml")
@@ -126,9 +126,10 @@ mdns = false
 [limits]
 api_per_minute = 100000
 channel_messages_per_10s = 1000
+%s
 [log]
 level = "warn"
-%s`, filepath.Join(dir, "data"), driver, dsn, extra)
+`, filepath.Join(dir, "data"), driver, dsn, limits)
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -169,15 +170,17 @@ func textChannel(t *testing.T, base, token, gid string) string {
 	return ""
 }
 
-// postFile sends a message carrying data as its one file and returns the
-// status and the body of the answer.
-func postFile(t *testing.T, base, token, channel string, data []byte) (int, []byte) {
+// postFile sends a message carrying files and returns the status and the
+// body of the answer.
+func postFile(t *testing.T, base, token, channel string, files ...[]byte) (int, []byte) {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	mw.WriteField("content", "a file")
-	fw, _ := mw.CreateFormFile("files[0]", "file.txt")
-	fw.Write(data)
+	for i, data := range files {
+		fw, _ := mw.CreateFormFile(fmt.Sprintf("files[%d]", i), "file.txt")
+		fw.Write(data)
+	}
 	mw.Close()
 	req, _ := http.NewRequest("POST", base+"/api/v10/channels/"+channel+"/messages", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
 
 	"concord/federation/guild"
+	"concord/federation/snowflake"
 	"concord/storage"
 	"concord/storage/blob"
 )
@@ -27,6 +29,7 @@ type uploads struct {
 	db      *storage.DB
 	tmp     string // <data_dir>/uploads: parts are spooled here before hashing
 	maxFile int64
+	quota   int64 // bytes of files one author's messages may carry; 0: no quota
 
 	mu    sync.Mutex
 	holds map[string]*hold
@@ -53,7 +56,24 @@ func newUploads(cfg Config, store blob.Store, db *storage.DB) (*uploads, error) 
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return nil, fmt.Errorf("clientapi: %w", err)
 	}
-	return &uploads{store: store, db: db, tmp: tmp, maxFile: max, holds: map[string]*hold{}}, nil
+	return &uploads{store: store, db: db, tmp: tmp, maxFile: max, quota: cfg.QuotaBytes, holds: map[string]*hold{}}, nil
+}
+
+// quotaLeft is how many more bytes of files author may send: the quota
+// less the files their messages carry now, counted from the rows
+// (message_attachments), so that a deleted message gives its bytes back.
+// Without a quota, or for a sender that is no one's (0), there is no end.
+func (u *uploads) quotaLeft(ctx context.Context, author snowflake.ID) (int64, error) {
+	if u.quota <= 0 || author == 0 {
+		return math.MaxInt64, nil
+	}
+	var used int64
+	err := u.db.Reader().QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM message_attachments WHERE author_id = ?`,
+		int64(author)).Scan(&used)
+	if err != nil {
+		return 0, fmt.Errorf("storage quota: %w", err)
+	}
+	return u.quota - used, nil
 }
 
 // put stores a spooled file under key and takes a hold on it, which
