@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"testing"
 
-	"concord/storage/blob"
 	"concord/storage/storagetest"
 )
 
@@ -31,13 +30,7 @@ func TestStorageQuota(t *testing.T) {
 			api(t, base, "POST", "/channels/"+ch+"/invites", alice, map[string]any{}, &inv)
 			api(t, base, "POST", "/invites/"+inv.Code, bob, nil, nil)
 
-			stored := func(data []byte) bool {
-				f, _, err := n.blobs.Get(t.Context(), blob.Key(data))
-				if err == nil {
-					f.Close()
-				}
-				return err == nil
-			}
+			stored := func(data []byte) bool { return storedOn(t, n, data) }
 			refused := func(files ...[]byte) {
 				t.Helper()
 				code, body := postFile(t, base, alice, ch, files...)

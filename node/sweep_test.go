@@ -51,13 +51,7 @@ func TestBlobSweep(t *testing.T) {
 			api(t, base, "DELETE", "/channels/"+ch+"/messages/"+first, alice, nil, nil)
 			api(t, base, "DELETE", "/channels/"+ch+"/messages/"+last, alice, nil, nil)
 
-			stored := func(data []byte) bool {
-				f, _, err := n.blobs.Get(t.Context(), blob.Key(data))
-				if err == nil {
-					f.Close()
-				}
-				return err == nil
-			}
+			stored := func(data []byte) bool { return storedOn(t, n, data) }
 			sweep := func() string {
 				out, _ := operator(t, "", "blobs", "sweep", "--config", conf)
 				return out
@@ -105,6 +99,15 @@ func TestBlobSweep(t *testing.T) {
 			}
 		})
 	}
+}
+
+// storedOn reports whether n's blob store holds data.
+func storedOn(t *testing.T, n *Node, data []byte) bool {
+	f, _, err := n.blobs.Get(t.Context(), blob.Key(data))
+	if err == nil {
+		f.Close()
+	}
+	return err == nil
 }
 
 // startFromFile writes a node.toml for a node on driver and dsn, with
