@@ -47,9 +47,10 @@ type Node struct {
 	p2p     *p2p.Host  // federation: the libp2p host on the node key
 	fed     *p2p.Federation
 
-	// The client API's parts, built by buildClientAPI.
+	// The client API's parts, built by buildClientAPI, and the blob store
+	// they share with the SFU, which build opens for the maintenance.
 	auth     *auth.Service   // tokens: the client API's, and WHIP's and WHEP's
-	blobs    *blob.Collector // uploads and recordings, swept by the maintenance
+	blobs    *blob.Collector // uploads and recordings
 	live     *live.Hub       // presence, typing, voice: what the gateway, the SFU and federation share
 	gateway  *gateway.Gateway
 	dispatch *dispatch.Translator // committed events and live state → gateway dispatches

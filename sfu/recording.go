@@ -130,6 +130,13 @@ func (s *SFU) startRecording(ctx context.Context, w http.ResponseWriter, guildID
 	}
 	rec := &recording{guild: guildID, channel: channelID, by: user, started: time.Now(), rec: record.New(dir), dir: dir}
 	rec.member = &channel.Member{UserID: uint64(user), Receiver: rec.rec}
+	// The row comes first: once rec is in s.recordings a stop may take it.
+	if err := s.startRow(ctx, rec); err != nil {
+		os.RemoveAll(dir)
+		s.log.Error("sfu: record a recording's start", "err", err)
+		http.Error(w, "cannot record", http.StatusServiceUnavailable)
+		return
+	}
 	s.mu.Lock()
 	busy := s.recordings[channelID] != nil
 	if !busy {
@@ -138,16 +145,10 @@ func (s *SFU) startRecording(ctx context.Context, w http.ResponseWriter, guildID
 	s.mu.Unlock()
 	if busy {
 		os.RemoveAll(dir)
+		if err := s.dropRow(ctx, rec); err != nil {
+			s.log.Error("sfu: forget a recording that never started", "err", err)
+		}
 		http.Error(w, "the channel is already being recorded", http.StatusConflict)
-		return
-	}
-	if err := s.startRow(ctx, rec); err != nil {
-		s.mu.Lock()
-		delete(s.recordings, channelID)
-		s.mu.Unlock()
-		os.RemoveAll(dir)
-		s.log.Error("sfu: record a recording's start", "err", err)
-		http.Error(w, "cannot record", http.StatusServiceUnavailable)
 		return
 	}
 	rec.ch = s.channel(channelID)

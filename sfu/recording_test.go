@@ -141,10 +141,13 @@ func TestRecordingRows(t *testing.T) {
 			if resp := request(t, http.MethodPost, url, "token-1"); resp.StatusCode != http.StatusCreated {
 				t.Fatalf("start: %s", resp.Status)
 			}
+			if resp := request(t, http.MethodPost, url, "token-1"); resp.StatusCode != http.StatusConflict {
+				t.Fatalf("second start: %s", resp.Status)
+			}
 			var running int
-			r.db.Reader().QueryRowContext(t.Context(), `SELECT COUNT(*) FROM recordings WHERE ended_at IS NULL AND started_by = 1`).Scan(&running)
+			r.db.Reader().QueryRowContext(t.Context(), `SELECT COUNT(*) FROM recordings`).Scan(&running)
 			if running != 1 {
-				t.Fatalf("%d running recordings in the database", running)
+				t.Fatalf("%d recordings in the database, want the one running", running)
 			}
 			resp := request(t, http.MethodDelete, url, "token-1")
 			var m struct {
