@@ -8,12 +8,17 @@ import (
 	"concord/storage/blob"
 )
 
-// openBlobs opens the store [storage] blob_driver names. S3 is reached at
-// start, so that a wrong endpoint, key or bucket stops the node at once.
-func openBlobs(ctx context.Context, cfg Config) (blob.Store, error) {
+// openBlobs opens the store [storage] blob_driver names, for the blob
+// sweep to collect. S3 is reached at start, so that a wrong endpoint, key
+// or bucket stops the node at once.
+func openBlobs(ctx context.Context, cfg Config) (*blob.Collector, error) {
 	s := cfg.Storage
 	if s.BlobDriver != "s3" {
-		return blob.NewLocal(filepath.Join(cfg.Node.DataDir, "blobs"))
+		local, err := blob.NewLocal(filepath.Join(cfg.Node.DataDir, "blobs"))
+		if err != nil {
+			return nil, err
+		}
+		return blob.NewCollector(local), nil
 	}
 	store, err := blob.NewS3(ctx, blob.S3Config{
 		Endpoint: s.S3Endpoint, Bucket: s.S3Bucket, AccessKey: s.S3AccessKey, SecretKey: s.S3SecretKey,
@@ -22,5 +27,5 @@ func openBlobs(ctx context.Context, cfg Config) (blob.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage.blob_driver s3: %w", err)
 	}
-	return store, nil
+	return blob.NewCollector(store), nil
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidateBlobs(t *testing.T) {
@@ -19,6 +20,9 @@ func TestValidateBlobs(t *testing.T) {
 			[]string{"storage.s3_endpoint", "storage.s3_bucket", "storage.s3_access_key", "storage.s3_secret_key"}},
 		{"s3 keys on local", func(s *StorageConfig) { s.S3Bucket = "b" }, []string{"storage.s3_bucket"}},
 		{"unknown driver", func(s *StorageConfig) { s.BlobDriver = "ftp" }, []string{"storage.blob_driver"}},
+		{"no periodic sweep", func(s *StorageConfig) { s.BlobSweepInterval = 0 }, nil},
+		{"sweeps too close", func(s *StorageConfig) { s.BlobSweepInterval = 30 * time.Second }, []string{"storage.blob_sweep_interval"}},
+		{"grace too short", func(s *StorageConfig) { s.BlobSweepGrace = time.Minute }, []string{"storage.blob_sweep_grace"}},
 	} {
 		cfg := DefaultConfig()
 		c.edit(&cfg.Storage)

@@ -28,10 +28,6 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 		issuer = cfg.Node.Name
 	}
 	var err error
-	n.blobs, err = openBlobs(ctx, cfg)
-	if err != nil {
-		return err
-	}
 	n.auth, err = auth.New(auth.Config{KeyDir: filepath.Join(cfg.Node.DataDir, "jwt"), Issuer: issuer, Log: n.log}, n.db, ids)
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
@@ -61,7 +57,7 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	n.closers = append(n.closers, closer{"dispatch", n.dispatch.Close})
 
 	guildAPI, err := guilds.New(guilds.Config{DataDir: cfg.Node.DataDir, MessagesPer10s: cfg.Limits.ChannelMessagesPer10s,
-		MaxUploadBytes: cfg.Limits.MaxUploadBytes}, guilds.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids,
+		MaxUploadBytes: cfg.Limits.MaxUploadBytes, QuotaBytes: cfg.Limits.StorageQuotaBytes}, guilds.Deps{DB: n.db, Log: n.log, Metrics: n.metrics, IDs: ids,
 		Core: n.events, Blobs: n.blobs, Objects: render, Live: n.live, Remote: n.fed, Signer: signer})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)

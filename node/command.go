@@ -31,6 +31,9 @@ commands:
   registration-token [--config FILE] [--uses N] [--expires DURATION]
                          make a token to register with where registration
                          is by invite
+  blobs sweep [--config FILE]
+                         delete the stored files nothing names any more,
+                         whether the node runs or not
   peers [--config FILE] [--url URL]
                          the nodes a running node is connected to, and the
                          guilds it shares with each (needs http.admin_token)
@@ -75,6 +78,8 @@ func (c command) main(ctx context.Context, args []string) int {
 		err = c.user(ctx, args[1:])
 	case "registration-token":
 		err = c.registrationToken(ctx, args[1:])
+	case "blobs":
+		err = c.blobs(ctx, args[1:])
 	case "peers":
 		err = c.peers(ctx, args[1:])
 	case "version":

@@ -32,18 +32,34 @@ const userUsage = `usage:
 Without --password-stdin a password is made up and printed.
 `
 
+// operatorConfig loads and checks the config at path for an operator
+// command, and makes sure the data dir is there.
+func (c command) operatorConfig(path string) (Config, error) {
+	cfg, err := LoadConfig(path, c.lookupEnv)
+	if err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	if err := prepareDataDir(cfg.Node.DataDir); err != nil {
+		return cfg, fmt.Errorf("data dir: %w", err)
+	}
+	return cfg, nil
+}
+
+// operatorDB opens the node's database for an operator command, beside
+// the node if it runs.
+func operatorDB(ctx context.Context, cfg Config) (*storage.DB, error) {
+	return storage.Open(ctx, storage.Config{Driver: cfg.Storage.Driver, DSN: cfg.storageDSN(), MaxConns: 2, MinConns: 0})
+}
+
 // openAccounts loads the config at path and opens the node's database for
 // an operator command.
 func (c command) openAccounts(ctx context.Context, path string) (*storage.DB, *accounts.Operator, error) {
-	cfg, err := LoadConfig(path, c.lookupEnv)
+	cfg, err := c.operatorConfig(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("config: %w", err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("config: %w", err)
-	}
-	if err := prepareDataDir(cfg.Node.DataDir); err != nil {
-		return nil, nil, fmt.Errorf("data dir: %w", err)
+		return nil, nil, err
 	}
 	key, _, err := loadOrCreateKey(cfg.keyPath())
 	if err != nil {
@@ -53,7 +69,7 @@ func (c command) openAccounts(ctx context.Context, path string) (*storage.DB, *a
 	if err != nil {
 		return nil, nil, fmt.Errorf("node key: %w", err)
 	}
-	db, err := storage.Open(ctx, storage.Config{Driver: cfg.Storage.Driver, DSN: cfg.storageDSN(), MaxConns: 2, MinConns: 0})
+	db, err := operatorDB(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}

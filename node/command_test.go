@@ -159,6 +159,8 @@ func TestMainUsage(t *testing.T) {
 		{[]string{"frobnicate"}, 2, "", `concord: unknown command "frobnicate"`},
 		{[]string{"run", "--nope"}, 2, "", "flag provided but not defined: -nope"},
 		{[]string{"run", "extra"}, 2, "", `concord run: unexpected argument "extra"`},
+		{[]string{"blobs"}, 2, "", "usage:\n  concord blobs sweep"},
+		{[]string{"blobs", "sweep", "extra"}, 2, "", `concord blobs sweep: unexpected argument "extra"`},
 		{[]string{"version"}, 0, "concord " + Version + "\n", ""},
 		{[]string{"help"}, 0, "usage: concord", ""},
 	}

@@ -74,6 +74,11 @@ type StorageConfig struct {
 	S3SecretKey string `toml:"s3_secret_key"`
 	S3UseTLS    bool   `toml:"s3_use_tls"`
 	S3Region    string `toml:"s3_region"`
+	// BlobSweepInterval is how often blobs nothing names any more are
+	// deleted (0: never, but by `concord blobs sweep`); BlobSweepGrace is
+	// how old such a blob must be, so that uploads in flight are spared.
+	BlobSweepInterval time.Duration `toml:"blob_sweep_interval"`
+	BlobSweepGrace    time.Duration `toml:"blob_sweep_grace"`
 }
 
 // FederationConfig is the [federation] section: the libp2p host.
@@ -110,6 +115,9 @@ type LimitsConfig struct {
 	GatewayConnectionsPerAddress int `toml:"gateway_connections_per_address"`
 	// RegistrationsPerAddressPerDay caps accounts made per client address.
 	RegistrationsPerAddressPerDay int `toml:"registrations_per_address_per_day"`
+	// StorageQuotaBytes caps the bytes of files one user's messages may
+	// carry in all (0: no cap).
+	StorageQuotaBytes int64 `toml:"storage_quota_bytes"`
 }
 
 // LogConfig is the [log] section.
@@ -133,7 +141,8 @@ func DefaultConfig() Config {
 			ShutdownTimeout:   10 * time.Second,
 			TrustedProxies:    []string{},
 		},
-		Storage: StorageConfig{Driver: "sqlite", MaxConns: 20, MinConns: 5, BlobDriver: "local", S3UseTLS: true},
+		Storage: StorageConfig{Driver: "sqlite", MaxConns: 20, MinConns: 5, BlobDriver: "local", S3UseTLS: true,
+			BlobSweepInterval: time.Hour, BlobSweepGrace: time.Hour},
 		Federation: FederationConfig{
 			Listen:    []string{"/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1"},
 			Bootstrap: []string{},
@@ -156,6 +165,7 @@ func DefaultConfig() Config {
 			GatewayMaxPayloadBytes:        4096,
 			GatewayConnectionsPerAddress:  50,
 			RegistrationsPerAddressPerDay: 10,
+			StorageQuotaBytes:             10 << 30,
 		},
 		Log: LogConfig{Level: "info", Format: "json"},
 	}

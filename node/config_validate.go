@@ -108,6 +108,12 @@ func (c Config) Validate() error {
 	default:
 		v.add("storage.blob_driver", "%q is not local or s3", s.BlobDriver)
 	}
+	if s.BlobSweepInterval != 0 && s.BlobSweepInterval < time.Minute {
+		v.add("storage.blob_sweep_interval", "must be at least 1m (or 0s: no periodic sweep)")
+	}
+	if s.BlobSweepGrace < minSweepGrace {
+		v.add("storage.blob_sweep_grace", "must be at least %s, longer than any upload takes", minSweepGrace)
+	}
 
 	f := c.Federation
 	for _, a := range f.Listen {
@@ -158,6 +164,9 @@ func (c Config) Validate() error {
 	v.positive("limits.gateway_max_payload_bytes", int64(l.GatewayMaxPayloadBytes))
 	v.positive("limits.gateway_connections_per_address", int64(l.GatewayConnectionsPerAddress))
 	v.positive("limits.registrations_per_address_per_day", int64(l.RegistrationsPerAddressPerDay))
+	if l.StorageQuotaBytes < 0 {
+		v.add("limits.storage_quota_bytes", "must not be negative (0: no quota)")
+	}
 
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

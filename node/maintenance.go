@@ -16,7 +16,9 @@ import (
 // the text index merged and the write-ahead log truncated on SQLite,
 // VACUUM on PostgreSQL). A burst of erasures waits purgeSettle for one
 // purge; a purge that fails is logged, counted and tried again, waiting
-// longer each time up to purgeRetryMax.
+// longer each time up to purgeRetryMax. Beside it, every
+// storage.blob_sweep_interval, the blob sweep (sweep.go) deletes the files
+// nothing names any more; a sweep that fails waits for the next.
 const (
 	purgeSettle   = time.Second
 	purgeRetryMin = time.Second
@@ -26,14 +28,16 @@ const (
 // maintenance runs the storage upkeep until stop is called.
 type maintenance struct {
 	db     *storage.DB
+	sweep  *blobSweep
 	log    *slog.Logger
 	failed prometheus.Counter
 	cancel context.CancelFunc
 	done   sync.WaitGroup
 }
 
-func startMaintenance(db *storage.DB, log *slog.Logger, reg prometheus.Registerer) (*maintenance, error) {
-	m := &maintenance{db: db, log: log, failed: prometheus.NewCounter(prometheus.CounterOpts{
+// startMaintenance starts the upkeep; an every of 0 runs no blob sweeps.
+func startMaintenance(db *storage.DB, sweep *blobSweep, every time.Duration, log *slog.Logger, reg prometheus.Registerer) (*maintenance, error) {
+	m := &maintenance{db: db, sweep: sweep, log: log, failed: prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "concord_storage_purge_failures_total",
 		Help: "Purges of erased text from the database files that failed and are retried.",
 	})}
@@ -47,7 +51,27 @@ func startMaintenance(db *storage.DB, log *slog.Logger, reg prometheus.Registere
 		defer m.done.Done()
 		m.run(ctx)
 	}()
+	if every > 0 {
+		m.done.Add(1)
+		go func() {
+			defer m.done.Done()
+			m.sweepEvery(ctx, every)
+		}()
+	}
 	return m, nil
+}
+
+// sweepEvery sweeps the blob store every d until ctx ends.
+func (m *maintenance) sweepEvery(ctx context.Context, d time.Duration) {
+	for sleep(ctx, d) {
+		got, err := m.sweep.once(ctx, time.Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			m.log.Error("blob sweep failed; trying again at the next", "in", d, "deleted", got.Deleted, "err", err)
+		case got.Deleted > 0:
+			m.log.Info("blob sweep", "deleted", got.Deleted, "bytes", got.Bytes, "blobs", got.Seen)
+		}
+	}
 }
 
 func (m *maintenance) run(ctx context.Context) {

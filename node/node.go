@@ -47,10 +47,11 @@ type Node struct {
 	p2p     *p2p.Host  // federation: the libp2p host on the node key
 	fed     *p2p.Federation
 
-	// The client API's parts, built by buildClientAPI.
-	auth     *auth.Service // tokens: the client API's, and WHIP's and WHEP's
-	blobs    blob.Store    // uploads and recordings
-	live     *live.Hub     // presence, typing, voice: what the gateway, the SFU and federation share
+	// The client API's parts, built by buildClientAPI, and the blob store
+	// they share with the SFU, which build opens for the maintenance.
+	auth     *auth.Service   // tokens: the client API's, and WHIP's and WHEP's
+	blobs    *blob.Collector // uploads and recordings
+	live     *live.Hub       // presence, typing, voice: what the gateway, the SFU and federation share
 	gateway  *gateway.Gateway
 	dispatch *dispatch.Translator // committed events and live state → gateway dispatches
 	sfu      *sfu.SFU             // voice channels and screen shares
@@ -127,7 +128,16 @@ func (n *Node) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	upkeep, err := startMaintenance(n.db, n.log, n.metrics)
+	gc, err := openBlobs(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	n.blobs = gc
+	sweep, err := newBlobSweep(gc, n.db, cfg.Storage.BlobSweepGrace, n.metrics)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	upkeep, err := startMaintenance(n.db, sweep, cfg.Storage.BlobSweepInterval, n.log, n.metrics)
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}

@@ -46,7 +46,7 @@ func (n *Node) buildSFU() error {
 	if len(vc.TURNURLs) > 0 {
 		cfg.ICEServers = []sfu.ICEServer{{URLs: vc.TURNURLs, Username: vc.TURNUsername, Credential: vc.TURNPassword}}
 	}
-	s, err := sfu.New(cfg, sfu.Deps{Live: n.live, Guilds: n.events, Auth: n.streamAuth, Blobs: n.blobs, Log: n.log})
+	s, err := sfu.New(cfg, sfu.Deps{Live: n.live, Guilds: n.events, Auth: n.streamAuth, Blobs: n.blobs, DB: n.db, Log: n.log})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +19,9 @@ import (
 	"concord/federation/room"
 	"concord/federation/snowflake"
 	"concord/sfu/peer"
+	"concord/storage"
 	"concord/storage/blob"
+	"concord/storage/storagetest"
 )
 
 // Test IDs: one guild with a voice channel, a text channel and members.
@@ -137,9 +140,10 @@ type rig struct {
 	guilds  *guilds
 	servers *servers
 	blobs   blob.Store
-	url     string  // ws://host/voice
-	http    string  // http://host
-	remote  *remote // the SFU runs in a process of its own; hub and the rest are nil
+	db      *storage.DB // the recordings tables
+	url     string      // ws://host/voice
+	http    string      // http://host
+	remote  *remote     // the SFU runs in a process of its own; hub and the rest are nil
 }
 
 // testAuth takes "token-<user ID>".
@@ -155,7 +159,13 @@ func loopbackOnly(ip net.IP) bool { return ip.IsLoopback() && ip.To4() != nil }
 
 func newRig(t testing.TB, members int, tune func(*Config)) *rig {
 	t.Helper()
-	r := &rig{hub: live.New(time.Hour), guilds: newGuilds(t, members), servers: &servers{got: map[snowflake.ID]chan live.VoiceServer{}}}
+	return newRigOn(t, members, tune, storage.Config{Driver: storage.SQLite, DSN: filepath.Join(t.TempDir(), "concord.db")})
+}
+
+// newRigOn is newRig keeping recordings in the database db names.
+func newRigOn(t testing.TB, members int, tune func(*Config), db storage.Config) *rig {
+	t.Helper()
+	r := &rig{db: storagetest.Open(t, db), hub: live.New(time.Hour), guilds: newGuilds(t, members), servers: &servers{got: map[snowflake.ID]chan live.VoiceServer{}}}
 	r.hub.Subscribe(r.servers)
 	srv := httptest.NewUnstartedServer(nil)
 	cfg := Config{Endpoint: strings.TrimPrefix(srv.Listener.Addr().String(), "http://") + "/voice",
@@ -169,7 +179,7 @@ func newRig(t testing.TB, members int, tune func(*Config)) *rig {
 	}
 	r.blobs = blobs
 	cfg.RecordDir = t.TempDir()
-	s, err := New(cfg, Deps{Live: r.hub, Guilds: r.guilds, Auth: testAuth, Blobs: blobs})
+	s, err := New(cfg, Deps{Live: r.hub, Guilds: r.guilds, Auth: testAuth, Blobs: blobs, DB: r.db})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,7 @@ type recording struct {
 	member         *channel.Member
 	rec            *record.Recorder
 	dir            string
+	row            int64 // in the recordings table (recording_rows.go)
 }
 
 // Manifest describes a finished recording; it is stored as JSON in the
@@ -82,7 +83,7 @@ func (s *SFU) serveRecordings(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if r.Method == http.MethodPost {
-			s.startRecording(w, guildID, channelID, user)
+			s.startRecording(r.Context(), w, guildID, channelID, user)
 		} else {
 			s.stopRecording(r.Context(), w, channelID)
 		}
@@ -120,7 +121,7 @@ func (s *SFU) may(guildID, channelID, user snowflake.ID, bits perm.Bits) error {
 	})
 }
 
-func (s *SFU) startRecording(w http.ResponseWriter, guildID, channelID, user snowflake.ID) {
+func (s *SFU) startRecording(ctx context.Context, w http.ResponseWriter, guildID, channelID, user snowflake.ID) {
 	dir, err := os.MkdirTemp(s.cfg.RecordDir, "recording-")
 	if err != nil {
 		s.log.Error("sfu: recording dir", "err", err)
@@ -129,6 +130,13 @@ func (s *SFU) startRecording(w http.ResponseWriter, guildID, channelID, user sno
 	}
 	rec := &recording{guild: guildID, channel: channelID, by: user, started: time.Now(), rec: record.New(dir), dir: dir}
 	rec.member = &channel.Member{UserID: uint64(user), Receiver: rec.rec}
+	// The row comes first: once rec is in s.recordings a stop may take it.
+	if err := s.startRow(ctx, rec); err != nil {
+		os.RemoveAll(dir)
+		s.log.Error("sfu: record a recording's start", "err", err)
+		http.Error(w, "cannot record", http.StatusServiceUnavailable)
+		return
+	}
 	s.mu.Lock()
 	busy := s.recordings[channelID] != nil
 	if !busy {
@@ -137,6 +145,9 @@ func (s *SFU) startRecording(w http.ResponseWriter, guildID, channelID, user sno
 	s.mu.Unlock()
 	if busy {
 		os.RemoveAll(dir)
+		if err := s.dropRow(ctx, rec); err != nil {
+			s.log.Error("sfu: forget a recording that never started", "err", err)
+		}
 		http.Error(w, "the channel is already being recorded", http.StatusConflict)
 		return
 	}
@@ -168,16 +179,27 @@ func (s *SFU) stopRecording(ctx context.Context, w http.ResponseWriter, channelI
 }
 
 // finish stops a recording, stores its files and manifest in the blob
-// store and returns the manifest and its key.
+// store and returns the manifest and its key. A recording that cannot be
+// stored is forgotten, and what of it was stored is left to the sweep.
 func (s *SFU) finish(ctx context.Context, rec *recording) (*Manifest, string, error) {
 	rec.ch.Leave(rec.member)
 	s.release(rec.channel, rec.ch)
 	files := rec.rec.Close()
 	defer os.RemoveAll(rec.dir)
+	m, key, err := s.store(ctx, rec, files)
+	if err != nil {
+		return nil, "", errors.Join(err, s.dropRow(context.WithoutCancel(ctx), rec))
+	}
+	return m, key, nil
+}
+
+// store puts rec's files and then its manifest in the blob store, each
+// owned by rec's row before it is stored, and records the end.
+func (s *SFU) store(ctx context.Context, rec *recording, files []record.File) (*Manifest, string, error) {
 	m := &Manifest{GuildID: rec.guild, ChannelID: rec.channel, StartedBy: rec.by, Started: rec.started, Ended: time.Now(),
 		Files: []ManifestFile{}}
 	for _, f := range files {
-		key, size, err := s.storeFile(ctx, f.Path, f.ContentType)
+		key, size, err := s.storeFile(ctx, rec, f.Path, f.ContentType)
 		if err != nil {
 			return nil, "", err
 		}
@@ -186,14 +208,21 @@ func (s *SFU) finish(ctx context.Context, rec *recording) (*Manifest, string, er
 	}
 	data, _ := json.Marshal(m) // plain data always marshals
 	key := hashOf(data)
+	if err := s.ownBlob(ctx, rec, key, int64(len(data))); err != nil {
+		return nil, "", err
+	}
 	if err := s.blobs.Put(ctx, key, strings.NewReader(string(data)), int64(len(data)), "application/json"); err != nil {
+		return nil, "", err
+	}
+	if err := s.endRow(ctx, rec, m.Ended, key); err != nil {
 		return nil, "", err
 	}
 	return m, key, nil
 }
 
-// storeFile puts a file in the blob store under its content address.
-func (s *SFU) storeFile(ctx context.Context, path, contentType string) (string, int64, error) {
+// storeFile puts a file in the blob store under its content address,
+// owned by rec.
+func (s *SFU) storeFile(ctx context.Context, rec *recording, path, contentType string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", 0, err
@@ -206,6 +235,9 @@ func (s *SFU) storeFile(ctx context.Context, path, contentType string) (string, 
 	}
 	key := hex.EncodeToString(h.Sum(nil))
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", 0, err
+	}
+	if err := s.ownBlob(ctx, rec, key, size); err != nil {
 		return "", 0, err
 	}
 	return key, size, s.blobs.Put(ctx, key, f, size, contentType)

@@ -15,6 +15,7 @@ package sfu
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -26,6 +27,7 @@ import (
 	"concord/federation/room"
 	"concord/federation/snowflake"
 	"concord/sfu/peer"
+	"concord/storage"
 	"concord/storage/blob"
 )
 
@@ -75,6 +77,7 @@ type Deps struct {
 	Guilds Guilds
 	Auth   Authenticator // nil: no WHIP, WHEP or recording
 	Blobs  blob.Store    // where recordings go; nil: no recording
+	DB     *storage.DB   // which blobs recordings own; needed with Blobs
 	Log    *slog.Logger
 }
 
@@ -85,6 +88,7 @@ type SFU struct {
 	guilds Guilds
 	auth   Authenticator
 	blobs  blob.Store
+	db     *storage.DB
 	log    *slog.Logger
 	api    *peer.API
 
@@ -114,6 +118,14 @@ func New(cfg Config, d Deps) (*SFU, error) {
 	if cfg.Endpoint == "" {
 		return nil, errors.New("sfu: an endpoint is required")
 	}
+	if d.Blobs != nil {
+		if d.DB == nil {
+			return nil, errors.New("sfu: recording needs the database beside the blob store")
+		}
+		if err := dropUnfinished(context.Background(), d.DB); err != nil {
+			return nil, fmt.Errorf("sfu: %w", err)
+		}
+	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
@@ -122,7 +134,7 @@ func New(cfg Config, d Deps) (*SFU, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SFU{cfg: cfg, live: d.Live, guilds: d.Guilds, auth: d.Auth, blobs: d.Blobs, log: d.Log, api: api,
+	s := &SFU{cfg: cfg, live: d.Live, guilds: d.Guilds, auth: d.Auth, blobs: d.Blobs, db: d.DB, log: d.Log, api: api,
 		resources: map[string]*resource{}, held: map[snowflake.ID]int{}, recordings: map[snowflake.ID]*recording{},
 		grants: map[voiceKey]*grant{}, tokens: map[string]*grant{}, sessions: map[voiceKey]*session{},
 		channels: map[snowflake.ID]*channelRef{}, changes: newQueue()}

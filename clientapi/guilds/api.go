@@ -41,7 +41,10 @@ type Config struct {
 	// MaxUploadBytes is [limits] max_upload_bytes: the largest file, and
 	// the most all files of one message may add up to; 0 means 25 MiB.
 	MaxUploadBytes int64
-	Now            func() time.Time // tests move the clock; nil means time.Now
+	// QuotaBytes is [limits] storage_quota_bytes: the most bytes of files
+	// one author's messages may carry in all; 0 means no quota.
+	QuotaBytes int64
+	Now        func() time.Time // tests move the clock; nil means time.Now
 }
 
 // Deps are the node's shared services.

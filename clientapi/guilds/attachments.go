@@ -26,13 +26,15 @@ import (
 
 	"concord/clientapi/httperr"
 	"concord/federation/guild"
+	"concord/federation/snowflake"
 )
 
 // A multipart message is Discord's: a payload_json part (or plain fields
 // such as content) and files named files[n] (or file), at most
-// guild.MaxAttachments. The files may add up to uploads.maxFile; the
-// fields around them to maxFormBytes in all, at most maxFieldBytes and
-// maxFields of them: fields are held in memory, files never are.
+// guild.MaxAttachments. The files may add up to uploads.maxFile, and to
+// what is left of their author's storage quota; the fields around them to
+// maxFormBytes in all, at most maxFieldBytes and maxFields of them:
+// fields are held in memory, files never are.
 const (
 	maxFormBytes  = 1 << 20
 	maxFieldBytes = 64 << 10
@@ -40,12 +42,12 @@ const (
 	sniffBytes    = 512 // what http.DetectContentType looks at
 )
 
-// parseMessageForm reads a multipart/form-data message create. The files
-// are stored and held: the caller must hand the attachments to
+// parseMessageForm reads a multipart/form-data message create by author.
+// The files are stored and held: the caller must hand the attachments to
 // releaseUploads once it knows whether the message was accepted.
-func (a *API) parseMessageForm(r *http.Request) (*messageBody, []guild.Attachment, error) {
+func (a *API) parseMessageForm(r *http.Request, author snowflake.ID) (*messageBody, []guild.Attachment, error) {
 	var body messageBody
-	atts, err := a.parseMultipart(r, &body)
+	atts, err := a.parseMultipart(r, author, &body)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -53,10 +55,12 @@ func (a *API) parseMessageForm(r *http.Request) (*messageBody, []guild.Attachmen
 }
 
 // parseMultipart reads a multipart/form-data message body: the JSON part
-// into into, each file into the blob store. The returned attachments hold
-// their blobs until releaseUploads; on error nothing is held and files
-// stored by this request alone are deleted again.
-func (a *API) parseMultipart(r *http.Request, into any) (atts []guild.Attachment, err error) {
+// into into, each file into the blob store. The files count against the
+// storage quota of author, the message's author (0: no one's). The
+// returned attachments hold their blobs until releaseUploads; on error
+// nothing is held and files stored by this request alone are deleted
+// again.
+func (a *API) parseMultipart(r *http.Request, author snowflake.ID, into any) (atts []guild.Attachment, err error) {
 	limit := a.uploads.maxFile
 	r.Body = http.MaxBytesReader(nil, r.Body, limit+maxFormBytes)
 	mr, err := r.MultipartReader()
@@ -74,7 +78,8 @@ func (a *API) parseMultipart(r *http.Request, into any) (atts []guild.Attachment
 		fields  = map[string]any{}
 		index   []int // files[n]'s n for each of atts, -1 when unnamed
 		total   int64
-		form    int // bytes of fields read
+		quota   int64 = -1 // left of author's quota, asked at the first file
+		form    int        // bytes of fields read
 		nfields int
 	)
 	for {
@@ -90,7 +95,15 @@ func (a *API) parseMultipart(r *http.Request, into any) (atts []guild.Attachment
 			if len(atts) == guild.MaxAttachments {
 				return atts, httperr.Field("files", "BASE_TYPE_MAX_LENGTH", fmt.Sprintf("Must be %d or fewer in length.", guild.MaxAttachments))
 			}
-			at, err := a.uploads.spoolPart(r.Context(), p, limit-total)
+			if quota < 0 {
+				if quota, err = a.uploads.quotaLeft(r.Context(), author); err != nil {
+					return atts, err
+				}
+			}
+			at, err := a.uploads.spoolPart(r.Context(), p, min(limit, quota)-total)
+			if errors.Is(err, httperr.EntityTooLarge) && quota < limit {
+				err = httperr.QuotaExceeded
+			}
 			if err != nil {
 				return atts, err
 			}

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
 
 	"concord/federation/guild"
+	"concord/federation/snowflake"
 	"concord/storage"
 	"concord/storage/blob"
 )
@@ -27,6 +29,7 @@ type uploads struct {
 	db      *storage.DB
 	tmp     string // <data_dir>/uploads: parts are spooled here before hashing
 	maxFile int64
+	quota   int64 // bytes of files one author's messages may carry; 0: no quota
 
 	mu    sync.Mutex
 	holds map[string]*hold
@@ -53,7 +56,24 @@ func newUploads(cfg Config, store blob.Store, db *storage.DB) (*uploads, error) 
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return nil, fmt.Errorf("clientapi: %w", err)
 	}
-	return &uploads{store: store, db: db, tmp: tmp, maxFile: max, holds: map[string]*hold{}}, nil
+	return &uploads{store: store, db: db, tmp: tmp, maxFile: max, quota: cfg.QuotaBytes, holds: map[string]*hold{}}, nil
+}
+
+// quotaLeft is how many more bytes of files author may send: the quota
+// less the files their messages carry now, counted from the rows
+// (message_attachments), so that a deleted message gives its bytes back.
+// Without a quota, or for a sender that is no one's (0), there is no end.
+func (u *uploads) quotaLeft(ctx context.Context, author snowflake.ID) (int64, error) {
+	if u.quota <= 0 || author == 0 {
+		return math.MaxInt64, nil
+	}
+	var used int64
+	err := u.db.Reader().QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM message_attachments WHERE author_id = ?`,
+		int64(author)).Scan(&used)
+	if err != nil {
+		return 0, fmt.Errorf("storage quota: %w", err)
+	}
+	return u.quota - used, nil
 }
 
 // put stores a spooled file under key and takes a hold on it, which
@@ -91,11 +111,13 @@ func (u *uploads) put(ctx context.Context, key string, f io.ReadSeeker, size int
 
 // store1 is the first holder's Put, noting whether the blob was there
 // already (then it belongs to someone else and must never be deleted).
+// A blob already there is put all the same: that renews it, so that the
+// blob sweep, which may have found it unused, spares it until the message
+// naming it is accepted (storage/blob/sweep.go).
 func (u *uploads) store1(ctx context.Context, key string, f io.ReadSeeker, size int64, contentType string, h *hold) error {
 	if rc, _, err := u.store.Get(ctx, key); err == nil {
 		rc.Close()
 		h.keep = true
-		return nil
 	} else if !errors.Is(err, blob.ErrNotFound) {
 		return err
 	}
@@ -128,12 +150,12 @@ func (u *uploads) release(key string, accepted bool) {
 	h.gone = make(chan struct{})
 	u.mu.Unlock()
 	// Deletion must finish even when the request's context is gone. A
-	// message that uses the blob keeps it even if its sender was told the
-	// send failed (say, its context ended just after the commit).
+	// row that names the blob keeps it: a message whose sender was told the
+	// send failed (say, its context ended just after the commit), or an
+	// avatar of the same bytes.
 	ctx := context.Background()
-	var used int
-	err := u.db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM message_attachments WHERE blob = ?`, key).Scan(&used)
-	if err == nil && used == 0 {
+	used, err := u.db.BlobsInUse(ctx, []string{key})
+	if err == nil && !used[key] {
 		u.store.Delete(ctx, key)
 	}
 	u.mu.Lock()

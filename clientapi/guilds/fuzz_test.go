@@ -36,7 +36,7 @@ func FuzzMessageBody(f *testing.F) {
 		if multipart {
 			r.Header.Set("Content-Type", "multipart/form-data; boundary="+boundary)
 		}
-		b, files, err := a.readMessageBody(r)
+		b, files, err := a.readMessageBody(r, 1)
 		if err != nil {
 			if len(files) != 0 {
 				t.Fatalf("refused with %d files held", len(files))

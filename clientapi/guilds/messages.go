@@ -22,11 +22,12 @@ import (
 // embeds of 6000 fit well within it.
 const maxMessageBody = 256 << 10
 
-// readMessageBody reads a message create in either of Discord's forms:
-// JSON, or multipart/form-data with payload_json and files[n].
-func (a *API) readMessageBody(r *http.Request) (*messageBody, []guild.Attachment, error) {
+// readMessageBody reads a message create by author in either of
+// Discord's forms: JSON, or multipart/form-data with payload_json and
+// files[n].
+func (a *API) readMessageBody(r *http.Request, author snowflake.ID) (*messageBody, []guild.Attachment, error) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		return a.parseMessageForm(r)
+		return a.parseMessageForm(r, author)
 	}
 	var b messageBody
 	if err := jsonio.Decode(r, maxMessageBody, &b); err != nil {
@@ -57,7 +58,7 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	if err := a.notBlocked(ctx, user, at.peer); err != nil {
 		return err
 	}
-	body, files, err := a.readMessageBody(r)
+	body, files, err := a.readMessageBody(r, user)
 	if err != nil {
 		return err
 	}
@@ -181,7 +182,7 @@ func (a *API) editMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, files, err := a.readEdit(r)
+	body, files, err := a.readEdit(r, m.AuthorID)
 	if err != nil {
 		return err
 	}
@@ -200,13 +201,13 @@ func (a *API) editMessage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// readEdit reads a message edit in either of Discord's forms: JSON, or
-// multipart/form-data with payload_json and new files, which are held
-// until releaseUploads.
-func (a *API) readEdit(r *http.Request) (*editBody, []guild.Attachment, error) {
+// readEdit reads an edit of a message by author in either of Discord's
+// forms: JSON, or multipart/form-data with payload_json and new files,
+// which are held until releaseUploads.
+func (a *API) readEdit(r *http.Request, author snowflake.ID) (*editBody, []guild.Attachment, error) {
 	var body editBody
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		files, err := a.parseMultipart(r, &body)
+		files, err := a.parseMultipart(r, author, &body)
 		return &body, files, err
 	}
 	return &body, nil, jsonio.Decode(r, maxMessageBody, &body)

@@ -149,9 +149,11 @@ func (a *API) ChannelAs(ctx context.Context, user, channelID snowflake.ID) (obje
 }
 
 // ReadForm reads a multipart body: its payload_json into into, its files
-// into the blob store, held until ReleaseFiles.
+// into the blob store, held until ReleaseFiles. Its files count against no
+// one's storage quota: the interaction routes that call it do not say
+// whose message they make.
 func (a *API) ReadForm(r *http.Request, into any) ([]guild.Attachment, error) {
-	return a.parseMultipart(r, into)
+	return a.parseMultipart(r, 0, into)
 }
 
 // ReleaseFiles gives back ReadForm's holds; accepted says whether a message

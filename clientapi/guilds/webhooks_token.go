@@ -123,7 +123,7 @@ func (a *API) ExecuteWebhook(w http.ResponseWriter, r *http.Request) error {
 	var body executeBody
 	var files []guild.Attachment
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		files, err = a.parseMultipart(r, &body)
+		files, err = a.parseMultipart(r, hook.ID, &body)
 	} else {
 		err = jsonio.Decode(r, maxMessageBody, &body)
 	}
@@ -276,7 +276,7 @@ func (a *API) EditWebhookMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, files, err := a.readEdit(r)
+	body, files, err := a.readEdit(r, m.AuthorID)
 	if err != nil {
 		return err
 	}

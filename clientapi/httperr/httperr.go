@@ -141,6 +141,10 @@ var (
 	OnlyBots                = &Error{Status: http.StatusForbidden, Code: CodeOnlyBots, Message: "Only bots can use this endpoint"}
 	FriendsDisabled         = &Error{Status: http.StatusBadRequest, Code: CodeFriendsDisabled, Message: "Incoming friend requests disabled."}
 	NoSuchDiscordTag        = &Error{Status: http.StatusBadRequest, Code: CodeNoSuchDiscordTag, Message: "No users with DiscordTag exist"}
+
+	// QuotaExceeded is Concord's: the files would take their sender past
+	// their storage quota (spec/client-api.md, "Storage quota").
+	QuotaExceeded = &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeEntityTooLarge, Message: "Request entity too large: storage quota exceeded"}
 )
 
 // byCode are the errors with a fixed body, by code, for ByCode.

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Local is a Store on the local file system: <dir>/<key[:2]>/<key> holds the
@@ -48,12 +49,18 @@ func (l *Local) path(key string) string { return filepath.Join(l.dir, key[:2], k
 
 // Put writes r to a temporary file, checks its size and that its SHA-256 is
 // key, then renames it into place; on any failure the temporary file is
-// removed.
+// removed. A blob already stored only has its modification time renewed.
 func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
 	if !validKey(key) {
 		return fmt.Errorf("blob: key %q is not a sha256 hex digest", key)
 	}
 	final := l.path(key)
+	if st, err := os.Stat(final); err == nil && st.Size() == size {
+		now := time.Now()
+		if err := os.Chtimes(final, now, now); err == nil {
+			return nil
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
 		return fmt.Errorf("blob: %w", err)
 	}
@@ -137,6 +144,44 @@ func (l *Local) Delete(_ context.Context, key string) error {
 	os.Remove(l.path(key) + ".type")
 	if err != nil {
 		return fmt.Errorf("blob: %w", err)
+	}
+	return nil
+}
+
+// List walks the two-letter directories Put makes; temporary files and
+// content types are not blobs.
+func (l *Local) List(ctx context.Context, fn func(key string, info Info) error) error {
+	dirs, err := os.ReadDir(l.dir)
+	if err != nil {
+		return fmt.Errorf("blob: %w", err)
+	}
+	for _, d := range dirs {
+		if !d.IsDir() || len(d.Name()) != 2 {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(l.dir, d.Name()))
+		if err != nil {
+			return fmt.Errorf("blob: %w", err)
+		}
+		for _, f := range files {
+			key := f.Name()
+			if !validKey(key) || key[:2] != d.Name() {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			st, err := f.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // deleted since the directory was read
+			}
+			if err != nil {
+				return fmt.Errorf("blob: %w", err)
+			}
+			if err := fn(key, Info{Size: st.Size(), ModTime: st.ModTime()}); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

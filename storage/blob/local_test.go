@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestLocal(t *testing.T) {
@@ -55,5 +57,75 @@ func TestLocal(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, key[:2], key)); !os.IsNotExist(err) {
 		t.Fatal("delete left the file")
+	}
+}
+
+// A Put of a blob already stored renews its age, which is what keeps a
+// deduplicated upload from a sweep; List skips what is not a blob.
+func TestLocalRenewAndList(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("stored twice")
+	key := Key(data)
+	if err := s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), "text/plain"); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, key[:2], key), old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, key[:2], ".tmp-123"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), "text/plain"); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	err = s.List(ctx, func(k string, info Info) error {
+		keys = append(keys, k)
+		if time.Since(info.ModTime) > time.Minute {
+			t.Errorf("a second Put left the blob %v old", time.Since(info.ModTime))
+		}
+		return nil
+	})
+	if err != nil || len(keys) != 1 || keys[0] != key {
+		t.Fatalf("List = %v, %v", keys, err)
+	}
+}
+
+// A sweep racing a Put of the same old, unnamed blob never leaves it
+// deleted once the Put has returned.
+func TestSweepRacesPut(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCollector(s)
+	nothing := func(context.Context, []string) (map[string]bool, error) { return nil, nil }
+	for i := range 100 {
+		data := []byte(fmt.Sprintf("upload %d", i))
+		key := Key(data)
+		if err := c.Put(ctx, key, bytes.NewReader(data), int64(len(data)), "text/plain"); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-2 * time.Hour)
+		os.Chtimes(filepath.Join(dir, key[:2], key), old, old)
+		done := make(chan error)
+		go func() { done <- c.Put(ctx, key, bytes.NewReader(data), int64(len(data)), "text/plain") }()
+		if _, err := c.Sweep(ctx, nothing, time.Now().Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Get(ctx, key); err != nil {
+			t.Fatalf("round %d: the renewed blob is gone: %v", i, err)
+		}
 	}
 }

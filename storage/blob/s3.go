@@ -52,20 +52,32 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 }
 
 // Put uploads r unless the key is already stored: keys are content
-// addresses, so an existing object already holds these bytes. The digest is
-// checked as the bytes stream out; an upload that turns out not to match
-// its key is removed again.
+// addresses, so an existing object already holds these bytes, and copying
+// it onto itself renews its LastModified. The digest is checked as the
+// bytes stream out; an upload that turns out not to match its key is
+// removed again.
 func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
 	if !validKey(key) {
 		return fmt.Errorf("blob: key %q is not a sha256 hex digest", key)
 	}
-	if _, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{}); err == nil {
-		return nil
+	st, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
+	if err == nil {
+		// S3 refuses a copy onto itself that changes nothing: replacing
+		// the metadata with what it was is a change.
+		_, err = s.client.CopyObject(ctx,
+			minio.CopyDestOptions{Bucket: s.bucket, Object: key, ReplaceMetadata: true, ContentType: st.ContentType},
+			minio.CopySrcOptions{Bucket: s.bucket, Object: key})
+		if err == nil {
+			return nil
+		}
+		if !isNoSuchKey(err) {
+			return fmt.Errorf("blob: s3 renew %s: %w", key, err)
+		}
 	} else if !isNoSuchKey(err) {
 		return fmt.Errorf("blob: s3 stat %s: %w", key, err)
 	}
 	h := sha256.New()
-	_, err := s.client.PutObject(ctx, s.bucket, key, io.TeeReader(io.LimitReader(r, size), h), size,
+	_, err = s.client.PutObject(ctx, s.bucket, key, io.TeeReader(io.LimitReader(r, size), h), size,
 		minio.PutObjectOptions{ContentType: contentType})
 	if err == nil && hex.EncodeToString(h.Sum(nil)) != key {
 		err = errors.New("content does not match its key")
@@ -113,6 +125,25 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("blob: s3 delete %s: %w", key, err)
 	}
 	return nil
+}
+
+// List lists the bucket; objects whose names are not blob keys are
+// someone else's and skipped.
+func (s *S3) List(ctx context.Context, fn func(key string, info Info) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listing goroutine when fn stops early
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Recursive: true}) {
+		if obj.Err != nil {
+			return fmt.Errorf("blob: s3 list: %w", obj.Err)
+		}
+		if !validKey(obj.Key) {
+			continue
+		}
+		if err := fn(obj.Key, Info{Size: obj.Size, ModTime: obj.LastModified}); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
 }
 
 func isNoSuchKey(err error) bool {

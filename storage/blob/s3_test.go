@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"testing"
+	"time"
 )
 
 // EnvS3 names a MinIO (or other S3) bucket for TestS3, as
@@ -35,6 +36,7 @@ func TestS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	testStore(t, s)
+	testSweep(t, s)
 }
 
 func TestLocalContract(t *testing.T) {
@@ -43,10 +45,12 @@ func TestLocalContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	testStore(t, s)
+	testSweep(t, s)
 }
 
 // testStore checks what every Store promises: round trip with content type
-// and seeking, failed puts leave nothing, delete and not-found.
+// and seeking, failed puts leave nothing, listing, a sweep, delete and
+// not-found.
 func testStore(t *testing.T, s Store) {
 	ctx := context.Background()
 	data := bytes.Repeat([]byte("concord blob "), 1000)
@@ -82,6 +86,16 @@ func testStore(t *testing.T, s Store) {
 	if _, _, err := s.Get(ctx, okey); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("failed put left a blob: %v", err)
 	}
+	listed := map[string]Info{}
+	if err := s.List(ctx, func(k string, info Info) error { listed[k] = info; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := listed[key]; !ok || got.Size != int64(len(data)) || got.ModTime.IsZero() {
+		t.Fatalf("List: %v %+v", ok, got)
+	}
+	if _, ok := listed[okey]; ok {
+		t.Fatal("List shows a failed put")
+	}
 	if err := s.Delete(ctx, key); err != nil {
 		t.Fatal(err)
 	}
@@ -90,5 +104,50 @@ func testStore(t *testing.T, s Store) {
 	}
 	if err := s.Delete(ctx, key); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
+	}
+}
+
+// testSweep sweeps a store that may hold other tests' blobs: only the
+// blobs it stored itself are ever out of use.
+func testSweep(t *testing.T, s Store) {
+	ctx := context.Background()
+	c := NewCollector(s)
+	mine := map[string]bool{}
+	put := func(text string) string {
+		data := []byte(text)
+		key := Key(data)
+		mine[key] = true
+		t.Cleanup(func() { s.Delete(ctx, key) })
+		if err := c.Put(ctx, key, bytes.NewReader(data), int64(len(data)), "text/plain"); err != nil {
+			t.Fatal(err)
+		}
+		return key
+	}
+	named, garbage := put("named by a row"), put("named by nothing")
+	inUse := func(_ context.Context, keys []string) (map[string]bool, error) {
+		used := map[string]bool{}
+		for _, k := range keys {
+			used[k] = !mine[k] || k == named
+		}
+		return used, nil
+	}
+	stored := func(key string) bool {
+		f, _, err := s.Get(ctx, key)
+		if err == nil {
+			f.Close()
+		}
+		return err == nil
+	}
+	// Too young: nothing goes.
+	if _, err := c.Sweep(ctx, inUse, time.Now().Add(-time.Hour)); err != nil || !stored(garbage) || !stored(named) {
+		t.Fatalf("young sweep: %v, garbage kept %v, named kept %v", err, stored(garbage), stored(named))
+	}
+	// Old enough: only what nothing names goes.
+	got, err := c.Sweep(ctx, inUse, time.Now().Add(time.Hour))
+	if err != nil || stored(garbage) || !stored(named) {
+		t.Fatalf("old sweep: %v, garbage kept %v, named kept %v", err, stored(garbage), stored(named))
+	}
+	if got.Deleted != 1 || got.Bytes != int64(len("named by nothing")) || got.Seen < 2 {
+		t.Fatalf("swept %+v", got)
 	}
 }
