@@ -149,11 +149,10 @@ func (a *API) ChannelAs(ctx context.Context, user, channelID snowflake.ID) (obje
 }
 
 // ReadForm reads a multipart body: its payload_json into into, its files
-// into the blob store, held until ReleaseFiles. Its files count against no
-// one's storage quota: the interaction routes that call it do not say
-// whose message they make.
-func (a *API) ReadForm(r *http.Request, into any) ([]guild.Attachment, error) {
-	return a.parseMultipart(r, 0, into)
+// into the blob store, held until ReleaseFiles; they count against the
+// storage quota of author, whose message they go into.
+func (a *API) ReadForm(r *http.Request, author snowflake.ID, into any) ([]guild.Attachment, error) {
+	return a.parseMultipart(r, author, into)
 }
 
 // ReleaseFiles gives back ReadForm's holds; accepted says whether a message

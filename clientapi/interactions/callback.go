@@ -45,7 +45,7 @@ func (a *API) callback(w http.ResponseWriter, r *http.Request) error {
 		return httperr.UnknownInteraction
 	}
 	var body callbackBody
-	files, err := a.readBody(r, &body)
+	files, err := a.readBody(r, i, &body)
 	if err != nil {
 		return err
 	}

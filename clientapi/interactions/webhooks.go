@@ -125,7 +125,7 @@ func (a *API) followup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var data json.RawMessage
-	files, err := a.readBody(r, &data)
+	files, err := a.readBody(r, i, &data)
 	if err != nil {
 		return err
 	}
@@ -203,10 +203,12 @@ func (a *API) edit(ctx context.Context, i *interaction, id snowflake.ID, ephemer
 }
 
 // readBody reads a callback's or a follow-up's body, JSON or multipart
-// with files, into into; the files are held until guilds.ReleaseFiles.
-func (a *API) readBody(r *http.Request, into any) ([]guild.Attachment, error) {
+// with files, into into; the files, held until guilds.ReleaseFiles, count
+// against the storage quota of i's application, whose messages they go
+// into.
+func (a *API) readBody(r *http.Request, i *interaction, into any) ([]guild.Attachment, error) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		return a.guilds.ReadForm(r, into)
+		return a.guilds.ReadForm(r, i.app, into)
 	}
 	return nil, jsonio.Decode(r, maxCallbackBody, into)
 }
