@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -98,6 +99,10 @@ func voiceCall(t *testing.T, url string, browser context.Context, size [2]int64,
 	path, gid, _ := vic.meet("Studio", val)
 	var lounge struct{ ID string }
 	vic.api("POST", "/guilds/"+gid+"/channels", map[string]any{"name": "lounge", "type": 2}, &lounge)
+	// A voice channel's address opens its guild's text channel, not an
+	// empty message pane under a # header.
+	vic.open("/channels/" + gid + "/" + lounge.ID)
+	vic.wait(`location.pathname === ` + strconv.Quote(path) + ` && document.querySelector('.chhead h1').textContent !== 'lounge'`)
 	var ids [2]string
 	for i, p := range []*person{vic, val} {
 		p.open(path)

@@ -194,7 +194,10 @@ export class App {
 			g = '@me';
 			c = null;
 		}
-		if (c && !state.channels.has(c)) c = null;
+		// A voice channel or a category has no message pane: its guild
+		// opens instead, as a click on a voice channel joins it and opens
+		// nothing.
+		if (c && (!state.channels.has(c) || !manage.hasPane(state.channels.get(c)))) c = null;
 		this.show(g, c, m && m[3]);
 	}
 

@@ -10,12 +10,18 @@ import * as modal from './modal.js';
 import { P, can } from './perms.js';
 import * as state from './state.js';
 
+// hasPane says whether a channel opens as messages: not a voice channel,
+// a stage or a category.
+export function hasPane(c) {
+	return c.type !== 2 && c.type !== 13 && c.type !== 4;
+}
+
 // firstChannel is the channel to open in a guild: the last one opened
 // there if it still exists, else the first text channel the person sees.
 export function firstChannel(gid, last) {
 	const g = state.guilds.get(gid);
 	if (!g) return null;
-	if (last && g.channels.has(last) && can(last, P.VIEW_CHANNEL)) return last;
+	if (last && g.channels.has(last) && hasPane(g.channels.get(last)) && can(last, P.VIEW_CHANNEL)) return last;
 	const text = [...g.channels.values()].filter((c) => c.type === 0 || c.type === 5).filter((c) => can(c.id, P.VIEW_CHANNEL));
 	const cats = new Map([...g.channels.values()].filter((c) => c.type === 4).map((c) => [c.id, c.position]));
 	text.sort((a, b) => (a.parent_id ? cats.get(a.parent_id) + 1 : 0) - (b.parent_id ? cats.get(b.parent_id) + 1 : 0) || a.position - b.position || cmpID(a.id, b.id));
