@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"io"
 	"net/url"
 	"strings"
 	"testing"
@@ -167,14 +168,28 @@ func TestInteractionsAcrossNodes(t *testing.T) {
 	}
 	fake := p2p.Delivery{UserID: userID, InteractionID: 42, Type: "MESSAGE_CREATE",
 		Payload: json.RawMessage(`{"channel_id":"` + chat.channel + `","content":"forged"}`)}
-	if answered := rawCall(t, a, b, p2p.ProtoDeliver, fake); answered {
-		t.Error("beta answered a delivery for an interaction it never forwarded")
+	if answer := rawCall(t, a, b, p2p.ProtoDeliver, fake); answer != nil {
+		t.Errorf("beta answered a delivery for an interaction it never forwarded: %s", answer)
 	}
 	api(t, a.URL(), "POST", "/channels/"+chat.channel+"/messages", chat.alice, map[string]string{"content": "marker"}, nil)
 	for _, e := range ev.until(t, "MESSAGE_CREATE", "marker") {
 		if strings.Contains(e, "forged") {
 			t.Fatalf("beta's user got a forged delivery: %s", e)
 		}
+	}
+
+	// A node forwarding invocations faster than alpha takes them is told
+	// to slow down, as Discord's 429, before anything is checked.
+	limited := 0
+	for range 150 {
+		var ans p2p.InvokeAnswer
+		json.Unmarshal(rawCall(t, b, a, p2p.ProtoInvoke, p2p.Invocation{ID: 1, UserID: userID, Body: json.RawMessage(`{}`)}), &ans)
+		if ans.Status == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited < 30 {
+		t.Errorf("%d of 150 invocations in a burst were limited", limited)
 	}
 }
 
@@ -309,8 +324,8 @@ func (g gatewayEvents) until(t *testing.T, typ string, parts ...string) []string
 }
 
 // rawCall sends v as one frame to b over proto from a, as a hostile peer
-// would, and reports whether b answered.
-func rawCall(t *testing.T, a, b *Node, proto protocol.ID, v any) bool {
+// would, and returns b's answer frame's body, nil when b answered none.
+func rawCall(t *testing.T, a, b *Node, proto protocol.ID, v any) []byte {
 	t.Helper()
 	s, err := a.p2p.NewStream(t.Context(), b.PeerID(), proto)
 	if err != nil {
@@ -323,7 +338,9 @@ func rawCall(t *testing.T, a, b *Node, proto protocol.ID, v any) bool {
 		t.Fatal(err)
 	}
 	s.CloseWrite()
-	var buf [1]byte
-	n, _ := s.Read(buf[:])
-	return n > 0
+	answer, _ := io.ReadAll(s)
+	if n, k := binary.Uvarint(answer); k > 0 && uint64(len(answer)-k) == n {
+		return answer[k:]
+	}
+	return nil
 }

@@ -84,6 +84,7 @@ type Federation struct {
 	presences   remotePresences
 	signalRates map[string]*rate.Limiter // live signals by origin
 	eventRates  map[string]*rate.Limiter // gossiped events by origin
+	invokeRates map[string]*rate.Limiter // forwarded interactions by node
 	unsubLive   func()
 }
 
@@ -106,7 +107,7 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, fetching: map[snowflake.ID]chan struct{}{}, join: make(chan snowflake.ID, 1024),
 		profiles: make(chan wanted, profileQueue), out: deliveries{queues: map[peer.ID]chan Delivery{}}, liveOut: make(chan live.Typing, liveQueue),
 		presenceOut: make(chan live.Presence, liveQueue), presences: remotePresences{users: map[snowflake.ID]*remotePresence{}},
-		signalRates: map[string]*rate.Limiter{}, eventRates: map[string]*rate.Limiter{}, unsubLive: func() {}}
+		signalRates: map[string]*rate.Limiter{}, eventRates: map[string]*rate.Limiter{}, invokeRates: map[string]*rate.Limiter{}, unsubLive: func() {}}
 	f.ps, err = newGossip(ctx, host, m, log)
 	if err != nil {
 		cancel()

@@ -32,7 +32,14 @@ const (
 	deliverQueue    = 256       // deliveries waiting for one peer; beyond, they are dropped and counted
 	deliverDeadline = 5 * time.Second
 	deliverIdle     = 30 * time.Second // a peer's delivery worker stops after this long without work
+	invokeRate      = 20               // invocations per second one node may forward, with bursts of invokeBurst
+	invokeBurst     = 100
 )
+
+// tooManyInvocations is the answer to a node forwarding invocations faster
+// than invokeRate: the user's node passes it on, as Discord's 429.
+var tooManyInvocations = InvokeAnswer{Status: 429,
+	Error: json.RawMessage(`{"code":0,"message":"Too many interactions from your node; try again shortly.","retry_after":1,"global":false}`)}
 
 // Invocation is POST /interactions forwarded by the invoking user's home
 // node, the stream's other end, which chose the interaction's ID.
@@ -122,6 +129,9 @@ func (f *Federation) serveInvoke(s network.Stream, req *Invocation) (any, error)
 	h, err := f.interactions()
 	if err != nil {
 		return nil, err
+	}
+	if !allow(&f.mu, f.invokeRates, s.Conn().RemotePeer().String(), invokeRate, invokeBurst) {
+		return tooManyInvocations, nil
 	}
 	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
 	defer cancel()
