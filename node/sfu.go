@@ -2,12 +2,16 @@ package node
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 
 	"github.com/pion/webrtc/v4"
 
+	"concord/clientapi"
+	"concord/clientapi/ratelimit"
 	"concord/federation/snowflake"
 	"concord/sfu"
 	"concord/sfu/peer"
@@ -46,14 +50,29 @@ func (n *Node) buildSFU() error {
 	if len(vc.TURNURLs) > 0 {
 		cfg.ICEServers = []sfu.ICEServer{{URLs: vc.TURNURLs, Username: vc.TURNUsername, Credential: vc.TURNPassword}}
 	}
-	s, err := sfu.New(cfg, sfu.Deps{Live: n.live, Guilds: n.events, Auth: n.streamAuth, Blobs: n.blobs, DB: n.db, Log: n.log})
+	// The voice gateway's connections count per client address, as the
+	// gateway's do, behind the same trusted proxies.
+	conns := ratelimit.NewConcurrency(n.cfg.Limits.GatewayConnectionsPerAddress, 0)
+	admit := func(r *http.Request) (func(), bool) {
+		key := clientapi.ClientKey(r)
+		if !conns.Acquire(key) {
+			return nil, false
+		}
+		return func() { conns.Release(key) }, true
+	}
+	proxies, err := ratelimit.ParseProxies(n.cfg.HTTP.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("http.trusted_proxies: %w", err)
+	}
+	s, err := sfu.New(cfg, sfu.Deps{Live: n.live, Guilds: n.events, Auth: n.streamAuth, Blobs: n.blobs, DB: n.db, Log: n.log, Admit: admit})
 	if err != nil {
 		return err
 	}
 	n.sfu = s
 	n.closers = append(n.closers, closer{"sfu", s.Close})
-	n.router.Handle(voicePath, s.Handler())
-	n.router.Handle(voicePath+"/*", s.Handler())
+	h := proxies.RealIP(s.Handler())
+	n.router.Handle(voicePath, h)
+	n.router.Handle(voicePath+"/*", h)
 	return nil
 }
 

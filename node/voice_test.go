@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -92,4 +93,34 @@ func TestVoiceThroughTheGateway(t *testing.T) {
 	if fmt.Sprint(r.Modes) != "[webrtc]" {
 		t.Errorf("Ready modes %v", r.Modes)
 	}
+}
+
+// TestVoiceConnectionsPerAddress: the voice gateway holds at most
+// gateway_connections_per_address connections of one client address, as
+// the gateway does; a closed one frees its place.
+func TestVoiceConnectionsPerAddress(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Limits.GatewayConnectionsPerAddress = 2
+	n := startNode(t, cfg)
+	url := strings.Replace(n.URL(), "http", "ws", 1) + voicePath + "?v=8"
+	var open []*websocket.Conn
+	for range 2 {
+		ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.Close()
+		open = append(open, ws)
+	}
+	if _, resp, err := websocket.DefaultDialer.Dial(url, nil); err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a third connection from one address: %v %v", resp, err)
+	}
+	open[0].Close()
+	waitUntil(t, "the closed connection's place", func() bool {
+		ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err == nil {
+			ws.Close()
+		}
+		return err == nil
+	})
 }

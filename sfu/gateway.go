@@ -21,8 +21,18 @@ var upgrader = websocket.Upgrader{
 
 // serveVoice runs one voice gateway connection: Hello, then identify or
 // resume within IdentifyTimeout, then the session's opcodes until the
-// connection ends.
+// connection ends. A client address with as many open as Admit allows is
+// refused with 429.
 func (s *SFU) serveVoice(w http.ResponseWriter, r *http.Request) {
+	if s.admitConn != nil {
+		release, ok := s.admitConn(r)
+		if !ok {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "too many voice connections from this address", http.StatusTooManyRequests)
+			return
+		}
+		defer release()
+	}
 	ws, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return

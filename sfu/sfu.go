@@ -79,18 +79,23 @@ type Deps struct {
 	Blobs  blob.Store    // where recordings go; nil: no recording
 	DB     *storage.DB   // which blobs recordings own; needed with Blobs
 	Log    *slog.Logger
+	// Admit, when set, admits a voice gateway connection by its request,
+	// and release ends its count: the node caps connections per client
+	// address with it.
+	Admit func(r *http.Request) (release func(), ok bool)
 }
 
 // SFU is the voice server. Build it with New, serve Handler, Close it.
 type SFU struct {
-	cfg    Config
-	live   *live.Hub
-	guilds Guilds
-	auth   Authenticator
-	blobs  blob.Store
-	db     *storage.DB
-	log    *slog.Logger
-	api    *peer.API
+	cfg       Config
+	live      *live.Hub
+	guilds    Guilds
+	auth      Authenticator
+	blobs     blob.Store
+	db        *storage.DB
+	log       *slog.Logger
+	api       *peer.API
+	admitConn func(r *http.Request) (release func(), ok bool)
 
 	mu         sync.Mutex
 	grants     map[voiceKey]*grant
@@ -134,7 +139,7 @@ func New(cfg Config, d Deps) (*SFU, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SFU{cfg: cfg, live: d.Live, guilds: d.Guilds, auth: d.Auth, blobs: d.Blobs, db: d.DB, log: d.Log, api: api,
+	s := &SFU{cfg: cfg, live: d.Live, guilds: d.Guilds, auth: d.Auth, blobs: d.Blobs, db: d.DB, log: d.Log, api: api, admitConn: d.Admit,
 		resources: map[string]*resource{}, held: map[snowflake.ID]int{}, recordings: map[snowflake.ID]*recording{},
 		grants: map[voiceKey]*grant{}, tokens: map[string]*grant{}, sessions: map[voiceKey]*session{},
 		channels: map[snowflake.ID]*channelRef{}, changes: newQueue()}

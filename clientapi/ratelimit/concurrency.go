@@ -33,17 +33,18 @@ func (c *Concurrency) Middleware(keyOf KeyFunc) func(http.Handler) http.Handler 
 				next.ServeHTTP(w, r)
 				return
 			}
-			if !c.acquire(key) {
+			if !c.Acquire(key) {
 				WriteTooMany(w, time.Second)
 				return
 			}
-			defer c.release(key)
+			defer c.Release(key)
 			next.ServeHTTP(w, r)
 		})
 	}
 }
 
-func (c *Concurrency) acquire(key string) bool {
+// Acquire counts one more of key's, unless it has the most it may.
+func (c *Concurrency) Acquire(key string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.inFlight[key] >= c.max {
@@ -53,7 +54,8 @@ func (c *Concurrency) acquire(key string) bool {
 	return true
 }
 
-func (c *Concurrency) release(key string) {
+// Release uncounts one of key's.
+func (c *Concurrency) Release(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.inFlight[key]--; c.inFlight[key] <= 0 {
