@@ -3,8 +3,11 @@ package node
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 
+	"concord/federation/snowflake"
+	"concord/storage"
 	"concord/storage/blob"
 )
 
@@ -28,4 +31,26 @@ func openBlobs(ctx context.Context, cfg Config) (*blob.Collector, error) {
 		return nil, fmt.Errorf("storage.blob_driver s3: %w", err)
 	}
 	return blob.NewCollector(store), nil
+}
+
+// files serves federation the files of the node's messages: a file a
+// message of the room names, that is neither deleted nor hidden.
+type files struct {
+	db    *storage.DB
+	blobs blob.Store
+}
+
+func (f files) Open(ctx context.Context, room snowflake.ID, key string) (io.ReadCloser, int64, error) {
+	var named bool
+	err := f.db.Reader().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM message_attachments t
+		JOIN messages m ON m.guild_id = t.guild_id AND m.id = t.message_id
+		WHERE t.guild_id = ? AND t.blob = ? AND m.deleted = FALSE AND m.hidden = FALSE)`, int64(room), key).Scan(&named)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !named {
+		return nil, 0, fmt.Errorf("no message of %s names file %s", room, key)
+	}
+	r, info, err := f.blobs.Get(ctx, key)
+	return r, info.Size, err
 }

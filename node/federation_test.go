@@ -90,19 +90,11 @@ func register(t *testing.T, base, username string) (id, token string) {
 // on node B, joins B's user to A's guild (federatedChat). B runs on
 // PostgreSQL when the tests have it.
 func TestInviteAcrossNodes(t *testing.T) {
-	cfgA := testConfig(t)
-	cfgA.Node.Name = "alpha"
-	cfgA.Limits.APIPerMinute = 1 << 20
-	a := startNode(t, cfgA)
-	cfgB := testConfig(t)
-	cfgB.Node.Name = "beta"
-	cfgB.Limits.APIPerMinute = 1 << 20
-	cfgB.Federation.Bootstrap = a.p2p.FullAddrs()[:1]
-	if pg, ok := storagetest.Backends(t)[storage.Postgres]; ok {
-		cfgB.Storage.Driver, cfgB.Storage.DSN = pg.Driver, pg.DSN
-	}
-	b := startNode(t, cfgB)
-	waitConnected(t, a, b)
+	a, b := twoNodes(t, func(cfg *Config) {
+		if pg, ok := storagetest.Backends(t)[storage.Postgres]; ok {
+			cfg.Storage.Driver, cfg.Storage.DSN = pg.Driver, pg.DSN
+		}
+	})
 	chat := federatedChat(t, a.URL(), b.URL())
 
 	// Alice typing on alpha shows on beta's gateway, to beta's user.
@@ -183,6 +175,27 @@ func TestInviteAcrossNodes(t *testing.T) {
 	if code := try(t, b.URL(), "GET", "/channels/"+group.ID+"/messages", chat.tokens[0], nil, nil); code != http.StatusNotFound {
 		t.Errorf("beta holds the group DM its user's block should have refused: status %d", code)
 	}
+}
+
+// twoNodes starts alpha and beta, beta bootstrapped from alpha, with API
+// limits lifted, beta's config changed by tweak (nil: none), and waits
+// until they are connected.
+func twoNodes(t *testing.T, tweak func(*Config)) (a, b *Node) {
+	t.Helper()
+	cfgA := testConfig(t)
+	cfgA.Node.Name = "alpha"
+	cfgA.Limits.APIPerMinute, cfgA.Limits.ChannelMessagesPer10s = 1<<20, 1000
+	a = startNode(t, cfgA)
+	cfgB := testConfig(t)
+	cfgB.Node.Name = "beta"
+	cfgB.Limits.APIPerMinute = 1 << 20
+	cfgB.Federation.Bootstrap = a.p2p.FullAddrs()[:1]
+	if tweak != nil {
+		tweak(&cfgB)
+	}
+	b = startNode(t, cfgB)
+	waitConnected(t, a, b)
+	return a, b
 }
 
 // chat is what federatedChat made: the channel, alice on the home node

@@ -11,8 +11,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -68,6 +70,9 @@ type Remote interface {
 	FetchInvite(ctx context.Context, code string) (snowflake.ID, error)
 	// PreviewInvite asks the node holding invite code what it admits to.
 	PreviewInvite(ctx context.Context, code string) (snowflake.ID, *p2p.InvitePreview, error)
+	// FetchFile writes to w the file of key, size bytes, that a message
+	// of the room names, from a node that holds it.
+	FetchFile(ctx context.Context, room snowflake.ID, key string, size int64, w io.WriterAt) error
 }
 
 // API serves the guild, channel and message routes. Build it with New.
@@ -84,6 +89,9 @@ type API struct {
 	signer  *signedurl.Signer
 	msgs    *messaging
 	uploads *uploads
+
+	fetchMu  sync.Mutex
+	fetching map[string]chan struct{} // files being fetched from other nodes, by blob
 }
 
 // New builds the guild routes.
@@ -99,7 +107,8 @@ func New(cfg Config, deps Deps) (*API, error) {
 		deps.Log = slog.Default()
 	}
 	a := &API{cfg: cfg, db: deps.DB, log: deps.Log, ids: deps.IDs, core: deps.Core, blobs: deps.Blobs,
-		objects: deps.Objects, live: deps.Live, remote: deps.Remote, signer: deps.Signer}
+		objects: deps.Objects, live: deps.Live, remote: deps.Remote, signer: deps.Signer,
+		fetching: map[string]chan struct{}{}}
 	var err error
 	if a.msgs, err = newMessaging(cfg, deps); err != nil {
 		return nil, err

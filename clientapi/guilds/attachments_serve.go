@@ -46,7 +46,7 @@ func (a *API) getAttachment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return httperr.NotFound
 	}
-	at, err := a.findAttachment(r, ch, id)
+	at, room, err := a.findAttachment(r, ch, id)
 	if err != nil {
 		return err
 	}
@@ -54,6 +54,13 @@ func (a *API) getAttachment(w http.ResponseWriter, r *http.Request) error {
 		return httperr.NotFound
 	}
 	f, info, err := a.blobs.Get(r.Context(), at.Blob)
+	if errors.Is(err, blob.ErrNotFound) {
+		if ferr := a.fetchRemote(r.Context(), room, at); ferr != nil {
+			a.log.Debug("attachment: fetch from another node", "guild", room, "blob", at.Blob, "err", ferr)
+			return httperr.NotFound
+		}
+		f, info, err = a.blobs.Get(r.Context(), at.Blob)
+	}
 	if errors.Is(err, blob.ErrNotFound) {
 		return httperr.NotFound
 	}
@@ -77,35 +84,37 @@ func (a *API) getAttachment(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// findAttachment looks an attachment up through message_attachments, kept
+// findAttachment looks an attachment and its room up through
+// message_attachments, kept
 // by the database from the messages projection. Rows are keyed by room;
 // of two rooms with the same channel and file IDs, the file is that of the
 // room whose channel this node stored first (spec/client-api.md, "IDs in
 // routes").
-func (a *API) findAttachment(r *http.Request, ch, id snowflake.ID) (guild.Attachment, error) {
+func (a *API) findAttachment(r *http.Request, ch, id snowflake.ID) (guild.Attachment, snowflake.ID, error) {
 	var raw string
-	err := a.db.Reader().QueryRowContext(r.Context(), `SELECT m.attachments FROM message_attachments t
+	var room int64
+	err := a.db.Reader().QueryRowContext(r.Context(), `SELECT m.attachments, t.guild_id FROM message_attachments t
 		JOIN messages m ON m.guild_id = t.guild_id AND m.id = t.message_id
 		JOIN channels c ON c.guild_id = t.guild_id AND c.id = t.channel_id
 		JOIN guilds g ON g.id = t.guild_id
 		WHERE t.id = ? AND t.channel_id = ? AND m.deleted = FALSE AND m.hidden = FALSE AND g.deleted = FALSE
-		ORDER BY c.first_seq, c.guild_id LIMIT 1`, int64(id), int64(ch)).Scan(&raw)
+		ORDER BY c.first_seq, c.guild_id LIMIT 1`, int64(id), int64(ch)).Scan(&raw, &room)
 	if errors.Is(err, sql.ErrNoRows) {
-		return guild.Attachment{}, httperr.NotFound
+		return guild.Attachment{}, 0, httperr.NotFound
 	}
 	if err != nil {
-		return guild.Attachment{}, fmt.Errorf("find attachment %s: %w", id, err)
+		return guild.Attachment{}, 0, fmt.Errorf("find attachment %s: %w", id, err)
 	}
 	var list []guild.Attachment
 	if err := json.Unmarshal([]byte(raw), &list); err != nil {
-		return guild.Attachment{}, fmt.Errorf("attachments of message with %s: %w", id, err)
+		return guild.Attachment{}, 0, fmt.Errorf("attachments of message with %s: %w", id, err)
 	}
 	for _, at := range list {
 		if at.ID == id {
-			return at, nil
+			return at, snowflake.ID(room), nil
 		}
 	}
-	return guild.Attachment{}, httperr.NotFound
+	return guild.Attachment{}, 0, httperr.NotFound
 }
 
 // disposition shows media in place and has everything else downloaded,

@@ -83,8 +83,15 @@ func (a *API) forward(ctx context.Context, user snowflake.ID, home string, body 
 		a.forwards.remove(id)
 		return remoteError(ans)
 	}
-	a.events.UserEvent(user, "INTERACTION_CREATE", map[string]any{"id": id, "nonce": body.Nonce})
+	a.forwards.announce(id, func(d p2p.Delivery) { a.events.UserEvent(d.UserID, d.Type, d.Payload) },
+		p2p.Delivery{UserID: user, Type: "INTERACTION_CREATE", Payload: mustJSON(map[string]any{"id": id, "nonce": body.Nonce})})
 	return nil
+}
+
+// mustJSON encodes v, which cannot fail to encode.
+func mustJSON(v any) json.RawMessage {
+	raw, _ := json.Marshal(v)
+	return raw
 }
 
 // remoteError is the error another node answered, as this node's: a
@@ -198,7 +205,7 @@ func (p peers) Deliver(_ context.Context, from string, d p2p.Delivery) error {
 	if in.ChannelID != 0 && in.ChannelID != f.channel {
 		return errors.New("payload names another channel")
 	}
-	a.events.UserEvent(d.UserID, d.Type, d.Payload)
+	a.forwards.deliver(d, func(d p2p.Delivery) { a.events.UserEvent(d.UserID, d.Type, d.Payload) })
 	return nil
 }
 
@@ -208,13 +215,51 @@ type forwarded struct {
 	id, user, channel snowflake.ID
 	home              string
 	created           time.Time
+	announced         bool           // the user was told INTERACTION_CREATE
+	early             []p2p.Delivery // what arrived before that, in order
 }
+
+// maxEarly bounds what one interaction's bot node may deliver before the
+// user's node has told the user the interaction began.
+const maxEarly = 16
 
 // forwards holds the interactions forwarded while their tokens live.
 type forwards struct {
 	mu    sync.Mutex
-	byID  map[snowflake.ID]forwarded
+	byID  map[snowflake.ID]*forwarded
 	order []snowflake.ID
+}
+
+// announce tells the user an interaction began (first), then what its bot's
+// node delivered before this node heard its answer.
+func (g *forwards) announce(id snowflake.ID, tell func(p2p.Delivery), first p2p.Delivery) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	f := g.byID[id]
+	if f == nil {
+		return
+	}
+	f.announced = true
+	tell(first)
+	for _, d := range f.early {
+		tell(d)
+	}
+	f.early = nil
+}
+
+// deliver tells the user d, or keeps it until the interaction is
+// announced.
+func (g *forwards) deliver(d p2p.Delivery, tell func(p2p.Delivery)) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	f := g.byID[d.InteractionID]
+	switch {
+	case f == nil:
+	case f.announced:
+		tell(d)
+	case len(f.early) < maxEarly:
+		f.early = append(f.early, d)
+	}
 }
 
 // add records f, forgetting those whose time is up; false when as many are
@@ -227,19 +272,23 @@ func (g *forwards) add(f forwarded) bool {
 		return false
 	}
 	if g.byID == nil {
-		g.byID = map[snowflake.ID]forwarded{}
+		g.byID = map[snowflake.ID]*forwarded{}
 	}
-	g.byID[f.id] = f
+	g.byID[f.id] = &f
 	g.order = append(g.order, f.id)
 	return true
 }
 
+// get returns what the forwarded interaction id may be told and by whom.
 func (g *forwards) get(id snowflake.ID, now time.Time) (forwarded, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.expire(now)
 	f, ok := g.byID[id]
-	return f, ok
+	if !ok {
+		return forwarded{}, false
+	}
+	return forwarded{id: f.id, user: f.user, channel: f.channel, home: f.home, created: f.created}, true
 }
 
 func (g *forwards) remove(id snowflake.ID) {

@@ -32,6 +32,9 @@ type Config struct {
 	// Directory serves this node's users' profiles and keeps remote
 	// users'; nil serves and keeps none.
 	Directory Directory
+	// Files serves the files of the node's messages to the rooms' other
+	// nodes; nil serves none.
+	Files Files
 	// Live is the node's live state: its users' typing is gossiped to
 	// the rooms' other nodes, and theirs is told to it. nil carries none.
 	Live *live.Hub

@@ -98,6 +98,7 @@ func (f *Federation) serveStreams() {
 	serve(f, ProtoInvoke, f.serveInvoke)
 	serve(f, ProtoCommands, f.serveCommands)
 	serveLimit(f, ProtoDeliver, maxDelivery, f.serveDeliver)
+	serveRaw(f, ProtoFile, maxRequest, fileDeadline, f.serveFile)
 }
 
 // usableInvite previews code if the room holds it as an invite that still

@@ -78,6 +78,20 @@ func serve[Req any](f *Federation, proto protocol.ID, handle func(s network.Stre
 
 // serveLimit is serve with requests of up to limit bytes.
 func serveLimit[Req any](f *Federation, proto protocol.ID, limit int, handle func(s network.Stream, req *Req) (any, error)) {
+	serveRaw(f, proto, limit, streamDeadline, func(s network.Stream, req *Req) error {
+		resp, err := handle(s, req)
+		if err == nil {
+			err = writeFrame(s, resp)
+		}
+		return err
+	})
+}
+
+// serveRaw runs handle for each inbound stream of proto, at most
+// maxInbound at once (a stream beyond that is reset), with the stream's
+// deadline set and its request read: handle writes the answer. A stream
+// handle fails is reset, else closed.
+func serveRaw[Req any](f *Federation, proto protocol.ID, limit int, deadline time.Duration, handle func(s network.Stream, req *Req) error) {
 	slots := make(chan struct{}, maxInbound)
 	f.host.SetStreamHandler(proto, func(s network.Stream) {
 		select {
@@ -88,20 +102,15 @@ func serveLimit[Req any](f *Federation, proto protocol.ID, limit int, handle fun
 			s.Reset()
 			return
 		}
-		s.SetDeadline(time.Now().Add(streamDeadline))
+		s.SetDeadline(time.Now().Add(deadline))
 		var req Req
 		if err := readFrame(bufio.NewReader(s), limit, &req); err != nil {
 			f.log.Debug("federation: bad request", "proto", proto, "peer", s.Conn().RemotePeer(), "err", err)
 			s.Reset()
 			return
 		}
-		resp, err := handle(s, &req)
-		if err != nil {
+		if err := handle(s, &req); err != nil {
 			f.log.Debug("federation: refused", "proto", proto, "peer", s.Conn().RemotePeer(), "err", err)
-			s.Reset()
-			return
-		}
-		if err := writeFrame(s, resp); err != nil {
 			s.Reset()
 			return
 		}
