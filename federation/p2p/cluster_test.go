@@ -295,6 +295,11 @@ func TestClusterJoinMessagePartition(t *testing.T) {
 			heal(t, c, b, a)
 			converged(t, g.id, a, b, c)
 			holdAll(t, g.id, sent, nodes...)
+			for _, m := range nodes {
+				if counter(t, m, "concord_federation_event_lag_seconds", nil) < 20 {
+					t.Errorf("%s measured the lag of fewer than the 20 events the other side wrote", m.name)
+				}
+			}
 		})
 	}
 }

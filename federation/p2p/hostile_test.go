@@ -125,8 +125,8 @@ func TestHostileNode(t *testing.T) {
 	converged(t, g.id, a, b)
 }
 
-// counter reads a counter of m's metrics, summed over the series whose
-// labels include want.
+// counter reads a counter of m's metrics (or a histogram's count of
+// samples), summed over the series whose labels include want.
 func counter(t *testing.T, m *member, name string, want map[string]string) float64 {
 	t.Helper()
 	families, err := m.reg.Gather()
@@ -145,7 +145,7 @@ func counter(t *testing.T, m *member, name string, want map[string]string) float
 					continue series
 				}
 			}
-			sum += s.GetCounter().GetValue()
+			sum += s.GetCounter().GetValue() + float64(s.GetHistogram().GetSampleCount())
 		}
 	}
 	return sum

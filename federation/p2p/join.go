@@ -196,7 +196,7 @@ func (f *Federation) FetchInvite(ctx context.Context, code string) (snowflake.ID
 		for i, e := range resp.Events {
 			raws[i] = e
 		}
-		if err := f.acceptBatch(ctx, raws); err != nil {
+		if err := f.acceptBatch(ctx, raws, nil); err != nil {
 			f.log.Warn("federation: join: an event was refused", "guild", gid, "peer", p, "err", err)
 		}
 		after, n = resp.Next, n+len(raws)

@@ -18,6 +18,7 @@ type metrics struct {
 	catchup        prometheus.Histogram   // events per catch-up
 	streamsRefused *prometheus.CounterVec // by protocol
 	reconnects     *prometheus.CounterVec // peers disconnected to be dialled afresh, by reason
+	lag            prometheus.Histogram   // seconds from a remote event's origin_ts to its acceptance here
 }
 
 func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, error) {
@@ -47,6 +48,11 @@ func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, erro
 			Name: "concord_federation_streams_refused_total",
 			Help: "Inbound streams reset because too many of their protocol were being served.",
 		}, []string{"protocol"}),
+		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "concord_federation_event_lag_seconds",
+			Help:    "From a remote event's origin_ts to its acceptance here, gossiped or fetched: how far behind this node learns of other nodes' writes (clock skew included).",
+			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400},
+		}),
 		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "concord_federation_reconnects_total",
 			Help: "Peers disconnected to be dialled afresh, by reason: unresponsive (connected, but no answer to a stream in time), lost_topics (answers for a room gossip does not show it in).",
@@ -56,12 +62,18 @@ func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, erro
 		Name: "concord_federation_peers",
 		Help: "Peers connected to the libp2p host.",
 	}, peers)
-	for _, c := range []prometheus.Collector{m.gossipIn, m.gossipOut, m.drops, m.fetched, m.catchup, m.streamsRefused, m.reconnects, peersGauge} {
+	for _, c := range []prometheus.Collector{m.gossipIn, m.gossipOut, m.drops, m.fetched, m.catchup, m.streamsRefused, m.reconnects, m.lag, peersGauge} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
+}
+
+// observeLag records how long after its origin_ts (Unix ms) a remote event
+// was accepted; a clock ahead of this one counts as no lag.
+func (m *metrics) observeLag(originTS int64) {
+	m.lag.Observe(max(0, time.Since(time.UnixMilli(originTS)).Seconds()))
 }
 
 // tracer counts the messages GossipSub drops: its queues drop silently.

@@ -252,21 +252,26 @@ func (f *Federation) acceptFetched(ctx context.Context, got map[string]fetched) 
 	slices.SortFunc(list, func(a, b fetched) int {
 		return cmp.Or(cmp.Compare(a.ev.Depth, b.ev.Depth), cmp.Compare(a.ev.ID(), b.ev.ID()))
 	})
-	raws := make([][]byte, len(list))
+	raws, sent := make([][]byte, len(list)), make([]int64, len(list))
 	for i, x := range list {
-		raws[i] = x.raw
+		raws[i], sent[i] = x.raw, x.ev.OriginTS
 	}
-	return f.acceptBatch(ctx, raws)
+	return f.acceptBatch(ctx, raws, sent)
 }
 
-// acceptBatch accepts events through the core and counts them; the first
-// refusal other than a duplicate is returned.
-func (f *Federation) acceptBatch(ctx context.Context, raws [][]byte) error {
+// acceptBatch accepts events through the core and counts them, with the
+// lag of each accepted one when sent holds their origin_ts (a catch-up,
+// not a join's history); the first refusal other than a duplicate is
+// returned.
+func (f *Federation) acceptBatch(ctx context.Context, raws [][]byte, sent []int64) error {
 	var first error
-	for _, err := range f.core.AcceptBatch(ctx, raws) {
+	for i, err := range f.core.AcceptBatch(ctx, raws) {
 		switch {
 		case err == nil:
 			f.metrics.fetched.Inc()
+			if sent != nil {
+				f.metrics.observeLag(sent[i])
+			}
 		case errors.Is(err, room.ErrDuplicate):
 		case first == nil:
 			first = err
