@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"testing"
 
@@ -21,20 +20,9 @@ func TestFilesAcrossNodes(t *testing.T) {
 
 	data := make([]byte, 300<<10)
 	rand.Read(data)
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	mw.WriteField("payload_json", `{"content":"a file"}`)
-	fw, _ := mw.CreateFormFile("files[0]", "noise.bin")
-	fw.Write(data)
-	mw.Close()
-	req, _ := http.NewRequest("POST", b.URL()+"/api/v10/channels/"+chat.channel+"/messages", &body)
-	req.Header.Set("Authorization", chat.tokens[0])
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("send with a file on beta: %v %v", resp, err)
+	if code, body := postFile(t, b.URL(), chat.tokens[0], chat.channel, data); code != http.StatusOK {
+		t.Fatalf("send with a file on beta: %d %s", code, body)
 	}
-	resp.Body.Close()
 
 	var seen []struct {
 		Content     string `json:"content"`
@@ -47,7 +35,7 @@ func TestFilesAcrossNodes(t *testing.T) {
 		api(t, a.URL(), "GET", "/channels/"+chat.channel+"/messages?limit=1", chat.alice, nil, &seen)
 		return len(seen) == 1 && seen[0].Content == "a file" && len(seen[0].Attachments) == 1
 	})
-	if _, _, err := a.blobs.Get(t.Context(), blob.Key(data)); err == nil {
+	if storedOn(t, a, data) {
 		t.Fatal("alpha holds the file before anyone opened it")
 	}
 	got, err := http.Get(a.URL() + seen[0].Attachments[0].URL)
@@ -59,8 +47,8 @@ func TestFilesAcrossNodes(t *testing.T) {
 	if got.StatusCode != http.StatusOK || !bytes.Equal(fetched, data) {
 		t.Fatalf("the file on alpha: %d, %d bytes, equal %v", got.StatusCode, len(fetched), bytes.Equal(fetched, data))
 	}
-	if _, _, err := a.blobs.Get(t.Context(), blob.Key(data)); err != nil {
-		t.Errorf("alpha did not keep the fetched file: %v", err)
+	if !storedOn(t, a, data) {
+		t.Error("alpha did not keep the fetched file")
 	}
 
 	// Beta sends a file only for a room both share whose message names it.
