@@ -185,6 +185,7 @@ type admission struct {
 	sparents []string
 	parents  []*resolve.Node
 	before   *guild.State
+	inert    bool // a logged event today's rules refuse: it has no effect
 }
 
 // admit runs accept's checks (spec/accept.md, "Checks, in order") on ev
@@ -239,6 +240,14 @@ func (r *room) admit(ctx context.Context, ev *event.Event, local *guild.Op, from
 	if local != nil {
 		a.op.Adopt(local)
 	}
+	if fromLog && a.op.Prepare() != nil {
+		// Logged under older rules that today's refuse (the storable-text
+		// rules came later): it keeps its place in the DAG, without
+		// effect, as on a node that loads it (spec/accept.md, "Events
+		// today's rules refuse").
+		a.inert = true
+		return a, nil
+	}
 	if err := r.authorize(ev, a.op, a.before, r.createID, authMetas, fromLog); err != nil {
 		return admission{}, err
 	}
@@ -258,6 +267,9 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 		return nil, err
 	}
 	id, op := ev.ID(), a.op
+	if a.inert {
+		r.core.log.Warn("logged event refused by today's rules: kept without effect", "guild", r.id, "event", id, "type", ev.Type)
+	}
 	isState := guild.IsState(ev.Type)
 	acc := &Accepted{Event: ev, State: isState}
 	// Everything that may fail comes before the first change to the room:
@@ -287,7 +299,9 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 			r.bans[b.UserID] = append(r.bans[b.UserID], n)
 			ban.stage(r, tx, acc)
 		}
-		tx.audit(ev, op)
+		if !a.inert {
+			tx.audit(ev, op)
+		}
 	} else {
 		r.stageMessage(tx, ev, op, a.parents, acc)
 		// A message changes no state: the state it was checked against is

@@ -390,7 +390,9 @@ func loadRoom(ctx context.Context, c *Core, guildID snowflake.ID) (*room, error)
 		}
 		n := &resolve.Node{ID: id, Op: opOf(ev), Rank: uint64(rank)}
 		if err := n.Op.Prepare(); err != nil {
-			return nil, fmt.Errorf("room: stored event %s: %w", id, err)
+			// Logged under older rules: in the DAG without effect, as
+			// Rebuild keeps it (admit).
+			c.log.Warn("logged event refused by today's rules: kept without effect", "guild", guildID, "event", id, "err", err)
 		}
 		for _, p := range splitIDs(parents) {
 			n.Parents = append(n.Parents, byID[p])
