@@ -69,7 +69,7 @@ func TestForbiddenCatchesWrongDirections(t *testing.T) {
 // Packages under clientapi in layers: each may import its own layer's
 // helpers and the layers listed for it, and nothing else of clientapi.
 var (
-	clientHelpers = []string{"auth", "httperr", "jsonio", "params", "images", "password", "ratelimit", "signedurl"}
+	clientHelpers = []string{"auth", "httperr", "jsonio", "params", "images", "password", "ratelimit", "shortcache", "signedurl"}
 	clientLayers  = map[string][]string{
 		"objects":      nil,
 		"gateway":      {"-"}, // not even the helpers: the wire protocol stands alone

@@ -188,7 +188,7 @@ func newHarness(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
 	h.bots = &botSwitch{to: h.guilds}
 	h.accounts, err = accounts.New(accounts.Config{Issuer: "https://concord.test", Argon2: cfg.Argon2,
 		RefreshPerMinute: cfg.AuthPerMinute, Registration: cfg.Registration, RegistrationsPerDay: cfg.RegistrationsPerDay, Now: h.clock.Now},
-		accounts.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Auth: h.auth, Blobs: h.blobs, Bots: h.bots, Events: h.events, Live: h.gw, Invites: h.guilds})
+		accounts.Deps{DB: db, Log: log, Metrics: reg, IDs: ids, Auth: h.auth, Blobs: h.blobs, Bots: h.bots, Events: h.events, Live: h.gw, Invites: h.guilds, Users: h.objects})
 	if err != nil {
 		t.Fatal(err)
 	}

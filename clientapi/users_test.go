@@ -123,3 +123,35 @@ func TestSettings(t *testing.T) {
 		wantFormError(t, st, b, "theme")
 	})
 }
+
+// A renamed author's next message, and the history, show the new name at
+// once, though rendered users are cached.
+func TestRenamedAuthorRendersAtOnce(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		h := newHarness(t, db)
+		p := h.register("ada")
+		_, channel := h.ownGuild(p, "guild")
+		send := func(content string) map[string]any {
+			var m map[string]any
+			st, b := h.do("POST", "/channels/"+channel+"/messages", p.Token, map[string]any{"content": content})
+			h.want(st, 200, b, &m)
+			return m["author"].(map[string]any)
+		}
+		if a := send("before"); a["username"] != "ada" {
+			t.Fatalf("author %v", a)
+		}
+		st, b := h.do("PATCH", "/users/@me", p.Token, map[string]any{"global_name": "Ada L", "username": "ada2", "password": "correct horse battery"})
+		h.want(st, 200, b, nil)
+		if a := send("after"); a["username"] != "ada2" || a["global_name"] != "Ada L" {
+			t.Fatalf("author after the rename %v", a)
+		}
+		var history []map[string]any
+		st, b = h.do("GET", "/channels/"+channel+"/messages", p.Token, nil)
+		h.want(st, 200, b, &history)
+		for _, m := range history {
+			if a := m["author"].(map[string]any); a["username"] != "ada2" {
+				t.Errorf("history shows %q's author as %v", m["content"], a)
+			}
+		}
+	})
+}

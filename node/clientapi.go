@@ -18,6 +18,18 @@ import (
 	"concord/federation/snowflake"
 )
 
+// buildRenderer opens the CDN URL signer and the renderer over it, which
+// federation feeds remote users' profiles to before the client API is
+// built.
+func (n *Node) buildRenderer() error {
+	var err error
+	if n.signer, err = signedurl.Open(n.cfg.Node.DataDir, nil); err != nil {
+		return fmt.Errorf("client api: %w", err)
+	}
+	n.render = objects.NewRenderer(n.db.Reader(), n.cfg.HTTP.PublicURL, n.signer)
+	return nil
+}
+
 // buildClientAPI wires Discord's client API as peers over the event core:
 // the live state, the renderer, accounts and guild routes, the gateway and
 // the translator that feeds it, and mounts their routes.
@@ -32,11 +44,7 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
-	signer, err := signedurl.Open(cfg.Node.DataDir, nil)
-	if err != nil {
-		return fmt.Errorf("client api: %w", err)
-	}
-	render := objects.NewRenderer(n.db.Reader(), cfg.HTTP.PublicURL, signer)
+	render, signer := n.render, n.signer
 	deps := dispatch.Deps{Auth: n.auth, DB: n.db, Core: n.events, Objects: render, Live: n.live}
 	provider, err := dispatch.NewProvider(deps)
 	if err != nil {
@@ -64,7 +72,7 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	}
 	accountAPI, err := accounts.New(accounts.Config{Issuer: issuer, RefreshPerMinute: cfg.Limits.AuthPerMinute,
 		Registration: cfg.Node.Registration, RegistrationsPerDay: cfg.Limits.RegistrationsPerAddressPerDay}, accounts.Deps{DB: n.db, Log: n.log, Metrics: n.metrics,
-		IDs: ids, Auth: n.auth, Blobs: n.blobs, Bots: guildAPI, Events: n.gateway, Live: n.gateway, Invites: guildAPI})
+		IDs: ids, Auth: n.auth, Blobs: n.blobs, Bots: guildAPI, Events: n.gateway, Live: n.gateway, Invites: guildAPI, Users: render})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}

@@ -16,7 +16,7 @@ func (n *Node) buildFederation() error {
 	}
 	n.p2p = h
 	n.closers = append(n.closers, closer{"federation host", h.Close})
-	if n.fed, err = p2p.New(h, n.events, p2p.Config{NodeName: n.cfg.Node.Name, Directory: directory{n.db}, Live: n.live,
+	if n.fed, err = p2p.New(h, n.events, p2p.Config{NodeName: n.cfg.Node.Name, Directory: directory{n}, Live: n.live,
 		Files: files{n.db, n.blobs}},
 		n.metrics, n.log); err != nil {
 		return err

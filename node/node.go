@@ -19,6 +19,8 @@ import (
 	"concord/clientapi/auth"
 	"concord/clientapi/dispatch"
 	"concord/clientapi/gateway"
+	"concord/clientapi/objects"
+	"concord/clientapi/signedurl"
 	"concord/federation/live"
 	"concord/federation/p2p"
 	"concord/federation/room"
@@ -53,6 +55,8 @@ type Node struct {
 	blobs    *blob.Collector // uploads and recordings
 	live     *live.Hub       // presence, typing, voice: what the gateway, the SFU and federation share
 	gateway  *gateway.Gateway
+	render   *objects.Renderer    // renders and caches users for every part
+	signer   *signedurl.Signer    // signs and checks CDN URLs
 	dispatch *dispatch.Translator // committed events and live state → gateway dispatches
 	sfu      *sfu.SFU             // voice channels and screen shares
 
@@ -161,6 +165,9 @@ func (n *Node) build(ctx context.Context) error {
 	n.closers = append(n.closers, closer{"events", n.events.Close})
 	n.live = live.New(0)
 	n.closers = append(n.closers, closer{"live state", func() error { n.live.Close(); return nil }})
+	if err := n.buildRenderer(); err != nil {
+		return err
+	}
 	if err := n.buildFederation(); err != nil {
 		return fmt.Errorf("federation: %w", err)
 	}

@@ -8,20 +8,20 @@ import (
 	"concord/clientapi/objects"
 	"concord/federation/p2p"
 	"concord/federation/snowflake"
-	"concord/storage"
 )
 
 // directory is the user directory federation reads and feeds: this node's
 // users from the users table, remote users' signed profiles kept as node
 // metadata under objects.RemoteUserKey, where the client API renders them
-// from.
-type directory struct{ db *storage.DB }
+// from. It reaches the node's storage and its renderer, whose cached
+// users a stored profile replaces.
+type directory struct{ n *Node }
 
 func (d directory) LocalProfiles(ctx context.Context, ids []snowflake.ID) ([]p2p.Profile, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := d.db.Reader().QueryContext(ctx, `SELECT id, username, COALESCE(global_name, ''), bot FROM users WHERE id IN (?`+objects.Placeholders(len(ids)-1)+`)`, objects.Int64Args(ids)...)
+	rows, err := d.n.db.Reader().QueryContext(ctx, `SELECT id, username, COALESCE(global_name, ''), bot FROM users WHERE id IN (?`+objects.Placeholders(len(ids)-1)+`)`, objects.Int64Args(ids)...)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func (d directory) LocalProfiles(ctx context.Context, ids []snowflake.ID) ([]p2p
 }
 
 func (d directory) Blocked(ctx context.Context, a, b snowflake.ID) (bool, error) {
-	return accounts.Blocked(ctx, d.db.Reader(), a, b)
+	return accounts.Blocked(ctx, d.n.db.Reader(), a, b)
 }
 
 func (d directory) StoreProfiles(ctx context.Context, profiles []p2p.Profile) error {
@@ -47,9 +47,10 @@ func (d directory) StoreProfiles(ctx context.Context, profiles []p2p.Profile) er
 		if err != nil {
 			return err
 		}
-		if err := d.db.SetMeta(ctx, objects.RemoteUserKey(p.ID), string(body)); err != nil {
+		if err := d.n.db.SetMeta(ctx, objects.RemoteUserKey(p.ID), string(body)); err != nil {
 			return err
 		}
+		d.n.render.ForgetUser(p.ID)
 	}
 	return nil
 }

@@ -76,6 +76,13 @@ type Deps struct {
 	Events  Events   // nil: events are dropped
 	Live    Sessions // nil: revocations end no connections
 	Invites Invites  // nil: registration by guild invite is refused
+	Users   Users    // nil: no rendered user is cached
+}
+
+// Users is what keeps users as rendered; objects.Renderer implements it.
+type Users interface {
+	// ForgetUser drops a user changed here.
+	ForgetUser(id snowflake.ID)
 }
 
 // API serves the account routes. Build it with New.
@@ -88,6 +95,7 @@ type API struct {
 	blobs   blob.Store
 	bots    BotAdder
 	events  Events
+	users   Users
 	live    Sessions
 	invites Invites
 	hasher  *password.Hasher
@@ -134,7 +142,7 @@ func New(cfg Config, deps Deps) (*API, error) {
 		return nil, err
 	}
 	return &API{cfg: cfg, db: deps.DB, log: deps.Log, ids: deps.IDs, auth: deps.Auth, blobs: deps.Blobs,
-		bots: deps.Bots, events: deps.Events, live: deps.Live, invites: deps.Invites, hasher: hasher, metrics: m, backoff: newBackoff(cfg.Now),
+		bots: deps.Bots, events: deps.Events, users: deps.Users, live: deps.Live, invites: deps.Invites, hasher: hasher, metrics: m, backoff: newBackoff(cfg.Now),
 		refreshLimit:  ratelimit.New(ratelimit.Config{Limit: cfg.RefreshPerMinute, Window: time.Minute, Now: cfg.Now}),
 		registrations: newRegistrationLimit(cfg.RegistrationsPerDay, cfg.Now)}, nil
 }

@@ -164,6 +164,9 @@ func (a *API) patchMe(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if a.users != nil {
+		a.users.ForgetUser(c.UserID)
+	}
 	a.publish(c.UserID, "USER_UPDATE", me)
 	jsonio.Write(w, http.StatusOK, me)
 	return nil

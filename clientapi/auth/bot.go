@@ -31,7 +31,7 @@ func (s *Service) checkBot(ctx context.Context, token string) (snowflake.ID, err
 	}
 	sum := sha256.Sum256([]byte(token))
 	now := s.cfg.Now()
-	if id, ok := s.bots.get(sum, now); ok {
+	if id, ok := s.bots.Get(sum, now); ok {
 		if id == 0 {
 			return 0, ErrInvalidToken
 		}
@@ -54,7 +54,7 @@ func (s *Service) checkBot(ctx context.Context, token string) (snowflake.ID, err
 	if stored == nil || subtle.ConstantTimeCompare(stored, sum[:]) != 1 {
 		botID = 0
 	}
-	s.bots.put(sum, botID, now)
+	s.bots.Put(sum, botID, now)
 	if botID == 0 {
 		return 0, ErrInvalidToken
 	}
@@ -64,5 +64,5 @@ func (s *Service) checkBot(ctx context.Context, token string) (snowflake.ID, err
 // ForgetBot drops cached answers for botID's tokens; call it after a reset
 // commits so the old token stops working at once.
 func (s *Service) ForgetBot(botID snowflake.ID) {
-	s.bots.drop(func(_ [32]byte, id snowflake.ID) bool { return id == botID })
+	s.bots.Drop(func(_ [32]byte, id snowflake.ID) bool { return id == botID })
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"concord/clientapi/shortcache"
 	"concord/federation/snowflake"
 	"concord/storage"
 )
@@ -32,8 +33,8 @@ type Service struct {
 	ids      *snowflake.Generator
 	keys     *Keyring
 	tokens   *Tokens
-	sessions *shortCache[snowflake.ID, sessionState]
-	bots     *shortCache[[32]byte, snowflake.ID]
+	sessions *shortcache.Cache[snowflake.ID, sessionState]
+	bots     *shortcache.Cache[[32]byte, snowflake.ID]
 }
 
 type sessionState struct {
@@ -74,8 +75,8 @@ func New(cfg Config, db *storage.DB, ids *snowflake.Generator) (*Service, error)
 		ids:      ids,
 		keys:     keys,
 		tokens:   newTokens(keys, cfg.Issuer, cfg.AccessTTL, cfg.Now),
-		sessions: newShortCache[snowflake.ID, sessionState](cfg.CacheTTL, 100_000),
-		bots:     newShortCache[[32]byte, snowflake.ID](cfg.CacheTTL, 10_000),
+		sessions: shortcache.New[snowflake.ID, sessionState](cfg.CacheTTL, 100_000),
+		bots:     shortcache.New[[32]byte, snowflake.ID](cfg.CacheTTL, 10_000),
 	}, nil
 }
 
@@ -89,7 +90,7 @@ func (s *Service) AccessTTL() time.Duration { return s.cfg.AccessTTL }
 // cache when its answer is fresh (CacheTTL).
 func (s *Service) SessionLive(ctx context.Context, userID, sid snowflake.ID) (bool, error) {
 	now := s.cfg.Now()
-	st, ok := s.sessions.get(sid, now)
+	st, ok := s.sessions.Get(sid, now)
 	if !ok {
 		var (
 			uid     snowflake.ID
@@ -105,7 +106,7 @@ func (s *Service) SessionLive(ctx context.Context, userID, sid snowflake.ID) (bo
 		default:
 			st = sessionState{userID: uid, live: revoked == nil}
 		}
-		s.sessions.put(sid, st, now)
+		s.sessions.Put(sid, st, now)
 	}
 	return st.live && st.userID == userID, nil
 }

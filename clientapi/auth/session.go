@@ -242,7 +242,7 @@ func (s *Service) RevokeOthers(ctx context.Context, userID, keep snowflake.ID) (
 }
 
 func (s *Service) forgetSession(sid snowflake.ID) {
-	s.sessions.drop(func(k snowflake.ID, _ sessionState) bool { return k == sid })
+	s.sessions.Delete(sid)
 }
 
 // Sessions lists userID's live sessions, newest first; current marks the

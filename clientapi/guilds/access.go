@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"concord/clientapi/httperr"
 	"concord/federation/guild"
@@ -51,8 +52,52 @@ func (a *API) needGuild(s *guild.State, user snowflake.ID, bits perm.Bits) error
 // channelRooms lists the rooms that hold a channel with this ID, the one
 // whose channel this node stored first first: rooms are keyed apart, and
 // two may carry one ID (spec/client-api.md, "IDs in routes").
+// Answers are kept while no channel changes (channelIndex).
 func (a *API) channelRooms(ctx context.Context, channelID snowflake.ID) ([]snowflake.ID, error) {
-	return a.roomsOf(ctx, `SELECT guild_id FROM channels WHERE id = ? ORDER BY first_seq, guild_id`, int64(channelID))
+	version := a.core.ChannelsVersion()
+	if gids, ok := a.channels.get(channelID, version); ok {
+		return gids, nil
+	}
+	gids, err := a.roomsOf(ctx, `SELECT guild_id FROM channels WHERE id = ? ORDER BY first_seq, guild_id`, int64(channelID))
+	if err == nil {
+		a.channels.put(channelID, version, gids)
+	}
+	return gids, err
+}
+
+// channelIndex keeps channelRooms' answers, read at one ChannelsVersion of
+// the event core, until a commit changes a channel anywhere on the node:
+// every message sent asks which room its channel is in.
+type channelIndex struct {
+	mu      sync.Mutex
+	version uint64
+	rooms   map[snowflake.ID][]snowflake.ID
+}
+
+// maxIndexed bounds channelIndex; a full index starts over.
+const maxIndexed = 100_000
+
+func (x *channelIndex) get(id snowflake.ID, version uint64) ([]snowflake.ID, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.version != version {
+		x.version, x.rooms = version, map[snowflake.ID][]snowflake.ID{}
+		return nil, false
+	}
+	gids, ok := x.rooms[id]
+	return gids, ok
+}
+
+func (x *channelIndex) put(id snowflake.ID, version uint64, gids []snowflake.ID) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.version != version {
+		return
+	}
+	if len(x.rooms) >= maxIndexed {
+		clear(x.rooms)
+	}
+	x.rooms[id] = gids
 }
 
 // roomsOf lists the rooms a query of guild IDs finds, in its order.

@@ -77,18 +77,19 @@ type Remote interface {
 
 // API serves the guild, channel and message routes. Build it with New.
 type API struct {
-	cfg     Config
-	db      *storage.DB
-	log     *slog.Logger
-	ids     *snowflake.Generator
-	core    *room.Core
-	blobs   blob.Store
-	objects *objects.Renderer
-	live    *live.Hub
-	remote  Remote
-	signer  *signedurl.Signer
-	msgs    *messaging
-	uploads *uploads
+	cfg      Config
+	db       *storage.DB
+	log      *slog.Logger
+	ids      *snowflake.Generator
+	core     *room.Core
+	blobs    blob.Store
+	objects  *objects.Renderer
+	live     *live.Hub
+	remote   Remote
+	signer   *signedurl.Signer
+	msgs     *messaging
+	uploads  *uploads
+	channels channelIndex // which rooms hold a channel ID
 
 	fetchMu  sync.Mutex
 	fetching map[string]chan struct{} // files being fetched from other nodes, by blob

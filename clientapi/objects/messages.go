@@ -9,8 +9,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"concord/clientapi/httperr"
+	"concord/clientapi/shortcache"
 	"concord/clientapi/signedurl"
 	"concord/federation/guild"
 	"concord/federation/snowflake"
@@ -35,14 +38,25 @@ type Renderer struct {
 	db        storage.Querier
 	publicURL string
 	signer    *signedurl.Signer
+
+	// users keeps rendered users for a few seconds, since every message
+	// sent renders its author. ForgetUser drops one at once; forgets
+	// counts the calls, so that a read that raced one is not kept.
+	users   *shortcache.Cache[snowflake.ID, User]
+	forgets atomic.Uint64
 }
+
+// userTTL bounds how long a user changed by another process on the same
+// database (an operator command) renders as before.
+const userTTL = 10 * time.Second
 
 // NewRenderer renders from db; publicURL ([http] public_url) is the base of
 // attachment URLs, empty for root-relative ones, and signer signs them
 // (nil leaves them unsigned, which the node's CDN refuses: for tests that
 // never fetch a file).
 func NewRenderer(db storage.Querier, publicURL string, signer *signedurl.Signer) *Renderer {
-	return &Renderer{db: db, publicURL: strings.TrimSuffix(publicURL, "/"), signer: signer}
+	return &Renderer{db: db, publicURL: strings.TrimSuffix(publicURL, "/"), signer: signer,
+		users: shortcache.New[snowflake.ID, User](userTTL, 100_000)}
 }
 
 // AttachmentPath is what an attachment's URL signature covers: its CDN
@@ -54,9 +68,43 @@ func AttachmentPath(ch, id snowflake.ID, filename string) string {
 // PublicURL is [http] public_url without a trailing slash, "" when unset.
 func (r *Renderer) PublicURL() string { return r.publicURL }
 
-// Users reads users by ID (LoadUsers on the node's storage).
+// Users reads users by ID (LoadUsers on the node's storage), from the
+// cache where it can.
 func (r *Renderer) Users(ctx context.Context, ids []snowflake.ID) (map[snowflake.ID]User, error) {
-	return LoadUsers(ctx, r.db, ids)
+	now := time.Now()
+	out := make(map[snowflake.ID]User, len(ids))
+	var missing []snowflake.ID
+	for _, id := range ids {
+		if u, ok := r.users.Get(id, now); ok {
+			out[id] = u
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	forgets := r.forgets.Load()
+	loaded, err := LoadUsers(ctx, r.db, missing)
+	if err != nil {
+		return nil, err
+	}
+	keep := r.forgets.Load() == forgets
+	for id, u := range loaded {
+		out[id] = u
+		if keep {
+			r.users.Put(id, u, now)
+		}
+	}
+	return out, nil
+}
+
+// ForgetUser drops a user's cached rendering: whoever changes a user on
+// this node (a profile, a remote user's signed profile) calls it after the
+// change is stored.
+func (r *Renderer) ForgetUser(id snowflake.ID) {
+	r.forgets.Add(1)
+	r.users.Delete(id)
 }
 
 // WithUsers fills in members' users (WithUsers on the node's storage).

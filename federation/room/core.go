@@ -21,6 +21,7 @@ import (
 	"maps"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -75,6 +76,8 @@ type Core struct {
 	hub hub
 
 	signQueue chan signJob
+
+	channels atomic.Uint64 // ChannelsVersion
 }
 
 type signJob struct {
@@ -298,6 +301,12 @@ func (c *Core) unload(r *room) bool {
 	}
 	return true
 }
+
+// ChannelsVersion changes once a commit that created, changed or removed
+// a channel in any room is stored, and once a rebuild ends: a reader that
+// read it before a lookup of which rooms hold a channel ID may keep the
+// answer for as long as it has not changed.
+func (c *Core) ChannelsVersion() uint64 { return c.channels.Load() }
 
 // Loaded is how many rooms are in memory.
 func (c *Core) Loaded() int {

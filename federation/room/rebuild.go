@@ -77,6 +77,7 @@ func (c *Core) Rebuild(ctx context.Context, guildID snowflake.ID) error {
 	if err != nil {
 		return fmt.Errorf("rebuild %s: %w", guildID, err)
 	}
+	c.channels.Add(1)
 	return nil
 }
 

@@ -287,6 +287,9 @@ func (r *room) commit(w *work) {
 		r.mu.Lock()
 		r.committed.ApplyDelta(w.tx.delta)
 		r.mu.Unlock()
+		if w.tx.changesChannels() {
+			r.core.channels.Add(1)
+		}
 		if w.tx.redacted {
 			r.core.store.Erased()
 		}

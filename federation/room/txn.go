@@ -125,6 +125,16 @@ func (t *txn) writeEvents(ctx context.Context, q Querier) error {
 		is_state, state_parents, auth_rank, target_id, redacted, body)`, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, "", rows, nil)
 }
 
+// changesChannels reports whether the batch writes a channel's row.
+func (t *txn) changesChannels() bool {
+	for k := range t.keys {
+		if k.Kind == "channel" {
+			return true
+		}
+	}
+	return false
+}
+
 // checkEdits redacts the batch's edits of messages that are deleted: an
 // edit that arrives after its message's delete is stored redacted like the
 // rest of the message's events.
