@@ -72,7 +72,7 @@ func TestDiscordgoGuildScenario(t *testing.T) {
 
 		inv, err := as.ChannelInviteCreate(text.ID, discordgo.Invite{MaxAge: 3600, MaxUses: 5})
 		check("ChannelInviteCreate", err)
-		if len(inv.Code) != 8 || inv.Guild.ID != g.ID || inv.MaxUses != 5 {
+		if len(inv.Code) != 20 || inv.Guild.ID != g.ID || inv.MaxUses != 5 {
 			t.Fatalf("invite %+v", inv)
 		}
 		preview, err := bs.InviteWithCounts(inv.Code)

@@ -72,7 +72,7 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	}
 	accountAPI, err := accounts.New(accounts.Config{Issuer: issuer, RefreshPerMinute: cfg.Limits.AuthPerMinute,
 		Registration: cfg.Node.Registration, RegistrationsPerDay: cfg.Limits.RegistrationsPerAddressPerDay}, accounts.Deps{DB: n.db, Log: n.log, Metrics: n.metrics,
-		IDs: ids, Auth: n.auth, Blobs: n.blobs, Bots: guildAPI, Events: n.gateway, Live: n.gateway, Invites: guildAPI, Users: render})
+		IDs: ids, Auth: n.auth, Blobs: n.blobs, Bots: guildAPI, Events: n.gateway, Live: n.gateway, Invites: guildAPI, Users: userChanges{n}})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}

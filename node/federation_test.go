@@ -97,6 +97,21 @@ func TestInviteAcrossNodes(t *testing.T) {
 	})
 	chat := federatedChat(t, a.URL(), b.URL())
 
+	// Beta's user renames themselves: alpha shows their message by the new
+	// names at once, not when its copy of the profile grows old.
+	api(t, b.URL(), "PATCH", "/users/@me", chat.tokens[0], map[string]string{"username": "uno", "global_name": "Uno",
+		"password": "correct horse battery"}, nil)
+	var renamed []struct {
+		Author struct {
+			Username   string `json:"username"`
+			GlobalName string `json:"global_name"`
+		} `json:"author"`
+	}
+	waitUntil(t, "the new names on alpha", func() bool {
+		api(t, a.URL(), "GET", "/channels/"+chat.channel+"/messages", chat.alice, nil, &renamed)
+		return len(renamed) > 0 && renamed[0].Author.Username == "uno@beta" && renamed[0].Author.GlobalName == "Uno"
+	})
+
 	// Alice typing on alpha shows on beta's gateway, to beta's user.
 	gw, _, err := websocket.DefaultDialer.Dial(strings.Replace(b.URL(), "http", "ws", 1)+"/gateway?v=10&encoding=json", nil)
 	if err != nil {

@@ -54,3 +54,13 @@ func (d directory) StoreProfiles(ctx context.Context, profiles []p2p.Profile) er
 	}
 	return nil
 }
+
+// userChanges is told when a user of this node changes their profile: the
+// renderer drops its copy, and federation tells the nodes that share a
+// room with them.
+type userChanges struct{ n *Node }
+
+func (u userChanges) ForgetUser(id snowflake.ID) {
+	u.n.render.ForgetUser(id)
+	u.n.fed.ProfileChanged(id)
+}

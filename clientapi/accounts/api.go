@@ -76,12 +76,13 @@ type Deps struct {
 	Events  Events   // nil: events are dropped
 	Live    Sessions // nil: revocations end no connections
 	Invites Invites  // nil: registration by guild invite is refused
-	Users   Users    // nil: no rendered user is cached
+	Users   Users    // nil: nothing keeps a copy of users' profiles
 }
 
-// Users is what keeps users as rendered; objects.Renderer implements it.
+// Users is what keeps copies of users' profiles (objects.Renderer, other
+// nodes).
 type Users interface {
-	// ForgetUser drops a user changed here.
+	// ForgetUser drops the copies of a user whose profile changed here.
 	ForgetUser(id snowflake.ID)
 }
 

@@ -106,23 +106,23 @@ func (a *API) withInviters(r *http.Request, invites []inviteObject) error {
 	return nil
 }
 
-const inviteAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-// newInviteCode is 8 random letters and digits: 62^8 codes make guessing
-// one hopeless and a collision (refused by the rules) negligible.
-func newInviteCode() string {
-	code := make([]byte, 0, 8)
+// newInviteCode is a bound code of the room whose guild.create is
+// createID: 8 random letters and digits, then the room's tag
+// (guild.InviteTag). 62^8 random parts make guessing a code hopeless and a
+// collision (refused by the rules) negligible.
+func newInviteCode(createID string) string {
+	code := make([]byte, 0, guild.BoundInviteLen)
 	var buf [16]byte
-	for len(code) < 8 {
+	for len(code) < guild.InviteRandomLen {
 		rand.Read(buf[:])
 		for _, b := range buf {
 			// 248 = 4*62: dropping larger bytes keeps every letter equally likely.
-			if b < 248 && len(code) < 8 {
-				code = append(code, inviteAlphabet[b%62])
+			if b < 248 && len(code) < guild.InviteRandomLen {
+				code = append(code, guild.InviteAlphabet[b%62])
 			}
 		}
 	}
-	return string(code)
+	return string(code) + guild.InviteTag(createID)
 }
 
 // createInvite is POST /channels/{id}/invites {max_age, max_uses,
@@ -155,7 +155,11 @@ func (a *API) createInvite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	code := newInviteCode()
+	var createID string
+	if err := a.core.View(r.Context(), gid, func(s *guild.State) error { createID = s.CreateEvent; return nil }); err != nil {
+		return err
+	}
+	code := newInviteCode(createID)
 	inv := guild.InviteCreate{Code: code, ChannelID: id, MaxAge: maxAge, MaxUses: body.MaxUses, Temporary: body.Temporary}
 	if err := a.send(r.Context(), gid, auth.From(r).UserID, guild.TypeInviteCreate, inv); err != nil {
 		return err

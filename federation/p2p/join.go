@@ -32,11 +32,13 @@ type inviteReq struct {
 	Code string `json:"code"`
 }
 
-// inviteResp names the room holding the invite, with a preview; it is {}
-// when the node holds no usable invite of that code.
+// inviteResp names the room holding the invite, with its guild.create
+// event, which binds the answer to the code, and a preview; it is {} when
+// the node holds no usable invite of that code.
 type inviteResp struct {
-	GuildID snowflake.ID   `json:"guild_id,omitzero"`
-	Preview *InvitePreview `json:"preview,omitempty"`
+	GuildID snowflake.ID    `json:"guild_id,omitzero"`
+	Create  json.RawMessage `json:"create,omitempty"`
+	Preview *InvitePreview  `json:"preview,omitempty"`
 }
 
 // InvitePreview is what a node holding an invite tells of it, so that
@@ -102,14 +104,14 @@ func (f *Federation) serveStreams() {
 }
 
 // usableInvite previews code if the room holds it as an invite that still
-// admits someone; nil otherwise.
-func (f *Federation) usableInvite(ctx context.Context, gid snowflake.ID, code string) *InvitePreview {
-	var out *InvitePreview
+// admits someone, and names the room's guild.create event; nil otherwise.
+func (f *Federation) usableInvite(ctx context.Context, gid snowflake.ID, code string) (out *InvitePreview, createID string) {
 	f.core.View(ctx, gid, func(s *guild.State) error {
 		inv := s.Invites[code]
 		if s.Deleted || inv == nil || !inv.Usable(time.Now().UnixMilli()) {
 			return nil
 		}
+		createID = s.CreateEvent
 		out = &InvitePreview{GuildName: s.Name, Icon: s.Icon, Description: s.Description,
 			VerificationLevel: s.VerificationLevel, ChannelID: inv.ChannelID, Members: len(s.Members),
 			InviterID: inv.InviterID, Uses: inv.Uses, MaxUses: inv.MaxUses, MaxAge: inv.MaxAge,
@@ -119,7 +121,7 @@ func (f *Federation) usableInvite(ctx context.Context, gid snowflake.ID, code st
 		}
 		return nil
 	})
-	return out
+	return out, createID
 }
 
 func (f *Federation) serveInvite(_ network.Stream, req *inviteReq) (any, error) {
@@ -130,9 +132,15 @@ func (f *Federation) serveInvite(_ network.Stream, req *inviteReq) (any, error) 
 		return nil, err
 	}
 	for _, gid := range gids {
-		if p := f.usableInvite(ctx, gid, req.Code); p != nil {
-			return inviteResp{GuildID: gid, Preview: p}, nil
+		p, createID := f.usableInvite(ctx, gid, req.Code)
+		if p == nil {
+			continue
 		}
+		evs, err := f.core.Events(ctx, gid, []string{createID})
+		if err != nil {
+			return nil, err
+		}
+		return inviteResp{GuildID: gid, Create: evs[createID], Preview: p}, nil
 	}
 	return inviteResp{}, nil
 }
@@ -140,7 +148,7 @@ func (f *Federation) serveInvite(_ network.Stream, req *inviteReq) (any, error) 
 func (f *Federation) serveJoin(_ network.Stream, req *joinReq) (any, error) {
 	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
 	defer cancel()
-	if f.usableInvite(ctx, req.GuildID, req.InviteCode) == nil {
+	if p, _ := f.usableInvite(ctx, req.GuildID, req.InviteCode); p == nil {
 		return nil, errors.New("no usable invite")
 	}
 	evs, next, err := f.core.Log(ctx, req.GuildID, req.After, maxJoinPage, pageBytes)
@@ -174,10 +182,11 @@ func (f *Federation) serveSend(_ network.Stream, req *sendReq) (any, error) {
 // follows is sent to that peer directly as well as by gossip. It returns
 // the room's ID.
 func (f *Federation) FetchInvite(ctx context.Context, code string) (snowflake.ID, error) {
-	gid, p, _, err := f.findInvite(ctx, code)
+	found, err := f.findInvite(ctx, code)
 	if err != nil {
 		return 0, err
 	}
+	gid, p := found.gid, found.p
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
 	var after int64
@@ -191,6 +200,13 @@ func (f *Federation) FetchInvite(ctx context.Context, code string) (snowflake.ID
 		}
 		if len(resp.Events) > maxJoinPage || resp.Next <= after {
 			return 0, fmt.Errorf("join %s from %s: a page of %d events ending at %d after %d", gid, p, len(resp.Events), resp.Next, after)
+		}
+		if after == 0 {
+			// The log starts with the guild.create the invite answer named:
+			// anything else is another room.
+			if ev, err := event.Parse(resp.Events[0]); err != nil || ev.ID() != found.create {
+				return 0, fmt.Errorf("join %s from %s: the log does not start with the invite's guild.create", gid, p)
+			}
 		}
 		raws := make([][]byte, len(resp.Events))
 		for i, e := range resp.Events {
@@ -224,37 +240,61 @@ func (f *Federation) FetchInvite(ctx context.Context, code string) (snowflake.ID
 // PreviewInvite asks connected peers for invite code and returns the
 // room holding it and its preview.
 func (f *Federation) PreviewInvite(ctx context.Context, code string) (snowflake.ID, *InvitePreview, error) {
-	gid, _, preview, err := f.findInvite(ctx, code)
-	return gid, preview, err
+	found, err := f.findInvite(ctx, code)
+	return found.gid, found.preview, err
 }
 
-// findInvite asks connected peers which room holds code.
-func (f *Federation) findInvite(ctx context.Context, code string) (snowflake.ID, peer.ID, *InvitePreview, error) {
+// foundInvite is the room a peer names for an invite code: its ID and
+// guild.create event, and the preview the peer gave.
+type foundInvite struct {
+	gid     snowflake.ID
+	create  string
+	p       peer.ID
+	preview *InvitePreview
+}
+
+// findInvite asks connected peers which room holds code; the first answer
+// that code binds to wins.
+func (f *Federation) findInvite(ctx context.Context, code string) (foundInvite, error) {
 	ctx, cancel := context.WithTimeout(ctx, inviteTimeout)
 	defer cancel()
 	peers := f.host.Network().Peers()
 	peers = peers[:min(len(peers), inviteAsk)]
-	type found struct {
-		gid     snowflake.ID
-		p       peer.ID
-		preview *InvitePreview
-	}
-	answers := make(chan found, len(peers))
+	answers := make(chan foundInvite, len(peers))
 	for _, p := range peers {
 		go func() {
 			var resp inviteResp
-			if err := f.call(ctx, p, ProtoInvite, inviteReq{Code: code}, &resp); err != nil || !resp.Preview.sane() {
-				resp.GuildID = 0
+			a := foundInvite{p: p}
+			if err := f.call(ctx, p, ProtoInvite, inviteReq{Code: code}, &resp); err == nil && resp.GuildID != 0 {
+				if create, ok := bindsInvite(code, &resp); ok {
+					a.gid, a.create, a.preview = resp.GuildID, create, resp.Preview
+				} else {
+					f.log.Warn("federation: an invite answer names a room the code does not lead to", "peer", p, "guild", resp.GuildID)
+				}
 			}
-			answers <- found{resp.GuildID, p, resp.Preview}
+			answers <- a
 		}()
 	}
 	for range peers {
 		if a := <-answers; a.gid != 0 {
-			return a.gid, a.p, a.preview, nil
+			return a, nil
 		}
 	}
-	return 0, "", nil, ErrUnknownInvite
+	return foundInvite{}, ErrUnknownInvite
+}
+
+// bindsInvite checks an invite answer: a sane preview and the room's own
+// guild.create, signed by its origin, that code leads to
+// (guild.InviteNames). It returns the create event's ID.
+func bindsInvite(code string, resp *inviteResp) (string, bool) {
+	if !resp.Preview.sane() {
+		return "", false
+	}
+	ev, err := event.Parse(resp.Create)
+	if err != nil || event.Verify(ev) != nil || ev.Type != guild.TypeGuildCreate || ev.GuildID != resp.GuildID {
+		return "", false
+	}
+	return ev.ID(), guild.InviteNames(code, ev.ID())
 }
 
 // dmAllowed reports whether a pushed guild.create may start a room here:

@@ -30,7 +30,8 @@ const (
 	liveQueue      = 256 // local signals waiting to be published
 	typingSignal   = "typing"
 	presenceSignal = "presence"
-	maxRateLimits  = 10_000 // origins whose rate is tracked; beyond, tracking starts afresh
+	profileSignal  = "profile" // the user's profile changed: fetch it again from their home
+	maxRateLimits  = 10_000    // origins whose rate is tracked; beyond, tracking starts afresh
 )
 
 // signal is a live signal: signed by its origin, the home of its user,
@@ -144,6 +145,7 @@ func (f *Federation) checkSignal(ctx context.Context, gid snowflake.ID, data []b
 	case s.Type == typingSignal && s.ChannelID != 0:
 	case s.Type == presenceSignal && s.ChannelID == 0 && presenceStatuses[s.Status] && json.Valid(s.Activities) &&
 		len(s.Activities) > 0 && s.Activities[0] == '[':
+	case s.Type == profileSignal && s.ChannelID == 0 && s.Status == "" && s.Activities == nil:
 	default:
 		return nil, fmt.Errorf("malformed %q signal", s.Type)
 	}
@@ -222,6 +224,10 @@ func (f *Federation) deliverLive(gid snowflake.ID, sub *pubsub.Subscription) {
 			f.cfg.Live.Typing(live.Typing{RoomID: gid, ChannelID: s.ChannelID, UserID: s.UserID, At: time.UnixMilli(s.TS)})
 		case s.Type == presenceSignal:
 			f.presences.heard(f.cfg.Live, &s)
+		case s.Type == profileSignal:
+			if home, err := peer.Decode(s.Origin); err == nil {
+				f.queueProfile(wanted{home: home, user: s.UserID, changed: true})
+			}
 		}
 	}
 }

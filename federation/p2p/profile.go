@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"concord/federation/canonical"
+	"concord/federation/guild"
 	"concord/federation/snowflake"
 )
 
@@ -145,21 +146,70 @@ func (f *Federation) serveProfile(_ network.Stream, req *profileReq) (any, error
 	return out, nil
 }
 
-// wanted is a remote user whose profile is to be fetched from their home.
+// wanted is a remote user whose profile is to be fetched from their home:
+// once per profileTTL, or at once when their home said it changed.
 type wanted struct {
-	home peer.ID
-	user snowflake.ID
+	home    peer.ID
+	user    snowflake.ID
+	changed bool
 }
 
 // wantProfile queues a remote user's profile for fetching; it never blocks.
 func (f *Federation) wantProfile(home peer.ID, user snowflake.ID) {
+	f.queueProfile(wanted{home: home, user: user})
+}
+
+func (f *Federation) queueProfile(w wanted) {
 	if f.cfg.Directory == nil {
 		return
 	}
 	select {
-	case f.profiles <- wanted{home, user}:
+	case f.profiles <- w:
 	default: // fetched with the user's next event
 	}
+}
+
+// ProfileChanged tells the nodes that share a room with a user of this
+// node that the user's profile changed (a profile signal on each room's
+// live topic), so that they fetch it again. It never blocks.
+func (f *Federation) ProfileChanged(user snowflake.ID) {
+	select {
+	case f.profileOut <- user:
+	default: // the others see it within profileTTL
+	}
+}
+
+// publishProfiles announces the profile changes ProfileChanged queues.
+func (f *Federation) publishProfiles() {
+	for {
+		select {
+		case <-f.ctx.Done():
+			return
+		case user := <-f.profileOut:
+			for _, tp := range f.homedIn(user) {
+				f.publishSignal(tp, signal{Type: profileSignal, GuildID: tp.gid, UserID: user, TS: time.Now().UnixMilli()})
+			}
+		}
+	}
+}
+
+// homedIn lists the rooms with a live topic where user is a member whose
+// home is this node.
+func (f *Federation) homedIn(user snowflake.ID) []*topic {
+	self := f.host.ID().String()
+	var out []*topic
+	for _, tp := range f.rooms() {
+		if tp.live == nil {
+			continue
+		}
+		f.core.View(f.ctx, tp.gid, func(s *guild.State) error {
+			if s.Members[user] != nil && s.Homes[user] == self {
+				out = append(out, tp)
+			}
+			return nil
+		})
+	}
+	return out
 }
 
 // fetchProfiles fetches queued profiles, batched by home node, at most
@@ -179,7 +229,8 @@ func (f *Federation) fetchProfiles() {
 			clear(fresh)
 		}
 		for w, more := first, true; more; {
-			if t, ok := fresh[w.user]; !ok || now.Sub(t) > profileTTL {
+			// A change announced in several rooms at once is fetched once.
+			if t, ok := fresh[w.user]; w.changed && t != now || !ok || now.Sub(t) > profileTTL {
 				fresh[w.user] = now
 				if len(batch[w.home]) < maxProfileIDs {
 					batch[w.home] = append(batch[w.home], w.user)

@@ -14,7 +14,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"concord/federation/canonical"
 	"concord/federation/event"
+	"concord/federation/guild"
 	"concord/federation/snowflake"
 	"concord/federation/vectors"
 )
@@ -35,9 +37,41 @@ type frameVector struct {
 type vectorFileT struct {
 	Description string        `json:"description"`
 	Topic       topicVector   `json:"topic"`
+	Invite      inviteVector  `json:"invite"`
 	Live        []liveVector  `json:"live"`
 	Frames      []frameVector `json:"frames"`
 }
+
+// inviteVector is a room's guild.create, its invite tag and a code bound
+// to it.
+type inviteVector struct {
+	Create   string `json:"create"`
+	CreateID string `json:"create_id"`
+	Tag      string `json:"tag"`
+	Code     string `json:"code"`
+}
+
+// vectorCreate is the guild.create of the vectors' guild, signed by the
+// vector node, and vectorCode an invite code bound to it.
+func vectorCreate(t *testing.T) *event.Event {
+	t.Helper()
+	body, err := json.Marshal(guild.GuildCreate{ID: 175928847299117062, Kind: guild.KindGuild, Name: "federated"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, err := canonical.Canonicalize(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &event.Event{GuildID: 175928847299117062, Type: guild.TypeGuildCreate, Sender: 175928847299117063,
+		OriginTS: 1700000000000, Content: content}
+	if err := event.Sign(ev, vectorKey(t)); err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func vectorCode(t *testing.T) string { return "AbCd1234" + guild.InviteTag(vectorCreate(t).ID()) }
 
 type topicVector struct {
 	GuildID   string `json:"guild_id"`
@@ -62,7 +96,7 @@ type liveVector struct {
 	Message      string `json:"message"`
 }
 
-// vectorSignals are a typing and a presence signal signed by the vector
+// vectorSignals are a typing, a presence and a profile signal signed by the vector
 // node, with their signing inputs.
 func vectorSignals(t *testing.T) []liveVector {
 	t.Helper()
@@ -73,6 +107,8 @@ func vectorSignals(t *testing.T) []liveVector {
 		{Type: presenceSignal, GuildID: 175928847299117062, UserID: 175928847299117063, Status: "dnd",
 			Activities: json.RawMessage(`[{"name":"chess","type":0}]`),
 			Origin:     "12D3KooWQK1wnefoLrcVHbbnf5tLzbopUd3K3bFAoJpA7YJgL5pV", TS: 1700000000000},
+		{Type: profileSignal, GuildID: 175928847299117062, UserID: 175928847299117063,
+			Origin: "12D3KooWQK1wnefoLrcVHbbnf5tLzbopUd3K3bFAoJpA7YJgL5pV", TS: 1700000000000},
 	} {
 		in, err := s.signingInput()
 		if err == nil {
@@ -129,12 +165,12 @@ func vectorMessages(t *testing.T) []struct {
 		{string(ProtoHeads), "answer", &headsResp{Extremities: []string{ev.ID()}}},
 		{string(ProtoMissing), "request", &missingReq{GuildID: ev.GuildID, Latest: []string{ev.ID()}, Earliest: ev.AuthEvents, Limit: 100}},
 		{string(ProtoMissing), "answer", &eventsResp{Events: []json.RawMessage{raw}}},
-		{string(ProtoInvite), "request", &inviteReq{Code: "AbCd1234"}},
-		{string(ProtoInvite), "answer, found", &inviteResp{GuildID: ev.GuildID, Preview: &InvitePreview{GuildName: "federated",
+		{string(ProtoInvite), "request", &inviteReq{Code: vectorCode(t)}},
+		{string(ProtoInvite), "answer, found", &inviteResp{GuildID: ev.GuildID, Create: event.Marshal(vectorCreate(t)), Preview: &InvitePreview{GuildName: "federated",
 			ChannelID: 175928847299117064, ChannelName: "general", Members: 3, InviterID: ev.Sender, Uses: 1, MaxAge: 86400,
 			CreatedAt: 1700000000000}}},
 		{string(ProtoInvite), "answer, not held", &inviteResp{}},
-		{string(ProtoJoin), "request", &joinReq{GuildID: ev.GuildID, InviteCode: "AbCd1234", After: 0}},
+		{string(ProtoJoin), "request", &joinReq{GuildID: ev.GuildID, InviteCode: vectorCode(t), After: 0}},
 		{string(ProtoJoin), "answer", &joinResp{Events: []json.RawMessage{raw}, Next: 42}},
 		{string(ProtoJoin), "answer, end of log", &joinResp{Events: []json.RawMessage{}, Next: 42}},
 		{string(ProtoSend), "request", &sendReq{Event: raw}},
@@ -160,10 +196,12 @@ func vectorMessages(t *testing.T) []struct {
 func TestWireVectors(t *testing.T) {
 	ev := vectorEvent(t)
 	file := vectorFileT{
-		Description: "Federation wire vectors (spec/federation.md). topic: a room's GossipSub topic and a message on it, whose ID is the event ID. frames: one of each stream message; frame_hex is the unsigned-varint length then the JSON, message is that JSON.",
+		Description: "Federation wire vectors (spec/federation.md). topic: a room's GossipSub topic and a message on it, whose ID is the event ID. invite: a room's guild.create, its invite tag and an invite code bound to it. frames: one of each stream message; frame_hex is the unsigned-varint length then the JSON, message is that JSON.",
 		Topic: topicVector{GuildID: ev.GuildID.String(), Topic: TopicName(ev.GuildID), MessageID: ev.ID(),
 			Message: string(event.Marshal(ev))},
 	}
+	create := vectorCreate(t)
+	file.Invite = inviteVector{Create: string(event.Marshal(create)), CreateID: create.ID(), Tag: guild.InviteTag(create.ID()), Code: vectorCode(t)}
 	file.Live = vectorSignals(t)
 	for _, v := range vectorMessages(t) {
 		var buf bytes.Buffer
@@ -179,6 +217,10 @@ func TestWireVectors(t *testing.T) {
 	}
 	if id := messageID(pbMessage([]byte(got.Topic.Message))); id != got.Topic.MessageID {
 		t.Errorf("message ID %s, file says %s", id, got.Topic.MessageID)
+	}
+	if inv := got.Invite; guild.InviteTag(inv.CreateID) != inv.Tag || !guild.InviteNames(inv.Code, inv.CreateID) ||
+		guild.InviteNames(inv.Code, got.Topic.MessageID) {
+		t.Errorf("the invite vector's code is not bound to its room alone")
 	}
 	for _, v := range got.Live {
 		var s signal

@@ -85,5 +85,5 @@ function admission(typed, pending) {
 	const t = (typed || '').trim();
 	if (!t) return pending ? { invite: pending } : {};
 	const code = inviteCode(t);
-	return code && (t.includes('/invite/') || /^[A-Za-z0-9]{8}$/.test(t)) ? { invite: code } : { registration_token: t };
+	return code && (t.includes('/invite/') || /^[A-Za-z0-9]{8}([A-Za-z0-9]{12})?$/.test(t)) ? { invite: code } : { registration_token: t };
 }
