@@ -76,6 +76,12 @@ func chromium(tb testing.TB) string {
 // throttled, and returns its URL.
 func startNode(tb testing.TB) string {
 	tb.Helper()
+	return startNodeWith(tb, nil)
+}
+
+// startNodeWith is startNode with the config changed by tweak.
+func startNodeWith(tb testing.TB, tweak func(*node.Config)) string {
+	tb.Helper()
 	cfg := node.DefaultConfig()
 	cfg.Node.DataDir = tb.TempDir()
 	cfg.HTTP.Listen = "127.0.0.1:0"
@@ -86,6 +92,9 @@ func startNode(tb testing.TB) string {
 	cfg.Limits.APIPerMinute = 1 << 20
 	cfg.Limits.ChannelMessagesPer10s = 1 << 20
 	cfg.Limits.GatewayEventsPerMinute = 10000
+	if tweak != nil {
+		tweak(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	n, err := node.New(context.Background(), cfg, log)
 	if err != nil {

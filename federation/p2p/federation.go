@@ -85,6 +85,7 @@ type Federation struct {
 	liveOut     chan live.Typing   // local typing to gossip
 	presenceOut chan live.Presence // local presence changes to gossip
 	profileOut  chan snowflake.ID  // local users whose profile changed, to announce
+	greetings   chan greeting      // nodes that just joined a room, to tell who is online
 	presences   remotePresences
 	signalRates map[string]*rate.Limiter // live signals by origin
 	eventRates  map[string]*rate.Limiter // gossiped events by origin
@@ -110,7 +111,7 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	f := &Federation{host: host, core: core, log: log, metrics: m, cfg: cfg, ctx: ctx, cancel: cancel,
 		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, fetching: map[snowflake.ID]chan struct{}{}, join: make(chan snowflake.ID, 1024),
 		profiles: make(chan wanted, profileQueue), out: deliveries{queues: map[peer.ID]chan Delivery{}}, liveOut: make(chan live.Typing, liveQueue),
-		presenceOut: make(chan live.Presence, liveQueue), profileOut: make(chan snowflake.ID, liveQueue), presences: remotePresences{users: map[snowflake.ID]*remotePresence{}},
+		presenceOut: make(chan live.Presence, liveQueue), profileOut: make(chan snowflake.ID, liveQueue), greetings: make(chan greeting, liveQueue), presences: remotePresences{users: map[snowflake.ID]*remotePresence{}},
 		signalRates: map[string]*rate.Limiter{}, eventRates: map[string]*rate.Limiter{}, invokeRates: map[string]*rate.Limiter{}, unsubLive: func() {}}
 	f.ps, err = newGossip(ctx, host, m, log)
 	if err != nil {

@@ -285,6 +285,15 @@ func (f *Federation) committed(a *room.Accepted) {
 	if !local {
 		f.wantProfile(ev.Origin, ev.Sender)
 	}
+	greet := func() {
+		select {
+		case f.greetings <- greeting{ev.GuildID, ev.Origin, ev.Sender}:
+		default: // the next refresh tells it
+		}
+	}
+	if ev.Type == guild.TypeMemberJoin && a.Applied && !joining {
+		greet()
+	}
 	if t == nil {
 		select {
 		case f.join <- ev.GuildID:
@@ -296,7 +305,9 @@ func (f *Federation) committed(a *room.Accepted) {
 	}
 	body := event.Marshal(ev)
 	if joining {
-		f.goRun(func() { f.push(via, body) })
+		// The node joined through holds the join before it hears
+		// whether the new member is online.
+		f.goRun(func() { f.push(via, body); greet() })
 	}
 	for _, home := range remoteRecipients(ev, f.host.ID()) {
 		f.goRun(func() { f.push(home, body) })

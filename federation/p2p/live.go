@@ -127,7 +127,13 @@ func (f *Federation) publishSignal(tp *topic, s signal) {
 	}
 }
 
-var errStale = errors.New("signal too old or too new")
+var (
+	errStale = errors.New("signal too old or too new")
+	// errNotMember is a signal for a user this node does not hold as a
+	// member (of a room with that channel): their join may not have
+	// arrived yet, so it is ignored, not held against the peer.
+	errNotMember = errors.New("signal for a user who is not a member here")
+)
 
 // checkSignal verifies a live signal of room gid: its signature, that its
 // origin is its user's home and the user a member, and its age.
@@ -160,8 +166,12 @@ func (f *Federation) checkSignal(ctx context.Context, gid snowflake.ID, data []b
 	if err := verifyBytes(origin, in, s.Signature); err != nil {
 		return nil, err
 	}
-	if home := f.homeOf(ctx, gid, s.UserID, s.ChannelID); home != s.Origin {
-		return nil, fmt.Errorf("signal for %s in %s from %s, not a member's home or no channel", s.UserID, s.ChannelID, s.Origin)
+	switch home := f.homeOf(ctx, gid, s.UserID, s.ChannelID); home {
+	case s.Origin:
+	case "":
+		return nil, errNotMember
+	default:
+		return nil, fmt.Errorf("signal for %s from %s, not their home", s.UserID, s.Origin)
 	}
 	if age := time.Since(time.UnixMilli(s.TS)); age > signalMaxAge || age < -signalMaxAge {
 		return nil, errStale
@@ -178,7 +188,7 @@ func (f *Federation) liveValidator(gid snowflake.ID) func(context.Context, peer.
 		}
 		s, err := f.checkSignal(ctx, gid, m.Data)
 		switch {
-		case errors.Is(err, errStale):
+		case errors.Is(err, errStale), errors.Is(err, errNotMember):
 			return pubsub.ValidationIgnore
 		case err != nil:
 			f.log.Info("federation: rejected live signal", "guild", gid, "peer", m.ReceivedFrom, "err", err)

@@ -1,8 +1,11 @@
 package p2p
 
 import (
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"concord/federation/guild"
 	"concord/federation/live"
@@ -13,7 +16,19 @@ import (
 const (
 	presenceRefresh = time.Minute     // how often a node announces its online users again
 	presenceTTL     = 3 * time.Minute // how long a remote user stays shown without news
+	greetWait       = 5 * time.Second // how long a greeting waits for the new node on the live topic
 )
+
+// greeting is a member.join this node has committed. When a user of
+// another node joined, and they are the first of that node in the room,
+// this node tells it who of its own users is online there; when a user of
+// this node joined, it tells the room whether they are online. Until then
+// each would show offline to the other until the next refresh.
+type greeting struct {
+	gid  snowflake.ID
+	node peer.ID      // the joining user's home
+	user snowflake.ID // the joining user
+}
 
 // presenceStatuses are the statuses a presence signal may carry: what
 // others see, never invisible.
@@ -31,21 +46,71 @@ func (f *Federation) publishPresence() {
 		case <-f.ctx.Done():
 			return
 		case p := <-f.presenceOut:
-			f.announce(func(user snowflake.ID) (live.Presence, bool) { return p, user == p.UserID })
+			f.announce(f.rooms(), func(user snowflake.ID) (live.Presence, bool) { return p, user == p.UserID })
 		case <-t.C:
-			f.announce(func(user snowflake.ID) (live.Presence, bool) {
-				p := f.cfg.Live.Presence(user)
-				return p, p.Status != live.StatusOffline
-			})
+			f.announce(f.rooms(), f.online)
+		case g := <-f.greetings:
+			if tp := f.lookup(g.gid); tp != nil && tp.live != nil {
+				f.goRun(func() { f.greet(tp, g) })
+			}
 		}
 	}
 }
 
-// announce publishes, in every room, the presence of each member homed
+// online is the presence of a user of this node unless they are offline.
+func (f *Federation) online(user snowflake.ID) (live.Presence, bool) {
+	p := f.cfg.Live.Presence(user)
+	return p, p.Status != live.StatusOffline
+}
+
+// greet answers a greeting (see there) once the room's live topic has the
+// node to tell, or any peer for a join of this node's own, waiting at
+// most greetWait.
+func (f *Federation) greet(tp *topic, g greeting) {
+	self := g.node == f.host.ID()
+	members := 0
+	f.core.View(f.ctx, tp.gid, func(s *guild.State) error {
+		for uid := range s.Members {
+			if s.Homes[uid] == g.node.String() {
+				members++
+			}
+		}
+		return nil
+	})
+	if !self && members != 1 {
+		return // not new to the room: it has heard the announcements
+	}
+	ready := func() bool {
+		peers := tp.live.ListPeers()
+		return len(peers) > 0 && (self || slices.Contains(peers, g.node))
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(greetWait); !ready(); {
+		select {
+		case <-f.ctx.Done():
+			return
+		case now := <-tick.C:
+			if now.After(deadline) {
+				return // the next refresh tells it
+			}
+		}
+	}
+	if self {
+		f.announce([]*topic{tp}, func(user snowflake.ID) (live.Presence, bool) {
+			p, ok := f.online(user)
+			return p, ok && user == g.user
+		})
+		return
+	}
+	f.announce([]*topic{tp}, f.online)
+}
+
+// announce publishes, in each of rooms, the presence of each member homed
 // here for whom which says so.
-func (f *Federation) announce(which func(user snowflake.ID) (live.Presence, bool)) {
+func (f *Federation) announce(rooms []*topic, which func(user snowflake.ID) (live.Presence, bool)) {
 	self := f.host.ID().String()
-	for _, tp := range f.rooms() {
+	for _, tp := range rooms {
 		if tp.live == nil {
 			continue
 		}

@@ -1,0 +1,64 @@
+package web_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"concord/node"
+)
+
+// TestAcrossNodes: Alice on alpha makes a guild; Bob, whose account is on
+// beta, pastes its invite code into beta's client, joins the guild that
+// lives on alpha, and the two chat, each seeing the other by name@node.
+func TestAcrossNodes(t *testing.T) {
+	alpha := startNodeWith(t, func(cfg *node.Config) { cfg.Node.Name = "alpha" })
+	var card struct {
+		PeerID string   `json:"peer_id"`
+		Addrs  []string `json:"addrs"`
+	}
+	if err := json.NewDecoder(get(t, alpha+"/.well-known/concord/node", nil).Body).Decode(&card); err != nil || len(card.Addrs) == 0 {
+		t.Fatalf("alpha's node card: %+v, %v", card, err)
+	}
+	beta := startNodeWith(t, func(cfg *node.Config) {
+		cfg.Node.Name = "beta"
+		cfg.Federation.Bootstrap = []string{card.Addrs[0] + "/p2p/" + card.PeerID}
+	})
+	browser := newBrowser(t)
+	size := [2]int64{1280, 800}
+	alice := newPerson(t, browser, alpha, "alice", size)
+	bob := newPerson(t, browser, beta, "bob", size)
+	alice.register("correct horse battery")
+	bob.register("staple battery horse")
+	guildID, channelID := alice.newGuild("Two Nodes")
+	code := alice.invite(channelID)
+
+	// Beta finds the invite once the nodes are connected.
+	for deadline := time.Now().Add(20 * time.Second); get(t, beta+"/api/v10/invites/"+code, nil).StatusCode != http.StatusOK; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("beta never found alpha's invite")
+		}
+	}
+	bob.click(`.gbtn.add`)
+	bob.typeIn(`#ng-code`, code)
+	bob.click(`.addguild form:nth-child(2) button[type=submit]`)
+	bob.wait(`document.querySelector('.chtitle h1') && document.querySelector('.chtitle h1').textContent === 'general'`)
+	bob.wait(`[...document.querySelectorAll('.gbtn')].some((g) => g.getAttribute('aria-label') === 'Two Nodes')`)
+
+	alice.open("/channels/" + guildID + "/" + channelID)
+	alice.send("hello from alpha")
+	bob.wait(`[...document.querySelectorAll('.msg')].some((m) => m.textContent.includes('hello from alpha') && m.querySelector('.author') && m.querySelector('.author').textContent === 'alice')`)
+	bob.send("hello from beta")
+	alice.wait(`[...document.querySelectorAll('.msg')].some((m) => m.textContent.includes('hello from beta') && m.querySelector('.author') && m.querySelector('.author').textContent === 'bob')`)
+	// Each sees the other online, though their homes differ; the popout
+	// tells where the other lives.
+	alice.wait(`[...document.querySelectorAll('.members .member.online')].some((m) => m.textContent.includes('bob'))`)
+	bob.wait(`[...document.querySelectorAll('.members .member.online')].some((m) => m.textContent.includes('alice'))`)
+	bob.click(`.msg .author`)
+	bob.wait(`document.querySelector('.profile .handle') && document.querySelector('.profile .handle').textContent === 'alice@alpha'`)
+	bob.shot("federation-beta")
+	alice.shot("federation-alpha")
+	alice.clean()
+	bob.clean()
+}
