@@ -299,6 +299,9 @@ func TestClusterJoinMessagePartition(t *testing.T) {
 				if counter(t, m, "concord_federation_event_lag_seconds", nil) < 20 {
 					t.Errorf("%s measured the lag of fewer than the 20 events the other side wrote", m.name)
 				}
+				if len(series(t, m, "concord_federation_guild_lag_seconds", map[string]string{"guild": g.id.String()})) == 0 {
+					t.Errorf("%s shows no lag for the guild", m.name)
+				}
 			}
 		})
 	}

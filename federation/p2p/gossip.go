@@ -370,7 +370,7 @@ func (f *Federation) validator(gid snowflake.ID) func(context.Context, peer.ID, 
 		verdict, result := judge(err)
 		f.metrics.gossipIn.WithLabelValues(verdict).Inc()
 		if err == nil {
-			f.metrics.observeLag(ev.OriginTS)
+			f.metrics.observeLag(ev.GuildID, ev.OriginTS)
 		}
 		if result == pubsub.ValidationReject {
 			f.log.Info("federation: rejected gossip", "guild", gid, "peer", m.ReceivedFrom, "err", err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/network"
+	dto "github.com/prometheus/client_model/go"
 
 	"concord/federation/event"
 	"concord/federation/guild"
@@ -127,13 +128,25 @@ func TestHostileNode(t *testing.T) {
 
 // counter reads a counter of m's metrics (or a histogram's count of
 // samples), summed over the series whose labels include want.
+// counter sums m's series of a counter or histogram (their sample counts)
+// whose labels include want.
 func counter(t *testing.T, m *member, name string, want map[string]string) float64 {
+	t.Helper()
+	sum := 0.0
+	for _, s := range series(t, m, name, want) {
+		sum += s.GetCounter().GetValue() + float64(s.GetHistogram().GetSampleCount())
+	}
+	return sum
+}
+
+// series lists m's series of metric name whose labels include want.
+func series(t *testing.T, m *member, name string, want map[string]string) []*dto.Metric {
 	t.Helper()
 	families, err := m.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := 0.0
+	var out []*dto.Metric
 	for _, f := range families {
 		if f.GetName() != name {
 			continue
@@ -145,10 +158,10 @@ func counter(t *testing.T, m *member, name string, want map[string]string) float
 					continue series
 				}
 			}
-			sum += s.GetCounter().GetValue() + float64(s.GetHistogram().GetSampleCount())
+			out = append(out, s)
 		}
 	}
-	return sum
+	return out
 }
 
 // TestStreamBounds: a peer that declares a huge frame is reset at once,

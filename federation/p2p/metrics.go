@@ -7,6 +7,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"concord/federation/snowflake"
 )
 
 // metrics counts what federation sends, receives and loses.
@@ -19,6 +21,7 @@ type metrics struct {
 	streamsRefused *prometheus.CounterVec // by protocol
 	reconnects     *prometheus.CounterVec // peers disconnected to be dialled afresh, by reason
 	lag            prometheus.Histogram   // seconds from a remote event's origin_ts to its acceptance here
+	guildLag       *prometheus.GaugeVec   // the same, of each guild's last accepted remote event
 }
 
 func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, error) {
@@ -53,6 +56,10 @@ func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, erro
 			Help:    "From a remote event's origin_ts to its acceptance here, gossiped or fetched: how far behind this node learns of other nodes' writes (clock skew included).",
 			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400},
 		}),
+		guildLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "concord_federation_guild_lag_seconds",
+			Help: "By guild (and DM room): from the origin_ts of the last remote event accepted here to its acceptance, gossiped or fetched. A guild catching up after a partition shows a high value until its newest events arrive.",
+		}, []string{"guild"}),
 		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "concord_federation_reconnects_total",
 			Help: "Peers disconnected to be dialled afresh, by reason: unresponsive (connected, but no answer to a stream in time), lost_topics (answers for a room gossip does not show it in).",
@@ -62,7 +69,7 @@ func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, erro
 		Name: "concord_federation_peers",
 		Help: "Peers connected to the libp2p host.",
 	}, peers)
-	for _, c := range []prometheus.Collector{m.gossipIn, m.gossipOut, m.drops, m.fetched, m.catchup, m.streamsRefused, m.reconnects, m.lag, peersGauge} {
+	for _, c := range []prometheus.Collector{m.gossipIn, m.gossipOut, m.drops, m.fetched, m.catchup, m.streamsRefused, m.reconnects, m.lag, m.guildLag, peersGauge} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -71,9 +78,11 @@ func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, erro
 }
 
 // observeLag records how long after its origin_ts (Unix ms) a remote event
-// was accepted; a clock ahead of this one counts as no lag.
-func (m *metrics) observeLag(originTS int64) {
-	m.lag.Observe(max(0, time.Since(time.UnixMilli(originTS)).Seconds()))
+// of a guild was accepted; a clock ahead of this one counts as no lag.
+func (m *metrics) observeLag(gid snowflake.ID, originTS int64) {
+	lag := max(0, time.Since(time.UnixMilli(originTS)).Seconds())
+	m.lag.Observe(lag)
+	m.guildLag.WithLabelValues(gid.String()).Set(lag)
 }
 
 // tracer counts the messages GossipSub drops: its queues drop silently.

@@ -252,25 +252,24 @@ func (f *Federation) acceptFetched(ctx context.Context, got map[string]fetched) 
 	slices.SortFunc(list, func(a, b fetched) int {
 		return cmp.Or(cmp.Compare(a.ev.Depth, b.ev.Depth), cmp.Compare(a.ev.ID(), b.ev.ID()))
 	})
-	raws, sent := make([][]byte, len(list)), make([]int64, len(list))
+	raws, evs := make([][]byte, len(list)), make([]*event.Event, len(list))
 	for i, x := range list {
-		raws[i], sent[i] = x.raw, x.ev.OriginTS
+		raws[i], evs[i] = x.raw, x.ev
 	}
-	return f.acceptBatch(ctx, raws, sent)
+	return f.acceptBatch(ctx, raws, evs)
 }
 
 // acceptBatch accepts events through the core and counts them, with the
-// lag of each accepted one when sent holds their origin_ts (a catch-up,
-// not a join's history); the first refusal other than a duplicate is
-// returned.
-func (f *Federation) acceptBatch(ctx context.Context, raws [][]byte, sent []int64) error {
+// lag of each accepted one when evs holds them parsed (a catch-up, not a
+// join's history); the first refusal other than a duplicate is returned.
+func (f *Federation) acceptBatch(ctx context.Context, raws [][]byte, evs []*event.Event) error {
 	var first error
 	for i, err := range f.core.AcceptBatch(ctx, raws) {
 		switch {
 		case err == nil:
 			f.metrics.fetched.Inc()
-			if sent != nil {
-				f.metrics.observeLag(sent[i])
+			if evs != nil {
+				f.metrics.observeLag(evs[i].GuildID, evs[i].OriginTS)
 			}
 		case errors.Is(err, room.ErrDuplicate):
 		case first == nil:
