@@ -159,15 +159,23 @@ func TestInviteAcrossNodes(t *testing.T) {
 			len(seen) == 1 && seen[0].ID == sent.ID && seen[0].Author.Username == "alice@alpha"
 	})
 
-	// Once beta's user blocked alice (the client API cannot block a
-	// remote user yet, so the row is written here), beta refuses a new
-	// group DM from her; a later message in the first DM still arrives.
-	if err := b.db.Write(t.Context(), func(q storage.Querier) error {
-		_, err := q.ExecContext(t.Context(), `INSERT INTO relationships (user_id, peer_id, type, since) VALUES (?, ?, 2, 0)`,
-			chat.ids[0], chat.aliceID)
-		return err
-	}); err != nil {
-		t.Fatal(err)
+	// Beta's user cannot befriend alice (requests do not cross nodes yet)
+	// but blocks her: beta refuses a new group DM from her; a later
+	// message in the first DM still arrives.
+	if code := try(t, b.URL(), "PUT", "/users/@me/relationships/"+chat.aliceID, chat.tokens[0], map[string]any{}, nil); code != http.StatusBadRequest {
+		t.Errorf("a friend request to a remote user: status %d, want 400", code)
+	}
+	api(t, b.URL(), "PUT", "/users/@me/relationships/"+chat.aliceID, chat.tokens[0], map[string]any{"type": 2}, nil)
+	var rels []struct {
+		ID   string `json:"id"`
+		Type int    `json:"type"`
+		User struct {
+			Username string `json:"username"`
+		} `json:"user"`
+	}
+	api(t, b.URL(), "GET", "/users/@me/relationships", chat.tokens[0], nil, &rels)
+	if len(rels) != 1 || rels[0].ID != chat.aliceID || rels[0].Type != 2 || rels[0].User.Username != "alice@alpha" {
+		t.Errorf("beta's user's relationships: %+v", rels)
 	}
 	// A group DM needs friendship, which does not cross nodes yet: alpha's
 	// row is written here too.

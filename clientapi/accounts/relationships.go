@@ -102,25 +102,31 @@ func (a *API) listRelationships(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rows, err := a.db.Reader().QueryContext(r.Context(), `SELECT r.type, r.nickname, u.id, u.username, u.global_name, u.avatar, u.bot, u.flags
-		FROM relationships r JOIN users u ON u.id = r.peer_id WHERE r.user_id = ? ORDER BY r.since`, int64(c.UserID))
+	rows, err := a.db.Reader().QueryContext(r.Context(), `SELECT type, nickname, peer_id FROM relationships
+		WHERE user_id = ? ORDER BY since`, int64(c.UserID))
 	if err != nil {
 		return fmt.Errorf("list relationships: %w", err)
 	}
 	defer rows.Close()
 	out := []Relationship{}
+	var ids []snowflake.ID
 	for rows.Next() {
 		var rel Relationship
-		u := &rel.User
-		if err := rows.Scan(&rel.Type, &rel.Nickname, &u.ID, &u.Username, &u.GlobalName, &u.Avatar, &u.Bot, &u.PublicFlags); err != nil {
+		if err := rows.Scan(&rel.Type, &rel.Nickname, &rel.ID); err != nil {
 			return fmt.Errorf("list relationships: %w", err)
 		}
-		u.Discriminator = "0"
-		rel.ID = u.ID
-		out = append(out, rel)
+		out, ids = append(out, rel), append(ids, rel.ID)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("list relationships: %w", err)
+	}
+	// Remote users (blocked ones) are shown by their kept profiles.
+	users, err := objects.LoadUsers(r.Context(), a.db.Reader(), ids)
+	if err != nil {
+		return err
+	}
+	for i := range out {
+		out[i].User = users[out[i].ID]
 	}
 	jsonio.Write(w, http.StatusOK, out)
 	return nil
@@ -224,10 +230,10 @@ func (a *API) sendRelEvent(ctx context.Context, ev relEvent) {
 		a.events.UserEvent(ev.to, ev.typ, map[string]any{"id": ev.peer, "type": ev.relType})
 		return
 	}
-	peer, err := objects.LoadMe(ctx, a.db.Reader(), ev.peer)
+	users, err := objects.LoadUsers(ctx, a.db.Reader(), []snowflake.ID{ev.peer})
 	if err != nil {
 		a.log.Warn("relationship event", "peer", ev.peer, "err", err)
 		return
 	}
-	a.events.UserEvent(ev.to, ev.typ, Relationship{ID: ev.peer, Type: ev.relType, User: peer.User})
+	a.events.UserEvent(ev.to, ev.typ, Relationship{ID: ev.peer, Type: ev.relType, User: users[ev.peer]})
 }

@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"concord/clientapi/httperr"
@@ -10,12 +11,21 @@ import (
 	"concord/storage"
 )
 
+// errRemoteFriend refuses a friend request to a user of another node:
+// requests do not cross nodes yet.
+var errRemoteFriend = httperr.Field("id", "RELATIONSHIP_REMOTE", "Friend requests cannot reach users on other nodes yet.")
+
 // befriend sends me's friend request to peer, or accepts peer's pending one.
 func (a *API) befriend(ctx context.Context, q storage.Querier, me, peer snowflake.ID) ([]relEvent, error) {
 	if me == peer {
 		return nil, httperr.Field("id", "RELATIONSHIP_SELF", "You cannot send a friend request to yourself.")
 	}
 	target, err := objects.LoadMe(ctx, q, peer)
+	if errors.Is(err, httperr.UnknownUser) {
+		if _, rerr := objects.RemoteHome(ctx, q, peer); rerr == nil {
+			return nil, errRemoteFriend
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +111,13 @@ func (a *API) block(ctx context.Context, q storage.Querier, me, peer snowflake.I
 	if me == peer {
 		return nil, httperr.Field("id", "RELATIONSHIP_SELF", "You cannot block yourself.")
 	}
-	if _, err := objects.LoadMe(ctx, q, peer); err != nil {
+	if _, err := objects.LoadMe(ctx, q, peer); errors.Is(err, httperr.UnknownUser) {
+		// A remote user whose profile this node keeps may be blocked: no
+		// DM from them starts here (spec/federation.md, "DMs across nodes").
+		if _, err := objects.RemoteHome(ctx, q, peer); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
 		return nil, err
 	}
 	theirs, err := relType(ctx, q, peer, me)
