@@ -17,6 +17,7 @@ const (
 	presenceRefresh = time.Minute     // how often a node announces its online users again
 	presenceTTL     = 3 * time.Minute // how long a remote user stays shown without news
 	greetWait       = 5 * time.Second // how long a greeting waits for the new node on the live topic
+	maxGreeters     = 16              // greetings waiting at once; beyond, the next refresh tells
 )
 
 // greeting is a member.join this node has committed. When a user of
@@ -41,6 +42,7 @@ var presenceStatuses = map[string]bool{live.StatusOnline: true, live.StatusIdle:
 func (f *Federation) publishPresence() {
 	t := time.NewTicker(presenceRefresh)
 	defer t.Stop()
+	greeters := make(chan struct{}, maxGreeters)
 	for {
 		select {
 		case <-f.ctx.Done():
@@ -50,8 +52,17 @@ func (f *Federation) publishPresence() {
 		case <-t.C:
 			f.announce(f.rooms(), f.online)
 		case g := <-f.greetings:
-			if tp := f.lookup(g.gid); tp != nil && tp.live != nil {
-				f.goRun(func() { f.greet(tp, g) })
+			tp := f.lookup(g.gid)
+			if tp == nil || tp.live == nil {
+				break
+			}
+			select {
+			case greeters <- struct{}{}:
+				f.goRun(func() {
+					defer func() { <-greeters }()
+					f.greet(tp, g)
+				})
+			default: // the next refresh tells it
 			}
 		}
 	}
