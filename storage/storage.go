@@ -212,26 +212,31 @@ func dollarRebind() func(string) string {
 		if v, ok := cache.Load(q); ok {
 			return v.(string)
 		}
-		out := make([]byte, 0, len(q)+8)
-		n := 0
-		inString := false
-		for i := 0; i < len(q); i++ {
-			c := q[i]
-			switch {
-			case c == '\'':
-				inString = !inString
-			case c == '?' && !inString:
-				n++
-				out = append(out, '$')
-				out = fmt.Appendf(out, "%d", n)
-				continue
-			}
-			out = append(out, c)
-		}
-		s := string(out)
+		s := toDollars(q)
 		cache.Store(q, s)
 		return s
 	}
+}
+
+// toDollars numbers q's `?` placeholders $1, $2, … in order.
+func toDollars(q string) string {
+	out := make([]byte, 0, len(q)+8)
+	n := 0
+	inString := false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			inString = !inString
+		case c == '?' && !inString:
+			n++
+			out = append(out, '$')
+			out = fmt.Appendf(out, "%d", n)
+			continue
+		}
+		out = append(out, c)
+	}
+	return string(out)
 }
 
 // stmtCache keeps the write pool's prepared statements across

@@ -20,12 +20,12 @@ type gatedStore struct {
 	release chan struct{}
 }
 
-func (g *gatedStore) Write(ctx context.Context, fn func(q room.Querier) error) error {
+func (g *gatedStore) Pipeline(ctx context.Context, fn func(q room.Querier) error) error {
 	if g.gated.Load() {
 		g.waiting <- struct{}{}
 		<-g.release
 	}
-	return g.DB.Write(ctx, fn)
+	return g.DB.Pipeline(ctx, fn)
 }
 
 // View shows what is stored, never an event staged whose batch has not

@@ -42,6 +42,10 @@ type Querier = interface {
 // Store is what the core needs of the database (storage.DB satisfies it).
 type Store interface {
 	Write(ctx context.Context, fn func(q Querier) error) error
+	// Pipeline is Write for fn that never reads what an Exec answers: the
+	// store may send fn's statements together, and an Exec's error comes
+	// with the next query or Pipeline's answer.
+	Pipeline(ctx context.Context, fn func(q Querier) error) error
 	Reader() Querier
 	// Erased tells the store that a committed batch erased text, which
 	// its maintenance then takes out of its files (spec/accept.md,

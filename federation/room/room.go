@@ -278,7 +278,7 @@ func (r *room) commit(w *work) {
 		r.abandon(w)
 	default:
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := r.core.store.Write(ctx, w.tx.commit)
+		err := r.core.store.Pipeline(ctx, w.tx.commit)
 		cancel()
 		if err != nil {
 			r.fail(w, err)
