@@ -459,3 +459,29 @@ func TestPlainHTTPWarning(t *testing.T) {
 		}
 	}
 }
+
+// A restarted node serves a channel before anything changes a channel:
+// the cache of which rooms hold a channel ID starts empty, not broken.
+func TestRestartServesChannels(t *testing.T) {
+	cfg := testConfig(t)
+	var token, channel string
+	t.Run("first run", func(t *testing.T) {
+		n := startNode(t, cfg)
+		_, token = register(t, n.URL(), "rhea")
+		var g, ch struct {
+			ID string `json:"id"`
+		}
+		api(t, n.URL(), "POST", "/guilds", token, map[string]string{"name": "kept"}, &g)
+		api(t, n.URL(), "POST", "/guilds/"+g.ID+"/channels", token, map[string]any{"name": "chat"}, &ch)
+		api(t, n.URL(), "POST", "/channels/"+ch.ID+"/messages", token, map[string]string{"content": "before"}, nil)
+		channel = ch.ID
+	})
+	n := startNode(t, cfg)
+	var msgs []struct {
+		Content string `json:"content"`
+	}
+	api(t, n.URL(), "GET", "/channels/"+channel+"/messages", token, nil, &msgs)
+	if len(msgs) != 1 || msgs[0].Content != "before" {
+		t.Errorf("after the restart the channel holds %+v", msgs)
+	}
+}

@@ -80,7 +80,7 @@ const maxIndexed = 100_000
 func (x *channelIndex) get(id snowflake.ID, version uint64) ([]snowflake.ID, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.version != version {
+	if x.version != version || x.rooms == nil {
 		x.version, x.rooms = version, map[snowflake.ID][]snowflake.ID{}
 		return nil, false
 	}
@@ -91,7 +91,7 @@ func (x *channelIndex) get(id snowflake.ID, version uint64) ([]snowflake.ID, boo
 func (x *channelIndex) put(id snowflake.ID, version uint64, gids []snowflake.ID) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.version != version {
+	if x.version != version || x.rooms == nil {
 		return
 	}
 	if len(x.rooms) >= maxIndexed {
