@@ -153,7 +153,10 @@ type work struct {
 // core closes it first commits what is queued.
 func (r *room) run() {
 	defer close(r.stopped)
-	commits := make(chan *work, 1)
+	// Unbuffered: a staged batch waits for the committer, and the next is
+	// drained only once it is taken, so that each batch holds everything
+	// that arrived during one commit rather than a few split off early.
+	commits := make(chan *work)
 	committed := make(chan struct{})
 	go func() {
 		defer close(committed)
