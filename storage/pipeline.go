@@ -41,7 +41,10 @@ func (db *DB) Pipeline(ctx context.Context, fn func(q Querier) error) error {
 		p.pending = append(p.pending, "COMMIT")
 		err = p.flush(ctx)
 	}
-	if err = errors.Join(err, p.err); err != nil {
+	if err == nil {
+		err = p.err
+	}
+	if err != nil {
 		if p.sent {
 			// A failed statement leaves the transaction aborted (or the
 			// connection broken, which Close then discards).
