@@ -8,6 +8,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
 
 	"concord/storage"
 	"concord/storage/storagetest"
@@ -48,7 +51,9 @@ func runNode(t *testing.T, bin, name string, env ...string) string {
 // TestProcessesFederate runs three concord processes with their own data
 // dirs and configs, the second on PostgreSQL when the tests have it, each
 // bootstrapped from the one before: a user of each joins the first's guild
-// by its invite code and posts, all through the HTTP API.
+// by its invite code and posts, all through the HTTP API. Then Alice on
+// the first and the user of the third talk through discordgo, each
+// connected to their own node, and each hears the other on the gateway.
 func TestProcessesFederate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -61,5 +66,57 @@ func TestProcessesFederate(t *testing.T) {
 	}
 	two := runNode(t, bin, "two", append(pg, "CONCORD_FEDERATION_BOOTSTRAP="+nodeCardOf(t, one).Addrs[0])...)
 	three := runNode(t, bin, "three", "CONCORD_FEDERATION_BOOTSTRAP="+nodeCardOf(t, two).Addrs[0])
-	federatedChat(t, one, two, three)
+	chat := federatedChat(t, one, two, three)
+
+	alice, user2 := discordgoOn(t, one, chat.alice), discordgoOn(t, three, chat.tokens[1])
+	toUser2, toAlice := hear(t, user2), hear(t, alice)
+	sent, err := alice.ChannelMessageSend(chat.channel, "hello three, from one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := awaitMessage(t, toUser2, sent.ID); m.Author.Username != "alice@one" || m.Content != sent.Content {
+		t.Errorf("three's gateway shows %q by %s", m.Content, m.Author.Username)
+	}
+	reply, err := user2.ChannelMessageSendReply(chat.channel, "hello one", sent.Reference())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := awaitMessage(t, toAlice, reply.ID); m.Author.Username != "user2@three" || m.MessageReference == nil ||
+		m.MessageReference.MessageID != sent.ID {
+		t.Errorf("one's gateway shows %q by %s, replying to %+v", m.Content, m.Author.Username, m.MessageReference)
+	}
+}
+
+// hear opens s's gateway and returns the messages it is sent.
+func hear(t *testing.T, s *discordgo.Session) chan *discordgo.Message {
+	t.Helper()
+	out := make(chan *discordgo.Message, 64)
+	s.Identify.Intents = discordgo.IntentsGuildMessages | discordgo.IntentsMessageContent
+	s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) {
+		select {
+		case out <- m.Message:
+		default:
+		}
+	})
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return out
+}
+
+// awaitMessage waits up to 20 s for the message with this ID.
+func awaitMessage(t *testing.T, from chan *discordgo.Message, id string) *discordgo.Message {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case m := <-from:
+			if m.ID == id {
+				return m
+			}
+		case <-deadline:
+			t.Fatalf("message %s never arrived", id)
+		}
+	}
 }
