@@ -138,7 +138,6 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 		f.unsubLive = cfg.Live.Subscribe(liveListener{f})
 		f.goRun(f.publishLive)
 		f.goRun(f.publishPresence)
-		f.goRun(f.publishProfiles)
 	}
 	return f, nil
 }

@@ -38,7 +38,8 @@ var presenceStatuses = map[string]bool{live.StatusOnline: true, live.StatusIdle:
 // publishPresence announces this node's users' presence in every room
 // they are members of: at once when it changes, and every presenceRefresh
 // for those online, so that other nodes can forget users whose node went
-// silent.
+// silent. It also answers greetings and sends the profile signals
+// ProfileChanged queues.
 func (f *Federation) publishPresence() {
 	t := time.NewTicker(presenceRefresh)
 	defer t.Stop()
@@ -51,6 +52,10 @@ func (f *Federation) publishPresence() {
 			f.announce(f.rooms(), func(user snowflake.ID) (live.Presence, bool) { return p, user == p.UserID })
 		case <-t.C:
 			f.announce(f.rooms(), f.online)
+		case user := <-f.profileOut:
+			for _, tp := range f.homedIn(user) {
+				f.publishSignal(tp, signal{Type: profileSignal, GuildID: tp.gid, UserID: user, TS: time.Now().UnixMilli()})
+			}
 		case g := <-f.greetings:
 			tp := f.lookup(g.gid)
 			if tp == nil || tp.live == nil {

@@ -179,20 +179,6 @@ func (f *Federation) ProfileChanged(user snowflake.ID) {
 	}
 }
 
-// publishProfiles announces the profile changes ProfileChanged queues.
-func (f *Federation) publishProfiles() {
-	for {
-		select {
-		case <-f.ctx.Done():
-			return
-		case user := <-f.profileOut:
-			for _, tp := range f.homedIn(user) {
-				f.publishSignal(tp, signal{Type: profileSignal, GuildID: tp.gid, UserID: user, TS: time.Now().UnixMilli()})
-			}
-		}
-	}
-}
-
 // homedIn lists the rooms with a live topic where user is a member whose
 // home is this node.
 func (f *Federation) homedIn(user snowflake.ID) []*topic {

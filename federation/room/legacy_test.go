@@ -6,12 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/crypto"
+
 	"concord/federation/event"
 	"concord/federation/guild"
 	"concord/federation/room"
 	"concord/storage"
 	"concord/storage/storagetest"
-	"github.com/libp2p/go-libp2p/core/crypto"
 )
 
 // TestLoggedEventsTodaysRulesRefuse writes into a guild's log, as a node of
