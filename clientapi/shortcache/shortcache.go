@@ -49,9 +49,15 @@ func (c *Cache[K, V]) Put(k K, v V, now time.Time) {
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {
 		for key, e := range c.m {
-			if now.Sub(e.fetched) >= c.ttl || len(c.m) >= c.max {
+			if now.Sub(e.fetched) >= c.ttl {
 				delete(c.m, key)
 			}
+		}
+		for key := range c.m {
+			if len(c.m) < c.max {
+				break
+			}
+			delete(c.m, key)
 		}
 	}
 	c.m[k] = entry[V]{v, now}
