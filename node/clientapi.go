@@ -72,10 +72,12 @@ func (n *Node) buildClientAPI(ctx context.Context, ids *snowflake.Generator) err
 	}
 	accountAPI, err := accounts.New(accounts.Config{Issuer: issuer, RefreshPerMinute: cfg.Limits.AuthPerMinute,
 		Registration: cfg.Node.Registration, RegistrationsPerDay: cfg.Limits.RegistrationsPerAddressPerDay}, accounts.Deps{DB: n.db, Log: n.log, Metrics: n.metrics,
-		IDs: ids, Auth: n.auth, Blobs: n.blobs, Bots: guildAPI, Events: n.gateway, Live: n.gateway, Invites: guildAPI, Users: userChanges{n}})
+		IDs: ids, Auth: n.auth, Blobs: n.blobs, Bots: guildAPI, Events: n.gateway, Live: n.gateway, Invites: guildAPI, Users: userChanges{n}, Remote: n.fed})
 	if err != nil {
 		return fmt.Errorf("client api: %w", err)
 	}
+	n.fed.ServeFriends(accountAPI)
+	n.closers = append(n.closers, closer{"accounts", accountAPI.Close})
 	bots, err := interactions.New(interactions.Config{}, interactions.Deps{DB: n.db, Log: n.log, IDs: ids, Core: n.events,
 		Guilds: guildAPI, Objects: render, Events: n.gateway, Remote: n.fed})
 	if err != nil {

@@ -41,6 +41,10 @@ func (d directory) Blocked(ctx context.Context, a, b snowflake.ID) (bool, error)
 	return accounts.Blocked(ctx, d.n.db.Reader(), a, b)
 }
 
+func (d directory) Friends(ctx context.Context, a, b snowflake.ID) (bool, error) {
+	return accounts.Friends(ctx, d.n.db.Reader(), a, b)
+}
+
 func (d directory) StoreProfiles(ctx context.Context, profiles []p2p.Profile) error {
 	for _, p := range profiles {
 		body, err := json.Marshal(objects.RemoteUser{Username: p.Username, GlobalName: p.GlobalName, Bot: p.Bot, Node: p.Node, Origin: p.Origin})

@@ -77,6 +77,7 @@ type Deps struct {
 	Live    Sessions // nil: revocations end no connections
 	Invites Invites  // nil: registration by guild invite is refused
 	Users   Users    // nil: nothing keeps a copy of users' profiles
+	Remote  Remote   // nil: friend requests to users of other nodes answer 502
 }
 
 // Users is what keeps copies of users' profiles (objects.Renderer, other
@@ -99,8 +100,13 @@ type API struct {
 	users   Users
 	live    Sessions
 	invites Invites
+	remote  Remote
 	hasher  *password.Hasher
 	metrics metrics
+
+	outbox chan struct{}      // kicks the friend outbox
+	stop   context.CancelFunc // ends the friend outbox
+	done   chan struct{}
 
 	backoff       *backoff           // failed logins per account
 	refreshLimit  *ratelimit.Limiter // refreshes per session
@@ -142,10 +148,30 @@ func New(cfg Config, deps Deps) (*API, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &API{cfg: cfg, db: deps.DB, log: deps.Log, ids: deps.IDs, auth: deps.Auth, blobs: deps.Blobs,
-		bots: deps.Bots, events: deps.Events, users: deps.Users, live: deps.Live, invites: deps.Invites, hasher: hasher, metrics: m, backoff: newBackoff(cfg.Now),
+	a := &API{cfg: cfg, db: deps.DB, log: deps.Log, ids: deps.IDs, auth: deps.Auth, blobs: deps.Blobs,
+		bots: deps.Bots, events: deps.Events, users: deps.Users, live: deps.Live, invites: deps.Invites, remote: deps.Remote,
+		hasher: hasher, metrics: m, backoff: newBackoff(cfg.Now),
 		refreshLimit:  ratelimit.New(ratelimit.Config{Limit: cfg.RefreshPerMinute, Window: time.Minute, Now: cfg.Now}),
-		registrations: newRegistrationLimit(cfg.RegistrationsPerDay, cfg.Now)}, nil
+		registrations: newRegistrationLimit(cfg.RegistrationsPerDay, cfg.Now),
+		outbox:        make(chan struct{}, 1), done: make(chan struct{})}
+	ctx, stop := context.WithCancel(context.Background())
+	a.stop = stop
+	go func() {
+		defer close(a.done)
+		if a.remote != nil {
+			a.kickOutbox() // what an earlier run left undelivered
+			a.runOutbox(ctx)
+		}
+	}()
+	return a, nil
+}
+
+// Close stops the delivery of friend removals to other nodes; what is
+// undelivered waits in the database for the next start.
+func (a *API) Close() error {
+	a.stop()
+	<-a.done
+	return nil
 }
 
 // SignIn serves register and login, which take no token. The caller puts

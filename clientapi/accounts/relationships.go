@@ -156,15 +156,39 @@ func (a *API) putRelationship(w http.ResponseWriter, r *http.Request) error {
 	if t != relFriend && t != relBlocked {
 		return httperr.Field("type", "BASE_TYPE_CHOICES", "Value must be one of (1, 2).")
 	}
-	return a.changeRelationships(w, r, func(q storage.Querier) ([]relEvent, error) {
-		if t == relBlocked {
+	if t == relBlocked {
+		return a.changeRelationships(w, r, func(q storage.Querier) ([]relEvent, error) {
 			return a.block(r.Context(), q, c.UserID, peer)
-		}
-		return a.befriend(r.Context(), q, c.UserID, peer)
-	})
+		})
+	}
+	return a.sendFriendRequest(w, r, c.UserID, peer)
 }
 
-// addRelationshipByName is POST /users/@me/relationships {username}.
+// sendFriendRequest sends me's friend request to peer or accepts theirs:
+// in one transaction for a user of this node, through their home node
+// for a user of another.
+func (a *API) sendFriendRequest(w http.ResponseWriter, r *http.Request, me, peer snowflake.ID) error {
+	home, err := remoteHome(r.Context(), a.db.Reader(), peer)
+	if err != nil {
+		return err
+	}
+	if home == "" {
+		return a.changeRelationships(w, r, func(q storage.Querier) ([]relEvent, error) {
+			return a.befriend(r.Context(), q, me, peer)
+		})
+	}
+	events, err := a.befriendRemote(r.Context(), me, peer, home)
+	if err != nil {
+		return err
+	}
+	a.sendRelEvents(r.Context(), events)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// addRelationshipByName is POST /users/@me/relationships {username}: a
+// user of this node by their username, or a user of another node by the
+// name@node they are shown with.
 func (a *API) addRelationshipByName(w http.ResponseWriter, r *http.Request) error {
 	c, err := auth.Person(r)
 	if err != nil {
@@ -176,17 +200,41 @@ func (a *API) addRelationshipByName(w http.ResponseWriter, r *http.Request) erro
 	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
 		return err
 	}
-	return a.changeRelationships(w, r, func(q storage.Querier) ([]relEvent, error) {
-		var peer snowflake.ID
-		err := q.QueryRowContext(r.Context(), `SELECT id FROM users WHERE lower(username) = lower(?)`, strings.TrimSpace(body.Username)).Scan(&peer)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, httperr.NoSuchDiscordTag
-		}
-		if err != nil {
-			return nil, fmt.Errorf("find user: %w", err)
-		}
-		return a.befriend(r.Context(), q, c.UserID, peer)
-	})
+	name := strings.TrimSpace(body.Username)
+	var peer snowflake.ID
+	err = a.db.Reader().QueryRowContext(r.Context(), `SELECT id FROM users WHERE lower(username) = lower(?)`, name).Scan(&peer)
+	if errors.Is(err, sql.ErrNoRows) {
+		peer, err = a.findRemoteUser(r.Context(), name)
+	}
+	if err != nil {
+		return err
+	}
+	return a.sendFriendRequest(w, r, c.UserID, peer)
+}
+
+// maxHandle bounds a name@node looked up: both parts are at most 100
+// bytes long (spec/federation.md, "Remote users").
+const maxHandle = 201
+
+// findRemoteUser finds the remote user this node shows as handle
+// (name@node) among the profiles it keeps.
+func (a *API) findRemoteUser(ctx context.Context, handle string) (snowflake.ID, error) {
+	if !strings.Contains(handle, "@") || len(handle) > maxHandle {
+		return 0, httperr.NoSuchDiscordTag
+	}
+	found, err := objects.FindRemoteUsers(ctx, a.db.Reader(), handle)
+	if err != nil {
+		return 0, err
+	}
+	switch len(found) {
+	case 0:
+		return 0, httperr.NoSuchDiscordTag
+	case 1:
+		return found[0], nil
+	}
+	// Two nodes with one name, each with a user of that name: only the
+	// ID tells them apart.
+	return 0, httperr.Field("username", "USERNAME_AMBIGUOUS", "Several users on different nodes go by this name; add them by ID.")
 }
 
 func (a *API) deleteRelationship(w http.ResponseWriter, r *http.Request) error {
@@ -215,11 +263,15 @@ func (a *API) changeRelationships(w http.ResponseWriter, r *http.Request, change
 	if err != nil {
 		return err
 	}
-	for _, ev := range events {
-		a.sendRelEvent(r.Context(), ev)
-	}
+	a.sendRelEvents(r.Context(), events)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+func (a *API) sendRelEvents(ctx context.Context, events []relEvent) {
+	for _, ev := range events {
+		a.sendRelEvent(ctx, ev)
+	}
 }
 
 func (a *API) sendRelEvent(ctx context.Context, ev relEvent) {

@@ -11,21 +11,12 @@ import (
 	"concord/storage"
 )
 
-// errRemoteFriend refuses a friend request to a user of another node:
-// requests do not cross nodes yet.
-var errRemoteFriend = httperr.Field("id", "RELATIONSHIP_REMOTE", "Friend requests cannot reach users on other nodes yet.")
-
 // befriend sends me's friend request to peer, or accepts peer's pending one.
 func (a *API) befriend(ctx context.Context, q storage.Querier, me, peer snowflake.ID) ([]relEvent, error) {
 	if me == peer {
 		return nil, httperr.Field("id", "RELATIONSHIP_SELF", "You cannot send a friend request to yourself.")
 	}
 	target, err := objects.LoadMe(ctx, q, peer)
-	if errors.Is(err, httperr.UnknownUser) {
-		if _, rerr := objects.RemoteHome(ctx, q, peer); rerr == nil {
-			return nil, errRemoteFriend
-		}
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +111,18 @@ func (a *API) block(ctx context.Context, q storage.Querier, me, peer snowflake.I
 	} else if err != nil {
 		return nil, err
 	}
+	mine, err := relType(ctx, q, me, peer)
+	if err != nil {
+		return nil, err
+	}
 	theirs, err := relType(ctx, q, peer, me)
 	if err != nil {
 		return nil, err
 	}
 	if err := a.setRel(ctx, q, me, peer, relBlocked); err != nil {
+		return nil, err
+	}
+	if err := a.queueRemoval(ctx, q, me, peer, mine); err != nil {
 		return nil, err
 	}
 	events := []relEvent{{me, "RELATIONSHIP_ADD", peer, relBlocked}}
@@ -149,6 +147,9 @@ func (a *API) unfriend(ctx context.Context, q storage.Querier, me, peer snowflak
 		return nil, err
 	}
 	if err := delRel(ctx, q, me, peer); err != nil {
+		return nil, err
+	}
+	if err := a.queueRemoval(ctx, q, me, peer, mine); err != nil {
 		return nil, err
 	}
 	events := []relEvent{{me, "RELATIONSHIP_REMOVE", peer, mine}}

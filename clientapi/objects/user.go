@@ -90,8 +90,37 @@ func RemoteHome(ctx context.Context, q storage.Querier, id snowflake.ID) (string
 	return r.Origin, nil
 }
 
+// FindRemoteUsers lists the remote users whose kept profiles render with
+// handle (name@node) as their username, ignoring case: usually one, more
+// when two nodes share a name.
+func FindRemoteUsers(ctx context.Context, q storage.Querier, handle string) ([]snowflake.ID, error) {
+	rows, err := q.QueryContext(ctx, `SELECT key, value FROM node_meta WHERE key LIKE ?`, remoteUserPrefix+"%")
+	if err != nil {
+		return nil, fmt.Errorf("find remote users: %w", err)
+	}
+	defer rows.Close()
+	var out []snowflake.ID
+	for rows.Next() {
+		var key, value string
+		var r RemoteUser
+		if err := rows.Scan(&key, &value); err != nil {
+			return nil, fmt.Errorf("find remote users: %w", err)
+		}
+		id, err := snowflake.Parse(strings.TrimPrefix(key, remoteUserPrefix))
+		if err != nil || json.Unmarshal([]byte(value), &r) != nil {
+			continue
+		}
+		if strings.EqualFold(r.user(id).Username, handle) {
+			out = append(out, id)
+		}
+	}
+	return out, rows.Err()
+}
+
 // RemoteUserKey is the node metadata key of a remote user's profile.
-func RemoteUserKey(id snowflake.ID) string { return "remote_user/" + id.String() }
+func RemoteUserKey(id snowflake.ID) string { return remoteUserPrefix + id.String() }
+
+const remoteUserPrefix = "remote_user/"
 
 // user renders a remote user: the username carries the home node's name
 // after an @, so that a client shows where they live.

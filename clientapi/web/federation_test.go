@@ -11,7 +11,8 @@ import (
 
 // TestAcrossNodes: Alice on alpha makes a guild; Bob, whose account is on
 // beta, pastes its invite code into beta's client, joins the guild that
-// lives on alpha, and the two chat, each seeing the other by name@node.
+// lives on alpha, and the two chat, each seeing the other by name@node;
+// then they become friends across their nodes and share a group DM.
 func TestAcrossNodes(t *testing.T) {
 	alpha := startNodeWith(t, func(cfg *node.Config) { cfg.Node.Name = "alpha" })
 	var card struct {
@@ -59,6 +60,29 @@ func TestAcrossNodes(t *testing.T) {
 	bob.wait(`document.querySelector('.profile .handle') && document.querySelector('.profile .handle').textContent === 'alice@alpha'`)
 	bob.shot("federation-beta")
 	alice.shot("federation-alpha")
+
+	// Bob befriends alice by her name@node; she accepts from Pending and
+	// starts a group DM with him, which reaches beta.
+	bob.open("/channels/@me")
+	bob.click(`.ftabs .primary`)
+	bob.typeIn(`#af-name`, "alice@alpha")
+	bob.click(`.addfriend button[type=submit]`)
+	bob.wait(`document.querySelector('.fok') && document.querySelector('.fok').textContent.includes('alice@alpha')`)
+	alice.open("/channels/@me")
+	alice.clickX(`//div[@role="tablist"]/button[text()="Pending"]`)
+	alice.wait(`[...document.querySelectorAll('.flist li')].some((l) => l.textContent.includes('bob@beta'))`)
+	alice.clickX(`//ul[contains(@class,"flist")]//button[text()="Accept"]`)
+	alice.clickX(`//div[@role="tablist"]/button[text()="All"]`)
+	alice.wait(`document.querySelectorAll('.flist li').length === 1`)
+	alice.click(`.cathead .catadd`)
+	alice.eval(`document.querySelectorAll('dialog form input[type=checkbox]').forEach((c) => c.checked = true)`, nil)
+	alice.click(`dialog form button[type=submit]`)
+	alice.wait(`document.querySelector('.chtitle h1') && document.querySelector('.chtitle h1').textContent.includes('bob')`)
+	alice.send("a group across nodes")
+	bob.wait(`[...document.querySelectorAll('.chan.dm')].some((c) => c.textContent.includes('alice'))`)
+	bob.eval(`[...document.querySelectorAll('.chan.dm')].find((c) => c.textContent.includes('alice')).click()`, nil)
+	bob.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent === 'a group across nodes')`)
+	bob.shot("federation-group-dm")
 	alice.clean()
 	bob.clean()
 }

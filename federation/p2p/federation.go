@@ -80,6 +80,7 @@ type Federation struct {
 
 	profiles chan wanted // remote users whose profiles to fetch
 	bots     interactionsHolder
+	friends  friendsHolder
 	out      deliveries
 
 	liveOut     chan live.Typing   // local typing to gossip
@@ -90,6 +91,7 @@ type Federation struct {
 	signalRates map[string]*rate.Limiter // live signals by origin
 	eventRates  map[string]*rate.Limiter // gossiped events by origin
 	invokeRates map[string]*rate.Limiter // forwarded interactions by node
+	friendRates map[string]*rate.Limiter // friend actions by node
 	unsubLive   func()
 }
 
@@ -112,7 +114,8 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, fetching: map[snowflake.ID]chan struct{}{}, join: make(chan snowflake.ID, 1024),
 		profiles: make(chan wanted, profileQueue), out: deliveries{queues: map[peer.ID]chan Delivery{}}, liveOut: make(chan live.Typing, liveQueue),
 		presenceOut: make(chan live.Presence, liveQueue), profileOut: make(chan snowflake.ID, liveQueue), greetings: make(chan greeting, liveQueue), presences: remotePresences{users: map[snowflake.ID]*remotePresence{}},
-		signalRates: map[string]*rate.Limiter{}, eventRates: map[string]*rate.Limiter{}, invokeRates: map[string]*rate.Limiter{}, unsubLive: func() {}}
+		signalRates: map[string]*rate.Limiter{}, eventRates: map[string]*rate.Limiter{}, invokeRates: map[string]*rate.Limiter{},
+		friendRates: map[string]*rate.Limiter{}, unsubLive: func() {}}
 	f.ps, err = newGossip(ctx, host, m, log)
 	if err != nil {
 		cancel()

@@ -99,6 +99,7 @@ func (f *Federation) serveStreams() {
 	serve(f, ProtoProfile, f.serveProfile)
 	serve(f, ProtoInvoke, f.serveInvoke)
 	serve(f, ProtoCommands, f.serveCommands)
+	serve(f, ProtoFriend, f.serveFriend)
 	serveLimit(f, ProtoDeliver, maxDelivery, f.serveDeliver)
 	serveRaw(f, ProtoFile, maxRequest, fileDeadline, f.serveFile)
 }
@@ -299,7 +300,8 @@ func bindsInvite(code string, resp *inviteResp) (string, bool) {
 
 // dmAllowed reports whether a pushed guild.create may start a room here:
 // only a DM or group DM naming a user of this node, none of whom blocked
-// its creator (or was blocked by them).
+// its creator (or was blocked by them), and for a group DM only users who
+// are friends with its creator, as on Discord.
 func (f *Federation) dmAllowed(ctx context.Context, ev *event.Event) bool {
 	if !slices.Contains(remoteRecipients(ev, ev.Origin), f.host.ID()) {
 		return false
@@ -318,6 +320,11 @@ func (f *Federation) dmAllowed(ctx context.Context, ev *event.Event) bool {
 		}
 		if blocked, err := f.cfg.Directory.Blocked(ctx, r.UserID, ev.Sender); err != nil || blocked {
 			return false
+		}
+		if c.Kind == guild.KindGroupDM {
+			if friends, err := f.cfg.Directory.Friends(ctx, r.UserID, ev.Sender); err != nil || !friends {
+				return false
+			}
 		}
 	}
 	return true

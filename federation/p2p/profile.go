@@ -46,6 +46,8 @@ type Directory interface {
 	StoreProfiles(ctx context.Context, profiles []Profile) error
 	// Blocked reports whether either of two users blocked the other.
 	Blocked(ctx context.Context, a, b snowflake.ID) (bool, error)
+	// Friends reports whether two users are friends.
+	Friends(ctx context.Context, a, b snowflake.ID) (bool, error)
 }
 
 func (p *Profile) signingInput() ([]byte, error) {

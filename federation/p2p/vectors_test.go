@@ -186,6 +186,11 @@ func vectorMessages(t *testing.T) []struct {
 		{string(ProtoDeliver), "request", &Delivery{UserID: ev.Sender, InteractionID: 175928847299117070, Type: "INTERACTION_SUCCESS",
 			Payload: json.RawMessage(`{"id":"175928847299117070","nonce":"n1"}`)}},
 		{string(ProtoDeliver), "answer", &struct{}{}},
+		{string(ProtoFriend), "request", &friendReq{Action: FriendRequest, From: ev.Sender, To: 175928847299117069}},
+		{string(ProtoFriend), "answer, waiting", &friendResp{Type: 3}},
+		{string(ProtoFriend), "answer, refused", &friendResp{Refused: true}},
+		{string(ProtoFriend), "request, remove", &friendReq{Action: FriendRemove, From: ev.Sender, To: 175928847299117069}},
+		{string(ProtoFriend), "answer, removed", &friendResp{}},
 		{string(ProtoFile), "request", &fileReq{GuildID: ev.GuildID, Blob: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"}},
 		{string(ProtoFile), "answer, before the bytes", &fileHead{Size: 3}},
 	}

@@ -71,7 +71,7 @@ function list(app) {
 }
 
 function addForm() {
-	const input = h('input', { id: 'af-name', placeholder: 'You can add friends with their username.', autocomplete: 'off' });
+	const input = h('input', { id: 'af-name', placeholder: 'You can add friends with their username, or name@node on another node.', autocomplete: 'off' });
 	const msg = h('div', { class: 'ferr', role: 'status' });
 	const f = h('form', { class: 'addfriend' }, h('h2', {}, 'Add friend'), h('label', { for: 'af-name' }, 'Username'),
 		h('div', { class: 'row' }, input, h('button', { type: 'submit', class: 'primary' }, 'Send friend request')), msg);
