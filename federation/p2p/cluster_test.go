@@ -238,7 +238,7 @@ func line(t testing.TB, driver string) (a, b, c *member, g guildFixture, ub, uc 
 
 // triangle starts three fully connected nodes with a guild made on a that
 // a user of b and one of c joined, and waits until every node admitted
-// both.
+// both and gossips with the others.
 func triangle(t testing.TB, driver string) (a, b, c *member, g guildFixture, ub, uc snowflake.ID) {
 	t.Helper()
 	nodes := newCluster(t, driver, 3)
@@ -252,6 +252,18 @@ func triangle(t testing.TB, driver string) (a, b, c *member, g guildFixture, ub,
 		for _, m := range nodes {
 			if !m.isMember(g.id, ub) || !m.isMember(g.id, uc) {
 				return false
+			}
+		}
+		return true
+	})
+	// A node whose subscription reached another before its join did is
+	// reconnected once that one admits it; wait until gossip has settled.
+	waitFor(t, "every node to count the others among the topic's peers", func() bool {
+		for _, m := range nodes {
+			for _, o := range nodes {
+				if o != m && !slices.Contains(m.fed.TopicPeers(g.id), o.host.ID()) {
+					return false
+				}
 			}
 		}
 		return true

@@ -3,6 +3,8 @@ package p2p
 import (
 	"context"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"concord/federation/snowflake"
 )
 
@@ -23,4 +25,14 @@ func (f *Federation) PublishLiveRaw(ctx context.Context, gid snowflake.ID, data 
 		return err
 	}
 	return t.live.Publish(ctx, data)
+}
+
+// TopicPeers lists the peers gossip records as subscribed to a room's
+// topic.
+func (f *Federation) TopicPeers(gid snowflake.ID) []peer.ID {
+	t := f.lookup(gid)
+	if t == nil {
+		return nil
+	}
+	return t.t.ListPeers()
 }

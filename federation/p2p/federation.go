@@ -75,13 +75,18 @@ type Federation struct {
 	closed   bool
 	topics   map[snowflake.ID]*topic
 	via      map[snowflake.ID]peer.ID       // rooms joined through a peer, until the local join is sent to it
+	held     map[snowflake.ID][][]byte      // local events of those rooms, gossiped once subscribed
 	fetching map[snowflake.ID]chan struct{} // one catch-up per room at a time
 	join     chan snowflake.ID              // rooms seen in committed events, to subscribe to
 
 	profiles chan wanted // remote users whose profiles to fetch
 	bots     interactionsHolder
 	friends  friendsHolder
-	out      deliveries
+
+	homes      *roomHomes            // who may be among a room's gossip peers
+	homesDirty map[snowflake.ID]bool // rooms whose member homes are to be counted again
+	homesKick  chan struct{}
+	out        deliveries
 
 	liveOut     chan live.Typing   // local typing to gossip
 	presenceOut chan live.Presence // local presence changes to gossip
@@ -111,12 +116,13 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &Federation{host: host, core: core, log: log, metrics: m, cfg: cfg, ctx: ctx, cancel: cancel,
-		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, fetching: map[snowflake.ID]chan struct{}{}, join: make(chan snowflake.ID, 1024),
+		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, held: map[snowflake.ID][][]byte{}, fetching: map[snowflake.ID]chan struct{}{}, join: make(chan snowflake.ID, 1024),
 		profiles: make(chan wanted, profileQueue), out: deliveries{queues: map[peer.ID]chan Delivery{}}, liveOut: make(chan live.Typing, liveQueue),
 		presenceOut: make(chan live.Presence, liveQueue), profileOut: make(chan snowflake.ID, liveQueue), greetings: make(chan greeting, liveQueue), presences: remotePresences{users: map[snowflake.ID]*remotePresence{}},
 		signalRates: map[string]*rate.Limiter{}, eventRates: map[string]*rate.Limiter{}, invokeRates: map[string]*rate.Limiter{},
-		friendRates: map[string]*rate.Limiter{}, unsubLive: func() {}}
-	f.ps, err = newGossip(ctx, host, m, log)
+		friendRates: map[string]*rate.Limiter{}, unsubLive: func() {},
+		homes: newRoomHomes(), homesDirty: map[snowflake.ID]bool{}, homesKick: make(chan struct{}, 1)}
+	f.ps, err = newGossip(ctx, host, m, f.homes, log)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("gossipsub: %w", err)
@@ -137,6 +143,7 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	f.goRun(f.joinRooms)
 	f.goRun(f.syncLoop)
 	f.goRun(f.fetchProfiles)
+	f.goRun(f.trackHomes)
 	if cfg.Live != nil {
 		f.unsubLive = cfg.Live.Subscribe(liveListener{f})
 		f.goRun(f.publishLive)

@@ -41,7 +41,7 @@ const (
 // rejections are its own.
 const graylist = -400
 
-func newGossip(ctx context.Context, h *Host, m *metrics, log *slog.Logger) (*pubsub.PubSub, error) {
+func newGossip(ctx context.Context, h *Host, m *metrics, homes *roomHomes, log *slog.Logger) (*pubsub.PubSub, error) {
 	score := &pubsub.PeerScoreParams{
 		SkipAtomicValidation: true,
 		AppSpecificScore:     func(peer.ID) float64 { return 0 },
@@ -65,6 +65,8 @@ func newGossip(ctx context.Context, h *Host, m *metrics, log *slog.Logger) (*pub
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign), // the event carries its origin's signature
 		pubsub.WithNoAuthor(),
 		pubsub.WithFloodPublish(true),
+		pubsub.WithSubscriptionFilter(homes),
+		pubsub.WithPeerFilter(homes.allows),
 		pubsub.WithValidateQueueSize(validateQueue),
 		pubsub.WithPeerOutboundQueueSize(peerQueue),
 		pubsub.WithPeerScore(score, thresholds),
@@ -169,6 +171,7 @@ func (f *Federation) topic(gid snowflake.ID) (_ *topic, err error) {
 	f.mu.Lock()
 	f.topics[gid] = t
 	f.mu.Unlock()
+	f.recountHomes(gid)
 	f.goRun(func() { f.drain(t) })
 	f.goRun(func() { f.watchPeers(t, events) })
 	f.goRun(func() { f.publish(t) })
@@ -276,10 +279,10 @@ func (f *Federation) committed(a *room.Accepted) {
 	t := f.topics[ev.GuildID]
 	via, joining := f.via[ev.GuildID]
 	local := ev.Origin == f.host.ID()
-	if local && joining && ev.Type == guild.TypeMemberJoin {
-		delete(f.via, ev.GuildID)
-	} else {
-		joining = false
+	pushJoin := local && joining && ev.Type == guild.TypeMemberJoin
+	if t == nil && joining && local && !pushJoin && len(f.held[ev.GuildID]) < publishQueue {
+		// Sent while the join is on its way: gossiped once subscribed.
+		f.held[ev.GuildID] = append(f.held[ev.GuildID], event.Marshal(ev))
 	}
 	f.mu.Unlock()
 	if !local {
@@ -291,10 +294,16 @@ func (f *Federation) committed(a *room.Accepted) {
 		default: // the next refresh tells it
 		}
 	}
-	if ev.Type == guild.TypeMemberJoin && a.Applied && !joining {
+	if ev.Type == guild.TypeMemberJoin && a.Applied && !pushJoin {
 		greet()
 	}
-	if t == nil {
+	if a.State {
+		if ev.Type == guild.TypeMemberJoin && !local {
+			f.homes.add(ev.GuildID, ev.Origin)
+		}
+		f.recountHomes(ev.GuildID)
+	}
+	if t == nil && !joining {
 		select {
 		case f.join <- ev.GuildID:
 		default: // the next sync round subscribes to it
@@ -304,10 +313,16 @@ func (f *Federation) committed(a *room.Accepted) {
 		return
 	}
 	body := event.Marshal(ev)
-	if joining {
-		// The node joined through holds the join before it hears
-		// whether the new member is online.
-		f.goRun(func() { f.push(via, body); greet() })
+	if pushJoin {
+		// The node joined through holds the join before this node
+		// subscribes (its member nodes take only their members'
+		// subscriptions), and before it hears whether the new member is
+		// online; the others hear of the join by gossip.
+		f.goRun(func() {
+			f.push(via, body)
+			f.subscribeJoined(ev.GuildID, body)
+			greet()
+		})
 	}
 	for _, home := range remoteRecipients(ev, f.host.ID()) {
 		f.goRun(func() { f.push(home, body) })
@@ -315,11 +330,45 @@ func (f *Federation) committed(a *room.Accepted) {
 	if t == nil {
 		return // nobody subscribed to a room this new: heads exchanges catch up
 	}
+	f.queuePublish(t, body)
+}
+
+// queuePublish queues a local event for gossip on t; it never blocks.
+func (f *Federation) queuePublish(t *topic, body []byte) {
 	select {
 	case t.out <- body:
 	default:
 		f.metrics.drops.WithLabelValues("publish").Inc()
 	}
+}
+
+// subscribeJoined subscribes to a room joined through an invite, whose
+// local member.join (join) reached the node joined through, and gossips
+// the join and what was sent meanwhile.
+func (f *Federation) subscribeJoined(gid snowflake.ID, join []byte) {
+	t, err := f.topic(gid)
+	f.mu.Lock()
+	held := f.held[gid]
+	delete(f.held, gid)
+	delete(f.via, gid)
+	f.mu.Unlock()
+	if err != nil {
+		f.log.Warn("federation: subscribe", "guild", gid, "err", err)
+		return
+	}
+	for _, body := range append([][]byte{join}, held...) {
+		f.queuePublish(t, body)
+	}
+}
+
+// joining reports whether a join through an invite is bringing gid in and
+// its local member.join has not reached the node joined through yet: the
+// room is not subscribed to until then.
+func (f *Federation) joining(gid snowflake.ID) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.via[gid]
+	return ok
 }
 
 // remoteRecipients lists the other nodes a new DM room must reach: the

@@ -174,14 +174,20 @@ func (f *Federation) serveSend(_ network.Stream, req *sendReq) (any, error) {
 		_, err = f.core.Accept(ctx, req.Event)
 	}
 	verdict, _ := judge(err)
+	if verdict == "accepted" && ev.Type == guild.TypeMemberJoin {
+		// The joining node subscribes to the room once it has this
+		// answer: its subscription must find it a home already.
+		f.homes.add(ev.GuildID, ev.Origin)
+	}
 	return sendResp{Verdict: verdict}, nil
 }
 
 // FetchInvite finds a connected peer holding invite code and brings the
 // room it belongs to into the event core: every event of it, through
-// AcceptBatch, and a subscription to its topic. The local member.join that
-// follows is sent to that peer directly as well as by gossip. It returns
-// the room's ID.
+// AcceptBatch. The local member.join that follows is sent to that peer
+// directly, and only then is the room's topic subscribed to and the join
+// gossiped: the room's nodes take subscriptions from their members' homes
+// alone. It returns the room's ID.
 func (f *Federation) FetchInvite(ctx context.Context, code string) (snowflake.ID, error) {
 	found, err := f.findInvite(ctx, code)
 	if err != nil {
@@ -190,23 +196,49 @@ func (f *Federation) FetchInvite(ctx context.Context, code string) (snowflake.ID
 	gid, p := found.gid, found.p
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
+	if err := f.fetchRoom(ctx, gid, p, code, found.create); err != nil {
+		f.mu.Lock()
+		delete(f.via, gid)
+		f.mu.Unlock()
+		return 0, err
+	}
+	f.core.View(ctx, gid, func(s *guild.State) error {
+		for uid := range s.Members {
+			if home, err := peer.Decode(s.Homes[uid]); err == nil && home != f.host.ID() {
+				f.wantProfile(home, uid)
+			}
+		}
+		return nil
+	})
+	return gid, nil
+}
+
+// fetchRoom accepts every event of room gid from p, which holds invite
+// code; the room's log must start with the guild.create create. The room
+// counts as joining through p from the start (Federation.joining).
+func (f *Federation) fetchRoom(ctx context.Context, gid snowflake.ID, p peer.ID, code, create string) error {
+	f.mu.Lock()
+	if _, subscribed := f.topics[gid]; !subscribed {
+		f.via[gid] = p
+	}
+	f.mu.Unlock()
 	var after int64
 	for n := 0; n < maxJoinEvents; {
 		var resp joinResp
 		if err := f.call(ctx, p, ProtoJoin, joinReq{GuildID: gid, InviteCode: code, After: after}, &resp); err != nil {
-			return 0, err
+			return err
 		}
 		if len(resp.Events) == 0 {
 			break
 		}
 		if len(resp.Events) > maxJoinPage || resp.Next <= after {
-			return 0, fmt.Errorf("join %s from %s: a page of %d events ending at %d after %d", gid, p, len(resp.Events), resp.Next, after)
+			return fmt.Errorf("join %s from %s: a page of %d events ending at %d after %d", gid, p, len(resp.Events), resp.Next, after)
 		}
 		if after == 0 {
 			// The log starts with the guild.create the invite answer named:
 			// anything else is another room.
-			if ev, err := event.Parse(resp.Events[0]); err != nil || ev.ID() != found.create {
-				return 0, fmt.Errorf("join %s from %s: the log does not start with the invite's guild.create", gid, p)
+			if ev, err := event.Parse(resp.Events[0]); err != nil || ev.ID() != create {
+				return fmt.Errorf("join %s from %s: the log does not start with the invite's guild.create", gid, p)
 			}
 		}
 		raws := make([][]byte, len(resp.Events))
@@ -219,23 +251,9 @@ func (f *Federation) FetchInvite(ctx context.Context, code string) (snowflake.ID
 		after, n = resp.Next, n+len(raws)
 	}
 	if err := f.core.View(ctx, gid, func(*guild.State) error { return nil }); err != nil {
-		return 0, fmt.Errorf("join %s from %s: %w", gid, p, err)
+		return fmt.Errorf("join %s from %s: %w", gid, p, err)
 	}
-	f.mu.Lock()
-	f.via[gid] = p
-	f.mu.Unlock()
-	f.core.View(ctx, gid, func(s *guild.State) error {
-		for uid := range s.Members {
-			if home, err := peer.Decode(s.Homes[uid]); err == nil && home != f.host.ID() {
-				f.wantProfile(home, uid)
-			}
-		}
-		return nil
-	})
-	if _, err := f.topic(gid); err != nil {
-		return 0, err
-	}
-	return gid, nil
+	return nil
 }
 
 // PreviewInvite asks connected peers for invite code and returns the

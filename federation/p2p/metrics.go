@@ -62,7 +62,7 @@ func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, erro
 		}, []string{"guild"}),
 		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "concord_federation_reconnects_total",
-			Help: "Peers disconnected to be dialled afresh, by reason: unresponsive (connected, but no answer to a stream in time), lost_topics (answers for a room gossip does not show it in).",
+			Help: "Peers disconnected to be dialled afresh, by reason: unresponsive (connected, but no answer to a stream in time), lost_topics (answers for a room gossip does not show it in), membership (subscribed to a room it is no member's home of, or refused before it became one).",
 		}, []string{"reason"}),
 	}
 	peersGauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{

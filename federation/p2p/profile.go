@@ -233,6 +233,9 @@ func (f *Federation) fetchProfiles() {
 		for home, ids := range batch {
 			if err := f.fetchProfilesFrom(home, ids); err != nil && f.ctx.Err() == nil {
 				f.log.Debug("federation: profiles", "peer", home, "err", err)
+				for _, id := range ids {
+					delete(fresh, id) // asked again with the user's next event
+				}
 			}
 		}
 	}

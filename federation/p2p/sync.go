@@ -314,7 +314,9 @@ func (f *Federation) syncLoop() {
 		}
 		if rooms, err := f.core.Rooms(f.ctx); err == nil {
 			for _, gid := range rooms {
-				f.topic(gid)
+				if !f.joining(gid) {
+					f.topic(gid)
+				}
 			}
 		}
 		unseen = f.syncRound(unseen)
