@@ -44,13 +44,33 @@ func (f files) Open(ctx context.Context, room snowflake.ID, key string) (io.Read
 	var named bool
 	err := f.db.Reader().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM message_attachments t
 		JOIN messages m ON m.guild_id = t.guild_id AND m.id = t.message_id
-		WHERE t.guild_id = ? AND t.blob = ? AND m.deleted = FALSE AND m.hidden = FALSE)`, int64(room), key).Scan(&named)
+		WHERE t.guild_id = ? AND t.blob = ? AND m.deleted = FALSE AND m.hidden = FALSE)
+		OR EXISTS (SELECT 1 FROM guilds WHERE id = ? AND icon = ?)
+		OR EXISTS (SELECT 1 FROM roles WHERE guild_id = ? AND icon = ?)
+		OR EXISTS (SELECT 1 FROM emojis WHERE guild_id = ? AND image = ?)`,
+		int64(room), key, int64(room), key, int64(room), key, int64(room), key).Scan(&named)
 	if err != nil {
 		return nil, 0, err
 	}
 	if !named {
-		return nil, 0, fmt.Errorf("no message of %s names file %s", room, key)
+		return nil, 0, fmt.Errorf("nothing of %s names file %s", room, key)
 	}
+	return f.get(ctx, key)
+}
+
+func (f files) Avatar(ctx context.Context, user snowflake.ID, key string) (io.ReadCloser, int64, error) {
+	var named bool
+	if err := f.db.Reader().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ? AND avatar_blob = ?)`,
+		int64(user), key).Scan(&named); err != nil {
+		return nil, 0, err
+	}
+	if !named {
+		return nil, 0, fmt.Errorf("file %s is not the avatar of %s", key, user)
+	}
+	return f.get(ctx, key)
+}
+
+func (f files) get(ctx context.Context, key string) (io.ReadCloser, int64, error) {
 	r, info, err := f.blobs.Get(ctx, key)
 	return r, info.Size, err
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -111,6 +112,43 @@ func TestInviteAcrossNodes(t *testing.T) {
 		api(t, a.URL(), "GET", "/channels/"+chat.channel+"/messages", chat.alice, nil, &renamed)
 		return len(renamed) > 0 && renamed[0].Author.Username == "uno@beta" && renamed[0].Author.GlobalName == "Uno"
 	})
+
+	// Beta's user takes an avatar and alice gives the guild an icon: each
+	// node serves the other's picture, fetched from the node that has it.
+	var me struct {
+		Avatar string `json:"avatar"`
+	}
+	avatar := pngOf(7)
+	api(t, b.URL(), "PATCH", "/users/@me", chat.tokens[0], map[string]string{"avatar": dataURI(avatar)}, &me)
+	var pictured []struct {
+		Author struct {
+			Avatar string `json:"avatar"`
+		} `json:"author"`
+	}
+	waitUntil(t, "the new avatar on alpha", func() bool {
+		api(t, a.URL(), "GET", "/channels/"+chat.channel+"/messages", chat.alice, nil, &pictured)
+		return len(pictured) > 0 && pictured[0].Author.Avatar == me.Avatar
+	})
+	if code, got := apiCall(t, a.URL(), "GET", "/avatars/"+chat.ids[0]+"/"+me.Avatar+".png", "", nil); code != http.StatusOK || !bytes.Equal(got, avatar) {
+		t.Errorf("alpha serves beta's user's avatar: %d, %d bytes, want %d", code, len(got), len(avatar))
+	}
+	var ch, g struct {
+		GuildID string `json:"guild_id"`
+		Icon    string `json:"icon"`
+	}
+	api(t, a.URL(), "GET", "/channels/"+chat.channel, chat.alice, nil, &ch)
+	icon := pngOf(9)
+	api(t, a.URL(), "PATCH", "/guilds/"+ch.GuildID, chat.alice, map[string]string{"icon": dataURI(icon)}, &g)
+	waitUntil(t, "the icon on beta", func() bool {
+		var seen struct {
+			Icon string `json:"icon"`
+		}
+		api(t, b.URL(), "GET", "/guilds/"+ch.GuildID, chat.tokens[0], nil, &seen)
+		return seen.Icon == g.Icon
+	})
+	if code, got := apiCall(t, b.URL(), "GET", "/icons/"+ch.GuildID+"/"+g.Icon+".png", "", nil); code != http.StatusOK || !bytes.Equal(got, icon) {
+		t.Errorf("beta serves the guild's icon: %d, %d bytes, want %d", code, len(got), len(icon))
+	}
 
 	// Alice typing on alpha shows on beta's gateway, to beta's user.
 	gw, _, err := websocket.DefaultDialer.Dial(strings.Replace(b.URL(), "http", "ws", 1)+"/gateway?v=10&encoding=json", nil)

@@ -21,7 +21,8 @@ func (d directory) LocalProfiles(ctx context.Context, ids []snowflake.ID) ([]p2p
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := d.n.db.Reader().QueryContext(ctx, `SELECT id, username, COALESCE(global_name, ''), bot FROM users WHERE id IN (?`+objects.Placeholders(len(ids)-1)+`)`, objects.Int64Args(ids)...)
+	rows, err := d.n.db.Reader().QueryContext(ctx, `SELECT id, username, COALESCE(global_name, ''), bot, COALESCE(avatar_blob, '') FROM users
+		WHERE id IN (?`+objects.Placeholders(len(ids)-1)+`)`, objects.Int64Args(ids)...)
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +30,7 @@ func (d directory) LocalProfiles(ctx context.Context, ids []snowflake.ID) ([]p2p
 	var out []p2p.Profile
 	for rows.Next() {
 		var p p2p.Profile
-		if err := rows.Scan(&p.ID, &p.Username, &p.GlobalName, &p.Bot); err != nil {
+		if err := rows.Scan(&p.ID, &p.Username, &p.GlobalName, &p.Bot, &p.Avatar); err != nil {
 			return nil, err
 		}
 		out = append(out, p)
@@ -47,7 +48,8 @@ func (d directory) Friends(ctx context.Context, a, b snowflake.ID) (bool, error)
 
 func (d directory) StoreProfiles(ctx context.Context, profiles []p2p.Profile) error {
 	for _, p := range profiles {
-		body, err := json.Marshal(objects.RemoteUser{Username: p.Username, GlobalName: p.GlobalName, Bot: p.Bot, Node: p.Node, Origin: p.Origin})
+		body, err := json.Marshal(objects.RemoteUser{Username: p.Username, GlobalName: p.GlobalName, Bot: p.Bot, Avatar: p.Avatar,
+			Node: p.Node, Origin: p.Origin})
 		if err != nil {
 			return err
 		}

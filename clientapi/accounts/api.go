@@ -20,6 +20,7 @@ import (
 
 	"concord/clientapi/auth"
 	"concord/clientapi/httperr"
+	"concord/clientapi/images"
 	"concord/clientapi/password"
 	"concord/clientapi/ratelimit"
 	"concord/federation/snowflake"
@@ -104,6 +105,8 @@ type API struct {
 	hasher  *password.Hasher
 	metrics metrics
 
+	images *images.Fetcher
+
 	outbox chan struct{}      // kicks the friend outbox
 	stop   context.CancelFunc // ends the friend outbox
 	done   chan struct{}
@@ -153,7 +156,7 @@ func New(cfg Config, deps Deps) (*API, error) {
 		hasher: hasher, metrics: m, backoff: newBackoff(cfg.Now),
 		refreshLimit:  ratelimit.New(ratelimit.Config{Limit: cfg.RefreshPerMinute, Window: time.Minute, Now: cfg.Now}),
 		registrations: newRegistrationLimit(cfg.RegistrationsPerDay, cfg.Now),
-		outbox:        make(chan struct{}, 1), done: make(chan struct{})}
+		images:        images.NewFetcher(deps.Blobs), outbox: make(chan struct{}, 1), done: make(chan struct{})}
 	ctx, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	go func() {

@@ -1,18 +1,21 @@
 package accounts
 
 import (
+	"context"
 	"database/sql"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/go-chi/chi/v5"
 
 	"concord/clientapi/httperr"
 	"concord/clientapi/images"
 	"concord/clientapi/objects"
 	"concord/clientapi/params"
-
-	"github.com/go-chi/chi/v5"
+	"concord/federation/snowflake"
 )
 
 // getAvatar serves GET /avatars/{user_id}/{hash}.{ext}.
@@ -37,13 +40,35 @@ func (a *API) getAvatar(w http.ResponseWriter, r *http.Request) error {
 			stored, key = &hashed, &blob
 		}
 	}
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) {
+		return a.getRemoteAvatar(w, r, uid, hash)
+	}
+	if err != nil {
 		return err
 	}
 	if stored == nil || key == nil || *stored != hash {
 		return httperr.NotFound
 	}
 	return images.Serve(w, r, a.blobs, *key, hash)
+}
+
+// getRemoteAvatar serves the avatar of a remote user whose profile this
+// node keeps, fetched from their home node the first time.
+func (a *API) getRemoteAvatar(w http.ResponseWriter, r *http.Request, uid snowflake.ID, hash string) error {
+	key, home, err := objects.RemoteAvatar(r.Context(), a.db.Reader(), uid)
+	if errors.Is(err, httperr.UnknownUser) || err == nil && (key == "" || objects.IconHash(key) != hash) {
+		return httperr.NotFound
+	}
+	if err != nil {
+		return err
+	}
+	var fetch images.FetchFunc
+	if a.remote != nil {
+		fetch = func(ctx context.Context, w io.WriterAt) (int64, error) {
+			return a.remote.FetchAvatar(ctx, home, uid, key, w)
+		}
+	}
+	return a.images.Serve(w, r, key, hash, fetch)
 }
 
 // getDefaultAvatar serves /embed/avatars/{n}.png, the picture of a user

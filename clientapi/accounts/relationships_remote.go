@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -14,8 +15,9 @@ import (
 	"concord/storage"
 )
 
-// Remote carries friend requests to users of other nodes and back
-// (federation/p2p, spec/federation.md "Friends across nodes").
+// Remote reaches users' home nodes (federation/p2p): friend requests to
+// and from their users (spec/federation.md, "Friends across nodes"), and
+// their avatars.
 type Remote interface {
 	// Befriend delivers from's friend request, or acceptance of to's, to
 	// home, to's home node, and returns to's relationship type with from
@@ -25,6 +27,9 @@ type Remote interface {
 	// Unfriend tells home, to's home node, that from ended their
 	// friendship or request, or blocked them.
 	Unfriend(ctx context.Context, home string, from, to snowflake.ID) error
+	// FetchAvatar writes to w the avatar of key of user, whose home node
+	// is home, and returns its size.
+	FetchAvatar(ctx context.Context, home string, user snowflake.ID, key string, w io.WriterAt) (int64, error)
 }
 
 // Remote friend bounds.

@@ -14,13 +14,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
 
 	"concord/clientapi/httperr"
+	"concord/clientapi/images"
 	"concord/clientapi/objects"
 	"concord/clientapi/signedurl"
 	"concord/federation/live"
@@ -73,6 +74,9 @@ type Remote interface {
 	// FetchFile writes to w the file of key, size bytes, that a message
 	// of the room names, from a node that holds it.
 	FetchFile(ctx context.Context, room snowflake.ID, key string, size int64, w io.WriterAt) error
+	// FetchImage writes to w the image of key that the room's state
+	// names (its icon), from a node that holds it, and returns its size.
+	FetchImage(ctx context.Context, room snowflake.ID, key string, w io.WriterAt) (int64, error)
 }
 
 // API serves the guild, channel and message routes. Build it with New.
@@ -90,9 +94,9 @@ type API struct {
 	msgs     *messaging
 	uploads  *uploads
 	channels channelIndex // which rooms hold a channel ID
+	images   *images.Fetcher
 
-	fetchMu  sync.Mutex
-	fetching map[string]chan struct{} // files being fetched from other nodes, by blob
+	fetching singleflight.Group // files being fetched from other nodes, by blob
 }
 
 // New builds the guild routes.
@@ -109,7 +113,7 @@ func New(cfg Config, deps Deps) (*API, error) {
 	}
 	a := &API{cfg: cfg, db: deps.DB, log: deps.Log, ids: deps.IDs, core: deps.Core, blobs: deps.Blobs,
 		objects: deps.Objects, live: deps.Live, remote: deps.Remote, signer: deps.Signer,
-		fetching: map[string]chan struct{}{}}
+		images: images.NewFetcher(deps.Blobs)}
 	var err error
 	if a.msgs, err = newMessaging(cfg, deps); err != nil {
 		return nil, err

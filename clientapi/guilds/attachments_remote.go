@@ -17,27 +17,21 @@ func (a *API) fetchRemote(ctx context.Context, room snowflake.ID, at guild.Attac
 	if a.remote == nil {
 		return blob.ErrNotFound
 	}
-	a.fetchMu.Lock()
-	wait, busy := a.fetching[at.Blob]
-	if !busy {
-		wait = make(chan struct{})
-		a.fetching[at.Blob] = wait
+	done := a.fetching.DoChan(at.Blob, func() (any, error) {
+		// The fetch goes on if its first asker leaves, for whoever asks
+		// next; the transfer's own deadlines bound it.
+		return nil, a.fetchFile(context.WithoutCancel(ctx), room, at)
+	})
+	select {
+	case res := <-done:
+		return res.Err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	a.fetchMu.Unlock()
-	if busy {
-		select {
-		case <-wait:
-			return nil // the other fetch's outcome is in the store, or not
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	defer func() {
-		a.fetchMu.Lock()
-		delete(a.fetching, at.Blob)
-		a.fetchMu.Unlock()
-		close(wait)
-	}()
+}
+
+// fetchFile fetches one file into a temporary file, then the blob store.
+func (a *API) fetchFile(ctx context.Context, room snowflake.ID, at guild.Attachment) error {
 	f, err := os.CreateTemp(a.uploads.tmp, "fetch-*")
 	if err != nil {
 		return err

@@ -2,6 +2,8 @@ package guilds
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"net/http"
 
 	"concord/clientapi/auth"
@@ -247,5 +249,10 @@ func (a *API) getIcon(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || key == "" || objects.IconHash(key) != hash {
 		return httperr.NotFound
 	}
-	return images.Serve(w, r, a.blobs, key, hash)
+	var fetch images.FetchFunc
+	if a.remote != nil {
+		// The icon of a guild that lives on other nodes too.
+		fetch = func(ctx context.Context, w io.WriterAt) (int64, error) { return a.remote.FetchImage(ctx, gid, key, w) }
+	}
+	return a.images.Serve(w, r, key, hash, fetch)
 }

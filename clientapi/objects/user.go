@@ -68,26 +68,34 @@ type RemoteUser struct {
 	Username   string `json:"username"`
 	GlobalName string `json:"global_name,omitempty"`
 	Bot        bool   `json:"bot,omitempty"`
-	Node       string `json:"node"`   // the home node's name
-	Origin     string `json:"origin"` // the home node's peer ID
+	Avatar     string `json:"avatar,omitempty"` // the avatar's blob key
+	Node       string `json:"node"`             // the home node's name
+	Origin     string `json:"origin"`           // the home node's peer ID
 }
 
 // RemoteHome returns the home node (peer ID) of a remote user whose profile
 // this node keeps; httperr.UnknownUser for anyone else.
 func RemoteHome(ctx context.Context, q storage.Querier, id snowflake.ID) (string, error) {
+	r, err := remoteUser(ctx, q, id)
+	return r.Origin, err
+}
+
+// remoteUser reads the kept profile of a remote user; httperr.UnknownUser
+// when there is none.
+func remoteUser(ctx context.Context, q storage.Querier, id snowflake.ID) (RemoteUser, error) {
 	var value string
 	err := q.QueryRowContext(ctx, `SELECT value FROM node_meta WHERE key = ?`, RemoteUserKey(id)).Scan(&value)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", httperr.UnknownUser
+		return RemoteUser{}, httperr.UnknownUser
 	}
 	if err != nil {
-		return "", fmt.Errorf("remote user %s: %w", id, err)
+		return RemoteUser{}, fmt.Errorf("remote user %s: %w", id, err)
 	}
 	var r RemoteUser
 	if err := json.Unmarshal([]byte(value), &r); err != nil || r.Origin == "" {
-		return "", httperr.UnknownUser
+		return RemoteUser{}, httperr.UnknownUser
 	}
-	return r.Origin, nil
+	return r, nil
 }
 
 // FindRemoteUsers lists the remote users whose kept profiles render with
@@ -117,6 +125,14 @@ func FindRemoteUsers(ctx context.Context, q storage.Querier, handle string) ([]s
 	return out, rows.Err()
 }
 
+// RemoteAvatar returns the avatar blob key and the home node of a remote
+// user whose profile this node keeps; httperr.UnknownUser for anyone
+// else, and an empty key for one without an avatar.
+func RemoteAvatar(ctx context.Context, q storage.Querier, id snowflake.ID) (key, home string, err error) {
+	r, err := remoteUser(ctx, q, id)
+	return r.Avatar, r.Origin, err
+}
+
 // RemoteUserKey is the node metadata key of a remote user's profile.
 func RemoteUserKey(id snowflake.ID) string { return remoteUserPrefix + id.String() }
 
@@ -129,7 +145,12 @@ func (r RemoteUser) user(id snowflake.ID) User {
 	if name == "" {
 		name = r.Username
 	}
-	return User{ID: id, Username: r.Username + "@" + r.Node, Discriminator: "0", GlobalName: &name, Bot: r.Bot}
+	u := User{ID: id, Username: r.Username + "@" + r.Node, Discriminator: "0", GlobalName: &name, Bot: r.Bot}
+	if r.Avatar != "" {
+		hash := IconHash(r.Avatar)
+		u.Avatar = &hash
+	}
+	return u
 }
 
 // LoadUsers reads users by ID. Every ID gets an entry: a remote user is

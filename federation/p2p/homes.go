@@ -190,20 +190,22 @@ func (f *Federation) countHomes(gid snowflake.ID) {
 	}
 	for _, p := range stale {
 		f.log.Info("federation: reconnecting a peer whose room membership changed", "peer", p, "guild", gid)
-		f.reconnect(p, "membership")
+		f.reconnect(p)
 	}
 }
 
 // reconnectAfter is how long a peer stays disconnected before reconnect
 // dials it again: long enough for gossip on both sides to have forgotten
 // the old connection, so that the new one starts afresh.
-const reconnectAfter = time.Second
+const reconnectAfter = 100 * time.Millisecond
 
 // reconnect closes the connections to p and dials it again after
 // reconnectAfter: p's gossip then announces its subscriptions anew, and
-// this node's filter judges them as they are now.
-func (f *Federation) reconnect(p peer.ID, reason string) {
-	f.metrics.reconnects.WithLabelValues(reason).Inc()
+// this node's filter judges them as they are now. What either published
+// meanwhile, the heads exchange each side starts when the other joins the
+// topic again brings (watchPeers).
+func (f *Federation) reconnect(p peer.ID) {
+	f.metrics.reconnects.WithLabelValues("membership").Inc()
 	f.host.Network().ClosePeer(p)
 	f.goRun(func() {
 		t := time.NewTimer(reconnectAfter)
@@ -214,7 +216,7 @@ func (f *Federation) reconnect(p peer.ID, reason string) {
 			return
 		}
 		if f.host.Network().Connectedness(p) != network.Connected {
-			f.host.dial(f.ctx, f.host.Peerstore().PeerInfo(p), reason)
+			f.host.dial(f.ctx, f.host.Peerstore().PeerInfo(p), "membership")
 		}
 	})
 }

@@ -30,8 +30,9 @@ type Profile struct {
 	Username   string       `json:"username"`
 	GlobalName string       `json:"global_name,omitempty"`
 	Bot        bool         `json:"bot,omitempty"`
-	Node       string       `json:"node"`   // the home node's name
-	Origin     string       `json:"origin"` // the home node's peer ID
+	Avatar     string       `json:"avatar,omitempty"` // the avatar's file: the SHA-256 of its bytes, hex
+	Node       string       `json:"node"`             // the home node's name
+	Origin     string       `json:"origin"`           // the home node's peer ID
 	SignedTS   int64        `json:"signed_ts"`
 	Signature  string       `json:"signature,omitempty"` // base64url Ed25519 of the canonical form without it
 }
@@ -106,6 +107,9 @@ func (p *Profile) verify(home peer.ID) error {
 	}
 	if p.Username == "" || len(p.Username) > maxUsername || len(p.GlobalName) > maxUsername || len(p.Node) > maxUsername {
 		return fmt.Errorf("profile of %s: bad name lengths", p.ID)
+	}
+	if p.Avatar != "" && !isFileKey(p.Avatar) {
+		return fmt.Errorf("profile of %s: an avatar that names no file", p.ID)
 	}
 	in, err := p.signingInput()
 	if err != nil {

@@ -192,6 +192,7 @@ func vectorMessages(t *testing.T) []struct {
 		{string(ProtoFriend), "request, remove", &friendReq{Action: FriendRemove, From: ev.Sender, To: 175928847299117069}},
 		{string(ProtoFriend), "answer, removed", &friendResp{}},
 		{string(ProtoFile), "request", &fileReq{GuildID: ev.GuildID, Blob: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"}},
+		{string(ProtoFile), "request, an avatar", &fileReq{UserID: ev.Sender, Blob: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"}},
 		{string(ProtoFile), "answer, before the bytes", &fileHead{Size: 3}},
 	}
 }
