@@ -26,6 +26,10 @@ func (a *API) moveVoice(ctx context.Context, gid, actor, target snowflake.ID, to
 	if v == nil {
 		return httperr.TargetNotInVoice
 	}
+	if v.Home != "" {
+		// Their voice is their home node's: it has no word of this one yet.
+		return httperr.Field("channel_id", "VOICE_REMOTE", "Members of other nodes cannot be moved or disconnected from here.")
+	}
 	err := a.inGuild(ctx, gid, actor, func(s *guild.State, _ *guild.Member) error {
 		if !s.Permissions(actor, v.ChannelID, a.nowMs()).Has(perm.MoveMembers) {
 			return httperr.MissingPermissions

@@ -12,7 +12,8 @@ import (
 // TestAcrossNodes: Alice on alpha makes a guild; Bob, whose account is on
 // beta, pastes its invite code into beta's client, joins the guild that
 // lives on alpha, and the two chat, each seeing the other by name@node;
-// then they become friends across their nodes and share a group DM.
+// bob's voice state reaches alpha; then they become friends across their
+// nodes and share a group DM.
 func TestAcrossNodes(t *testing.T) {
 	alpha := startNodeWith(t, func(cfg *node.Config) { cfg.Node.Name = "alpha" })
 	var card struct {
@@ -26,7 +27,7 @@ func TestAcrossNodes(t *testing.T) {
 		cfg.Node.Name = "beta"
 		cfg.Federation.Bootstrap = []string{card.Addrs[0] + "/p2p/" + card.PeerID}
 	})
-	browser := newBrowser(t)
+	browser := newBrowser(t, voiceFlags...)
 	size := [2]int64{1280, 800}
 	alice := newPerson(t, browser, alpha, "alice", size)
 	bob := newPerson(t, browser, beta, "bob", size)
@@ -58,8 +59,20 @@ func TestAcrossNodes(t *testing.T) {
 	bob.wait(`[...document.querySelectorAll('.members .member.online')].some((m) => m.textContent.includes('alice'))`)
 	bob.click(`.msg .author`)
 	bob.wait(`document.querySelector('.profile .handle') && document.querySelector('.profile .handle').textContent === 'alice@alpha'`)
+	// Bob joins a voice channel through beta's SFU: alice, on alpha, sees
+	// him in it.
+	var lounge struct{ ID string }
+	alice.api("POST", "/guilds/"+guildID+"/channels", map[string]any{"name": "lounge", "type": 2}, &lounge)
+	var bobID string
+	bob.eval(`JSON.parse(localStorage.getItem('concord.session')).user_id`, &bobID)
+	bob.wait(`document.querySelector('.chan[data-channel="` + lounge.ID + `"]')`)
+	bob.click(`.chan[data-channel="` + lounge.ID + `"]`)
+	bob.wait(`document.querySelector('.vinfo strong') && document.querySelector('.vinfo strong').textContent === 'Voice Connected'`)
+	alice.wait(`document.querySelector('.chrow:has([data-channel="` + lounge.ID + `"]) .voicers li[data-user="` + bobID + `"]')`)
 	bob.shot("federation-beta")
 	alice.shot("federation-alpha")
+	bob.click(`.voicepanel button[aria-label="Disconnect"]`)
+	alice.wait(`!document.querySelector('.chrow:has([data-channel="` + lounge.ID + `"]) .voicers li[data-user="` + bobID + `"]')`)
 
 	// Bob befriends alice by her name@node; she accepts from Pending and
 	// starts a group DM with him, which reaches beta.

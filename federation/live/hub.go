@@ -279,6 +279,32 @@ func (h *Hub) SetVoice(v VoiceState) {
 	h.flush()
 }
 
+// SetRemoteVoice puts v, a voice state a user's home node announced, as
+// it is (ChannelID zero: the user left voice), and tells listeners if it
+// changed anything.
+func (h *Hub) SetRemoteVoice(v VoiceState) {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	m := h.voice[v.GuildID]
+	switch old := m[v.UserID]; {
+	case v.ChannelID == 0 && old != nil:
+		h.leave(v.GuildID, v.UserID)
+		h.out = append(h.out, change{voice: &v})
+	case v.ChannelID != 0 && (old == nil || *old != v):
+		if m == nil {
+			m = map[snowflake.ID]*VoiceState{}
+			h.voice[v.GuildID] = m
+		}
+		m[v.UserID] = &v
+		h.out = append(h.out, change{voice: &v})
+	}
+	h.mu.Unlock()
+	h.flush()
+}
+
 // UpdateVoice changes the voice state of a user who is in voice in a
 // guild with fn, which must not change who or where; listeners hear of it
 // if anything changed. It reports whether the user was in voice.

@@ -68,6 +68,10 @@ type VoiceState struct {
 	// SelfStream is set while the user shares their screen (Go Live).
 	SelfStream bool
 	Suppress   bool
+	// Home is the peer ID of the user's home node when that is another
+	// node, whose word this state is (federation/p2p); empty for a user
+	// of this node.
+	Home string
 }
 
 // VoiceServer tells a user's client where to connect its media for a

@@ -93,6 +93,8 @@ type Federation struct {
 	profileOut  chan snowflake.ID  // local users whose profile changed, to announce
 	greetings   chan greeting      // nodes that just joined a room, to tell who is online
 	presences   remotePresences
+	voiceOut    chan live.VoiceState // local voice state changes to gossip
+	voices      remoteVoices
 	signalRates map[string]*rate.Limiter // live signals by origin
 	eventRates  map[string]*rate.Limiter // gossiped events by origin
 	invokeRates map[string]*rate.Limiter // forwarded interactions by node
@@ -119,6 +121,7 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, held: map[snowflake.ID][][]byte{}, fetching: map[snowflake.ID]chan struct{}{}, join: make(chan snowflake.ID, 1024),
 		profiles: make(chan wanted, profileQueue), out: deliveries{queues: map[peer.ID]chan Delivery{}}, liveOut: make(chan live.Typing, liveQueue),
 		presenceOut: make(chan live.Presence, liveQueue), profileOut: make(chan snowflake.ID, liveQueue), greetings: make(chan greeting, liveQueue), presences: remotePresences{users: map[snowflake.ID]*remotePresence{}},
+		voiceOut: make(chan live.VoiceState, liveQueue), voices: remoteVoices{users: map[voiceKey]*remoteVoice{}},
 		signalRates: map[string]*rate.Limiter{}, eventRates: map[string]*rate.Limiter{}, invokeRates: map[string]*rate.Limiter{},
 		friendRates: map[string]*rate.Limiter{}, unsubLive: func() {},
 		homes: newRoomHomes(), homesDirty: map[snowflake.ID]bool{}, homesKick: make(chan struct{}, 1)}
@@ -176,6 +179,7 @@ func (f *Federation) Close() error {
 	f.cancel()
 	f.wg.Wait()
 	f.presences.stop()
+	f.voices.stop()
 	return nil
 }
 

@@ -31,6 +31,7 @@ const (
 	typingSignal   = "typing"
 	presenceSignal = "presence"
 	profileSignal  = "profile" // the user's profile changed: fetch it again from their home
+	voiceSignal    = "voice"   // the user's voice state in the room: in which channel, muted, streaming
 	maxRateLimits  = 10_000    // origins whose rate is tracked; beyond, tracking starts afresh
 )
 
@@ -43,9 +44,36 @@ type signal struct {
 	UserID     snowflake.ID    `json:"user_id"`
 	Status     string          `json:"status,omitempty"`     // presence
 	Activities json.RawMessage `json:"activities,omitempty"` // presence: a JSON array
+	Voice      *voiceFlags     `json:"voice,omitempty"`      // voice: ChannelID is the channel, 0 when the user left
 	Origin     string          `json:"origin"`
 	TS         int64           `json:"ts"`
 	Signature  string          `json:"signature,omitempty"`
+}
+
+// voiceFlags are a voice state's flags, as a voice signal carries them.
+type voiceFlags struct {
+	SelfMute   bool `json:"self_mute,omitempty"`
+	SelfDeaf   bool `json:"self_deaf,omitempty"`
+	SelfVideo  bool `json:"self_video,omitempty"`
+	SelfStream bool `json:"self_stream,omitempty"`
+	Mute       bool `json:"mute,omitempty"`
+	Deaf       bool `json:"deaf,omitempty"`
+	Suppress   bool `json:"suppress,omitempty"`
+}
+
+// voiceSignalOf is the voice signal of a voice state of this node's user.
+func voiceSignalOf(v live.VoiceState) signal {
+	return signal{Type: voiceSignal, GuildID: v.GuildID, ChannelID: v.ChannelID, UserID: v.UserID, TS: time.Now().UnixMilli(),
+		Voice: &voiceFlags{SelfMute: v.SelfMute, SelfDeaf: v.SelfDeaf, SelfVideo: v.SelfVideo, SelfStream: v.SelfStream,
+			Mute: v.Mute, Deaf: v.Deaf, Suppress: v.Suppress}}
+}
+
+// voiceState is the voice state a verified voice signal announces.
+func (s *signal) voiceState() live.VoiceState {
+	f := s.Voice
+	return live.VoiceState{GuildID: s.GuildID, ChannelID: s.ChannelID, UserID: s.UserID, Home: s.Origin,
+		SelfMute: f.SelfMute, SelfDeaf: f.SelfDeaf, SelfVideo: f.SelfVideo, SelfStream: f.SelfStream,
+		Mute: f.Mute, Deaf: f.Deaf, Suppress: f.Suppress}
 }
 
 func (s *signal) signingInput() ([]byte, error) {
@@ -70,7 +98,15 @@ func (l liveListener) Presence(p live.Presence) {
 	default: // presence is announced again every presenceRefresh
 	}
 }
-func (liveListener) Voice(live.VoiceState)        {}
+func (l liveListener) Voice(v live.VoiceState) {
+	if v.Home != "" {
+		return // heard from its home
+	}
+	select {
+	case l.f.voiceOut <- v:
+	default: // voice states are announced again every presenceRefresh
+	}
+}
 func (liveListener) VoiceServer(live.VoiceServer) {}
 
 // homeOf is the home node of a member of the room, "" for a non-member
@@ -148,10 +184,11 @@ func (f *Federation) checkSignal(ctx context.Context, gid snowflake.ID, data []b
 	switch {
 	case s.GuildID != gid:
 		return nil, fmt.Errorf("signal of guild %s on %s's topic", s.GuildID, gid)
-	case s.Type == typingSignal && s.ChannelID != 0:
-	case s.Type == presenceSignal && s.ChannelID == 0 && presenceStatuses[s.Status] && json.Valid(s.Activities) &&
+	case s.Type == typingSignal && s.ChannelID != 0 && s.Voice == nil:
+	case s.Type == presenceSignal && s.ChannelID == 0 && s.Voice == nil && presenceStatuses[s.Status] && json.Valid(s.Activities) &&
 		len(s.Activities) > 0 && s.Activities[0] == '[':
-	case s.Type == profileSignal && s.ChannelID == 0 && s.Status == "" && s.Activities == nil:
+	case s.Type == profileSignal && s.ChannelID == 0 && s.Status == "" && s.Activities == nil && s.Voice == nil:
+	case s.Type == voiceSignal && s.Voice != nil && s.Status == "" && s.Activities == nil:
 	default:
 		return nil, fmt.Errorf("malformed %q signal", s.Type)
 	}
@@ -238,6 +275,8 @@ func (f *Federation) deliverLive(gid snowflake.ID, sub *pubsub.Subscription) {
 			if home, err := peer.Decode(s.Origin); err == nil {
 				f.queueProfile(wanted{home: home, user: s.UserID, changed: true})
 			}
+		case s.Type == voiceSignal && s.Voice != nil:
+			f.voices.heard(f.cfg.Live, &s)
 		}
 	}
 }

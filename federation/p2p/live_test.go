@@ -11,6 +11,7 @@ import (
 	"concord/federation/canonical"
 	"concord/federation/guild"
 	"concord/federation/live"
+	"concord/federation/snowflake"
 	"concord/storage"
 )
 
@@ -58,21 +59,8 @@ func TestTypingAcrossNodes(t *testing.T) {
 	elsewhere, name := a.core.NewID(), "elsewhere"
 	made := a.send(t, g.id, g.owner, guild.TypeChannelCreate, guild.ChannelCreate{ID: elsewhere, ChannelFields: guild.ChannelFields{Name: &name}})
 	waitFor(t, "every node to hold the new channel", func() bool { return b.holds(g.id, made) && c.holds(g.id, made) })
-	forged := map[string]any{"type": "typing", "guild_id": g.id.String(), "channel_id": elsewhere.String(),
-		"user_id": ub.String(), "origin": c.host.ID().String(), "ts": time.Now().UnixMilli()}
-	in, err := canonical.Marshal(forged)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig, err := c.key.Sign(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	forged["signature"] = base64.RawURLEncoding.EncodeToString(sig)
-	body, _ := json.Marshal(forged)
-	if err := c.fed.PublishLiveRaw(context.Background(), g.id, body); err != nil {
-		t.Fatal(err)
-	}
+	signAs(t, c, g.id, map[string]any{"type": "typing", "guild_id": g.id.String(), "channel_id": elsewhere.String(),
+		"user_id": ub.String()})
 	after := live.Typing{RoomID: g.id, ChannelID: elsewhere, UserID: uc}
 	waitFor(t, "a to hear c's own user", func() bool {
 		c.live.Typing(live.Typing{RoomID: g.id, ChannelID: elsewhere, UserID: uc, At: time.Now()})
@@ -99,5 +87,63 @@ func TestPresenceAcrossNodes(t *testing.T) {
 	waitFor(t, "a to show b's user offline", func() bool { return status(a) == live.StatusOffline })
 	if status(b) != live.StatusOffline {
 		t.Errorf("b shows its own user %s", status(b))
+	}
+}
+
+// TestVoiceStateAcrossNodes: a user of b joining a voice channel, muting
+// and leaving shows in a's live state as b says, marked as b's; a voice
+// signal c signs for b's user is refused.
+func TestVoiceStateAcrossNodes(t *testing.T) {
+	a, b, c, g, ub, uc := triangle(t, storage.SQLite)
+	voice, name := a.core.NewID(), "lounge"
+	made := a.send(t, g.id, g.owner, guild.TypeChannelCreate, guild.ChannelCreate{ID: voice, Type: guild.ChannelVoice,
+		ChannelFields: guild.ChannelFields{Name: &name}})
+	waitFor(t, "every node to hold the voice channel", func() bool { return b.holds(g.id, made) && c.holds(g.id, made) })
+	stateOn := func(m *member, user snowflake.ID) *live.VoiceState {
+		for _, v := range m.live.VoiceStates(g.id) {
+			if v.UserID == user {
+				return &v
+			}
+		}
+		return nil
+	}
+
+	b.live.SetVoice(live.VoiceState{GuildID: g.id, ChannelID: voice, UserID: ub, SessionID: "s1"})
+	waitFor(t, "a to see b's user in voice", func() bool {
+		v := stateOn(a, ub)
+		return v != nil && v.ChannelID == voice && v.Home == b.host.ID().String() && !v.SelfMute
+	})
+	b.live.SetVoice(live.VoiceState{GuildID: g.id, ChannelID: voice, UserID: ub, SessionID: "s1", SelfMute: true})
+	waitFor(t, "a to see b's user muted", func() bool { v := stateOn(a, ub); return v != nil && v.SelfMute })
+
+	// c speaks for b's user: a keeps b's word.
+	signAs(t, c, g.id, map[string]any{"type": "voice", "guild_id": g.id.String(), "user_id": ub.String(), "voice": map[string]any{}})
+	c.live.SetVoice(live.VoiceState{GuildID: g.id, ChannelID: voice, UserID: uc, SessionID: "s2"})
+	waitFor(t, "a to see c's own user in voice", func() bool { return stateOn(a, uc) != nil })
+	if v := stateOn(a, ub); v == nil || v.ChannelID != voice {
+		t.Errorf("a took c's word that b's user left voice: %+v", v)
+	}
+
+	b.live.SetVoice(live.VoiceState{GuildID: g.id, UserID: ub, SessionID: "s1"})
+	waitFor(t, "a to see b's user leave voice", func() bool { return stateOn(a, ub) == nil })
+}
+
+// signAs publishes on room gid's live topic the signal fields, signed by m
+// as their origin now, as a hostile m would for another node's user.
+func signAs(t *testing.T, m *member, gid snowflake.ID, fields map[string]any) {
+	t.Helper()
+	fields["origin"], fields["ts"] = m.host.ID().String(), time.Now().UnixMilli()
+	in, err := canonical.Marshal(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := m.key.Sign(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields["signature"] = base64.RawURLEncoding.EncodeToString(sig)
+	body, _ := json.Marshal(fields)
+	if err := m.fed.PublishLiveRaw(context.Background(), gid, body); err != nil {
+		t.Fatal(err)
 	}
 }

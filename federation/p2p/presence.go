@@ -50,8 +50,14 @@ func (f *Federation) publishPresence() {
 			return
 		case p := <-f.presenceOut:
 			f.announce(f.rooms(), func(user snowflake.ID) (live.Presence, bool) { return p, user == p.UserID })
+		case v := <-f.voiceOut:
+			if tp := f.lookup(v.GuildID); tp != nil && tp.live != nil && f.homeOf(f.ctx, v.GuildID, v.UserID, 0) == f.host.ID().String() {
+				f.publishSignal(tp, voiceSignalOf(v))
+			}
 		case <-t.C:
-			f.announce(f.rooms(), f.online)
+			rooms := f.rooms()
+			f.announce(rooms, f.online)
+			f.announceVoice(rooms)
 		case user := <-f.profileOut:
 			for _, tp := range f.homedIn(user) {
 				f.publishSignal(tp, signal{Type: profileSignal, GuildID: tp.gid, UserID: user, TS: time.Now().UnixMilli()})
@@ -120,6 +126,22 @@ func (f *Federation) greet(tp *topic, g greeting) {
 		return
 	}
 	f.announce([]*topic{tp}, f.online)
+	f.announceVoice([]*topic{tp})
+}
+
+// announceVoice publishes, in each of rooms, the voice state of each user
+// of this node in voice there.
+func (f *Federation) announceVoice(rooms []*topic) {
+	for _, tp := range rooms {
+		if tp.live == nil {
+			continue
+		}
+		for _, v := range f.cfg.Live.VoiceStates(tp.gid) {
+			if v.Home == "" {
+				f.publishSignal(tp, voiceSignalOf(v))
+			}
+		}
+	}
 }
 
 // announce publishes, in each of rooms, the presence of each member homed
@@ -201,6 +223,69 @@ func (r *remotePresences) forget(hub *live.Hub, user snowflake.ID, u *remotePres
 
 // stop ends every remote user's timer.
 func (r *remotePresences) stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, u := range r.users {
+		u.expire.Stop()
+	}
+}
+
+// remoteVoices shows remote users' voice states in the node's live state
+// as their homes announce them, for at most presenceTTL after the last
+// announcement.
+type remoteVoices struct {
+	mu    sync.Mutex
+	users map[voiceKey]*remoteVoice
+}
+
+type voiceKey struct{ guild, user snowflake.ID }
+
+type remoteVoice struct {
+	ts     int64 // the newest signal's
+	expire *time.Timer
+}
+
+// heard applies a verified voice signal of a remote user to hub.
+func (r *remoteVoices) heard(hub *live.Hub, s *signal) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := voiceKey{s.GuildID, s.UserID}
+	u := r.users[k]
+	if u != nil && s.TS <= u.ts {
+		return // older news, reordered
+	}
+	v := s.voiceState()
+	switch {
+	case v.ChannelID == 0 && u != nil:
+		u.expire.Stop()
+		delete(r.users, k)
+	case v.ChannelID == 0:
+	case u == nil:
+		if len(r.users) >= maxRateLimits {
+			return // a bound on voice states shown from elsewhere
+		}
+		u = &remoteVoice{ts: s.TS}
+		u.expire = time.AfterFunc(presenceTTL, func() { r.forget(hub, k, u) })
+		r.users[k] = u
+	default:
+		u.ts = s.TS
+		u.expire.Reset(presenceTTL)
+	}
+	hub.SetRemoteVoice(v)
+}
+
+// forget takes a remote user whose home went silent out of voice.
+func (r *remoteVoices) forget(hub *live.Hub, k voiceKey, u *remoteVoice) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.users[k] == u {
+		delete(r.users, k)
+		hub.SetRemoteVoice(live.VoiceState{GuildID: k.guild, UserID: k.user})
+	}
+}
+
+// stop ends every timer.
+func (r *remoteVoices) stop() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, u := range r.users {

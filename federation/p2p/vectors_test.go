@@ -96,8 +96,8 @@ type liveVector struct {
 	Message      string `json:"message"`
 }
 
-// vectorSignals are a typing, a presence and a profile signal signed by the vector
-// node, with their signing inputs.
+// vectorSignals are a typing, a presence, a profile and a voice signal
+// signed by the vector node, with their signing inputs.
 func vectorSignals(t *testing.T) []liveVector {
 	t.Helper()
 	var out []liveVector
@@ -109,6 +109,8 @@ func vectorSignals(t *testing.T) []liveVector {
 			Origin:     "12D3KooWQK1wnefoLrcVHbbnf5tLzbopUd3K3bFAoJpA7YJgL5pV", TS: 1700000000000},
 		{Type: profileSignal, GuildID: 175928847299117062, UserID: 175928847299117063,
 			Origin: "12D3KooWQK1wnefoLrcVHbbnf5tLzbopUd3K3bFAoJpA7YJgL5pV", TS: 1700000000000},
+		{Type: voiceSignal, GuildID: 175928847299117062, ChannelID: 175928847299117065, UserID: 175928847299117063,
+			Voice: &voiceFlags{SelfMute: true, SelfStream: true}, Origin: "12D3KooWQK1wnefoLrcVHbbnf5tLzbopUd3K3bFAoJpA7YJgL5pV", TS: 1700000000000},
 	} {
 		in, err := s.signingInput()
 		if err == nil {
