@@ -36,3 +36,6 @@ func (f *Federation) TopicPeers(gid snowflake.ID) []peer.ID {
 	}
 	return t.t.ListPeers()
 }
+
+// Subscribed reports whether the node is subscribed to a room's topics.
+func (f *Federation) Subscribed(gid snowflake.ID) bool { return f.lookup(gid) != nil }

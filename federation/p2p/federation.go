@@ -86,6 +86,7 @@ type Federation struct {
 	homes      *roomHomes            // who may be among a room's gossip peers
 	homesDirty map[snowflake.ID]bool // rooms whose member homes are to be counted again
 	homesKick  chan struct{}
+	absent     map[snowflake.ID]bool // rooms held with no member homed here: not subscribed to
 	out        deliveries
 
 	liveOut     chan live.Typing   // local typing to gossip
@@ -124,7 +125,8 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 		voiceOut: make(chan live.VoiceState, liveQueue), voices: remoteVoices{users: map[voiceKey]*remoteVoice{}},
 		signalRates: map[string]*rate.Limiter{}, eventRates: map[string]*rate.Limiter{}, invokeRates: map[string]*rate.Limiter{},
 		friendRates: map[string]*rate.Limiter{}, unsubLive: func() {},
-		homes: newRoomHomes(), homesDirty: map[snowflake.ID]bool{}, homesKick: make(chan struct{}, 1)}
+		homes: newRoomHomes(), homesDirty: map[snowflake.ID]bool{}, homesKick: make(chan struct{}, 1),
+		absent: map[snowflake.ID]bool{}}
 	f.ps, err = newGossip(ctx, host, m, f.homes, log)
 	if err != nil {
 		cancel()
@@ -155,18 +157,20 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	return f, nil
 }
 
-// goRun runs fn in a goroutine Close waits for, unless Close has begun.
-func (f *Federation) goRun(fn func()) {
+// goRun runs fn in a goroutine Close waits for, unless Close has begun;
+// it reports whether it did.
+func (f *Federation) goRun(fn func()) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
-		return
+		return false
 	}
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
 		fn()
 	}()
+	return true
 }
 
 // Close stops federation; the host stays up.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p-pubsub"
@@ -120,6 +121,43 @@ type topic struct {
 	out   chan []byte   // local events waiting to be published
 	ready chan struct{} // closed when the topic first has a peer
 	live  *pubsub.Topic // the room's live signals; nil without live state
+
+	ctx    context.Context // ends when the node leaves the topic
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the topic's goroutines
+}
+
+// run runs fn as one of t's goroutines.
+func (f *Federation) run(t *topic, fn func()) {
+	t.wg.Add(1)
+	if !f.goRun(func() { defer t.wg.Done(); fn() }) {
+		t.wg.Done()
+	}
+}
+
+// leave unsubscribes from a room whose members no longer include a user
+// of this node: its gossip is for its members' homes alone, and their
+// streams refuse this node. The room stays in the core; a join through an
+// invite subscribes again.
+func (f *Federation) leave(gid snowflake.ID) {
+	f.joinMu.Lock()
+	defer f.joinMu.Unlock()
+	f.mu.Lock()
+	t := f.topics[gid]
+	delete(f.topics, gid)
+	f.mu.Unlock()
+	if t == nil {
+		return
+	}
+	t.cancel()
+	t.wg.Wait()
+	t.t.Close()
+	f.ps.UnregisterTopicValidator(TopicName(gid))
+	if t.live != nil {
+		t.live.Close()
+		f.ps.UnregisterTopicValidator(LiveTopicName(gid))
+	}
+	f.log.Info("federation: left the topics of a room no user of this node is a member of", "guild", gid)
 }
 
 // topic returns the room's subscription, subscribing first if need be.
@@ -162,6 +200,7 @@ func (f *Federation) topic(gid snowflake.ID) (_ *topic, err error) {
 	}
 	undo = append(undo, sub.Cancel)
 	t := &topic{gid: gid, t: pt, sub: sub, out: make(chan []byte, publishQueue), ready: make(chan struct{})}
+	t.ctx, t.cancel = context.WithCancel(f.ctx)
 	var liveSub *pubsub.Subscription
 	if f.cfg.Live != nil {
 		if t.live, liveSub, err = f.joinLive(gid); err != nil {
@@ -172,11 +211,11 @@ func (f *Federation) topic(gid snowflake.ID) (_ *topic, err error) {
 	f.topics[gid] = t
 	f.mu.Unlock()
 	f.recountHomes(gid)
-	f.goRun(func() { f.drain(t) })
-	f.goRun(func() { f.watchPeers(t, events) })
-	f.goRun(func() { f.publish(t) })
+	f.run(t, func() { f.drain(t) })
+	f.run(t, func() { f.watchPeers(t, events) })
+	f.run(t, func() { f.publish(t) })
 	if liveSub != nil {
-		f.goRun(func() { f.deliverLive(gid, liveSub) })
+		f.run(t, func() { f.deliverLive(t, liveSub) })
 	}
 	return t, nil
 }
@@ -216,7 +255,7 @@ func (f *Federation) lookup(gid snowflake.ID) *topic {
 func (f *Federation) drain(t *topic) {
 	defer t.sub.Cancel()
 	for {
-		if _, err := t.sub.Next(f.ctx); err != nil {
+		if _, err := t.sub.Next(t.ctx); err != nil {
 			return
 		}
 	}
@@ -228,7 +267,7 @@ func (f *Federation) drain(t *topic) {
 func (f *Federation) watchPeers(t *topic, events *pubsub.TopicEventHandler) {
 	defer events.Cancel()
 	for {
-		ev, err := events.NextPeerEvent(f.ctx)
+		ev, err := events.NextPeerEvent(t.ctx)
 		if err != nil {
 			return
 		}
@@ -252,12 +291,12 @@ func (f *Federation) publish(t *topic) {
 	select {
 	case <-t.ready:
 	case <-wait.C:
-	case <-f.ctx.Done():
+	case <-t.ctx.Done():
 	}
 	wait.Stop()
 	for {
 		select {
-		case <-f.ctx.Done():
+		case <-t.ctx.Done():
 			return
 		case body := <-t.out:
 			if err := t.t.Publish(f.ctx, body); err != nil {
@@ -359,6 +398,14 @@ func (f *Federation) subscribeJoined(gid snowflake.ID, join []byte) {
 	for _, body := range append([][]byte{join}, held...) {
 		f.queuePublish(t, body)
 	}
+}
+
+// isAbsent reports whether the room's last count found no member homed
+// here.
+func (f *Federation) isAbsent(gid snowflake.ID) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.absent[gid]
 }
 
 // joining reports whether a join through an invite is bringing gid in and

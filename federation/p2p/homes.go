@@ -170,8 +170,13 @@ func homesOf(s *guild.State, self peer.ID) map[peer.ID]bool {
 func (f *Federation) countHomes(gid snowflake.ID) {
 	since := f.homes.version(gid)
 	var homes map[peer.ID]bool
+	mine := false // a user of this node is a member
+	self := f.host.ID().String()
 	if err := f.core.View(f.ctx, gid, func(s *guild.State) error {
 		homes = homesOf(s, f.host.ID())
+		for uid := range s.Members {
+			mine = mine || s.Homes[uid] == self
+		}
 		return nil
 	}); err != nil {
 		return
@@ -179,6 +184,17 @@ func (f *Federation) countHomes(gid snowflake.ID) {
 	stale, ok := f.homes.set(gid, homes, since)
 	if !ok {
 		f.recountHomes(gid)
+		return
+	}
+	f.mu.Lock()
+	if mine {
+		delete(f.absent, gid)
+	} else {
+		f.absent[gid] = true
+	}
+	f.mu.Unlock()
+	if !mine && !f.joining(gid) {
+		f.leave(gid)
 		return
 	}
 	if t := f.lookup(gid); t != nil {

@@ -254,10 +254,11 @@ func allow(mu *sync.Mutex, limits map[string]*rate.Limiter, origin string, r rat
 }
 
 // deliverLive hands a room's remote live signals to the node's live state.
-func (f *Federation) deliverLive(gid snowflake.ID, sub *pubsub.Subscription) {
+func (f *Federation) deliverLive(t *topic, sub *pubsub.Subscription) {
+	gid := t.gid
 	defer sub.Cancel()
 	for {
-		m, err := sub.Next(f.ctx)
+		m, err := sub.Next(t.ctx)
 		if err != nil {
 			return
 		}

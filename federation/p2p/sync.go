@@ -314,7 +314,7 @@ func (f *Federation) syncLoop() {
 		}
 		if rooms, err := f.core.Rooms(f.ctx); err == nil {
 			for _, gid := range rooms {
-				if !f.joining(gid) {
+				if !f.joining(gid) && !f.isAbsent(gid) {
 					f.topic(gid)
 				}
 			}
@@ -344,7 +344,9 @@ func (f *Federation) syncRound(before map[peer.ID]bool) map[peer.ID]bool {
 			wg.Add(1)
 			go func() {
 				defer func() { <-slots; wg.Done() }()
-				if f.syncWith(p, t.gid) && !slices.Contains(topic, p) {
+				// Only a member's home belongs in the topic: another
+				// (one whose users left) answers but stays out of it.
+				if f.syncWith(p, t.gid) && !slices.Contains(topic, p) && f.homes.allows(p, TopicName(t.gid)) {
 					mu.Lock()
 					unseen[p] = true
 					mu.Unlock()

@@ -22,7 +22,8 @@ import (
 // to a guild's topics and is connected to every member node, yet hears
 // none of the guild's events or live signals, and no member node counts
 // it among the topic's peers. A node whose last member leaves stops
-// hearing the guild's events too.
+// hearing the guild's events too, and leaves its topics until a user of
+// it joins again.
 func TestTopicKeptAmongMembers(t *testing.T) {
 	a, b, c, g, ub, uc := triangle(t, storage.SQLite)
 
@@ -93,10 +94,17 @@ func TestTopicKeptAmongMembers(t *testing.T) {
 	waitFor(t, "a and b to drop c from the topic", func() bool {
 		return !slices.Contains(a.fed.TopicPeers(g.id), c.host.ID()) && !slices.Contains(b.fed.TopicPeers(g.id), c.host.ID())
 	})
+	waitFor(t, "c to leave the guild's topics", func() bool { return !c.fed.Subscribed(g.id) })
 	after := message(t, a, g, g.owner, "after c left")
 	waitFor(t, "b to hold a's message", func() bool { return b.holds(g.id, after) })
 	time.Sleep(2 * time.Second)
 	if c.holds(g.id, after) {
 		t.Error("c, home to no member, still hears the guild")
 	}
+
+	// A user of c joins again: c subscribes again and hears the guild.
+	back := join(t, c, g)
+	waitFor(t, "a to admit c's new user", func() bool { return a.isMember(g.id, back) })
+	again := message(t, a, g, g.owner, "welcome back")
+	waitFor(t, "c to hear the guild again", func() bool { return c.fed.Subscribed(g.id) && c.holds(g.id, again, after) })
 }
