@@ -2,7 +2,7 @@
 // (collapsible, remembered), unread and mention marks, who is in each voice
 // channel, and the guild's menu. At home it lists DMs and group DMs.
 
-import { avatar, clear, cmpID, h, icon, icons } from './dom.js';
+import { avatar, clear, cmpID, h, icon, icons, patch } from './dom.js';
 import * as modal from './modal.js';
 import { P, can, canGuild } from './perms.js';
 import * as state from './state.js';
@@ -80,7 +80,7 @@ export class Channels {
 				if (!shut || c.id === this.app.channelID || unread.unread(c.id)) out.push(this.channel(c));
 			}
 		}
-		clear(this.list, out);
+		patch(this.list, out);
 	}
 
 	channel(c) {
@@ -144,6 +144,6 @@ export class Channels {
 			if (n) b.append(h('span', { class: 'badge' }, String(n)));
 			rows.push(b);
 		}
-		clear(this.list, rows);
+		patch(this.list, rows);
 	}
 }

@@ -35,6 +35,25 @@ export function clear(el, ...children) {
 	return el;
 }
 
+// patch puts nodes in el like clear, but leaves in place each child that
+// is identical to the node that would replace it: a list redrawn by a
+// dispatch (a presence, an unread count) between a user's mousedown and
+// mouseup on one of its rows would otherwise swallow the click.
+export function patch(el, ...children) {
+	const fresh = document.createElement('div');
+	append(fresh, children);
+	const next = [...fresh.childNodes];
+	const old = [...el.childNodes];
+	if (old.length !== next.length) {
+		el.replaceChildren(...next);
+		return el;
+	}
+	next.forEach((n, i) => {
+		if (!old[i].isEqualNode(n)) old[i].replaceWith(n);
+	});
+	return el;
+}
+
 // snowflake order without losing precision: longer is larger, then by text.
 export function cmpID(a, b) {
 	if (a === b) return 0;
