@@ -67,7 +67,7 @@ export class Channels {
 				? h('button', { class: 'catadd', 'aria-label': 'Create channel in ' + cat.name, title: 'Create channel', onclick: () => this.app.createChannel(g.id, cat.id, 0) }, icon(icons.plus, 16))
 				: null;
 			out.push(h('div', { class: 'catrow' }, h('button', {
-				class: 'cat' + (shut ? ' shut' : ''), role: 'treeitem', 'aria-expanded': shut ? 'false' : 'true',
+				class: 'cat' + (shut ? ' shut' : ''), role: 'treeitem', 'aria-expanded': shut ? 'false' : 'true', 'data-category': cat.id,
 				onclick: () => {
 					if (shut) collapsed.delete(cat.id);
 					else collapsed.add(cat.id);

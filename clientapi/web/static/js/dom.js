@@ -38,7 +38,9 @@ export function clear(el, ...children) {
 // patch puts nodes in el like clear, but leaves in place each child that
 // is identical to the node that would replace it: a list redrawn by a
 // dispatch (a presence, an unread count) between a user's mousedown and
-// mouseup on one of its rows would otherwise swallow the click.
+// mouseup on one of its rows would otherwise swallow the click. A kept
+// child keeps its handlers, made for the old data: each child must say in
+// its attributes (data-channel, say) what its handlers act on.
 export function patch(el, ...children) {
 	const fresh = document.createElement('div');
 	append(fresh, children);
