@@ -1,10 +1,13 @@
 package node
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 
+	"concord/federation/p2p"
+	"concord/federation/snowflake"
 	"concord/storage"
 )
 
@@ -116,6 +119,16 @@ func TestFriendsAcrossNodes(t *testing.T) {
 			t.Errorf("beta holds a group DM from a non-friend: status %d", code)
 		}
 
+		// Alpha speaking for users it is not home to: beta refuses a
+		// request from a user it knows as its own, and from one it does
+		// not know, and a removal for bob's friendship from alpha's other
+		// user changes nothing.
+		for _, from := range []string{bobID, "175928847299117063"} {
+			if _, err := a.fed.Befriend(t.Context(), b.PeerID().String(), mustID(t, from), mustID(t, bobID)); !errors.Is(err, p2p.ErrFriendRefused) {
+				t.Errorf("a request from %s through alpha: %v, want a refusal", from, err)
+			}
+		}
+
 		// Friends again, by ID this time, before beta goes down.
 		api(t, a.URL(), "DELETE", "/users/@me/relationships/"+bobID, chat.alice, nil, nil)
 		api(t, a.URL(), "PUT", "/users/@me/relationships/"+bobID, chat.alice, map[string]any{}, nil)
@@ -140,4 +153,13 @@ func TestFriendsAcrossNodes(t *testing.T) {
 		_, ok := relationships(t, b.URL(), bob)[chat.aliceID]
 		return !ok
 	})
+}
+
+func mustID(t *testing.T, s string) snowflake.ID {
+	t.Helper()
+	id, err := snowflake.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
