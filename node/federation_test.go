@@ -113,8 +113,9 @@ func TestInviteAcrossNodes(t *testing.T) {
 		return len(renamed) > 0 && renamed[0].Author.Username == "uno@beta" && renamed[0].Author.GlobalName == "Uno"
 	})
 
-	// Beta's user takes an avatar and alice gives the guild an icon: each
-	// node serves the other's picture, fetched from the node that has it.
+	// Beta's user takes an avatar, alice gives the guild an icon and an
+	// emoji: each node serves the other's pictures, fetched from the node
+	// that has them.
 	var me struct {
 		Avatar string `json:"avatar"`
 	}
@@ -148,6 +149,17 @@ func TestInviteAcrossNodes(t *testing.T) {
 	})
 	if code, got := apiCall(t, b.URL(), "GET", "/icons/"+ch.GuildID+"/"+g.Icon+".png", "", nil); code != http.StatusOK || !bytes.Equal(got, icon) {
 		t.Errorf("beta serves the guild's icon: %d, %d bytes, want %d", code, len(got), len(icon))
+	}
+	var emoji struct {
+		ID string `json:"id"`
+	}
+	face := pngOf(11)
+	api(t, a.URL(), "POST", "/guilds/"+ch.GuildID+"/emojis", chat.alice, map[string]string{"name": "wave", "image": dataURI(face)}, &emoji)
+	waitUntil(t, "the emoji on beta", func() bool {
+		return try(t, b.URL(), "GET", "/guilds/"+ch.GuildID+"/emojis/"+emoji.ID, chat.tokens[0], nil, nil) == http.StatusOK
+	})
+	if code, got := apiCall(t, b.URL(), "GET", "/emojis/"+emoji.ID+".png", "", nil); code != http.StatusOK || !bytes.Equal(got, face) {
+		t.Errorf("beta serves the guild's emoji: %d, %d bytes, want %d", code, len(got), len(face))
 	}
 
 	// Alice typing on alpha shows on beta's gateway, to beta's user.

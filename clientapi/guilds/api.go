@@ -139,6 +139,10 @@ func (a *API) Routes(r chi.Router) {
 		r.Patch("/", a.serve(a.patchGuild))
 		r.Delete("/", a.serve(a.deleteGuild))
 		r.Get("/audit-logs", a.serve(a.getAuditLog))
+		r.Get("/emojis", a.serve(a.listEmojis))
+		r.Post("/emojis", a.serve(a.createEmoji))
+		r.Get("/emojis/{emoji_id}", a.serve(a.getEmoji))
+		r.Delete("/emojis/{emoji_id}", a.serve(a.deleteEmoji))
 		r.Get("/messages/search", a.serve(a.searchMessages))
 
 		r.Get("/channels", a.serve(a.listChannels))
@@ -234,9 +238,11 @@ func (a *API) Previews(r chi.Router) {
 	r.Get("/invites/{code}", a.serve(a.getInvite))
 }
 
-// Files serves guild icons and message attachments at Discord's CDN paths.
+// Files serves guild icons, custom emojis and message attachments at
+// Discord's CDN paths.
 func (a *API) Files(r chi.Router) {
 	r.Get("/icons/{guild_id}/{file}", a.serve(a.getIcon))
+	r.Get("/emojis/{file}", a.serve(a.getEmojiImage))
 	r.Get("/attachments/{channel_id}/{attachment_id}/{filename}", a.serve(a.getAttachment))
 }
 
