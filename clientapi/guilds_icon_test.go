@@ -52,5 +52,30 @@ func TestGuildIcon(t *testing.T) {
 		if resp.StatusCode != 404 {
 			t.Fatalf("icon after clearing: %d", resp.StatusCode)
 		}
+
+		// A role's icon, set on creation, served, then cleared.
+		var role struct {
+			ID   string  `json:"id"`
+			Icon *string `json:"icon"`
+		}
+		st, b = h.do("POST", "/guilds/"+g.ID+"/roles", owner.Token, map[string]any{"name": "iconic", "icon": uri})
+		h.want(st, 200, b, &role)
+		if role.Icon == nil || len(*role.Icon) != 32 {
+			t.Fatalf("role icon = %v", role.Icon)
+		}
+		path := fmt.Sprintf("/role-icons/%s/%s.png", role.ID, *role.Icon)
+		resp = h.raw("GET", path, "", nil)
+		got, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !bytes.Equal(got, data) {
+			t.Fatalf("role icon: %d, %d bytes", resp.StatusCode, len(got))
+		}
+		st, b = h.do("PATCH", "/guilds/"+g.ID+"/roles/"+role.ID, owner.Token, map[string]any{"icon": nil})
+		h.want(st, 200, b, &role)
+		resp = h.raw("GET", path, "", nil)
+		resp.Body.Close()
+		if role.Icon != nil || resp.StatusCode != 404 {
+			t.Fatalf("role icon after clearing: %v, %d", role.Icon, resp.StatusCode)
+		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +161,20 @@ func TestInviteAcrossNodes(t *testing.T) {
 	})
 	if code, got := apiCall(t, b.URL(), "GET", "/emojis/"+emoji.ID+".png", "", nil); code != http.StatusOK || !bytes.Equal(got, face) {
 		t.Errorf("beta serves the guild's emoji: %d, %d bytes, want %d", code, len(got), len(face))
+	}
+	var role struct {
+		ID   string `json:"id"`
+		Icon string `json:"icon"`
+	}
+	badge := pngOf(13)
+	api(t, a.URL(), "POST", "/guilds/"+ch.GuildID+"/roles", chat.alice, map[string]string{"name": "badged", "icon": dataURI(badge)}, &role)
+	waitUntil(t, "the role on beta", func() bool {
+		var roles []struct{ ID string }
+		api(t, b.URL(), "GET", "/guilds/"+ch.GuildID+"/roles", chat.tokens[0], nil, &roles)
+		return slices.Contains(roles, struct{ ID string }{role.ID})
+	})
+	if code, got := apiCall(t, b.URL(), "GET", "/role-icons/"+role.ID+"/"+role.Icon+".png", "", nil); code != http.StatusOK || !bytes.Equal(got, badge) {
+		t.Errorf("beta serves the role's icon: %d, %d bytes, want %d", code, len(got), len(badge))
 	}
 
 	// Alice typing on alpha shows on beta's gateway, to beta's user.

@@ -238,11 +238,12 @@ func (a *API) Previews(r chi.Router) {
 	r.Get("/invites/{code}", a.serve(a.getInvite))
 }
 
-// Files serves guild icons, custom emojis and message attachments at
-// Discord's CDN paths.
+// Files serves guild and role icons, custom emojis and message attachments
+// at Discord's CDN paths.
 func (a *API) Files(r chi.Router) {
 	r.Get("/icons/{guild_id}/{file}", a.serve(a.getIcon))
 	r.Get("/emojis/{file}", a.serve(a.getEmojiImage))
+	r.Get("/role-icons/{role_id}/{file}", a.serve(a.getRoleIcon))
 	r.Get("/attachments/{channel_id}/{attachment_id}/{filename}", a.serve(a.getAttachment))
 }
 

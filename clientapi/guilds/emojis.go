@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"concord/clientapi/auth"
@@ -174,9 +173,5 @@ func (a *API) getEmojiImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var fetch images.FetchFunc
-	if a.remote != nil {
-		fetch = func(ctx context.Context, w io.WriterAt) (int64, error) { return a.remote.FetchImage(ctx, gid, key, w) }
-	}
-	return a.images.Serve(w, r, key, objects.IconHash(key), fetch)
+	return a.serveImage(w, r, gid, key)
 }

@@ -249,10 +249,16 @@ func (a *API) getIcon(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || key == "" || objects.IconHash(key) != hash {
 		return httperr.NotFound
 	}
+	return a.serveImage(w, r, gid, key)
+}
+
+// serveImage serves the image of key that room gid's state names (its
+// icon, a role's icon, an emoji), fetched from another node of the room
+// the first time when this one lacks it.
+func (a *API) serveImage(w http.ResponseWriter, r *http.Request, gid snowflake.ID, key string) error {
 	var fetch images.FetchFunc
 	if a.remote != nil {
-		// The icon of a guild that lives on other nodes too.
 		fetch = func(ctx context.Context, w io.WriterAt) (int64, error) { return a.remote.FetchImage(ctx, gid, key, w) }
 	}
-	return a.images.Serve(w, r, key, hash, fetch)
+	return a.images.Serve(w, r, key, objects.IconHash(key), fetch)
 }

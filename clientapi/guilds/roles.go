@@ -1,10 +1,13 @@
 package guilds
 
 import (
+	"database/sql"
+	"errors"
 	"net/http"
 
 	"concord/clientapi/auth"
 	"concord/clientapi/httperr"
+	"concord/clientapi/images"
 	"concord/clientapi/jsonio"
 	"concord/clientapi/objects"
 	"concord/clientapi/params"
@@ -13,15 +16,24 @@ import (
 	"concord/federation/snowflake"
 )
 
-// roleBody is the body of role create and modify. Icons are not stored yet:
-// icon is ignored (spec/client-api.md).
+// roleBody is the body of role create and modify.
 type roleBody struct {
-	Name         *string    `json:"name"`
-	Permissions  *perm.Bits `json:"permissions"`
-	Color        *int       `json:"color"`
-	Hoist        *bool      `json:"hoist"`
-	Mentionable  *bool      `json:"mentionable"`
-	UnicodeEmoji *string    `json:"unicode_emoji"`
+	Name         *string                 `json:"name"`
+	Permissions  *perm.Bits              `json:"permissions"`
+	Color        *int                    `json:"color"`
+	Hoist        *bool                   `json:"hoist"`
+	Mentionable  *bool                   `json:"mentionable"`
+	UnicodeEmoji *string                 `json:"unicode_emoji"`
+	Icon         jsonio.Optional[string] `json:"icon"` // a data URI; null clears it
+}
+
+// roleFields checks a role body and stores its icon.
+func (a *API) roleFields(r *http.Request, b *roleBody) (guild.RoleFields, error) {
+	f, err := b.fields()
+	if err == nil {
+		f.Icon, err = a.storeImage(r, "icon", b.Icon)
+	}
+	return f, err
 }
 
 func (b *roleBody) fields() (guild.RoleFields, error) {
@@ -95,10 +107,10 @@ func (a *API) createRole(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var body roleBody
-	if err := jsonio.DecodeOptional(r, jsonio.MaxBody, &body); err != nil {
+	if err := jsonio.DecodeOptional(r, images.MaxBody, &body); err != nil {
 		return err
 	}
-	f, err := body.fields()
+	f, err := a.roleFields(r, &body)
 	if err != nil {
 		return err
 	}
@@ -124,10 +136,10 @@ func (a *API) patchRole(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var body roleBody
-	if err := jsonio.Decode(r, jsonio.MaxBody, &body); err != nil {
+	if err := jsonio.Decode(r, images.MaxBody, &body); err != nil {
 		return err
 	}
-	f, err := body.fields()
+	f, err := a.roleFields(r, &body)
 	if err != nil {
 		return err
 	}
@@ -215,4 +227,29 @@ func (a *API) memberRole(add bool) httperr.Handler {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
+}
+
+// getRoleIcon serves GET /role-icons/{role_id}/{hash}.{ext}, public like
+// Discord's CDN, fetched from another node of the guild the first time
+// when this one lacks it.
+func (a *API) getRoleIcon(w http.ResponseWriter, r *http.Request) error {
+	id, err := params.ID(r, "role_id", httperr.NotFound)
+	if err != nil {
+		return err
+	}
+	hash, ok := images.FileParam(r)
+	if !ok {
+		return httperr.NotFound
+	}
+	var gid snowflake.ID
+	var key string
+	err = a.db.Reader().QueryRowContext(r.Context(), `SELECT guild_id, icon FROM roles WHERE id = ? AND icon <> '' ORDER BY guild_id LIMIT 1`,
+		int64(id)).Scan(&gid, &key)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && objects.IconHash(key) != hash {
+		return httperr.NotFound
+	}
+	if err != nil {
+		return err
+	}
+	return a.serveImage(w, r, gid, key)
 }

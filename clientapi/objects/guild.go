@@ -143,7 +143,7 @@ func RenderRole(s *guild.State, r *guild.Role) Role {
 	if r.ID == s.ID {
 		pos = 0 // @everyone is always at the bottom
 	}
-	return Role{ID: r.ID, Name: r.Name, Color: r.Color, Hoist: r.Hoist, Icon: NonEmpty(r.Icon),
+	return Role{ID: r.ID, Name: r.Name, Color: r.Color, Hoist: r.Hoist, Icon: NonEmpty(IconHash(r.Icon)),
 		UnicodeEmoji: NonEmpty(r.UnicodeEmoji), Position: pos, Permissions: r.Permissions, Mentionable: r.Mentionable}
 }
 
