@@ -5,10 +5,8 @@ import (
 	"maps"
 	"strings"
 	"sync"
-	"time"
 
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"concord/federation/guild"
@@ -206,35 +204,8 @@ func (f *Federation) countHomes(gid snowflake.ID) {
 	}
 	for _, p := range stale {
 		f.log.Info("federation: reconnecting a peer whose room membership changed", "peer", p, "guild", gid)
-		f.reconnect(p)
+		f.reconnect(p, "membership")
 	}
-}
-
-// reconnectAfter is how long a peer stays disconnected before reconnect
-// dials it again: long enough for gossip on both sides to have forgotten
-// the old connection, so that the new one starts afresh.
-const reconnectAfter = 100 * time.Millisecond
-
-// reconnect closes the connections to p and dials it again after
-// reconnectAfter: p's gossip then announces its subscriptions anew, and
-// this node's filter judges them as they are now. What either published
-// meanwhile, the heads exchange each side starts when the other joins the
-// topic again brings (watchPeers).
-func (f *Federation) reconnect(p peer.ID) {
-	f.metrics.reconnects.WithLabelValues("membership").Inc()
-	f.host.Network().ClosePeer(p)
-	f.goRun(func() {
-		t := time.NewTimer(reconnectAfter)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-f.ctx.Done():
-			return
-		}
-		if f.host.Network().Connectedness(p) != network.Connected {
-			f.host.dial(f.ctx, f.host.Peerstore().PeerInfo(p), "membership")
-		}
-	})
 }
 
 // recountHomes queues gid for countHomes; it never blocks.

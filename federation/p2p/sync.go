@@ -358,8 +358,7 @@ func (f *Federation) syncRound(before map[peer.ID]bool) map[peer.ID]bool {
 	for p := range unseen {
 		if before[p] {
 			f.log.Info("federation: reconnecting a peer gossip lost track of", "peer", p)
-			f.metrics.reconnects.WithLabelValues("lost_topics").Inc()
-			f.host.Network().ClosePeer(p)
+			f.reconnect(p, "lost_topics")
 			delete(unseen, p)
 		}
 	}
@@ -380,4 +379,31 @@ func syncWithWhom(topic, connected []peer.ID) []peer.ID {
 	others := slices.DeleteFunc(slices.Clone(connected), func(p peer.ID) bool { return slices.Contains(topic, p) })
 	rand.Shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
 	return append(out, others[:min(len(others), syncPeers-len(out))]...)
+}
+
+// reconnectAfter is how long a peer stays disconnected before reconnect
+// dials it again: long enough for gossip on both sides to have forgotten
+// the old connection, so that the new one starts afresh.
+const reconnectAfter = 100 * time.Millisecond
+
+// reconnect closes the connections to p and dials it again after
+// reconnectAfter: p's gossip then announces its subscriptions anew, and
+// this node's filter judges them as they are now. What either published
+// meanwhile, the heads exchange each side starts when the other joins the
+// topic again brings (watchPeers).
+func (f *Federation) reconnect(p peer.ID, reason string) {
+	f.metrics.reconnects.WithLabelValues(reason).Inc()
+	f.host.Network().ClosePeer(p)
+	f.goRun(func() {
+		t := time.NewTimer(reconnectAfter)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-f.ctx.Done():
+			return
+		}
+		if f.host.Network().Connectedness(p) != network.Connected {
+			f.host.dial(f.ctx, f.host.Peerstore().PeerInfo(p), reason)
+		}
+	})
 }
