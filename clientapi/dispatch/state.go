@@ -63,8 +63,10 @@ func (t *translation) state() error {
 	case ev.Type == guild.TypeGuildCreate:
 		t.sink.JoinGuild(t.ctx, t.gid, ev.Sender)
 		return nil
+	case t.dm && ev.Type == guild.TypeMemberLeave && t.acc.Applied:
+		return t.dmLeft(ev.Sender)
 	case t.dm:
-		return nil // DM rooms change only by messages
+		return nil // DM rooms change only by messages, and by leaving
 	}
 	var outs []out
 	var joined, left []snowflake.ID
@@ -187,9 +189,35 @@ func (t *translation) state() error {
 // dmCreated subscribes a new DM's recipients and sends each its
 // CHANNEL_CREATE (the recipients listed are the others).
 func (t *translation) dmCreated() error {
-	members := slices.Sorted(maps.Keys(t.after.Members))
-	for _, uid := range members {
+	for uid := range t.after.Members {
 		t.sink.AddRoom(t.gid, uid)
+	}
+	return t.toEachMember("CHANNEL_CREATE")
+}
+
+// dmLeft tells of a user who left a group DM: they get CHANNEL_DELETE and
+// no more of it; the others get CHANNEL_RECIPIENT_REMOVE, and the group as
+// it is now (CHANNEL_UPDATE), whose owner may have changed.
+func (t *translation) dmLeft(user snowflake.ID) error {
+	t.sink.LeaveGuild(t.gid, user)
+	gone, err := json.Marshal(map[string]any{"id": t.gid, "type": 3})
+	if err != nil {
+		return err
+	}
+	t.sink.Publish(gateway.Dispatch{Type: "CHANNEL_DELETE", Payload: gone, UserIDs: []snowflake.ID{user}})
+	users, err := t.tr.objects.Users(t.ctx, []snowflake.ID{user})
+	if err != nil {
+		return err
+	}
+	if err := t.publish("CHANNEL_RECIPIENT_REMOVE", 0, 0, map[string]any{"channel_id": t.gid, "user": users[user]}); err != nil {
+		return err
+	}
+	return t.toEachMember("CHANNEL_UPDATE")
+}
+
+// toEachMember sends each member of a DM room the room as they see it.
+func (t *translation) toEachMember(typ string) error {
+	for _, uid := range slices.Sorted(maps.Keys(t.after.Members)) {
 		dms, err := t.tr.objects.DMs(t.ctx, uid, t.gid)
 		if err != nil {
 			return err
@@ -201,7 +229,7 @@ func (t *translation) dmCreated() error {
 		if err != nil {
 			return err
 		}
-		t.sink.Publish(gateway.Dispatch{Type: "CHANNEL_CREATE", Intent: 0, Payload: data, UserIDs: []snowflake.ID{uid}})
+		t.sink.Publish(gateway.Dispatch{Type: typ, Intent: 0, Payload: data, UserIDs: []snowflake.ID{uid}})
 	}
 	return nil
 }

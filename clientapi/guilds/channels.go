@@ -228,8 +228,12 @@ func (a *API) patchChannel(w http.ResponseWriter, r *http.Request) error {
 	return a.writeChannel(w, r, gid, id, http.StatusOK)
 }
 
-// deleteChannel answers with the channel as it was, as Discord does.
+// deleteChannel answers with the channel as it was, as Discord does. On a
+// DM it is the user's: leaving a group DM, closing a DM.
 func (a *API) deleteChannel(w http.ResponseWriter, r *http.Request) error {
+	if dm, err := a.leaveDM(w, r); dm || err != nil {
+		return err
+	}
 	gid, id, ch, err := a.visibleChannel(r)
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"concord/clientapi/httperr"
 	"concord/clientapi/jsonio"
 	"concord/clientapi/objects"
+	"concord/clientapi/params"
 	"concord/federation/guild"
 	"concord/federation/snowflake"
 )
@@ -188,4 +189,42 @@ func (a *API) listDMs(w http.ResponseWriter, r *http.Request) error {
 	}
 	jsonio.Write(w, http.StatusOK, out)
 	return nil
+}
+
+// leaveDM serves DELETE /channels/{id} when id is a DM or group DM of the
+// caller, and reports whether it was: the caller leaves a group DM
+// (member.leave; an owner hands the group on), and a DM closes, which
+// changes nothing here (clients hide it until its next message). Either
+// answers the channel as it was.
+func (a *API) leaveDM(w http.ResponseWriter, r *http.Request) (bool, error) {
+	id, err := params.ID(r, "channel_id", httperr.UnknownChannel)
+	if err != nil {
+		return false, err
+	}
+	me := auth.From(r).UserID
+	group := false
+	gid, err := a.channelRoom(r.Context(), id, me, func(s *guild.State, _ *guild.Channel) bool {
+		group = s.Kind == guild.KindGroupDM
+		return objects.IsDM(s)
+	})
+	if errors.Is(err, httperr.UnknownChannel) {
+		return false, nil // a guild's channel, or none
+	}
+	if err != nil {
+		return false, err
+	}
+	out, err := a.objects.DMs(r.Context(), me, gid)
+	if err != nil {
+		return true, err
+	}
+	if len(out) == 0 {
+		return true, httperr.UnknownChannel
+	}
+	if group {
+		if err := a.send(r.Context(), gid, me, guild.TypeMemberLeave, struct{}{}); err != nil {
+			return true, err
+		}
+	}
+	jsonio.Write(w, http.StatusOK, out[0])
+	return true, nil
 }

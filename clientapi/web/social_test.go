@@ -61,6 +61,12 @@ func TestFriendsAndDMs(t *testing.T) {
 	cat.wait(`document.querySelectorAll('.members .member').length === 3`)
 	cat.shot("4-group-dm")
 
+	// Cat leaves the group: it goes from her list, and Ann sees two left.
+	cat.click(`.leavebtn`)
+	cat.clickX(`//dialog//button[text()="Leave Group"]`)
+	cat.wait(`![...document.querySelectorAll('.chan.dm')].some((c) => c.textContent.includes('ben'))`)
+	ann.wait(`document.querySelectorAll('.members .member').length === 2`)
+
 	// Ann goes Do Not Disturb: Ben's friends list shows it.
 	ann.click(`.userpanel .me`)
 	ann.clickX(`//div[@role="menu"]//button[text()="Do Not Disturb"]`)
@@ -85,7 +91,7 @@ func TestFriendsAndDMs(t *testing.T) {
 	ann.click(`#th-light`)
 	ann.wait(`document.documentElement.dataset.theme === 'light'`)
 	ann.eval(`document.querySelector('dialog.modal').close()`, nil)
-	ann.eval(`[...document.querySelectorAll('.chan.dm')].find((c) => c.textContent.includes('ben') && !c.textContent.includes(',')).click()`, nil)
+	ann.eval(`[...document.querySelectorAll('.chan.dm')].find((c) => c.textContent.includes('ben') && !c.querySelector('.sub')).click()`, nil)
 	ann.wait(`document.querySelectorAll('.msg').length === 2`)
 	ann.shot("7-light")
 

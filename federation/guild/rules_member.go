@@ -1,6 +1,9 @@
 package guild
 
 import (
+	"maps"
+	"slices"
+
 	"concord/federation/perm"
 )
 
@@ -86,15 +89,22 @@ func applyMemberAdd(s *State, op *Op, c *MemberAdd, ch *Changes) {
 }
 
 func checkMemberLeave(s *State, op *Op, _ *struct{}) error {
-	if op.Sender == s.OwnerID() && s.Kind != KindDM {
+	if op.Sender == s.OwnerID() && s.Kind == KindGuild {
 		return reject(ReasonOwnerOnly, CodeMissingPermissions, "the owner must transfer ownership before leaving")
 	}
 	return nil
 }
 
+// applyMemberLeave takes the sender out; a group DM whose owner left
+// passes to the remaining member with the smallest ID.
 func applyMemberLeave(s *State, op *Op, _ *struct{}, ch *Changes) {
 	delete(s.Members, op.Sender)
 	ch.add("member", op.Sender)
+	if s.Kind != KindGroupDM || op.Sender != s.OwnerID() || len(s.Members) == 0 {
+		return
+	}
+	s.perm.OwnerID = slices.Min(slices.Collect(maps.Keys(s.Members)))
+	ch.add("guild", s.ID)
 }
 
 // moderate checks an action by the sender on target that needs bits and

@@ -3,7 +3,8 @@
 // /channels/<guild>/<channel>), the connection banner, and the wiring from
 // gateway dispatches to the screens.
 
-import { avatar, clear, displayName, h, icon, icons } from './dom.js';
+import * as api from './api.js';
+import { avatar, clear, displayName, h, icon, icons, toast } from './dom.js';
 import { Channels } from './channels.js';
 import * as commands from './commands.js';
 import { Composer, dmName } from './composer.js';
@@ -12,6 +13,7 @@ import { Gateway } from './gateway.js';
 import * as history from './history.js';
 import * as manage from './manage.js';
 import * as md from './markdown.js';
+import * as modal from './modal.js';
 import { resolver } from './message.js';
 import { MessagePane } from './messages.js';
 import { Members, profile } from './members.js';
@@ -264,7 +266,19 @@ export class App {
 		if (!dm || c.type === 3) {
 			tools.push(h('button', { class: 'iconbtn membersbtn', 'aria-label': 'Show member list', title: 'Member list', onclick: () => this.toggle('showmembers') }, icon(icons.people, 22)));
 		}
+		if (c.type === 3) tools.push(h('button', { class: 'iconbtn leavebtn', 'aria-label': 'Leave group', title: 'Leave group', onclick: () => this.leaveGroup(c) }, icon(icons.leave, 22)));
 		clear(this.tools, tools);
+	}
+
+	// leaveGroup leaves a group DM once the user confirms.
+	async leaveGroup(c) {
+		if (!(await modal.confirm('Leave ' + dmName(c), 'You will not get its messages any more, and only a member can add you back.', 'Leave Group'))) return;
+		try {
+			await api.del('/channels/' + c.id);
+			state.apply('CHANNEL_DELETE', { id: c.id, type: 3 });
+		} catch (x) {
+			toast(x.text, 'error');
+		}
 	}
 
 	// toggle shows the sidebar or the members over the pane on narrow

@@ -25,7 +25,7 @@ export class Members {
 				});
 			}
 		};
-		for (const t of ['members', 'presence', 'guild']) state.on(t, redraw);
+		for (const t of ['members', 'presence', 'guild', 'dms']) state.on(t, redraw);
 		this.el.addEventListener('click', (e) => {
 			const u = e.target.closest('[data-user]');
 			if (u) this.app.profile(u.dataset.user, u);
