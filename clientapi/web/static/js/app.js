@@ -258,7 +258,7 @@ export class App {
 			return;
 		}
 		const dm = !c.guild_id;
-		clear(this.title, icon(dm ? icons.people : icons.hash, 22), h('h1', {}, dm ? dmName(c) : c.name),
+		clear(this.title, icon(c.type === 1 ? icons.at : dm ? icons.people : icons.hash, 22), h('h1', {}, dm ? dmName(c) : c.name),
 			c.topic ? h('span', { class: 'topic', title: c.topic }, c.topic) : null);
 		const tools = [];
 		if (!dm) tools.push(search.box(this));

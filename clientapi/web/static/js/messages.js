@@ -7,7 +7,7 @@
 
 import * as api from './api.js';
 import * as commands from './commands.js';
-import { h, icon, icons, nonce } from './dom.js';
+import { avatar, displayName, h, icon, icons, nonce } from './dom.js';
 import * as emoji from './emoji.js';
 import * as history from './history.js';
 import * as render from './message.js';
@@ -155,7 +155,12 @@ export class MessagePane {
 
 	drawTop() {
 		const c = state.channels.get(this.channel);
-		if (this.lo === 0 && this.tl.start) {
+		if (this.lo === 0 && this.tl.start && c && c.type === 1 && c.recipients && c.recipients[0]) {
+			// A DM begins with the other person, as on Discord.
+			const u = c.recipients[0];
+			this.top.replaceChildren(h('div', { class: 'welcome' }, avatar(u, 80), h('h3', {}, displayName(u)),
+				h('p', {}, 'This is the beginning of your direct message history with ' + displayName(u) + '.')));
+		} else if (this.lo === 0 && this.tl.start) {
 			const name = c && c.guild_id ? '#' + c.name : 'this conversation';
 			this.top.replaceChildren(h('div', { class: 'welcome' }, h('div', { class: 'wicon' }, icon(c && c.guild_id ? icons.hash : icons.people, 40)),
 				h('h3', {}, c && c.guild_id ? 'Welcome to #' + c.name + '!' : 'The start of ' + name),
