@@ -11,8 +11,9 @@ import (
 )
 
 // TestLeaveGroupDM: DELETE /channels/{id} takes a member out of a group
-// DM, which goes on without them; its owner may leave too, and the group
-// passes to another member; closing a one-to-one DM changes nothing.
+// DM, which goes on without them, and a member adds a friend back; its
+// owner may leave too, and the group passes to another member; closing a
+// one-to-one DM changes nothing.
 func TestLeaveGroupDM(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		h := newHarness(t, db)
@@ -68,6 +69,24 @@ func TestLeaveGroupDM(t *testing.T) {
 			t.Errorf("cat sees the group as %s", b)
 		}
 		st, b = h.do("POST", "/channels/"+group.ID+"/messages", cat.Token, map[string]any{"content": "just us"})
+		h.want(st, 200, b, nil)
+
+		// Ann adds Ben back, a friend; not a stranger, and not Ben twice.
+		dan := h.register("danl")
+		st, b = h.do("PUT", fmt.Sprintf("/channels/%s/recipients/%d", group.ID, ben.UserID), ann.Token, nil)
+		h.want(st, 204, b, nil)
+		if !slices.Contains(dmsOf(ben), group.ID) {
+			t.Error("ben, added back, does not list the group")
+		}
+		st, b = h.do("PUT", fmt.Sprintf("/channels/%s/recipients/%d", group.ID, dan.UserID), ann.Token, nil)
+		wantError(t, st, b, 403, 50007)
+		st, b = h.do("PUT", fmt.Sprintf("/channels/%s/recipients/%d", group.ID, ben.UserID), ann.Token, nil)
+		if st/100 == 2 {
+			t.Errorf("adding a member twice: %d %s", st, b)
+		}
+		st, b = h.do("PUT", fmt.Sprintf("/channels/%s/recipients/%d", group.ID, cat.UserID), dan.Token, nil)
+		h.want(st, 404, b, nil)
+		st, b = h.do("DELETE", "/channels/"+group.ID, ben.Token, nil)
 		h.want(st, 200, b, nil)
 
 		// Ann, the owner, leaves: cat holds the group.

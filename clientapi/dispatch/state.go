@@ -65,6 +65,8 @@ func (t *translation) state() error {
 		return nil
 	case t.dm && ev.Type == guild.TypeMemberLeave && t.acc.Applied:
 		return t.dmLeft(ev.Sender)
+	case t.dm && ev.Type == guild.TypeMemberAdd && t.acc.Applied:
+		return t.dmAdded(ev.Content)
 	case t.dm:
 		return nil // DM rooms change only by messages, and by leaving
 	}
@@ -213,6 +215,34 @@ func (t *translation) dmLeft(user snowflake.ID) error {
 		return err
 	}
 	return t.toEachMember("CHANNEL_UPDATE")
+}
+
+// dmAdded tells of a user added to a group DM: they get it
+// (CHANNEL_CREATE) and its events from now on; the others get
+// CHANNEL_RECIPIENT_ADD.
+func (t *translation) dmAdded(content json.RawMessage) error {
+	var add guild.MemberAdd
+	if err := json.Unmarshal(content, &add); err != nil {
+		return err
+	}
+	users, err := t.tr.objects.Users(t.ctx, []snowflake.ID{add.UserID})
+	if err != nil {
+		return err
+	}
+	if err := t.publish("CHANNEL_RECIPIENT_ADD", 0, 0, map[string]any{"channel_id": t.gid, "user": users[add.UserID]}); err != nil {
+		return err
+	}
+	t.sink.AddRoom(t.gid, add.UserID)
+	dms, err := t.tr.objects.DMs(t.ctx, add.UserID, t.gid)
+	if err != nil || len(dms) == 0 {
+		return err
+	}
+	data, err := json.Marshal(dms[0])
+	if err != nil {
+		return err
+	}
+	t.sink.Publish(gateway.Dispatch{Type: "CHANNEL_CREATE", Payload: data, UserIDs: []snowflake.ID{add.UserID}})
+	return nil
 }
 
 // toEachMember sends each member of a DM room the room as they see it.

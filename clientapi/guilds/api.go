@@ -193,6 +193,7 @@ func (a *API) Routes(r chi.Router) {
 		r.Get("/webhooks", a.serve(a.listChannelWebhooks))
 		r.Post("/webhooks", a.serve(a.createWebhook))
 
+		r.Put("/recipients/{user_id}", a.serve(a.addRecipient))
 		r.Post("/typing", a.serve(a.triggerTyping))
 		r.Get("/messages", a.serve(a.listMessages))
 		r.Post("/messages", a.serve(a.createMessage))

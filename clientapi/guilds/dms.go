@@ -228,3 +228,35 @@ func (a *API) leaveDM(w http.ResponseWriter, r *http.Request) (bool, error) {
 	jsonio.Write(w, http.StatusOK, out[0])
 	return true, nil
 }
+
+// addRecipient is PUT /channels/{id}/recipients/{user_id}: a member of a
+// group DM adds one of their friends (member.add, at most 10 in all, as
+// on Discord). Users of other nodes cannot be added yet: a member.add
+// makes the adding node the new member's home.
+func (a *API) addRecipient(w http.ResponseWriter, r *http.Request) error {
+	id, err := params.ID(r, "channel_id", httperr.UnknownChannel)
+	if err != nil {
+		return err
+	}
+	other, err := params.ID(r, "user_id", httperr.UnknownUser)
+	if err != nil {
+		return err
+	}
+	me := auth.From(r).UserID
+	gid, err := a.channelRoom(r.Context(), id, me, func(s *guild.State, _ *guild.Channel) bool { return s.Kind == guild.KindGroupDM })
+	if err != nil {
+		return err
+	}
+	home, err := a.dmAllowed(r.Context(), me, other, true)
+	if err != nil {
+		return err
+	}
+	if home != a.core.Origin().String() {
+		return httperr.Field("user_id", "RECIPIENT_REMOTE", "Users of other nodes cannot be added to a group DM yet; start a new one with them.")
+	}
+	if err := a.send(r.Context(), gid, me, guild.TypeMemberAdd, guild.MemberAdd{UserID: other}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -66,6 +66,12 @@ func TestFriendsAndDMs(t *testing.T) {
 	cat.clickX(`//dialog//button[text()="Leave Group"]`)
 	cat.wait(`![...document.querySelectorAll('.chan.dm')].some((c) => c.textContent.includes('ben'))`)
 	ann.wait(`document.querySelectorAll('.members .member').length === 2`)
+	// Ann adds her back.
+	ann.click(`.addbtn`)
+	ann.eval(`document.querySelectorAll('dialog form input[type=checkbox]').forEach((c) => c.checked = true)`, nil)
+	ann.click(`dialog form button[type=submit]`)
+	ann.wait(`document.querySelectorAll('.members .member').length === 3`)
+	cat.wait(`[...document.querySelectorAll('.chan.dm')].some((c) => c.textContent.includes('ben'))`)
 
 	// Ann goes Do Not Disturb: Ben's friends list shows it.
 	ann.click(`.userpanel .me`)

@@ -27,8 +27,8 @@ type Accepted struct {
 	// After is what a dispatch of this event renders, as it was right
 	// after the event whatever came later (guild.State.Snapshot): the
 	// guild's own fields and the objects Changes names (with the guild,
-	// its roles and emojis; with a new DM room or one that someone left,
-	// every member); for a
+	// its roles and emojis; with a new DM room or one that someone joined
+	// or left, every member); for a
 	// message-level event, the members of its sender and of the users it
 	// names, as the event saw them. Of forked state events settled
 	// together, all but the last, which reports the changes, hold the
@@ -321,10 +321,10 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 
 // snapshotAfter is the After of a state event of type typ that changed
 // keys in s. A new DM room's dispatch introduces it to every member, and
-// a departure from one tells every member left.
+// an arrival or a departure tells every member there is then.
 func snapshotAfter(s *guild.State, typ string, keys guild.Changes) *guild.State {
 	var members []snowflake.ID
-	if (typ == guild.TypeGuildCreate || typ == guild.TypeMemberLeave) && s.Kind != guild.KindGuild {
+	if (typ == guild.TypeGuildCreate || typ == guild.TypeMemberLeave || typ == guild.TypeMemberAdd) && s.Kind != guild.KindGuild {
 		members = slices.Collect(maps.Keys(s.Members))
 	}
 	return s.Snapshot(keys, members)

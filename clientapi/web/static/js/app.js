@@ -266,7 +266,10 @@ export class App {
 		if (!dm || c.type === 3) {
 			tools.push(h('button', { class: 'iconbtn membersbtn', 'aria-label': 'Show member list', title: 'Member list', onclick: () => this.toggle('showmembers') }, icon(icons.people, 22)));
 		}
-		if (c.type === 3) tools.push(h('button', { class: 'iconbtn leavebtn', 'aria-label': 'Leave group', title: 'Leave group', onclick: () => this.leaveGroup(c) }, icon(icons.leave, 22)));
+		if (c.type === 3) {
+			tools.push(h('button', { class: 'iconbtn addbtn', 'aria-label': 'Add friends to the group', title: 'Add friends', onclick: () => friends.addToGroup(c) }, icon(icons.plus, 22)),
+				h('button', { class: 'iconbtn leavebtn', 'aria-label': 'Leave group', title: 'Leave group', onclick: () => this.leaveGroup(c) }, icon(icons.leave, 22)));
+		}
 		clear(this.tools, tools);
 	}
 

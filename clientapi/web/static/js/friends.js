@@ -3,6 +3,7 @@
 // friend, 2 blocked, 3 incoming request, 4 outgoing request.
 
 import * as api from './api.js';
+import { dmName } from './composer.js';
 import { avatar, clear, displayName, h, toast } from './dom.js';
 import * as modal from './modal.js';
 import * as state from './state.js';
@@ -109,4 +110,20 @@ export async function newGroup(app) {
 		return c;
 	}, 'Create DM');
 	if (got && got.id) app.openChannel(got.id);
+}
+
+// addToGroup picks friends to add to group DM c.
+export async function addToGroup(c) {
+	const inside = new Set((c.recipients || []).map((u) => u.id));
+	const friends = [...state.relationships.values()].filter((r) => r.type === 1 && !inside.has(r.id));
+	if (!friends.length) {
+		toast('Every friend of yours is in this group already.');
+		return;
+	}
+	await modal.form('Add friends to ' + dmName(c), friends.map((r) => ({ name: r.id, label: displayName(r.user), type: 'checkbox' })), async (v) => {
+		const ids = Object.keys(v).filter((k) => v[k]);
+		if (!ids.length) throw new Error('Pick at least one friend.');
+		for (const id of ids) await api.put('/channels/' + c.id + '/recipients/' + id);
+		return true;
+	}, 'Add');
 }
