@@ -263,6 +263,9 @@ func (a *API) changeRelationships(w http.ResponseWriter, r *http.Request, change
 	if err != nil {
 		return err
 	}
+	if a.remote != nil {
+		a.kickOutbox() // a removal the change queued for another node
+	}
 	a.sendRelEvents(r.Context(), events)
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -102,7 +102,8 @@ func (a *API) befriendRemote(ctx context.Context, me, peer snowflake.ID, home st
 // queueRemoval records, in the transaction that ends me's relationship
 // mine with peer, that peer's node is to be told, when peer is a remote
 // user and there was a friendship or request to end. The outbox delivers
-// it after the commit and retries until the other node has heard.
+// it once changeRelationships has committed and kicked it, and retries
+// until the other node has heard.
 func (a *API) queueRemoval(ctx context.Context, q storage.Querier, me, peer snowflake.ID, mine int) error {
 	if mine != relFriend && mine != relIncoming && mine != relOutgoing {
 		return nil
@@ -117,7 +118,6 @@ func (a *API) queueRemoval(ctx context.Context, q storage.Querier, me, peer snow
 	if err != nil {
 		return fmt.Errorf("friend outbox: %w", err)
 	}
-	a.kickOutbox()
 	return nil
 }
 
