@@ -233,7 +233,22 @@ func (t *translation) dmAdded(content json.RawMessage) error {
 		return err
 	}
 	t.sink.AddRoom(t.gid, add.UserID)
-	dms, err := t.tr.objects.DMs(t.ctx, add.UserID, t.gid)
+	return t.toMember("CHANNEL_CREATE", add.UserID)
+}
+
+// toEachMember sends each member of a DM room the room as they see it.
+func (t *translation) toEachMember(typ string) error {
+	for _, uid := range slices.Sorted(maps.Keys(t.after.Members)) {
+		if err := t.toMember(typ, uid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// toMember sends one member of a DM room the room as they see it.
+func (t *translation) toMember(typ string, uid snowflake.ID) error {
+	dms, err := t.tr.objects.DMs(t.ctx, uid, t.gid)
 	if err != nil || len(dms) == 0 {
 		return err
 	}
@@ -241,26 +256,7 @@ func (t *translation) dmAdded(content json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	t.sink.Publish(gateway.Dispatch{Type: "CHANNEL_CREATE", Payload: data, UserIDs: []snowflake.ID{add.UserID}})
-	return nil
-}
-
-// toEachMember sends each member of a DM room the room as they see it.
-func (t *translation) toEachMember(typ string) error {
-	for _, uid := range slices.Sorted(maps.Keys(t.after.Members)) {
-		dms, err := t.tr.objects.DMs(t.ctx, uid, t.gid)
-		if err != nil {
-			return err
-		}
-		if len(dms) == 0 {
-			continue
-		}
-		data, err := json.Marshal(dms[0])
-		if err != nil {
-			return err
-		}
-		t.sink.Publish(gateway.Dispatch{Type: typ, Intent: 0, Payload: data, UserIDs: []snowflake.ID{uid}})
-	}
+	t.sink.Publish(gateway.Dispatch{Type: typ, Payload: data, UserIDs: []snowflake.ID{uid}})
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package guilds
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -108,9 +107,9 @@ func (a *API) createEmoji(w http.ResponseWriter, r *http.Request) error {
 	if len(body.Roles) > guild.MaxRoles {
 		return httperr.Field("roles", "BASE_TYPE_MAX_LENGTH", fmt.Sprintf("Must be %d or fewer in length.", guild.MaxRoles))
 	}
-	img, err := images.Parse(body.Image)
+	img, err := parseImage("image", body.Image)
 	if err != nil {
-		return httperr.Field("image", "IMAGE_INVALID", err.Error())
+		return err
 	}
 	if len(img.Data) > maxEmojiBytes {
 		return httperr.Field("image", "BINARY_TYPE_MAX_SIZE", "File cannot be larger than 256.0 kb.")
@@ -121,7 +120,7 @@ func (a *API) createEmoji(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Stored first: an emoji never names a file this node lacks. One the
 	// rules refuse is swept as a file nothing names.
-	if err := a.blobs.Put(r.Context(), img.Key, bytes.NewReader(img.Data), int64(len(img.Data)), img.ContentType); err != nil {
+	if err := a.putImage(r.Context(), img); err != nil {
 		return err
 	}
 	id := a.core.NewID()

@@ -220,14 +220,28 @@ func (a *API) storeImage(r *http.Request, name string, field jsonio.Optional[str
 	if field.V == "" {
 		return &field.V, nil
 	}
-	img, err := images.Parse(field.V)
+	img, err := parseImage(name, field.V)
 	if err != nil {
-		return nil, httperr.Field(name, "IMAGE_INVALID", err.Error())
+		return nil, err
 	}
-	if err := a.blobs.Put(r.Context(), img.Key, bytes.NewReader(img.Data), int64(len(img.Data)), img.ContentType); err != nil {
+	if err := a.putImage(r.Context(), img); err != nil {
 		return nil, err
 	}
 	return &img.Key, nil
+}
+
+// parseImage reads the data URI of request field name.
+func parseImage(name, uri string) (*images.Image, error) {
+	img, err := images.Parse(uri)
+	if err != nil {
+		return nil, httperr.Field(name, "IMAGE_INVALID", err.Error())
+	}
+	return img, nil
+}
+
+// putImage keeps img in the blob store, under its key.
+func (a *API) putImage(ctx context.Context, img *images.Image) error {
+	return a.blobs.Put(ctx, img.Key, bytes.NewReader(img.Data), int64(len(img.Data)), img.ContentType)
 }
 
 // getIcon serves GET /icons/{guild_id}/{hash}.{ext}, public like Discord's

@@ -89,17 +89,17 @@ type Federation struct {
 	absent     map[snowflake.ID]bool // rooms held with no member homed here: not subscribed to
 	out        deliveries
 
-	liveOut     chan live.Typing   // local typing to gossip
-	presenceOut chan live.Presence // local presence changes to gossip
-	profileOut  chan snowflake.ID  // local users whose profile changed, to announce
-	greetings   chan greeting      // nodes that just joined a room, to tell who is online
-	presences   remotePresences
-	voiceOut    chan live.VoiceState // local voice state changes to gossip
-	voices      remoteVoices
-	signalRates map[string]*rate.Limiter // live signals by origin
-	eventRates  map[string]*rate.Limiter // gossiped events by origin
-	invokeRates map[string]*rate.Limiter // forwarded interactions by node
-	friendRates map[string]*rate.Limiter // friend actions by node
+	liveOut     chan live.Typing          // local typing to gossip
+	presenceOut chan live.Presence        // local presence changes to gossip
+	profileOut  chan snowflake.ID         // local users whose profile changed, to announce
+	greetings   chan greeting             // nodes that just joined a room, to tell who is online
+	presences   *remoteWord[snowflake.ID] // remote users' presence
+	voiceOut    chan live.VoiceState      // local voice state changes to gossip
+	voices      *remoteWord[voiceKey]     // remote users' voice states
+	signalRates map[string]*rate.Limiter  // live signals by origin
+	eventRates  map[string]*rate.Limiter  // gossiped events by origin
+	invokeRates map[string]*rate.Limiter  // forwarded interactions by node
+	friendRates map[string]*rate.Limiter  // friend actions by node
 	unsubLive   func()
 }
 
@@ -121,8 +121,8 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	f := &Federation{host: host, core: core, log: log, metrics: m, cfg: cfg, ctx: ctx, cancel: cancel,
 		topics: map[snowflake.ID]*topic{}, via: map[snowflake.ID]peer.ID{}, held: map[snowflake.ID][][]byte{}, fetching: map[snowflake.ID]chan struct{}{}, join: make(chan snowflake.ID, 1024),
 		profiles: make(chan wanted, profileQueue), out: deliveries{queues: map[peer.ID]chan Delivery{}}, liveOut: make(chan live.Typing, liveQueue),
-		presenceOut: make(chan live.Presence, liveQueue), profileOut: make(chan snowflake.ID, liveQueue), greetings: make(chan greeting, liveQueue), presences: remotePresences{users: map[snowflake.ID]*remotePresence{}},
-		voiceOut: make(chan live.VoiceState, liveQueue), voices: remoteVoices{users: map[voiceKey]*remoteVoice{}},
+		presenceOut: make(chan live.Presence, liveQueue), profileOut: make(chan snowflake.ID, liveQueue), greetings: make(chan greeting, liveQueue), presences: newRemoteWord[snowflake.ID](),
+		voiceOut: make(chan live.VoiceState, liveQueue), voices: newRemoteWord[voiceKey](),
 		signalRates: map[string]*rate.Limiter{}, eventRates: map[string]*rate.Limiter{}, invokeRates: map[string]*rate.Limiter{},
 		friendRates: map[string]*rate.Limiter{}, unsubLive: func() {},
 		homes: newRoomHomes(), homesDirty: map[snowflake.ID]bool{}, homesKick: make(chan struct{}, 1),

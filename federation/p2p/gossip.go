@@ -338,6 +338,9 @@ func (f *Federation) committed(a *room.Accepted) {
 	}
 	if a.State {
 		if ev.Type == guild.TypeMemberJoin && !local {
+			// Before Accept returns, so before send answers: a node
+			// joining through this one subscribes once it has the answer,
+			// and its subscription must find it a home already.
 			f.homes.add(ev.GuildID, ev.Origin)
 		}
 		f.recountHomes(ev.GuildID)

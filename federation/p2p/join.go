@@ -174,11 +174,6 @@ func (f *Federation) serveSend(_ network.Stream, req *sendReq) (any, error) {
 		_, err = f.core.Accept(ctx, req.Event)
 	}
 	verdict, _ := judge(err)
-	if verdict == "accepted" && ev.Type == guild.TypeMemberJoin {
-		// The joining node subscribes to the room once it has this
-		// answer: its subscription must find it a home already.
-		f.homes.add(ev.GuildID, ev.Origin)
-	}
 	return sendResp{Verdict: verdict}, nil
 }
 

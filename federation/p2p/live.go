@@ -271,13 +271,13 @@ func (f *Federation) deliverLive(t *topic, sub *pubsub.Subscription) {
 		case s.Type == typingSignal:
 			f.cfg.Live.Typing(live.Typing{RoomID: gid, ChannelID: s.ChannelID, UserID: s.UserID, At: time.UnixMilli(s.TS)})
 		case s.Type == presenceSignal:
-			f.presences.heard(f.cfg.Live, &s)
+			f.heardPresence(&s)
 		case s.Type == profileSignal:
 			if home, err := peer.Decode(s.Origin); err == nil {
 				f.queueProfile(wanted{home: home, user: s.UserID, changed: true})
 			}
 		case s.Type == voiceSignal && s.Voice != nil:
-			f.voices.heard(f.cfg.Live, &s)
+			f.heardVoice(&s)
 		}
 	}
 }

@@ -168,127 +168,102 @@ func (f *Federation) announce(rooms []*topic, which func(user snowflake.ID) (liv
 	}
 }
 
-// remotePresences shows remote users in the node's live state as if they
-// were connected while their home says they are online, and for at most
-// presenceTTL after it last said so.
-type remotePresences struct {
+// remoteWord keeps what remote homes say of their users, key by key (a
+// user's presence; a user's voice state in a room): only a signal newer
+// than the last of its key is taken, and a key whose home said nothing
+// for presenceTTL is forgotten.
+type remoteWord[K comparable] struct {
 	mu    sync.Mutex
-	users map[snowflake.ID]*remotePresence
+	items map[K]*heardAt
 }
 
-type remotePresence struct {
+type heardAt struct {
 	ts     int64 // the newest signal's
 	expire *time.Timer
 }
 
-// heard applies a verified presence signal of a remote user to hub.
-func (r *remotePresences) heard(hub *live.Hub, s *signal) {
+func newRemoteWord[K comparable]() *remoteWord[K] {
+	return &remoteWord[K]{items: map[K]*heardAt{}}
+}
+
+// heard takes a signal of k made at ts; gone says that it ends k (offline,
+// out of voice). Unless the signal is old news, or k is new and the bound
+// of maxRateLimits keys is reached, apply shows it in the live state,
+// told whether k was held before; it runs under the lock, so that the
+// signals of one key, coming from several rooms' topics at once, apply in
+// order. forget runs if k expires.
+func (r *remoteWord[K]) heard(k K, ts int64, gone bool, apply func(held bool), forget func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	u := r.users[s.UserID]
-	if u != nil && s.TS <= u.ts {
+	w := r.items[k]
+	held := w != nil
+	if held && ts <= w.ts {
 		return // older news, from another room's topic or reordered
 	}
-	req := live.Request{Status: s.Status, Activities: s.Activities}
 	switch {
-	case s.Status == live.StatusOffline && u != nil:
-		u.expire.Stop()
-		delete(r.users, s.UserID)
-		hub.Disconnect(s.UserID)
-	case s.Status == live.StatusOffline:
-	case u == nil:
-		if len(r.users) >= maxRateLimits {
-			return // a bound on users shown from elsewhere
+	case gone && held:
+		w.expire.Stop()
+		delete(r.items, k)
+	case gone:
+	case !held:
+		if len(r.items) >= maxRateLimits {
+			return // a bound on what is shown from elsewhere
 		}
-		u = &remotePresence{ts: s.TS}
-		u.expire = time.AfterFunc(presenceTTL, func() { r.forget(hub, s.UserID, u) })
-		r.users[s.UserID] = u
-		hub.Connect(s.UserID, &req)
+		w = &heardAt{ts: ts}
+		w.expire = time.AfterFunc(presenceTTL, func() { r.expire(k, w, forget) })
+		r.items[k] = w
 	default:
-		u.ts = s.TS
-		u.expire.Reset(presenceTTL)
-		hub.SetPresence(s.UserID, req)
+		w.ts = ts
+		w.expire.Reset(presenceTTL)
 	}
+	apply(held)
 }
 
-// forget takes a remote user whose home went silent out of the live state.
-func (r *remotePresences) forget(hub *live.Hub, user snowflake.ID, u *remotePresence) {
+// expire forgets k, whose home went silent, unless newer news replaced w.
+func (r *remoteWord[K]) expire(k K, w *heardAt, forget func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.users[user] == u {
-		delete(r.users, user)
-		hub.Disconnect(user)
-	}
-}
-
-// stop ends every remote user's timer.
-func (r *remotePresences) stop() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, u := range r.users {
-		u.expire.Stop()
-	}
-}
-
-// remoteVoices shows remote users' voice states in the node's live state
-// as their homes announce them, for at most presenceTTL after the last
-// announcement.
-type remoteVoices struct {
-	mu    sync.Mutex
-	users map[voiceKey]*remoteVoice
-}
-
-type voiceKey struct{ guild, user snowflake.ID }
-
-type remoteVoice struct {
-	ts     int64 // the newest signal's
-	expire *time.Timer
-}
-
-// heard applies a verified voice signal of a remote user to hub.
-func (r *remoteVoices) heard(hub *live.Hub, s *signal) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	k := voiceKey{s.GuildID, s.UserID}
-	u := r.users[k]
-	if u != nil && s.TS <= u.ts {
-		return // older news, reordered
-	}
-	v := s.voiceState()
-	switch {
-	case v.ChannelID == 0 && u != nil:
-		u.expire.Stop()
-		delete(r.users, k)
-	case v.ChannelID == 0:
-	case u == nil:
-		if len(r.users) >= maxRateLimits {
-			return // a bound on voice states shown from elsewhere
-		}
-		u = &remoteVoice{ts: s.TS}
-		u.expire = time.AfterFunc(presenceTTL, func() { r.forget(hub, k, u) })
-		r.users[k] = u
-	default:
-		u.ts = s.TS
-		u.expire.Reset(presenceTTL)
-	}
-	hub.SetRemoteVoice(v)
-}
-
-// forget takes a remote user whose home went silent out of voice.
-func (r *remoteVoices) forget(hub *live.Hub, k voiceKey, u *remoteVoice) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.users[k] == u {
-		delete(r.users, k)
-		hub.SetRemoteVoice(live.VoiceState{GuildID: k.guild, UserID: k.user})
+	if r.items[k] == w {
+		delete(r.items, k)
+		forget()
 	}
 }
 
 // stop ends every timer.
-func (r *remoteVoices) stop() {
+func (r *remoteWord[K]) stop() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, u := range r.users {
-		u.expire.Stop()
+	for _, w := range r.items {
+		w.expire.Stop()
 	}
+}
+
+type voiceKey struct{ guild, user snowflake.ID }
+
+// heardPresence shows a remote user in the node's live state as if they
+// were connected while their home says they are online (a verified
+// presence signal), and for at most presenceTTL after it last said so.
+func (f *Federation) heardPresence(s *signal) {
+	hub, user := f.cfg.Live, s.UserID
+	req := live.Request{Status: s.Status, Activities: s.Activities}
+	gone := s.Status == live.StatusOffline
+	f.presences.heard(user, s.TS, gone, func(held bool) {
+		switch {
+		case gone && held:
+			hub.Disconnect(user)
+		case gone:
+		case !held:
+			hub.Connect(user, &req)
+		default:
+			hub.SetPresence(user, req)
+		}
+	}, func() { hub.Disconnect(user) })
+}
+
+// heardVoice shows a remote user's voice state (a verified voice signal)
+// as their home says, for at most presenceTTL after it last said so.
+func (f *Federation) heardVoice(s *signal) {
+	hub, v := f.cfg.Live, s.voiceState()
+	f.voices.heard(voiceKey{v.GuildID, v.UserID}, s.TS, v.ChannelID == 0, func(bool) { hub.SetRemoteVoice(v) },
+		func() { hub.SetRemoteVoice(live.VoiceState{GuildID: v.GuildID, UserID: v.UserID}) })
 }
