@@ -64,11 +64,15 @@ func (n *Node) buildSFU() error {
 	if err != nil {
 		return fmt.Errorf("http.trusted_proxies: %w", err)
 	}
-	s, err := sfu.New(cfg, sfu.Deps{Live: n.live, Guilds: n.events, Auth: n.streamAuth, Blobs: n.blobs, DB: n.db, Log: n.log, Admit: admit})
+	// Voice channels with users on other nodes cascade: the SFUs relay
+	// to each other, their offers and answers carried by the federation.
+	s, err := sfu.New(cfg, sfu.Deps{Live: n.live, Guilds: n.events, Auth: n.streamAuth, Blobs: n.blobs, DB: n.db, Log: n.log,
+		Admit: admit, Relay: n.fed})
 	if err != nil {
 		return err
 	}
 	n.sfu = s
+	n.fed.ServeVoice(s)
 	n.closers = append(n.closers, closer{"sfu", s.Close})
 	h := proxies.RealIP(s.Handler())
 	n.router.Handle(voicePath, h)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,6 +43,7 @@ type client struct {
 	answers  chan string
 	done     chan struct{}
 	deaf     bool // leaves the server's offers unanswered
+	micSeq   atomic.Uint32
 }
 
 func newClientAPI(t testing.TB) *webrtc.API { return newClientAPIOn(t, nil) }
@@ -322,7 +324,8 @@ func (c *client) got(user snowflake.ID, id string) []*rtp.Packet {
 }
 
 // speak sends n Opus packets 20 ms apart, with payload text+seq and the
-// given audio level.
+// given audio level. Sequence numbers and timestamps go on from the last
+// call: the server's SRTP drops what repeats them as replays.
 func (c *client) speak(text string, n int, level uint8) {
 	ext, _ := rtp.AudioLevelExtension{Level: level, Voice: level < 127}.Marshal()
 	levelID := 0
@@ -332,7 +335,8 @@ func (c *client) speak(text string, n int, level uint8) {
 		}
 	}
 	for i := range n {
-		p := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960)},
+		seq := c.micSeq.Add(1)
+		p := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: uint16(seq), Timestamp: uint32(seq * 960)},
 			Payload: []byte(fmt.Sprintf("%s:%d", text, i))}
 		if levelID != 0 {
 			p.Header.SetExtension(uint8(levelID), ext)

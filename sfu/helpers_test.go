@@ -159,11 +159,12 @@ func loopbackOnly(ip net.IP) bool { return ip.IsLoopback() && ip.To4() != nil }
 
 func newRig(t testing.TB, members int, tune func(*Config)) *rig {
 	t.Helper()
-	return newRigOn(t, members, tune, storage.Config{Driver: storage.SQLite, DSN: filepath.Join(t.TempDir(), "concord.db")})
+	return newRigOn(t, members, tune, storage.Config{Driver: storage.SQLite, DSN: filepath.Join(t.TempDir(), "concord.db")}, nil)
 }
 
-// newRigOn is newRig keeping recordings in the database db names.
-func newRigOn(t testing.TB, members int, tune func(*Config), db storage.Config) *rig {
+// newRigOn is newRig keeping recordings in the database db names, and
+// cascading through relay when it is not nil.
+func newRigOn(t testing.TB, members int, tune func(*Config), db storage.Config, relay Relayer) *rig {
 	t.Helper()
 	r := &rig{db: storagetest.Open(t, db), hub: live.New(time.Hour), guilds: newGuilds(t, members), servers: &servers{got: map[snowflake.ID]chan live.VoiceServer{}}}
 	r.hub.Subscribe(r.servers)
@@ -179,7 +180,7 @@ func newRigOn(t testing.TB, members int, tune func(*Config), db storage.Config) 
 	}
 	r.blobs = blobs
 	cfg.RecordDir = t.TempDir()
-	s, err := New(cfg, Deps{Live: r.hub, Guilds: r.guilds, Auth: testAuth, Blobs: blobs, DB: r.db})
+	s, err := New(cfg, Deps{Live: r.hub, Guilds: r.guilds, Auth: testAuth, Blobs: blobs, DB: r.db, Relay: relay})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,6 +77,7 @@ func (s *SFU) run() {
 // voice follows one user's voice state: a join gets a token, a leave ends
 // the voice connection, a move or a change of flags reaches it.
 func (s *SFU) voice(v live.VoiceState) {
+	defer s.cascadeGuild(v.GuildID)
 	if v.Home != "" {
 		return // a user of another node, in voice through their home's SFU
 	}

@@ -151,7 +151,7 @@ func (s *SFU) startRecording(ctx context.Context, w http.ResponseWriter, guildID
 		http.Error(w, "the channel is already being recorded", http.StatusConflict)
 		return
 	}
-	rec.ch = s.channel(channelID)
+	rec.ch = s.channel(rec.guild, channelID)
 	rec.ch.Record(rec.member)
 	w.WriteHeader(http.StatusCreated)
 }

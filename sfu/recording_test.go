@@ -136,7 +136,7 @@ func countIVF(t *testing.T, r io.Reader) int {
 func TestRecordingRows(t *testing.T) {
 	for name, db := range storagetest.Backends(t) {
 		t.Run(name, func(t *testing.T) {
-			r := newRigOn(t, 1, nil, db)
+			r := newRigOn(t, 1, nil, db, nil)
 			url := r.http + recordPrefix + testGuild.String() + "/" + testVoice.String()
 			if resp := request(t, http.MethodPost, url, "token-1"); resp.StatusCode != http.StatusCreated {
 				t.Fatalf("start: %s", resp.Status)

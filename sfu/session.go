@@ -275,7 +275,7 @@ func (ss *session) current() live.VoiceState {
 
 // join puts the session in v's channel, with the tracks it publishes.
 func (ss *session) join(v live.VoiceState) {
-	ch := ss.s.channel(v.ChannelID)
+	ch := ss.s.channel(v.GuildID, v.ChannelID)
 	ss.mu.Lock()
 	if ss.ended {
 		ss.mu.Unlock()

@@ -79,6 +79,10 @@ type Deps struct {
 	Blobs  blob.Store    // where recordings go; nil: no recording
 	DB     *storage.DB   // which blobs recordings own; needed with Blobs
 	Log    *slog.Logger
+	// Relay carries relay offers to other nodes' SFUs, which cascade
+	// voice channels with users on several nodes; nil: no cascading, and
+	// other nodes' users are not heard here.
+	Relay Relayer
 	// Admit, when set, admits a voice gateway connection by its request,
 	// and release ends its count: the node caps connections per client
 	// address with it.
@@ -96,6 +100,7 @@ type SFU struct {
 	log       *slog.Logger
 	api       *peer.API
 	admitConn func(r *http.Request) (release func(), ok bool)
+	relayer   Relayer
 
 	mu         sync.Mutex
 	grants     map[voiceKey]*grant
@@ -105,6 +110,9 @@ type SFU struct {
 	resources  map[string]*resource        // WHIP ingests and WHEP playbacks, by ID
 	held       map[snowflake.ID]int        // resources per user, counted from before they exist
 	recordings map[snowflake.ID]*recording // by channel
+	out        map[string]*relayOut        // relays to other nodes, by peer
+	in         map[string]*relayIn         // relays from other nodes, by peer
+	retry      map[string]time.Time        // when a failed relay to a peer may open again
 	closed     bool
 
 	changes *queue // voice states heard from the live state
@@ -139,7 +147,8 @@ func New(cfg Config, d Deps) (*SFU, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SFU{cfg: cfg, live: d.Live, guilds: d.Guilds, auth: d.Auth, blobs: d.Blobs, db: d.DB, log: d.Log, api: api, admitConn: d.Admit,
+	s := &SFU{cfg: cfg, live: d.Live, guilds: d.Guilds, auth: d.Auth, blobs: d.Blobs, db: d.DB, log: d.Log, api: api, admitConn: d.Admit, relayer: d.Relay,
+		out: map[string]*relayOut{}, in: map[string]*relayIn{}, retry: map[string]time.Time{},
 		resources: map[string]*resource{}, held: map[snowflake.ID]int{}, recordings: map[snowflake.ID]*recording{},
 		grants: map[voiceKey]*grant{}, tokens: map[string]*grant{}, sessions: map[voiceKey]*session{},
 		channels: map[snowflake.ID]*channelRef{}, changes: newQueue()}
@@ -198,6 +207,7 @@ func (s *SFU) Close() error {
 	for _, r := range resources {
 		r.end()
 	}
+	s.closeRelays()
 	// A recording cut short by shutdown is still stored.
 	for _, rec := range recordings {
 		if _, _, err := s.finish(context.Background(), rec); err != nil {

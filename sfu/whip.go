@@ -179,7 +179,7 @@ func (s *SFU) createResource(w http.ResponseWriter, r *http.Request, guildArg, c
 // ingest publishes a WHIP stream into the channel as one more member
 // (its tracks are the screen's).
 func (s *SFU) ingest(res *resource, user snowflake.ID, offer string) (string, error) {
-	ch := s.channel(res.channel)
+	ch := s.channel(res.guild, res.channel)
 	m := &channel.Member{UserID: uint64(user)}
 	up, err := s.api.NewUp(uint64(user), true, func(r *peer.Remote) {
 		ch.Publish(m, r)

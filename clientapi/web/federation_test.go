@@ -12,8 +12,9 @@ import (
 // TestAcrossNodes: Alice on alpha makes a guild; Bob, whose account is on
 // beta, pastes its invite code into beta's client, joins the guild that
 // lives on alpha, and the two chat, each seeing the other by name@node;
-// bob's voice state reaches alpha; then they become friends across their
-// nodes and share a group DM.
+// bob's voice state reaches alpha, and in one voice channel, each through
+// their own node's SFU, they hear each other; then they become friends
+// across their nodes and share a group DM.
 func TestAcrossNodes(t *testing.T) {
 	alpha := startNodeWith(t, func(cfg *node.Config) { cfg.Node.Name = "alpha" })
 	var card struct {
@@ -31,6 +32,9 @@ func TestAcrossNodes(t *testing.T) {
 	size := [2]int64{1280, 800}
 	alice := newPerson(t, browser, alpha, "alice", size)
 	bob := newPerson(t, browser, beta, "bob", size)
+	for _, p := range []*person{alice, bob} {
+		p.before(recordPeerConnections)
+	}
 	alice.register("correct horse battery")
 	bob.register("staple battery horse")
 	guildID, channelID := alice.newGuild("Two Nodes")
@@ -60,7 +64,8 @@ func TestAcrossNodes(t *testing.T) {
 	bob.click(`.msg .author`)
 	bob.wait(`document.querySelector('.profile .handle') && document.querySelector('.profile .handle').textContent === 'alice@alpha'`)
 	// Bob joins a voice channel through beta's SFU: alice, on alpha, sees
-	// him in it.
+	// him in it. She joins through alpha's: the SFUs relay to each other,
+	// and each hears the other and sees them speak.
 	var lounge struct{ ID string }
 	alice.api("POST", "/guilds/"+guildID+"/channels", map[string]any{"name": "lounge", "type": 2}, &lounge)
 	var bobID string
@@ -69,8 +74,20 @@ func TestAcrossNodes(t *testing.T) {
 	bob.click(`.chan[data-channel="` + lounge.ID + `"]`)
 	bob.wait(`document.querySelector('.vinfo strong') && document.querySelector('.vinfo strong').textContent === 'Voice Connected'`)
 	alice.wait(`document.querySelector('.chrow:has([data-channel="` + lounge.ID + `"]) .voicers li[data-user="` + bobID + `"]')`)
+	var aliceID string
+	alice.eval(`JSON.parse(localStorage.getItem('concord.session')).user_id`, &aliceID)
+	alice.click(`.chan[data-channel="` + lounge.ID + `"]`)
+	alice.wait(`document.querySelector('.vinfo strong') && document.querySelector('.vinfo strong').textContent === 'Voice Connected'`)
+	bob.audioUntil("audio from alice on alpha", func(s audioStats) bool { return s.Packets > 50 })
+	alice.audioUntil("audio from bob on beta", func(s audioStats) bool { return s.Packets > 50 })
+	ring := func(id string) string {
+		return `document.querySelector('.chrow:has([data-channel="` + lounge.ID + `"]) .voicers li[data-user="` + id + `"].speaking')`
+	}
+	bob.wait(ring(aliceID))
+	alice.wait(ring(bobID))
 	bob.shot("federation-beta")
 	alice.shot("federation-alpha")
+	alice.click(`.voicepanel button[aria-label="Disconnect"]`)
 	bob.click(`.voicepanel button[aria-label="Disconnect"]`)
 	alice.wait(`!document.querySelector('.chrow:has([data-channel="` + lounge.ID + `"]) .voicers li[data-user="` + bobID + `"]')`)
 

@@ -82,6 +82,7 @@ type Federation struct {
 	profiles chan wanted // remote users whose profiles to fetch
 	bots     interactionsHolder
 	friends  friendsHolder
+	voice    voiceHolder
 
 	homes      *roomHomes            // who may be among a room's gossip peers
 	homesDirty map[snowflake.ID]bool // rooms whose member homes are to be counted again
@@ -100,6 +101,7 @@ type Federation struct {
 	eventRates  map[string]*rate.Limiter  // gossiped events by origin
 	invokeRates map[string]*rate.Limiter  // forwarded interactions by node
 	friendRates map[string]*rate.Limiter  // friend actions by node
+	voiceRates  map[string]*rate.Limiter  // voice relay offers by node
 	unsubLive   func()
 }
 
@@ -124,7 +126,7 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 		presenceOut: make(chan live.Presence, liveQueue), profileOut: make(chan snowflake.ID, liveQueue), greetings: make(chan greeting, liveQueue), presences: newRemoteWord[snowflake.ID](),
 		voiceOut: make(chan live.VoiceState, liveQueue), voices: newRemoteWord[voiceKey](),
 		signalRates: map[string]*rate.Limiter{}, eventRates: map[string]*rate.Limiter{}, invokeRates: map[string]*rate.Limiter{},
-		friendRates: map[string]*rate.Limiter{}, unsubLive: func() {},
+		friendRates: map[string]*rate.Limiter{}, voiceRates: map[string]*rate.Limiter{}, unsubLive: func() {},
 		homes: newRoomHomes(), homesDirty: map[snowflake.ID]bool{}, homesKick: make(chan struct{}, 1),
 		absent: map[snowflake.ID]bool{}}
 	f.ps, err = newGossip(ctx, host, m, f.homes, log)

@@ -100,6 +100,7 @@ func (f *Federation) serveStreams() {
 	serve(f, ProtoInvoke, f.serveInvoke)
 	serve(f, ProtoCommands, f.serveCommands)
 	serve(f, ProtoFriend, f.serveFriend)
+	serveLimit(f, ProtoVoice, maxVoiceRequest, f.serveVoice)
 	serveLimit(f, ProtoDeliver, maxDelivery, f.serveDeliver)
 	serveRaw(f, ProtoFile, maxRequest, fileDeadline, f.serveFile)
 }

@@ -193,6 +193,10 @@ func vectorMessages(t *testing.T) []struct {
 		{string(ProtoFriend), "answer, refused", &friendResp{Refused: true}},
 		{string(ProtoFriend), "request, remove", &friendReq{Action: FriendRemove, From: ev.Sender, To: 175928847299117069}},
 		{string(ProtoFriend), "answer, removed", &friendResp{}},
+		{string(ProtoVoice), "offer", &voiceReq{Session: "9f2c4e1a7b3d5f60", SDP: voiceOffer}},
+		{string(ProtoVoice), "answer", &voiceResp{SDP: voiceAnswer}},
+		{string(ProtoVoice), "answer, refused", &voiceResp{Refused: "no voice channel shared with that node"}},
+		{string(ProtoVoice), "end of the session", &voiceReq{Session: "9f2c4e1a7b3d5f60"}},
 		{string(ProtoFile), "request", &fileReq{GuildID: ev.GuildID, Blob: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"}},
 		{string(ProtoFile), "request, an avatar", &fileReq{UserID: ev.Sender, Blob: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"}},
 		{string(ProtoFile), "answer, before the bytes", &fileHead{Size: 3}},
@@ -299,3 +303,18 @@ func TestProfileSignature(t *testing.T) {
 		t.Error("an oversized profile verifies")
 	}
 }
+
+// voiceOffer and voiceAnswer are a relay session's descriptions carrying
+// one user's microphone, cut to what the stream needs of them: the
+// track's stream ID names the guild, voice channel and user.
+const (
+	voiceOffer = "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n" +
+		"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendonly\r\n" +
+		"a=msid:175928847299117056-175928847299117058-175928847299117061 microphone\r\n" +
+		"a=rtpmap:111 opus/48000/2\r\na=ssrc:1842393125 cname:relay\r\n" +
+		"a=candidate:1 1 udp 2130706431 192.0.2.10 50000 typ host\r\na=end-of-candidates\r\n"
+	voiceAnswer = "v=0\r\no=- 3 4 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n" +
+		"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=recvonly\r\n" +
+		"a=rtpmap:111 opus/48000/2\r\n" +
+		"a=candidate:1 1 udp 2130706431 198.51.100.20 50000 typ host\r\na=end-of-candidates\r\n"
+)

@@ -4,9 +4,9 @@
 // a screen share goes to those who watch it, nobody receives their own
 // tracks) and tells members who joins, leaves,
 // speaks and publishes. Members are endpoints of any kind — a WebRTC
-// client, a recorder, a WHIP publisher, a WHEP viewer, later a relay to
-// another node — seen only through Receiver and Observer. Only the sfu
-// packages import it.
+// client, a recorder, a WHIP publisher, a WHEP viewer, a relay to another
+// node's SFU, a user of another node whose tracks come through one — seen
+// only through Receiver and Observer. Only the sfu packages import it.
 package channel
 
 import (
@@ -63,8 +63,16 @@ func (s State) deaf() bool  { return s.Deaf || s.SelfDeaf }
 // a WHIP stream). Hidden members (recorders, viewers) are not announced to
 // the others.
 type Member struct {
-	UserID   uint64
-	Hidden   bool
+	UserID uint64
+	Hidden bool
+	// Remote marks a user of another node, whose tracks came through a
+	// relay from their home's SFU.
+	Remote bool
+	// Relay marks a hidden member that carries this node's tracks to
+	// another node's SFU: it receives every track of the members that
+	// are not Remote (their users' own nodes send those), whoever
+	// watches or is deafened here.
+	Relay    bool
 	Receiver Receiver // nil: receives nothing
 	Observer Observer // nil: hears nothing
 	State    State
@@ -391,11 +399,11 @@ func (c *Channel) SetState(m *Member, s State) {
 // rules say: a screen share goes to those who watch it, audio to those
 // not deafened, everything to the recorder.
 func (c *Channel) route(p *published, from, to *Member) {
-	if to.Receiver == nil || from == to {
+	if to.Receiver == nil || from == to || to.Relay && from.Remote {
 		return
 	}
 	switch {
-	case to == c.recorder:
+	case to == c.recorder, to.Relay:
 	case shared(p) && !to.watching[from.UserID], p.Info().Kind == media.Audio && to.State.deaf():
 		to.Receiver.Remove(p.Track)
 		return

@@ -206,29 +206,40 @@ var (
 // busy channel makes many of: it may be larger, and the server's offer
 // bounds what it holds. Candidates are counted once each, however many
 // sections repeat them.
+//
+// A relay between two nodes' SFUs carries every track one node's users
+// publish in the voice channels both share, four sources a user: its
+// descriptions, offer and answer alike, may be larger still.
 const (
 	MaxSDP        = 64 << 10 // an offer
 	MaxAnswer     = 256 << 10
 	MaxMedia      = 16 // m= sections of an offer
 	MaxCandidates = 64
+	MaxRelaySDP   = 1 << 20
+	MaxRelayMedia = 1024
 )
 
-// checkSDP parses a client's description and applies the limits; an offer
+// sdpLimits bound one kind of description: its bytes and media sections.
+type sdpLimits struct{ bytes, media int }
+
+var (
+	offerLimits  = sdpLimits{MaxSDP, MaxMedia}
+	answerLimits = sdpLimits{MaxAnswer, MaxRelayMedia}
+	relayLimits  = sdpLimits{MaxRelaySDP, MaxRelayMedia}
+)
+
+// checkSDP parses a peer's description and applies the limits; an offer
 // must hold at least one codec the SFU forwards in each media section.
-func checkSDP(text string, offer bool) error {
-	limit := MaxAnswer
-	if offer {
-		limit = MaxSDP
-	}
-	if len(text) > limit {
-		return fmt.Errorf("%w: more than %d bytes", ErrSDP, limit)
+func checkSDP(text string, offer bool, lim sdpLimits) error {
+	if len(text) > lim.bytes {
+		return fmt.Errorf("%w: more than %d bytes", ErrSDP, lim.bytes)
 	}
 	var d sdp.SessionDescription
 	if err := d.UnmarshalString(text); err != nil {
 		return fmt.Errorf("%w: %v", ErrSDP, err)
 	}
-	if offer && len(d.MediaDescriptions) > MaxMedia {
-		return fmt.Errorf("%w: more than %d media sections", ErrSDP, MaxMedia)
+	if len(d.MediaDescriptions) > lim.media {
+		return fmt.Errorf("%w: more than %d media sections", ErrSDP, lim.media)
 	}
 	candidates := map[string]bool{}
 	for _, md := range d.MediaDescriptions {

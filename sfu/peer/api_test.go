@@ -28,15 +28,19 @@ func TestCheckSDPLimits(t *testing.T) {
 		name  string
 		sdp   string
 		offer bool
+		lim   sdpLimits
 		ok    bool
 	}{
-		{"an answer for a channel of 150", description(150, 0), false, true},
-		{"an offer of 150 sections", description(150, 0), true, false},
-		{"an offer of 16 sections", description(16, 0), true, true},
-		{"an offer over 64 KiB", description(1, MaxSDP+1), true, false},
-		{"an answer over 256 KiB", description(1, MaxAnswer+1), false, false},
+		{"an answer for a channel of 150", description(150, 0), false, answerLimits, true},
+		{"an offer of 150 sections", description(150, 0), true, offerLimits, false},
+		{"an offer of 16 sections", description(16, 0), true, offerLimits, true},
+		{"an offer over 64 KiB", description(1, MaxSDP+1), true, offerLimits, false},
+		{"an answer over 256 KiB", description(1, MaxAnswer+1), false, answerLimits, false},
+		{"a relay's offer of 400 sections", description(400, 0), true, relayLimits, true},
+		{"a relay's offer over 1 MiB", description(1, MaxRelaySDP+1), true, relayLimits, false},
+		{"a relay's offer of 1,025 sections", description(MaxRelayMedia+1, 0), true, relayLimits, false},
 	} {
-		err := checkSDP(tt.sdp, tt.offer)
+		err := checkSDP(tt.sdp, tt.offer, tt.lim)
 		if (err == nil) != tt.ok || err != nil && !errors.Is(err, ErrSDP) {
 			t.Errorf("%s (%d bytes): %v, want ok %v", tt.name, len(tt.sdp), err, tt.ok)
 		}

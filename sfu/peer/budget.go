@@ -43,7 +43,12 @@ func (b *budget) bitrate() uint64 {
 	return total / uint64(max(b.video.Load(), 1))
 }
 
-func newLocal(t media.Track, b *budget) *Local {
-	info := t.Info()
-	return &Local{track: t, budget: b, info: info, stream: strconv.FormatUint(info.Owner, 10)}
+// newLocal makes t a track a connection sends in stream, sharing the
+// connection's budget b.
+func newLocal(t media.Track, b *budget, stream string) *Local {
+	return &Local{track: t, budget: b, info: t.Info(), stream: stream}
 }
+
+// ownerStream is the stream ID clients receive a track in: its owner's
+// user ID.
+func ownerStream(t media.Track) string { return strconv.FormatUint(t.Info().Owner, 10) }

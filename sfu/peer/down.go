@@ -18,8 +18,9 @@ import (
 // change of tracks is one more offer, made only once the client answered
 // the last.
 type Down struct {
-	pc    *webrtc.PeerConnection
-	offer func(sdp string) // hands an offer to the client
+	pc     *webrtc.PeerConnection
+	offer  func(sdp string) // hands an offer to the client
+	answer sdpLimits        // what the client's answers may hold
 
 	budget budget
 
@@ -33,7 +34,18 @@ type Down struct {
 // NewDown returns a Down that hands its offers to offer (which must not
 // block for long).
 func (a *API) NewDown(offer func(sdp string)) (*Down, error) {
-	d := &Down{offer: offer, tracks: map[media.Track]*Local{}}
+	return a.newDown(offer, answerLimits)
+}
+
+// NewRelayDown returns a Down to another node's SFU, whose answers may
+// be as large as a relay's descriptions. Its tracks are added with
+// AddStream, named for the relay.
+func (a *API) NewRelayDown(offer func(sdp string)) (*Down, error) {
+	return a.newDown(offer, relayLimits)
+}
+
+func (a *API) newDown(offer func(sdp string), answer sdpLimits) (*Down, error) {
+	d := &Down{offer: offer, answer: answer, tracks: map[media.Track]*Local{}}
 	pc, err := a.newPC(d.budget.set)
 	if err != nil {
 		return nil, err
@@ -45,17 +57,23 @@ func (a *API) NewDown(offer func(sdp string)) (*Down, error) {
 // PC is the underlying connection, for its state.
 func (d *Down) PC() *webrtc.PeerConnection { return d.pc }
 
-// Add starts sending t, after the client answered the offer that adds it.
-// The track's lock is taken only after d.mu is released: the track calls
-// Bitrate under its own.
+// Add starts sending t, after the client answered the offer that adds it;
+// its stream ID is its owner's user ID.
 func (d *Down) Add(t media.Track) error {
+	return d.AddStream(t, ownerStream(t))
+}
+
+// AddStream is Add with the stream ID the track is sent in. The track's
+// lock is taken only after d.mu is released: the track calls Bitrate
+// under its own.
+func (d *Down) AddStream(t media.Track, stream string) error {
 	d.mu.Lock()
 	if d.closed || d.tracks[t] != nil {
 		d.mu.Unlock()
 		return nil
 	}
 	info := t.Info()
-	l := newLocal(t, &d.budget)
+	l := newLocal(t, &d.budget, stream)
 	// AddTrack reuses a media section whose track was removed, so that
 	// the SDP does not grow with every member who ever came and went.
 	sender, err := d.pc.AddTrack(l)
@@ -142,7 +160,7 @@ func (d *Down) SetAnswer(answer string) error {
 	if !waiting || d.pc.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
 		return ErrNoOffer
 	}
-	if err := checkSDP(answer, false); err != nil {
+	if err := checkSDP(answer, false, d.answer); err != nil {
 		return err
 	}
 	if err := d.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {

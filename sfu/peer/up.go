@@ -22,11 +22,13 @@ import (
 type Up struct {
 	pc     *webrtc.PeerConnection
 	owner  uint64
-	stream bool // a Go Live stream (WHIP): its tracks are the screen's
+	stream bool      // a Go Live stream (WHIP): its tracks are the screen's
+	relay  bool      // another node's SFU: each track's stream names its owner (RelayStream)
+	limits sdpLimits // what an offer may hold
 
 	mu      sync.Mutex
 	tracks  map[*webrtc.RTPReceiver]*Remote // a receiver's simulcast layers are one track
-	sources map[media.Source]bool           // taken by a live track
+	sources map[string]bool                 // taken by a live track: its stream ID and source
 	closed  bool
 	publish func(*Remote)
 }
@@ -35,14 +37,48 @@ type Up struct {
 // once its first packet arrived, from the track's own goroutine. The
 // tracks of a stream (a WHIP ingest) show the screen, whatever their IDs.
 func (a *API) NewUp(owner uint64, stream bool, publish func(*Remote)) (*Up, error) {
+	return a.newUp(&Up{owner: owner, stream: stream, limits: offerLimits}, publish)
+}
+
+// NewRelayUp returns an Up for what another node's SFU relays: each
+// track's stream ID says whose it is and where it belongs (RelayStream),
+// and Remote.Stream tells it.
+func (a *API) NewRelayUp(publish func(*Remote)) (*Up, error) {
+	return a.newUp(&Up{relay: true, limits: relayLimits}, publish)
+}
+
+func (a *API) newUp(u *Up, publish func(*Remote)) (*Up, error) {
 	pc, err := a.newPC(nil)
 	if err != nil {
 		return nil, err
 	}
-	u := &Up{pc: pc, owner: owner, stream: stream, tracks: map[*webrtc.RTPReceiver]*Remote{},
-		sources: map[media.Source]bool{}, publish: publish}
+	u.pc, u.publish = pc, publish
+	u.tracks, u.sources = map[*webrtc.RTPReceiver]*Remote{}, map[string]bool{}
 	pc.OnTrack(u.onTrack)
 	return u, nil
+}
+
+// RelayStream is the stream ID a relay sends a track in: the guild, voice
+// channel and user it belongs to, in decimal, joined by "-".
+func RelayStream(guild, channel, user uint64) string {
+	return fmt.Sprintf("%d-%d-%d", guild, channel, user)
+}
+
+// ParseRelayStream reads a RelayStream.
+func ParseRelayStream(s string) (guild, channel, user uint64, ok bool) {
+	parts := strings.Split(s, "-")
+	if len(parts) != 3 {
+		return 0, 0, 0, false
+	}
+	var ids [3]uint64
+	for i, p := range parts {
+		id, err := strconv.ParseUint(p, 10, 64)
+		if err != nil || id == 0 {
+			return 0, 0, 0, false
+		}
+		ids[i] = id
+	}
+	return ids[0], ids[1], ids[2], true
 }
 
 // PC is the underlying connection, for its state.
@@ -51,7 +87,7 @@ func (u *Up) PC() *webrtc.PeerConnection { return u.pc }
 // Answer takes the client's offer and returns the SFU's answer, with all
 // its candidates.
 func (u *Up) Answer(offer string) (string, error) {
-	if err := checkSDP(offer, true); err != nil {
+	if err := checkSDP(offer, true, u.limits); err != nil {
 		return "", err
 	}
 	if err := u.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
@@ -77,6 +113,8 @@ func (u *Up) Close() error {
 type Remote struct {
 	*media.Fanout
 	up        *Up
+	stream    string        // the relay's stream ID; empty for a client's track
+	slot      string        // its stream ID and source, in up.sources
 	ssrc      []webrtc.SSRC // per layer; u.mu guards it and readers
 	readers   int           // layers being read
 	announced atomic.Bool
@@ -86,6 +124,10 @@ type Remote struct {
 // Done is closed when the track ended (the client stopped sending it or
 // the connection closed).
 func (r *Remote) Done() <-chan struct{} { return r.done }
+
+// Stream is the relay's stream ID the track came in (RelayStream); empty
+// for a client's track.
+func (r *Remote) Stream() string { return r.stream }
 
 // Simulcast layers by RID, lowest first, as clients name them (LiveKit's
 // and Discord's q/h/f, l/m, mediasoup's r0–r2, bare indexes); checkSDP
@@ -102,14 +144,27 @@ func (u *Up) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	if t.RID() != "" {
 		layers, layer = 3, rids[strings.ToLower(t.RID())]
 	}
+	owner, stream := u.owner, ""
+	if u.relay {
+		var ok bool
+		if _, _, owner, ok = ParseRelayStream(t.StreamID()); !ok {
+			discard(t)
+			return
+		}
+		stream = t.StreamID()
+	}
+	src := u.sourceOf(t.ID(), kind)
+	id, slot := strconv.FormatUint(owner, 10)+"-"+t.ID(), stream+"/"+string(src)
+	if u.relay {
+		id = "relay-" + stream + "-" + string(src)
+	}
 	u.mu.Lock()
 	r := u.tracks[recv]
-	if src := u.sourceOf(t.ID(), kind); r == nil && !u.closed && !u.sources[src] {
-		info := media.Info{ID: strconv.FormatUint(u.owner, 10) + "-" + t.ID(), Owner: u.owner, Kind: kind,
-			Source: src, Codec: t.Codec().RTPCodecCapability, Layers: layers}
-		r = &Remote{up: u, ssrc: make([]webrtc.SSRC, layers), done: make(chan struct{})}
+	if r == nil && !u.closed && !u.sources[slot] {
+		info := media.Info{ID: id, Owner: owner, Kind: kind, Source: src, Codec: t.Codec().RTPCodecCapability, Layers: layers}
+		r = &Remote{up: u, stream: stream, slot: slot, ssrc: make([]webrtc.SSRC, layers), done: make(chan struct{})}
 		r.Fanout = media.NewFanout(info, r.pli)
-		u.tracks[recv], u.sources[src] = r, true
+		u.tracks[recv], u.sources[slot] = r, true
 	}
 	// A second track of a source, or a layer sent twice, is not
 	// forwarded; it is read so that nothing queues for it.
@@ -220,7 +275,7 @@ func (r *Remote) endLayer() {
 				delete(u.tracks, recv)
 			}
 		}
-		delete(u.sources, r.Info().Source)
+		delete(u.sources, r.slot)
 	}
 	u.mu.Unlock()
 	if last {

@@ -20,7 +20,7 @@ type Viewer struct {
 // NewViewer answers offer with tracks in the client's media sections of
 // their kinds; a track with no section of its kind is left out.
 func (a *API) NewViewer(offer string, tracks []media.Track) (*Viewer, string, error) {
-	if err := checkSDP(offer, true); err != nil {
+	if err := checkSDP(offer, true, offerLimits); err != nil {
 		return nil, "", err
 	}
 	v := &Viewer{}
@@ -37,7 +37,7 @@ func (a *API) NewViewer(offer string, tracks []media.Track) (*Viewer, string, er
 		return fail(fmt.Errorf("%w: %v", ErrSDP, err))
 	}
 	for _, t := range tracks {
-		l := newLocal(t, &v.budget)
+		l := newLocal(t, &v.budget, ownerStream(t))
 		if l.sender, err = pc.AddTrack(l); err != nil {
 			return fail(fmt.Errorf("add track %s: %w", t.Info().ID, err))
 		}

@@ -1,0 +1,178 @@
+package sfu
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"concord/federation/live"
+	"concord/federation/snowflake"
+	"concord/storage"
+)
+
+// links joins test SFUs by name, as the federation joins nodes: an offer
+// to a peer reaches that SFU's AnswerRelay with the sender's name.
+type links struct {
+	mu  sync.Mutex
+	sfu map[string]*SFU
+}
+
+// link is one node's end of links.
+type link struct {
+	l    *links
+	name string
+}
+
+func (k link) RelayOffer(ctx context.Context, peer, session, offer string) (string, error) {
+	k.l.mu.Lock()
+	to := k.l.sfu[peer]
+	k.l.mu.Unlock()
+	if to == nil {
+		return "", errors.New("no route to " + peer)
+	}
+	return to.AnswerRelay(ctx, k.name, session, offer)
+}
+
+// cascadeRigs makes one rig per name, each cascading to the others.
+func cascadeRigs(t *testing.T, names ...string) []*rig {
+	l := &links{sfu: map[string]*SFU{}}
+	var out []*rig
+	for _, name := range names {
+		r := newRigOn(t, 5, nil, storage.Config{Driver: storage.SQLite, DSN: filepath.Join(t.TempDir(), "concord.db")}, link{l, name})
+		l.mu.Lock()
+		l.sfu[name] = r.sfu
+		l.mu.Unlock()
+		out = append(out, r)
+	}
+	return out
+}
+
+// tell gives r the voice state of user, whose home is node home, as the
+// federation would.
+func (r *rig) tell(home string, user, ch snowflake.ID, edit ...func(*live.VoiceState)) {
+	v := live.VoiceState{GuildID: testGuild, ChannelID: ch, UserID: user, Home: home}
+	for _, e := range edit {
+		e(&v)
+	}
+	r.hub.SetRemoteVoice(v)
+}
+
+// relays counts the relays r holds, out and in.
+func (r *rig) relays() (out, in int) {
+	r.sfu.mu.Lock()
+	defer r.sfu.mu.Unlock()
+	return len(r.sfu.out), len(r.sfu.in)
+}
+
+// TestCascadeAcrossNodes: alice on node a and bob on node b, in one voice
+// channel, each connected to their own node's SFU, hear each other
+// through the relay between the SFUs; bob is told alice connected and
+// when she speaks; her mute at home stops her audio reaching him; a track
+// node a relays for a user whose home is another node is not published;
+// and when bob leaves, both relays end.
+func TestCascadeAcrossNodes(t *testing.T) {
+	rigs := cascadeRigs(t, "node-a", "node-b")
+	a, b := rigs[0], rigs[1]
+	alice := a.connect(t, 2, testVoice)
+	carol := a.connect(t, 4, testVoice) // node b believes she lives on node c
+	b.tell("node-a", 2, testVoice)
+	b.tell("node-c", 4, testVoice)
+	bob := b.connect(t, 3, testVoice)
+	a.tell("node-b", 3, testVoice)
+
+	go carol.speak("from-carol", 50, 30)
+	go alice.speak("from-alice", 50, 30)
+	bob.speak("from-bob", 50, 30)
+	waitFor(t, "packets both ways across the relay", 10*time.Second, func() bool {
+		return len(bob.got(2, "microphone")) > 30 && len(alice.got(3, "microphone")) > 30
+	})
+	for _, p := range bob.got(2, "microphone") {
+		if !strings.HasPrefix(string(p.Payload), "from-alice:") {
+			t.Fatalf("bob got payload %q", p.Payload)
+		}
+	}
+	if n := len(bob.got(4, "microphone")); n != 0 {
+		t.Errorf("bob got %d packets node a relayed for a user of node c", n)
+	}
+	if n := len(carol.got(3, "microphone")); n < 30 {
+		t.Errorf("carol got %d of bob's packets", n)
+	}
+	connected := func(c *client) []string {
+		var ids []string
+		for _, f := range c.ops(opClientsConnect) {
+			ids = append(ids, string(f.D))
+		}
+		return ids
+	}
+	if got := strings.Join(connected(bob), " "); !strings.Contains(got, `"2"`) {
+		t.Errorf("bob was told of connections %s, not alice's", got)
+	}
+	waitFor(t, "bob told that alice speaks", 2*time.Second, func() bool { return slices.Contains(speakingOf(bob, "2"), 1) })
+
+	// alice mutes herself at home: her node stops sending her audio.
+	a.hub.SetVoice(live.VoiceState{GuildID: testGuild, ChannelID: testVoice, UserID: 2, SessionID: "gw-2", SelfMute: true})
+	b.tell("node-a", 2, testVoice, func(v *live.VoiceState) { v.SelfMute = true })
+	time.Sleep(200 * time.Millisecond)
+	n := len(bob.got(2, "microphone"))
+	alice.speak("muted", 20, 30)
+	time.Sleep(200 * time.Millisecond)
+	if got := len(bob.got(2, "microphone")); got != n {
+		t.Errorf("%d packets of muted alice reached bob", got-n)
+	}
+
+	// alice, unmuted, moves away and back: her track leaves the relay and
+	// comes back in another stream on the same connection.
+	move := func(ch snowflake.ID) {
+		a.hub.SetVoice(live.VoiceState{GuildID: testGuild, ChannelID: ch, UserID: 2, SessionID: "gw-2"})
+		b.tell("node-a", 2, ch)
+	}
+	move(testOther)
+	time.Sleep(200 * time.Millisecond)
+	n = len(bob.got(2, "microphone"))
+	alice.speak("away", 20, 30)
+	if got := len(bob.got(2, "microphone")); got != n {
+		t.Errorf("bob got %d packets of alice from another channel", got-n)
+	}
+	move(testVoice)
+	hears := func(what string) {
+		t.Helper()
+		n := len(bob.got(2, "microphone"))
+		go alice.speak(what, 50, 30)
+		waitFor(t, "bob to hear alice "+what, 10*time.Second, func() bool { return len(bob.got(2, "microphone")) > n+30 })
+	}
+	hears("back")
+
+	// bob leaves: node b has nobody in the channel, and node a hears it.
+	b.hub.SetVoice(live.VoiceState{GuildID: testGuild, UserID: 3, SessionID: "gw-3"})
+	a.tell("node-b", 3, 0)
+	waitFor(t, "the relays to end", 10*time.Second, func() bool {
+		ao, ai := a.relays()
+		bo, bi := b.relays()
+		return ao+ai+bo+bi == 0
+	})
+	// He comes back, on new relays.
+	bob = b.connect(t, 3, testVoice)
+	a.tell("node-b", 3, testVoice)
+	hears("again")
+}
+
+// TestRelayRefusedWithoutSharedVoice: a node with no user in a voice
+// channel this node has members in gets no relay.
+func TestRelayRefusedWithoutSharedVoice(t *testing.T) {
+	rigs := cascadeRigs(t, "node-a", "node-b")
+	a := rigs[0]
+	a.connect(t, 2, testVoice)
+	a.tell("node-b", 3, testOther) // in another channel
+	_, err := a.sfu.AnswerRelay(context.Background(), "node-b", "s1", "v=0\r\n")
+	if !errors.Is(err, ErrNoRelay) {
+		t.Fatalf("offer from a node with nobody here: %v", err)
+	}
+	if _, err := a.sfu.AnswerRelay(context.Background(), "node-b", "", "v=0\r\n"); err == nil {
+		t.Fatal("an offer without a session was answered")
+	}
+}
