@@ -90,10 +90,13 @@ type FederationConfig struct {
 
 // VoiceConfig is the [voice] section: the SFU's media transport.
 type VoiceConfig struct {
-	UDPPortMin   int      `toml:"udp_port_min"`
-	UDPPortMax   int      `toml:"udp_port_max"`
-	UDPMuxPort   int      `toml:"udp_mux_port"`
-	UDPMuxPorts  int      `toml:"udp_mux_ports"`
+	UDPPortMin  int `toml:"udp_port_min"`
+	UDPPortMax  int `toml:"udp_port_max"`
+	UDPMuxPort  int `toml:"udp_mux_port"`
+	UDPMuxPorts int `toml:"udp_mux_ports"`
+	// UDPVoicePort serves Discord's UDP voice protocol, which the bot
+	// libraries speak: 0 picks a port at start, -1 serves none.
+	UDPVoicePort int      `toml:"udp_voice_port"`
 	PublicIPs    []string `toml:"public_ips"`
 	NATRules     []string `toml:"nat_rules"`
 	TURNURLs     []string `toml:"turn_urls"`

@@ -139,6 +139,9 @@ func (c Config) Validate() error {
 			v.add("voice.udp_mux_ports", "must be at least 1, with the last port at most 65535")
 		}
 	}
+	if vc.UDPVoicePort != 0 && vc.UDPVoicePort != -1 {
+		v.port("voice.udp_voice_port", vc.UDPVoicePort)
+	}
 	for _, ip := range vc.PublicIPs {
 		if _, err := netip.ParseAddr(ip); err != nil {
 			v.add("voice.public_ips", "%q is not an IP address", ip)

@@ -3,10 +3,12 @@ package node
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/pion/webrtc/v4"
 
@@ -47,6 +49,17 @@ func (n *Node) buildSFU() error {
 		return err
 	}
 	cfg := sfu.Config{Endpoint: voiceEndpoint(n.URL()), Peer: pc, RecordDir: recordDir}
+	if vc.UDPVoicePort >= 0 {
+		// On the HTTP listener's address when it names one (loopback, say).
+		host, _, _ := net.SplitHostPort(n.cfg.HTTP.Listen)
+		if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+			host = ""
+		}
+		cfg.UDPListen = net.JoinHostPort(host, strconv.Itoa(vc.UDPVoicePort))
+		if len(vc.PublicIPs) > 0 {
+			cfg.UDPAddress = vc.PublicIPs[0]
+		}
+	}
 	if len(vc.TURNURLs) > 0 {
 		cfg.ICEServers = []sfu.ICEServer{{URLs: vc.TURNURLs, Username: vc.TURNUsername, Credential: vc.TURNPassword}}
 	}

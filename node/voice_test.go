@@ -88,10 +88,12 @@ func TestVoiceThroughTheGateway(t *testing.T) {
 		"session_id": ready.SessionID, "token": server.Token}})
 	var r struct {
 		Modes []string `json:"modes"`
+		Port  int      `json:"port"`
+		SSRC  uint32   `json:"ssrc"`
 	}
 	json.Unmarshal(next(vc, func(f frame) bool { return f.Op == 2 }).D, &r)
-	if fmt.Sprint(r.Modes) != "[webrtc]" {
-		t.Errorf("Ready modes %v", r.Modes)
+	if fmt.Sprint(r.Modes) != "[aead_aes256_gcm_rtpsize aead_xchacha20_poly1305_rtpsize xsalsa20_poly1305 webrtc]" || r.Port == 0 || r.SSRC == 0 {
+		t.Errorf("Ready %+v", r)
 	}
 }
 

@@ -17,12 +17,13 @@ const (
 // wsConn is one voice gateway WebSocket: frames are written by its own
 // goroutine from a bounded queue, so that nobody waits on a slow client.
 type wsConn struct {
-	ws    *websocket.Conn
-	limit *window // inbound frames; only the reading goroutine uses it
-	out   chan []byte
-	once  sync.Once
-	done  chan struct{}
-	wg    sync.WaitGroup
+	ws      *websocket.Conn
+	localIP string  // where the client reached the node: the UDP voice address it is told
+	limit   *window // inbound frames; only the reading goroutine uses it
+	out     chan []byte
+	once    sync.Once
+	done    chan struct{}
+	wg      sync.WaitGroup
 }
 
 func newConn(ws *websocket.Conn) *wsConn {

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -38,6 +39,9 @@ func (s *SFU) serveVoice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newConn(ws)
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok {
+		c.localIP = a.IP.String()
+	}
 	hello, _ := json.Marshal(map[string]any{"v": voiceGatewayVersion, "heartbeat_interval": s.cfg.HeartbeatInterval.Milliseconds()})
 	c.send(marshal(opHello, hello, nil))
 
@@ -138,10 +142,13 @@ func (ss *session) handle(c *wsConn, f frame) (int, string) {
 		if json.Unmarshal(f.D, &d) != nil {
 			return closeDecode, "decode error"
 		}
-		if d.Protocol != "webrtc" {
-			return closeUnknownProtocol, "only the webrtc protocol is served"
+		switch d.Protocol {
+		case "webrtc":
+			return ss.offer(d.offer())
+		case "udp":
+			return ss.selectUDP(d.Data)
 		}
-		return ss.offer(d.offer())
+		return closeUnknownProtocol, "the protocols served are webrtc and udp"
 	case opSessionDesc:
 		var d sessionDesc
 		if json.Unmarshal(f.D, &d) != nil {
@@ -157,12 +164,13 @@ func (ss *session) handle(c *wsConn, f frame) (int, string) {
 	case opIdentify, opResume:
 		return closeAlreadyAuthed, "already authenticated"
 	case opSpeaking:
-		// Who speaks is read from the audio itself; the client says only
-		// whether it speaks as a priority speaker. Older clients send a
-		// boolean: no priority, and no reason to close.
+		// Who speaks is read from the audio itself; a WebRTC client says
+		// only whether it speaks as a priority speaker. A UDP client's
+		// audio has no level: its word says whether it speaks. A
+		// malformed op 5 is no reason to close.
 		var d speaking
 		json.Unmarshal(f.D, &d)
-		ss.setPriority(d.Speaking&speakingPriority != 0)
+		ss.setSpeaking(int(d.Speaking))
 	case opWatch:
 		var d watch
 		if json.Unmarshal(f.D, &d) != nil {

@@ -31,7 +31,7 @@ func about[T any](c *client, op int, user string) []T {
 func speakingOf(c *client, user string) []int {
 	var out []int
 	for _, d := range about[speaking](c, opSpeaking, user) {
-		out = append(out, d.Speaking)
+		out = append(out, int(d.Speaking))
 	}
 	return out
 }

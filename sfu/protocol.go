@@ -37,6 +37,7 @@ const (
 	closeUnknownProtocol = 4012
 	closeDisconnected    = 4014
 	closeServerCrashed   = 4015
+	closeUnknownMode     = 4016
 	closeBadRequest      = 4020
 	closeRateLimited     = 4021
 )
@@ -103,13 +104,33 @@ type sessionDesc struct {
 	MediaSID   string `json:"media_session_id,omitempty"`
 }
 
+// ready is op 2. ssrc, ip and port are the UDP voice protocol's (zero
+// when the node serves none); heartbeat_interval repeats Hello's for
+// clients of versions before it.
 type ready struct {
-	SSRC       uint32      `json:"ssrc"`
-	IP         string      `json:"ip"`
-	Port       int         `json:"port"`
-	Modes      []string    `json:"modes"`
-	Streams    []any       `json:"streams"`
-	ICEServers []ICEServer `json:"ice_servers"`
+	SSRC              uint32      `json:"ssrc"`
+	IP                string      `json:"ip"`
+	Port              int         `json:"port"`
+	Modes             []string    `json:"modes"`
+	HeartbeatInterval int64       `json:"heartbeat_interval"`
+	Streams           []any       `json:"streams"`
+	ICEServers        []ICEServer `json:"ice_servers"`
+}
+
+// udpSelect is Select Protocol's data for the UDP protocol: the
+// encryption mode the client chose. Its address and port, which its IP
+// discovery told it, are not read: the server sends to where the
+// discovery came from, whatever they say.
+type udpSelect struct {
+	Mode string `json:"mode"`
+}
+
+// udpSession is op 4 for the UDP protocol: the mode and its key, as an
+// array of numbers.
+type udpSession struct {
+	Mode       string `json:"mode"`
+	SecretKey  []int  `json:"secret_key"`
+	AudioCodec string `json:"audio_codec"`
 }
 
 // ICEServer is a STUN or TURN server handed to clients, as WebRTC's
@@ -121,10 +142,26 @@ type ICEServer struct {
 }
 
 type speaking struct {
-	UserID   string `json:"user_id,omitempty"` // the server's; clients send none
-	SSRC     uint32 `json:"ssrc"`
-	Speaking int    `json:"speaking"` // flags, below
-	Delay    int    `json:"delay"`
+	UserID   string        `json:"user_id,omitempty"` // the server's; clients send none
+	SSRC     uint32        `json:"ssrc"`
+	Speaking speakingFlags `json:"speaking"`
+	Delay    int           `json:"delay"`
+}
+
+// speakingFlags are op 5's flags, below; older clients send a boolean,
+// which is the microphone flag.
+type speakingFlags int
+
+func (f *speakingFlags) UnmarshalJSON(b []byte) error {
+	var on bool
+	if json.Unmarshal(b, &on) == nil {
+		*f = 0
+		if on {
+			*f = speakingMicrophone
+		}
+		return nil
+	}
+	return json.Unmarshal(b, (*int)(f))
 }
 
 // Speaking flags, Discord's.

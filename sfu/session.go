@@ -3,6 +3,7 @@ package sfu
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"concord/sfu/channel"
 	"concord/sfu/media"
 	"concord/sfu/peer"
+	"concord/sfu/udp"
 )
 
 // keptFrames bounds what a session keeps for a resume.
@@ -29,6 +31,9 @@ type session struct {
 	token     string
 	up        *peer.Up
 	down      *peer.Down
+	// udp is the UDP voice connection the client may choose instead of
+	// WebRTC (bots do); nil when the node serves none.
+	udp *udp.Conn
 
 	mu         sync.Mutex
 	c          *wsConn // nil while waiting for a resume
@@ -42,8 +47,9 @@ type session struct {
 	acc        access
 	ch         *channel.Channel
 	member     *channel.Member // in ch
-	remotes    []*peer.Remote
-	negotiated bool
+	remotes    []source
+	negotiated bool // a protocol was selected
+	viaUDP     bool // and it is UDP
 	priority   bool // the client's op 5 asks to speak as a priority speaker
 }
 
@@ -71,12 +77,19 @@ func (s *SFU) open(g *grant, c *wsConn) (*session, int, string) {
 		return nil, closeDisconnected, err.Error()
 	}
 	ss.acc = acc
-	if ss.up, err = s.api.NewUp(uint64(g.user), false, ss.publish); err == nil {
+	if ss.up, err = s.api.NewUp(uint64(g.user), false, func(r *peer.Remote) { ss.publish(r) }); err == nil {
 		ss.down, err = s.api.NewDown(ss.offerDown)
+	}
+	if err == nil && s.udp != nil {
+		// The socket's goroutine hears of the track: it must not wait.
+		ss.udp, err = s.udp.NewConn(uint64(g.user), func(t *udp.Track) { go ss.publish(t) })
 	}
 	if err != nil {
 		if ss.up != nil {
 			ss.up.Close()
+		}
+		if ss.down != nil {
+			ss.down.Close()
 		}
 		s.log.Error("sfu: new connection", "err", err)
 		return nil, closeServerCrashed, "cannot open a media connection"
@@ -100,7 +113,16 @@ func (s *SFU) open(g *grant, c *wsConn) (*session, int, string) {
 		ss.end(closeServerCrashed, "voice server shutting down", false)
 		return nil, closeServerCrashed, "voice server shutting down"
 	}
-	ss.sendJSON(opReady, ready{Modes: []string{"webrtc"}, Streams: []any{}, ICEServers: s.cfg.ICEServers})
+	rd := ready{Modes: []string{"webrtc"}, HeartbeatInterval: s.cfg.HeartbeatInterval.Milliseconds(), Streams: []any{},
+		ICEServers: s.cfg.ICEServers}
+	if ss.udp != nil {
+		rd.SSRC, rd.IP, rd.Port = ss.udp.SSRC(), c.localIP, s.udp.Port()
+		if s.cfg.UDPAddress != "" {
+			rd.IP = s.cfg.UDPAddress
+		}
+		rd.Modes = append(slices.Clone(udp.Modes), "webrtc")
+	}
+	ss.sendJSON(opReady, rd)
 	return ss, 0, ""
 }
 
@@ -185,6 +207,9 @@ func (ss *session) end(code int, reason string, leave bool) {
 	}
 	ss.down.Close()
 	ss.up.Close()
+	if ss.udp != nil {
+		ss.udp.Close()
+	}
 	if c != nil {
 		c.close(code, reason)
 	}
@@ -283,13 +308,17 @@ func (ss *session) join(v live.VoiceState) {
 		return
 	}
 	ss.ch = ch
-	var remotes []*peer.Remote
+	var remotes []source
 	for _, r := range ss.remotes {
 		if r.Info().Kind == media.Audio || ss.acc.stream {
 			remotes = append(remotes, r)
 		}
 	}
-	m := &channel.Member{UserID: uint64(ss.key.user), Receiver: ss.down, Observer: ss, State: ss.stateLocked()}
+	var rcv channel.Receiver = ss.down
+	if ss.viaUDP {
+		rcv = ss.udp
+	}
+	m := &channel.Member{UserID: uint64(ss.key.user), Receiver: rcv, Observer: ss, State: ss.stateLocked()}
 	ss.member = m
 	ss.mu.Unlock()
 	ch.Join(m)
@@ -311,6 +340,58 @@ func (ss *session) watch(user snowflake.ID, on bool) {
 	if ch != nil {
 		ch.Watch(m, uint64(user), on)
 	}
+}
+
+// setSpeaking takes the flags of the client's op 5: a UDP client's
+// microphone flag says whether it speaks, and the priority flag counts for
+// a user with PRIORITY_SPEAKER.
+func (ss *session) setSpeaking(flags int) {
+	if ss.udp != nil {
+		ss.udp.SetSpeaking(flags&speakingMicrophone != 0)
+	}
+	ss.setPriority(flags&speakingPriority != 0)
+}
+
+// selectUDP takes Select Protocol for UDP: the client chose an encryption
+// mode, and gets its key (op 4). Its address is where its IP discovery
+// came from; a client that never made one within ConnectTimeout is
+// disconnected.
+func (ss *session) selectUDP(data json.RawMessage) (int, string) {
+	if ss.udp == nil {
+		return closeUnknownProtocol, "UDP voice is not served here"
+	}
+	var d udpSelect
+	if json.Unmarshal(data, &d) != nil {
+		return closeDecode, "decode error"
+	}
+	ss.mu.Lock()
+	taken := ss.negotiated
+	ss.mu.Unlock()
+	if taken {
+		return closeBadRequest, "a protocol is already selected"
+	}
+	key, err := ss.udp.Select(d.Mode)
+	if err != nil {
+		return closeUnknownMode, "unknown encryption mode " + strconv.Quote(d.Mode)
+	}
+	secret := make([]int, len(key))
+	for i, b := range key {
+		secret[i] = int(b)
+	}
+	ss.sendJSON(opSessionDesc, udpSession{Mode: d.Mode, SecretKey: secret, AudioCodec: "opus"})
+	// The WebRTC connections will not be used.
+	ss.up.Close()
+	ss.down.Close()
+	ss.mu.Lock()
+	ss.negotiated, ss.viaUDP = true, true
+	ss.connect = time.AfterFunc(ss.s.cfg.ConnectTimeout, func() {
+		if !ss.udp.Bound() {
+			ss.end(closeTimeout, "UDP voice never connected", true)
+		}
+	})
+	ss.mu.Unlock()
+	ss.join(ss.current())
+	return 0, ""
 }
 
 // setPriority takes the priority bit of the client's op 5: it counts for
@@ -369,7 +450,7 @@ func (ss *session) readmit() {
 	changed := acc != ss.acc
 	ss.acc = acc
 	ch, m, st := ss.ch, ss.member, ss.stateLocked()
-	var drop []*peer.Remote
+	var drop []source
 	if !acc.stream {
 		for _, r := range ss.remotes {
 			if r.Info().Kind == media.Video {
@@ -386,9 +467,16 @@ func (ss *session) readmit() {
 	}
 }
 
+// source is a track the client sends: over WebRTC (peer.Remote) or UDP
+// (udp.Track).
+type source interface {
+	media.Track
+	Done() <-chan struct{}
+}
+
 // publish puts a track the client started sending in its channel, if it
 // may send it: video needs STREAM.
-func (ss *session) publish(r *peer.Remote) {
+func (ss *session) publish(r source) {
 	ss.mu.Lock()
 	if ss.ended || r.Info().Kind == media.Video && !ss.acc.stream {
 		ss.mu.Unlock()
@@ -474,7 +562,12 @@ func (ss *session) Speaking(userID uint64, on, priority bool) {
 	if priority {
 		flags |= speakingPriority
 	}
-	ss.sendJSON(opSpeaking, speaking{UserID: id(userID), Speaking: flags})
+	var ssrc uint32
+	if ss.viaUDP {
+		// A UDP client learns whose audio an SSRC carries from this.
+		ssrc = ss.udp.SSRCOf(userID)
+	}
+	ss.sendJSON(opSpeaking, speaking{UserID: id(userID), SSRC: ssrc, Speaking: speakingFlags(flags)})
 }
 
 func (ss *session) Published(info media.Info)   { ss.video(info, true) }

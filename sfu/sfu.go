@@ -27,6 +27,7 @@ import (
 	"concord/federation/room"
 	"concord/federation/snowflake"
 	"concord/sfu/peer"
+	"concord/sfu/udp"
 	"concord/storage"
 	"concord/storage/blob"
 )
@@ -53,6 +54,12 @@ type Config struct {
 	ResumeWindow      time.Duration // a dropped voice connection waits for a resume: 30 s
 	FramesPerMinute   int           // inbound frames per connection: 240
 	RecordDir         string        // where recordings are written before the blob store takes them: the system's temp dir
+	// UDPListen is where the UDP voice protocol of the bot libraries
+	// is served (host:port, port 0 picks one); empty serves none.
+	UDPListen string
+	// UDPAddress is the IP clients are told to send UDP voice to; empty
+	// tells each the IP it reached the voice gateway at.
+	UDPAddress string
 }
 
 func (c *Config) defaults() {
@@ -99,6 +106,7 @@ type SFU struct {
 	db        *storage.DB
 	log       *slog.Logger
 	api       *peer.API
+	udp       *udp.Server // nil: no UDP voice
 	admitConn func(r *http.Request) (release func(), ok bool)
 	relayer   Relayer
 
@@ -147,7 +155,14 @@ func New(cfg Config, d Deps) (*SFU, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SFU{cfg: cfg, live: d.Live, guilds: d.Guilds, auth: d.Auth, blobs: d.Blobs, db: d.DB, log: d.Log, api: api, admitConn: d.Admit, relayer: d.Relay,
+	var u *udp.Server
+	if cfg.UDPListen != "" {
+		if u, err = udp.Listen(cfg.UDPListen); err != nil {
+			api.Close()
+			return nil, fmt.Errorf("sfu: udp voice: %w", err)
+		}
+	}
+	s := &SFU{cfg: cfg, live: d.Live, guilds: d.Guilds, auth: d.Auth, blobs: d.Blobs, db: d.DB, log: d.Log, api: api, udp: u, admitConn: d.Admit, relayer: d.Relay,
 		out: map[string]*relayOut{}, in: map[string]*relayIn{}, retry: map[string]time.Time{},
 		resources: map[string]*resource{}, held: map[snowflake.ID]int{}, recordings: map[snowflake.ID]*recording{},
 		grants: map[voiceKey]*grant{}, tokens: map[string]*grant{}, sessions: map[voiceKey]*session{},
@@ -208,6 +223,9 @@ func (s *SFU) Close() error {
 		r.end()
 	}
 	s.closeRelays()
+	if s.udp != nil {
+		s.udp.Close()
+	}
 	// A recording cut short by shutdown is still stored.
 	for _, rec := range recordings {
 		if _, _, err := s.finish(context.Background(), rec); err != nil {

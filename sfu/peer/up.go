@@ -234,14 +234,14 @@ func (r *Remote) read(t *webrtc.TrackRemote, layer, levelID int) {
 	var p media.Packet
 	video := r.Info().Kind == media.Video
 	codec := r.Info().Codec.MimeType
-	flood := newBucket(limits[r.Info().Kind])
+	flood := media.NewFlood(r.Info().Kind)
 	defer r.endLayer()
 	for {
 		n, _, err := t.Read(buf)
 		if err != nil {
 			return
 		}
-		if pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) == 0 || !flood.allow(n, time.Now()) {
+		if pkt.Unmarshal(buf[:n]) != nil || len(pkt.Payload) == 0 || !flood.Allow(n, time.Now()) {
 			continue // padding-only probes carry no media; a flood is dropped
 		}
 		p = media.Packet{Header: rtp.Header{Version: 2, Marker: pkt.Marker, PayloadType: pkt.PayloadType,

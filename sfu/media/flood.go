@@ -1,10 +1,6 @@
-package peer
+package media
 
-import (
-	"time"
-
-	"concord/sfu/media"
-)
+import "time"
 
 // limit bounds what one layer of a published track may send: more is
 // dropped before forwarding, so that one client flooding its track
@@ -13,22 +9,28 @@ import (
 // 1080p60 screen shares near 8 Mbps.
 type limit struct{ pps, bps float64 }
 
-var limits = map[media.Kind]limit{
-	media.Audio: {pps: 250, bps: 600_000},
-	media.Video: {pps: 2_500, bps: 15_000_000},
+var limits = map[Kind]limit{
+	Audio: {pps: 250, bps: 600_000},
+	Video: {pps: 2_500, bps: 15_000_000},
 }
 
-// bucket admits packets at a limit's rates, with a second's worth of
-// burst (a keyframe comes at once).
-type bucket struct {
+// Flood admits one layer's packets at its kind's limit, with a second's
+// worth of burst (a keyframe comes at once). Sources use it before
+// writing to a Fanout; one reader calls it at a time.
+type Flood struct {
 	lim        limit
 	pkts, bits float64
 	last       time.Time
 }
 
-func newBucket(l limit) *bucket { return &bucket{lim: l, pkts: l.pps, bits: l.bps} }
+// NewFlood returns a Flood for a layer of a track of kind k.
+func NewFlood(k Kind) *Flood {
+	l := limits[k]
+	return &Flood{lim: l, pkts: l.pps, bits: l.bps}
+}
 
-func (b *bucket) allow(size int, now time.Time) bool {
+// Allow reports whether a packet of size bytes may pass now.
+func (b *Flood) Allow(size int, now time.Time) bool {
 	if !b.last.IsZero() {
 		dt := now.Sub(b.last).Seconds()
 		b.pkts = min(b.lim.pps, b.pkts+dt*b.lim.pps)
