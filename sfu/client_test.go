@@ -46,19 +46,23 @@ type client struct {
 	micSeq   atomic.Uint32
 }
 
-func newClientAPI(t testing.TB) *webrtc.API { return newClientAPIOn(t, nil) }
+func newClientAPI(t testing.TB) *webrtc.API { return newClientAPIOn(t, nil, true) }
 
 // newClientAPIOn builds the client's pion API on vn, a virtual network,
-// or on loopback when vn is nil.
-func newClientAPIOn(t testing.TB, vn *vnet.Net) *webrtc.API {
+// or on loopback when vn is nil. Without interceptors the client sends no
+// NACKs, reports or congestion feedback: a benchmark's load generator,
+// leaving the cores to the SFU.
+func newClientAPIOn(t testing.TB, vn *vnet.Net, interceptors bool) *webrtc.API {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
 	}
 	m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio)
 	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
-		t.Fatal(err)
+	if interceptors {
+		if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// The client's complaints about packets racing a renegotiation are
 	// noise here; what a test checks is what arrives.
@@ -83,7 +87,7 @@ func (r *rig) dial(t testing.TB, user snowflake.ID) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &client{t: t, user: user, ws: ws, api: newClientAPI(t), received: map[string][]*rtp.Packet{},
+	c := &client{t: t, user: user, ws: ws, api: newClientAPIOn(t, nil, r.remote == nil), received: map[string][]*rtp.Packet{},
 		answers: make(chan string, 4), done: make(chan struct{})}
 	go c.read()
 	t.Cleanup(c.close)

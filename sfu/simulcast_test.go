@@ -82,7 +82,7 @@ func (r *rig) connectOn(t *testing.T, user snowflake.ID, vn *vnet.Net, mic bool)
 	t.Helper()
 	vs := r.join(t, user, testVoice)
 	c := r.dial(t, user)
-	c.api = newClientAPIOn(t, vn)
+	c.api = newClientAPIOn(t, vn, true)
 	c.identify(vs)
 	c.wait(opReady)
 	if mic {
