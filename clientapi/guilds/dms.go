@@ -231,8 +231,8 @@ func (a *API) leaveDM(w http.ResponseWriter, r *http.Request) (bool, error) {
 
 // addRecipient is PUT /channels/{id}/recipients/{user_id}: a member of a
 // group DM adds one of their friends (member.add, at most 10 in all, as
-// on Discord). Users of other nodes cannot be added yet: a member.add
-// makes the adding node the new member's home.
+// on Discord). A friend of another node is added with their home named in
+// the event; that node fetches the group DM once it holds the member.add.
 func (a *API) addRecipient(w http.ResponseWriter, r *http.Request) error {
 	id, err := params.ID(r, "channel_id", httperr.UnknownChannel)
 	if err != nil {
@@ -251,10 +251,11 @@ func (a *API) addRecipient(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	add := guild.MemberAdd{UserID: other}
 	if home != a.core.Origin().String() {
-		return httperr.Field("user_id", "RECIPIENT_REMOTE", "Users of other nodes cannot be added to a group DM yet; start a new one with them.")
+		add.Origin = home
 	}
-	if err := a.send(r.Context(), gid, me, guild.TypeMemberAdd, guild.MemberAdd{UserID: other}); err != nil {
+	if err := a.send(r.Context(), gid, me, guild.TypeMemberAdd, add); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -75,6 +75,9 @@ type MemberJoin struct {
 type MemberAdd struct {
 	UserID ID   `json:"user_id"`
 	Bot    bool `json:"bot,omitempty"`
+	// Origin is the added user's home when it is another node than the
+	// adding one: only a group DM adds users of other nodes.
+	Origin string `json:"origin,omitempty"`
 }
 
 // MemberTarget names the member a moderation acts on.

@@ -77,14 +77,25 @@ func checkMemberAdd(s *State, op *Op, c *MemberAdd) error {
 	if s.Bans[c.UserID] != nil {
 		return reject(ReasonBanned, CodeBanned, "%s is banned", c.UserID)
 	}
-	// The added user's home is the node that adds them (bots live on the node
-	// that made their application).
-	return bindHome(s, c.UserID, op.Origin)
+	if c.Origin != "" && s.Kind != KindGroupDM {
+		return reject(ReasonNotInThisKind, HiddenCode(op.Type), "only a group DM adds users of other nodes")
+	}
+	return bindHome(s, c.UserID, addedHome(op, c))
+}
+
+// addedHome is the added user's home: the node that adds them (bots live
+// on the node that made their application), or in a group DM the node
+// the content names.
+func addedHome(op *Op, c *MemberAdd) string {
+	if c.Origin != "" {
+		return c.Origin
+	}
+	return op.Origin
 }
 
 func applyMemberAdd(s *State, op *Op, c *MemberAdd, ch *Changes) {
 	s.Members[c.UserID] = &Member{Member: perm.Member{UserID: c.UserID}, Bot: c.Bot, JoinedAt: op.TS}
-	s.Homes[c.UserID] = op.Origin
+	s.Homes[c.UserID] = addedHome(op, c)
 	ch.add("member", c.UserID)
 }
 

@@ -111,6 +111,7 @@ const (
 	vEmoji = 400
 
 	vWebhookGuild, vWebhook = 104, 700
+	vTrio                   = 105
 
 	vBase = 1_700_000_000_000
 	vNow  = vBase + 20*24*3600*1000
@@ -262,6 +263,12 @@ func authHistories(t testing.TB) map[string]*vHistory {
 	gr.do(vOwner, guild.TypeGuildCreate, vf(`{"id":"%d","kind":"group_dm","name":"friends","recipients":[%s]}`, vGroup, strings.Join(rs, ",")))
 	out["group_dm"] = gr
 
+	trio := newHistory(t, "group_dm_trio", "A group DM of 1 (on a) and 10 and 11 (on c).", vTrio)
+	trio.do(vOwner, guild.TypeGuildCreate, vf(`{"id":"%d","kind":"group_dm","name":"trio","recipients":[%s]}`, vTrio,
+		strings.Join([]string{vf(`{"user_id":"1","origin":"%s"}`, vecNode("a")), vf(`{"user_id":"10","origin":"%s"}`, vecNode("c")),
+			vf(`{"user_id":"11","origin":"%s"}`, vecNode("c"))}, ",")))
+	out["group_dm_trio"] = trio
+
 	w := newHistory(t, "webhooks", "A guild: owner 1, member 4. Channels 300 general and 301 secret (@everyone denied VIEW_CHANNEL). Webhook 700 in general, made by the owner on node a; message 510 posted through it, message 500 by the member.", vWebhookGuild)
 	w.do(vOwner, guild.TypeGuildCreate, vf(`{"id":"%d","kind":"guild","name":"hooks"}`, vWebhookGuild))
 	w.do(vOwner, guild.TypeChannelCreate, vf(`{"id":"%d","type":0,"name":"general"}`, vGeneral))
@@ -295,6 +302,7 @@ type vCase struct {
 func authVectorCases() []vCase {
 	const (
 		g, d, dm, gr, wh = "guild", "deleted", "dm", "group_dm", "webhooks"
+		trio             = "group_dm_trio"
 	)
 	overwrites := make([]string, 101)
 	for i := range overwrites {
@@ -393,6 +401,10 @@ func authVectorCases() []vCase {
 		{name: "add a member", sender: vAdmin, typ: guild.TypeMemberAdd, content: vf(`{"user_id":"%d"}`, vMember), want: guild.ReasonAlreadyApplied},
 		{name: "add to a full group DM", hist: gr, sender: vOwner, typ: guild.TypeMemberAdd, content: `{"user_id":"19"}`, want: guild.ReasonLimit},
 		{name: "add to a DM", hist: dm, sender: vOwner, typ: guild.TypeMemberAdd, content: `{"user_id":"5"}`, want: guild.ReasonNotInThisKind},
+		{name: "add a user of another node to a group DM", hist: trio, sender: vOwner, typ: guild.TypeMemberAdd, content: vf(`{"user_id":"20","origin":"%s"}`, vecNode("e"))},
+		{name: "add a user of another node to a group DM, as a member on that node", hist: trio, sender: 10, typ: guild.TypeMemberAdd, content: vf(`{"user_id":"20","origin":"%s"}`, vecNode("e"))},
+		{name: "add a member of the group DM again, on another node", hist: trio, sender: vOwner, typ: guild.TypeMemberAdd, content: vf(`{"user_id":"11","origin":"%s"}`, vecNode("e")), want: guild.ReasonAlreadyApplied},
+		{name: "add a user of another node to a guild", sender: vAdmin, typ: guild.TypeMemberAdd, content: vf(`{"user_id":"50","origin":"%s"}`, vecNode("c")), want: guild.ReasonNotInThisKind},
 
 		{name: "leave", sender: vMember, typ: guild.TypeMemberLeave, content: `{}`},
 		{name: "leave a group DM", hist: gr, sender: 12, typ: guild.TypeMemberLeave, content: `{}`},
@@ -566,7 +578,7 @@ func renderAuthVectors(t *testing.T) []byte {
 	f := authVectorFile{
 		Description: "Auth rule test vectors (spec/auth-rules.md, \"Test vectors\"). Each history is a list of state events that pass guild.Check in order and are applied in order; state_sha256 is the SHA-256 of the canonical state after them (spec/state-resolution.md, \"Canonical state\"); messages are message.create events accepted in that state. Each case checks one event against the state after its history, with Check (rules \"state\") or CheckMessage (rules \"message\", with the history's messages that the event names in auth_events as its targets), and gives the verdict, for a rejection its reason and the Discord error code a client is told (spec/auth-rules.md, \"Reasons and client error codes\"), and for an accepted state event the SHA-256 of the canonical state after applying it.",
 	}
-	for _, name := range []string{"empty", "guild", "deleted", "dm", "group_dm", "webhooks"} {
+	for _, name := range []string{"empty", "guild", "deleted", "dm", "group_dm", "group_dm_trio", "webhooks"} {
 		f.Histories = append(f.Histories, hs[name].done())
 	}
 	for _, c := range authVectorCases() {

@@ -326,6 +326,9 @@ func (f *Federation) committed(a *room.Accepted) {
 	f.mu.Unlock()
 	if !local {
 		f.wantProfile(ev.Origin, ev.Sender)
+		if home, user, ok := addedTo(ev); ok && home == f.host.ID() && a.Applied {
+			f.goRun(func() { f.unwanted(ev.GuildID, user, ev.Sender, ev.OriginTS) })
+		}
 	}
 	greet := func() {
 		select {
@@ -366,7 +369,7 @@ func (f *Federation) committed(a *room.Accepted) {
 			greet()
 		})
 	}
-	for _, home := range remoteRecipients(ev, f.host.ID()) {
+	for _, home := range pushedTo(ev, f.host.ID()) {
 		f.goRun(func() { f.push(home, body) })
 	}
 	if t == nil {
@@ -386,7 +389,8 @@ func (f *Federation) queuePublish(t *topic, body []byte) {
 
 // subscribeJoined subscribes to a room joined through an invite, whose
 // local member.join (join) reached the node joined through, and gossips
-// the join and what was sent meanwhile.
+// the join and what was sent meanwhile; or, with no join, to a room
+// fetched because a group DM added a user of this node.
 func (f *Federation) subscribeJoined(gid snowflake.ID, join []byte) {
 	t, err := f.topic(gid)
 	f.mu.Lock()
@@ -398,7 +402,10 @@ func (f *Federation) subscribeJoined(gid snowflake.ID, join []byte) {
 		f.log.Warn("federation: subscribe", "guild", gid, "err", err)
 		return
 	}
-	for _, body := range append([][]byte{join}, held...) {
+	if join != nil {
+		held = append([][]byte{join}, held...)
+	}
+	for _, body := range held {
 		f.queuePublish(t, body)
 	}
 }
@@ -419,6 +426,16 @@ func (f *Federation) joining(gid snowflake.ID) bool {
 	defer f.mu.Unlock()
 	_, ok := f.via[gid]
 	return ok
+}
+
+// pushedTo lists the nodes a local event is pushed to directly, which do
+// not hold its room yet: the recipients' homes of a DM's guild.create,
+// and the home of a user of another node a group DM adds.
+func pushedTo(ev *event.Event, self peer.ID) []peer.ID {
+	if home, _, ok := addedTo(ev); ok && home != self {
+		return []peer.ID{home}
+	}
+	return remoteRecipients(ev, self)
 }
 
 // remoteRecipients lists the other nodes a new DM room must reach: the

@@ -147,10 +147,17 @@ func (f *Federation) serveInvite(_ network.Stream, req *inviteReq) (any, error) 
 	return inviteResp{}, nil
 }
 
-func (f *Federation) serveJoin(_ network.Stream, req *joinReq) (any, error) {
+// serveJoin answers a page of a room's log to a node with a usable
+// invite, or, without one, to the home of a current member: a node whose
+// user a group DM added fetches the room this way.
+func (f *Federation) serveJoin(s network.Stream, req *joinReq) (any, error) {
 	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
 	defer cancel()
-	if p, _ := f.usableInvite(ctx, req.GuildID, req.InviteCode); p == nil {
+	if req.InviteCode == "" {
+		if !f.shares(ctx, req.GuildID, s.Conn().RemotePeer()) {
+			return nil, errNotShared
+		}
+	} else if p, _ := f.usableInvite(ctx, req.GuildID, req.InviteCode); p == nil {
 		return nil, errors.New("no usable invite")
 	}
 	evs, next, err := f.core.Log(ctx, req.GuildID, req.After, maxJoinPage, pageBytes)
@@ -164,12 +171,17 @@ func (f *Federation) serveJoin(_ network.Stream, req *joinReq) (any, error) {
 	return resp, nil
 }
 
-func (f *Federation) serveSend(_ network.Stream, req *sendReq) (any, error) {
+func (f *Federation) serveSend(s network.Stream, req *sendReq) (any, error) {
 	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
 	defer cancel()
 	ev, err := event.Parse(req.Event)
 	if err == nil && ev.Type == guild.TypeGuildCreate && !f.dmAllowed(ctx, ev) {
 		return sendResp{Verdict: "rejected"}, nil
+	}
+	if err == nil && ev.Type == guild.TypeMemberAdd {
+		if verdict, done := f.added(ctx, ev, s.Conn().RemotePeer()); done {
+			return sendResp{Verdict: verdict}, nil
+		}
 	}
 	if err == nil {
 		_, err = f.core.Accept(ctx, req.Event)
@@ -192,12 +204,19 @@ func (f *Federation) FetchInvite(ctx context.Context, code string) (snowflake.ID
 	gid, p := found.gid, found.p
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
-	if err := f.fetchRoom(ctx, gid, p, code, found.create); err != nil {
+	starts := func(ev *event.Event) bool { return ev.ID() == found.create }
+	if err := f.fetchRoom(ctx, gid, p, code, starts); err != nil {
 		f.mu.Lock()
 		delete(f.via, gid)
 		f.mu.Unlock()
 		return 0, err
 	}
+	f.wantProfiles(ctx, gid)
+	return gid, nil
+}
+
+// wantProfiles asks for the profiles of the room's members of other nodes.
+func (f *Federation) wantProfiles(ctx context.Context, gid snowflake.ID) {
 	f.core.View(ctx, gid, func(s *guild.State) error {
 		for uid := range s.Members {
 			if home, err := peer.Decode(s.Homes[uid]); err == nil && home != f.host.ID() {
@@ -206,13 +225,13 @@ func (f *Federation) FetchInvite(ctx context.Context, code string) (snowflake.ID
 		}
 		return nil
 	})
-	return gid, nil
 }
 
 // fetchRoom accepts every event of room gid from p, which holds invite
-// code; the room's log must start with the guild.create create. The room
-// counts as joining through p from the start (Federation.joining).
-func (f *Federation) fetchRoom(ctx context.Context, gid snowflake.ID, p peer.ID, code, create string) error {
+// code (empty: p is the home of a member, and this node is now one too);
+// the room's log must start with the guild.create starts accepts. The
+// room counts as joining through p from the start (Federation.joining).
+func (f *Federation) fetchRoom(ctx context.Context, gid snowflake.ID, p peer.ID, code string, starts func(*event.Event) bool) error {
 	f.mu.Lock()
 	if _, subscribed := f.topics[gid]; !subscribed {
 		f.via[gid] = p
@@ -231,10 +250,10 @@ func (f *Federation) fetchRoom(ctx context.Context, gid snowflake.ID, p peer.ID,
 			return fmt.Errorf("join %s from %s: a page of %d events ending at %d after %d", gid, p, len(resp.Events), resp.Next, after)
 		}
 		if after == 0 {
-			// The log starts with the guild.create the invite answer named:
-			// anything else is another room.
-			if ev, err := event.Parse(resp.Events[0]); err != nil || ev.ID() != create {
-				return fmt.Errorf("join %s from %s: the log does not start with the invite's guild.create", gid, p)
+			// The log starts with the room's guild.create: anything else
+			// is another room.
+			if ev, err := event.Parse(resp.Events[0]); err != nil || ev.Type != guild.TypeGuildCreate || ev.GuildID != gid || !starts(ev) {
+				return fmt.Errorf("join %s from %s: the log does not start with the room's guild.create", gid, p)
 			}
 		}
 		raws := make([][]byte, len(resp.Events))
