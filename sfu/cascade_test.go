@@ -176,3 +176,54 @@ func TestRelayRefusedWithoutSharedVoice(t *testing.T) {
 		t.Fatal("an offer without a session was answered")
 	}
 }
+
+// TestCascadeThreeNodes: a user on each of three nodes in one channel;
+// each node relays its own user straight to both others (never what it
+// was relayed), and everyone hears everyone.
+func TestCascadeThreeNodes(t *testing.T) {
+	names := []string{"node-a", "node-b", "node-c"}
+	rigs := cascadeRigs(t, names...)
+	users := make([]*client, 3)
+	for i, r := range rigs {
+		users[i] = r.connect(t, snowflakeOf(i+2), testVoice)
+		for j, other := range rigs {
+			if j != i {
+				other.tell(names[i], snowflakeOf(i+2), testVoice)
+			}
+		}
+	}
+	for i, u := range users {
+		go u.speak(names[i], 50, 30)
+	}
+	waitFor(t, "everyone to hear everyone", 10*time.Second, func() bool {
+		for i, u := range users {
+			for j := range users {
+				if i != j && len(u.got(snowflakeOf(j+2), "microphone")) < 30 {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	for i, u := range users {
+		for j := range users {
+			for _, p := range u.got(snowflakeOf(j+2), "microphone") {
+				if i != j && !strings.HasPrefix(string(p.Payload), names[j]+":") {
+					t.Fatalf("%s got %q from %s", names[i], p.Payload, names[j])
+				}
+			}
+		}
+	}
+	for i, r := range rigs {
+		if out, in := r.relays(); out != 2 || in != 2 {
+			t.Errorf("%s holds %d relays out and %d in, want 2 and 2", names[i], out, in)
+		}
+		r.sfu.mu.Lock()
+		for peer, o := range r.sfu.out {
+			if n := o.down.Tracks(); n != 1 {
+				t.Errorf("%s relays %d tracks to %s, want its own user's one", names[i], n, peer)
+			}
+		}
+		r.sfu.mu.Unlock()
+	}
+}
