@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -476,11 +477,7 @@ func (f *Federation) validator(gid snowflake.ID) func(context.Context, peer.ID, 
 		if err == nil {
 			_, err = f.core.Accept(ctx, m.Data)
 			if errors.Is(err, room.ErrMissingEvents) {
-				if ferr := f.fetchMissing(ctx, m.ReceivedFrom, gid, append(slices.Clone(ev.PrevEvents), ev.AuthEvents...)); ferr != nil {
-					f.log.Debug("federation: fetch missing", "guild", gid, "peer", m.ReceivedFrom, "err", ferr)
-				} else {
-					_, err = f.core.Accept(ctx, m.Data)
-				}
+				err = f.acceptFilled(ctx, gid, m, ev)
 			}
 		}
 		verdict, result := judge(err)
@@ -493,6 +490,41 @@ func (f *Federation) validator(gid snowflake.ID) func(context.Context, peer.ID, 
 		}
 		return result
 	}
+}
+
+// fillPeers is how many peers a message's missing predecessors are asked
+// of: the one that forwarded it, then others of the room's topic.
+const fillPeers = 3
+
+// acceptFilled fetches the events m's event lacks and accepts it again.
+// It asks the peer that forwarded m first, then other peers of the topic:
+// a message dropped here is marked seen, and no other copy of it would be
+// taken until a heads exchange brings it, up to a round later. The
+// forwarder may not serve this node yet (it has not heard of this node's
+// member there) or may be reconnecting.
+func (f *Federation) acceptFilled(ctx context.Context, gid snowflake.ID, m *pubsub.Message, ev *event.Event) error {
+	ask := []peer.ID{m.ReceivedFrom}
+	if t := f.lookup(gid); t != nil {
+		others := t.t.ListPeers()
+		rand.Shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
+		for _, p := range others {
+			if len(ask) < fillPeers && p != m.ReceivedFrom {
+				ask = append(ask, p)
+			}
+		}
+	}
+	ids := append(slices.Clone(ev.PrevEvents), ev.AuthEvents...)
+	err := room.ErrMissingEvents
+	for _, p := range ask {
+		if ferr := f.fetchMissing(ctx, p, gid, ids); ferr != nil {
+			f.log.Debug("federation: fetch missing", "guild", gid, "peer", p, "err", ferr)
+			continue
+		}
+		if _, err = f.core.Accept(ctx, m.Data); !errors.Is(err, room.ErrMissingEvents) {
+			return err
+		}
+	}
+	return err
 }
 
 // judge maps accept's answer to a verdict (the metric's label) and what

@@ -245,6 +245,23 @@ func waitConverged(t *testing.T, members []*user, guild, channel string, acked [
 // MESSAGE_CREATE on the gateway of each watcher on another node.
 func latencies(acked []sent, watchers []*user) []time.Duration {
 	var lat []time.Duration
+	for _, d := range delivered(acked, watchers) {
+		lat = append(lat, d.took)
+	}
+	return lat
+}
+
+// delivery is one acknowledged message reaching one watcher.
+type delivery struct {
+	s    sent
+	to   *user
+	took time.Duration
+}
+
+// delivered lists when the acknowledged messages reached the watchers of
+// other nodes.
+func delivered(acked []sent, watchers []*user) []delivery {
+	var out []delivery
 	for _, w := range watchers {
 		w.mu.Lock()
 		for _, s := range acked {
@@ -252,12 +269,12 @@ func latencies(acked []sent, watchers []*user) []time.Duration {
 				continue
 			}
 			if at, ok := w.seen[s.id]; ok {
-				lat = append(lat, at.Sub(s.at))
+				out = append(out, delivery{s, w, at.Sub(s.at)})
 			}
 		}
 		w.mu.Unlock()
 	}
-	return lat
+	return out
 }
 
 // percentile is the p-th percentile of ds (0 < p ≤ 100).

@@ -151,8 +151,16 @@ func TestCluster(t *testing.T) {
 // propagation logs how long the acknowledged messages took from their
 // acknowledgement by the sender's node to their MESSAGE_CREATE on the
 // other nodes' users' gateways.
+// One that took over a second is named, with where it went from and to,
+// so that its nodes' logs can be read around it.
 func propagation(t *testing.T, acked []sent, watchers []*user) {
 	lat := latencies(acked, watchers)
 	t.Logf("propagation across containers, acknowledgement to MESSAGE_CREATE on another node: %d samples, p50 %s, p99 %s",
 		len(lat), ms(percentile(lat, 50)), ms(percentile(lat, 99)))
+	for _, d := range delivered(acked, watchers) {
+		if d.took > time.Second {
+			t.Logf("slow: message %s from %s (node %s), acknowledged at %s, reached %s (node %s) %s later",
+				d.s.id, d.s.from.name, d.s.from.home.name, d.s.at.UTC().Format("15:04:05.000"), d.to.name, d.to.home.name, ms(d.took))
+		}
+	}
 }
