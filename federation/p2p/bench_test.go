@@ -170,16 +170,18 @@ func BenchmarkThroughput(b *testing.B) {
 }
 
 // BenchmarkJoin measures a new node joining a guild of 10,000 messages
-// (100,000 with BENCH=long) through one peer: from the invite to the
-// guild usable on the new node, its whole log fetched and accepted.
+// (with BENCH=long the guild: 10,000 members and 100,000 events
+// in all) through one peer: from the invite to the guild usable on the
+// new node, its whole log fetched and accepted.
 func BenchmarkJoin(b *testing.B) {
-	n := 10_000
+	members, messages := 0, 10_000
 	if os.Getenv("BENCH") == "long" {
-		n = 100_000
+		members, messages = 10_000, 90_000
 	}
 	a := newMember(b, storage.SQLite, "a", 1)
 	g := newGuild(b, a)
-	sendMessages(b, a, g, g.owner, n)
+	joinMembers(b, a, g, members)
+	sendMessages(b, a, g, g.owner, messages)
 	b.ResetTimer()
 	for i := range b.N {
 		joiner := newMember(b, storage.SQLite, "joiner", uint16(2+i))
@@ -190,18 +192,34 @@ func BenchmarkJoin(b *testing.B) {
 	}
 }
 
-// sendMessages sends count messages as user of m, eight at a time, and
-// returns when all are committed. Unlike message it may run on any
-// goroutine: it fails the benchmark with Error.
+// joinMembers joins count new users of m to the guild by its invite.
+func joinMembers(b *testing.B, m *member, g guildFixture, count int) {
+	eightAtATime(b, count, func(int) error {
+		_, err := m.core.Send(context.Background(), g.id, m.core.NewID(), guild.TypeMemberJoin, guild.MemberJoin{InviteCode: g.invite})
+		return err
+	})
+}
+
+// sendMessages sends count messages as user of m and returns when all
+// are committed. Unlike message it may run on any goroutine: it fails the
+// benchmark with Error.
 func sendMessages(b *testing.B, m *member, g guildFixture, user snowflake.ID, count int) {
-	const senders = 8
+	eightAtATime(b, count, func(k int) error {
+		_, err := m.core.Send(context.Background(), g.id, user, guild.TypeMessageCreate,
+			guild.MessageCreate{ID: m.core.NewID(), ChannelID: g.channel, Content: "load " + strconv.Itoa(k)})
+		return err
+	})
+}
+
+// eightAtATime runs do for 0 to count-1, eight at a time; an error fails
+// the benchmark and stops that worker.
+func eightAtATime(b *testing.B, count int, do func(k int) error) {
+	const workers = 8
 	var wg sync.WaitGroup
-	for s := range senders {
+	for s := range workers {
 		wg.Go(func() {
-			for k := s; k < count; k += senders {
-				_, err := m.core.Send(context.Background(), g.id, user, guild.TypeMessageCreate,
-					guild.MessageCreate{ID: m.core.NewID(), ChannelID: g.channel, Content: "load " + strconv.Itoa(k)})
-				if err != nil {
+			for k := s; k < count; k += workers {
+				if err := do(k); err != nil {
 					b.Error(err)
 					return
 				}
