@@ -25,7 +25,8 @@ CLUSTERPG := $(CLUSTER) -f $(CLUSTERDIR)/compose.postgres.yaml
 # inputs (-fuzztime Nx), not a duration: Go 1.26's fuzzing coordinator can
 # fail a timed run at its deadline without any crasher.
 FUZZ      := ./clientapi/jsonio:FuzzDecode ./clientapi/guilds:FuzzMessageBody ./clientapi/gateway:FuzzInboundFrame \
-             ./federation/canonical:FuzzCanonicalize ./federation/event:FuzzParseVerify ./federation/event:FuzzSign
+             ./federation/canonical:FuzzCanonicalize ./federation/event:FuzzParseVerify ./federation/event:FuzzSign \
+             ./sfu/udp:FuzzPacket
 FUZZSHORT ?= 20000x
 FUZZTIME  ?= 30m
 

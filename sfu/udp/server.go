@@ -116,17 +116,21 @@ func (s *Server) read() {
 		if err != nil {
 			return
 		}
-		p := buf[:n]
-		switch {
-		case n > maxPacket:
-		case n == discoverySize && binary.BigEndian.Uint16(p) == discoveryAsk:
-			if c := s.lookup(binary.BigEndian.Uint32(p[4:8])); c != nil && c.bind(addr) {
-				s.conn.WriteToUDP(discoveryAnswer(c.ssrc, addr), addr)
-			}
-		case n >= headerSize && p[0]>>6 == 2:
-			if c := s.lookup(binary.BigEndian.Uint32(p[8:12])); c != nil {
-				c.receive(p, addr)
-			}
+		s.handle(buf[:n], addr)
+	}
+}
+
+// handle takes one datagram from addr.
+func (s *Server) handle(p []byte, addr *net.UDPAddr) {
+	switch n := len(p); {
+	case n > maxPacket:
+	case n == discoverySize && binary.BigEndian.Uint16(p) == discoveryAsk:
+		if c := s.lookup(binary.BigEndian.Uint32(p[4:8])); c != nil && c.bind(addr) {
+			s.conn.WriteToUDP(discoveryAnswer(c.ssrc, addr), addr)
+		}
+	case n >= headerSize && p[0]>>6 == 2:
+		if c := s.lookup(binary.BigEndian.Uint32(p[8:12])); c != nil {
+			c.receive(p, addr)
 		}
 	}
 }
