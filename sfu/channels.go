@@ -71,13 +71,23 @@ func (r *channelRef) cascaded() []*channel.Member {
 	return out
 }
 
-// present counts who other than user is in voice channel id here.
-func (s *SFU) present(id, user snowflake.ID) int {
+// present counts who other than user is in voice channel id of the guild:
+// the channel's users here, and users of other nodes whom their homes
+// put there, though none of this node's is in it yet. A user's own new
+// connection, or their WHIP stream, takes no place from them.
+func (s *SFU) present(guildID, id, user snowflake.ID) int {
+	users := map[uint64]bool{}
 	s.mu.Lock()
 	r := s.channels[id]
 	s.mu.Unlock()
-	if r == nil {
-		return 0
+	if r != nil {
+		r.ch.Users(users)
 	}
-	return r.ch.Others(uint64(user))
+	for _, v := range s.live.VoiceStates(guildID) {
+		if v.Home != "" && v.ChannelID == id {
+			users[uint64(v.UserID)] = true
+		}
+	}
+	delete(users, uint64(user))
+	return len(users)
 }

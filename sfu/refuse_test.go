@@ -60,6 +60,11 @@ func TestRefusals(t *testing.T) {
 			r.connect(t, 3, testVoice)
 			return r.identifyIn(t, 2, testVoice)
 		}, closeDisconnected},
+		{"channel full of users of another node", nil, func(t *testing.T, r *rig) *client {
+			r.guilds.edit(func(s *guildState) { s.Channels[testVoice].UserLimit = 1 })
+			r.tell("node-b", 3, testVoice)
+			return r.identifyIn(t, 2, testVoice)
+		}, closeDisconnected},
 		{"before identify", nil, func(t *testing.T, r *rig) *client {
 			c := r.dial(t, 2)
 			c.send(opSelectProtocol, map[string]any{"protocol": "webrtc"})

@@ -71,7 +71,7 @@ func (s *SFU) open(g *grant, c *wsConn) (*session, int, string) {
 		return nil, closeSessionInvalid, "not in voice"
 	}
 	ss := &session{s: s, key: voiceKey{g.guild, g.user}, sessionID: g.sessionID, token: g.token, c: c, v: v}
-	acc, err := s.admit(v, s.present(v.ChannelID, v.UserID))
+	acc, err := s.admit(v, s.present(v.GuildID, v.ChannelID, v.UserID))
 	if err != nil {
 		go s.live.SetVoice(live.VoiceState{GuildID: v.GuildID, UserID: v.UserID, SessionID: v.SessionID})
 		return nil, closeDisconnected, err.Error()
@@ -420,7 +420,7 @@ func (ss *session) follow(v live.VoiceState) {
 		}
 		return
 	}
-	acc, err := ss.s.admit(v, ss.s.present(v.ChannelID, v.UserID))
+	acc, err := ss.s.admit(v, ss.s.present(v.GuildID, v.ChannelID, v.UserID))
 	if err != nil {
 		ss.end(closeDisconnected, err.Error(), true)
 		return

@@ -123,7 +123,7 @@ func (s *SFU) createResource(w http.ResponseWriter, r *http.Request, guildArg, c
 	v := live.VoiceState{GuildID: guildID, ChannelID: channelID, UserID: user}
 	present := 0 // a viewer takes no place in the channel
 	if ingest {
-		present = s.present(channelID, user)
+		present = s.present(guildID, channelID, user)
 	}
 	acc, err := s.admit(v, present)
 	switch {

@@ -119,19 +119,16 @@ func (c *Channel) Close() {
 	c.wg.Wait()
 }
 
-// Others counts the users other than userID in the channel, by their
-// visible members: a user in it twice (a voice client and a WHIP stream)
-// is one, and a user's own new connection does not count against them.
-func (c *Channel) Others(userID uint64) int {
+// Users adds the users in the channel to set, by their visible members:
+// a user in it twice (a voice client and a WHIP stream) is one.
+func (c *Channel) Users(set map[uint64]bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	users := map[uint64]bool{}
 	for m := range c.members {
-		if !m.Hidden && m.UserID != userID {
-			users[m.UserID] = true
+		if !m.Hidden {
+			set[m.UserID] = true
 		}
 	}
-	return len(users)
 }
 
 // Join adds m, which starts receiving what the others publish.
