@@ -91,11 +91,7 @@ func TestCascadeAcrossNodes(t *testing.T) {
 	waitFor(t, "packets both ways across the relay", 10*time.Second, func() bool {
 		return len(bob.got(2, "microphone")) > 30 && len(alice.got(3, "microphone")) > 30
 	})
-	for _, p := range bob.got(2, "microphone") {
-		if !strings.HasPrefix(string(p.Payload), "from-alice:") {
-			t.Fatalf("bob got payload %q", p.Payload)
-		}
-	}
+	wantFrom(t, bob, 2, "from-alice:")
 	if n := len(bob.got(4, "microphone")); n != 0 {
 		t.Errorf("bob got %d packets node a relayed for a user of node c", n)
 	}
@@ -118,11 +114,8 @@ func TestCascadeAcrossNodes(t *testing.T) {
 	a.hub.SetVoice(live.VoiceState{GuildID: testGuild, ChannelID: testVoice, UserID: 2, SessionID: "gw-2", SelfMute: true})
 	b.tell("node-a", 2, testVoice, func(v *live.VoiceState) { v.SelfMute = true })
 	time.Sleep(200 * time.Millisecond)
-	n := len(bob.got(2, "microphone"))
-	alice.speak("muted", 20, 30)
-	time.Sleep(200 * time.Millisecond)
-	if got := len(bob.got(2, "microphone")); got != n {
-		t.Errorf("%d packets of muted alice reached bob", got-n)
+	if n := overheard(bob, alice, 2, "muted"); n != 0 {
+		t.Errorf("%d packets of muted alice reached bob", n)
 	}
 
 	// alice, unmuted, moves away and back: her track leaves the relay and
@@ -133,10 +126,8 @@ func TestCascadeAcrossNodes(t *testing.T) {
 	}
 	move(testOther)
 	time.Sleep(200 * time.Millisecond)
-	n = len(bob.got(2, "microphone"))
-	alice.speak("away", 20, 30)
-	if got := len(bob.got(2, "microphone")); got != n {
-		t.Errorf("bob got %d packets of alice from another channel", got-n)
+	if n := overheard(bob, alice, 2, "away"); n != 0 {
+		t.Errorf("bob got %d packets of alice from another channel", n)
 	}
 	move(testVoice)
 	hears := func(what string) {
@@ -207,10 +198,8 @@ func TestCascadeThreeNodes(t *testing.T) {
 	})
 	for i, u := range users {
 		for j := range users {
-			for _, p := range u.got(snowflakeOf(j+2), "microphone") {
-				if i != j && !strings.HasPrefix(string(p.Payload), names[j]+":") {
-					t.Fatalf("%s got %q from %s", names[i], p.Payload, names[j])
-				}
+			if i != j {
+				wantFrom(t, u, snowflakeOf(j+2), names[j]+":")
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"concord/federation/guild"
 	"concord/federation/live"
 	"concord/federation/perm"
+	"concord/federation/snowflake"
 )
 
 // about lists the frames with op that c received about user, in order.
@@ -25,6 +26,15 @@ func about[T any](c *client, op int, user string) []T {
 		}
 	}
 	return out
+}
+
+// overheard has speaker (user) send 20 packets and counts how many of them
+// listener received.
+func overheard(listener, speaker *client, user snowflake.ID, what string) int {
+	n := len(listener.got(user, "microphone"))
+	speaker.speak(what, 20, 30)
+	time.Sleep(200 * time.Millisecond)
+	return len(listener.got(user, "microphone")) - n
 }
 
 // speakingOf lists the speaking flags c heard about user, in order.
@@ -118,11 +128,8 @@ func TestMuteStopsForwarding(t *testing.T) {
 			waitFor(t, "audio", 2*time.Second, func() bool { return len(b.got(2, "microphone")) >= 15 })
 			tc.apply(r)
 			time.Sleep(100 * time.Millisecond)
-			n := len(b.got(2, "microphone"))
-			a.speak("muted", 20, 30)
-			time.Sleep(200 * time.Millisecond)
-			if got := len(b.got(2, "microphone")); got != n {
-				t.Fatalf("%d packets forwarded while muted", got-n)
+			if n := overheard(b, a, 2, "muted"); n != 0 {
+				t.Fatalf("%d packets forwarded while muted", n)
 			}
 		})
 	}
@@ -140,11 +147,8 @@ func TestServerMuteFromMemberState(t *testing.T) {
 		return len(vs) == 2 && vs[0].UserID == 2 && vs[0].Mute
 	})
 	time.Sleep(50 * time.Millisecond)
-	n := len(b.got(2, "microphone"))
-	a.speak("muted", 20, 30)
-	time.Sleep(200 * time.Millisecond)
-	if got := len(b.got(2, "microphone")); got != n {
-		t.Fatalf("%d packets forwarded while server-muted", got-n)
+	if n := overheard(b, a, 2, "muted"); n != 0 {
+		t.Fatalf("%d packets forwarded while server-muted", n)
 	}
 	// A client's op 4 does not lift a server mute.
 	r.hub.SetVoice(live.VoiceState{GuildID: testGuild, ChannelID: testVoice, UserID: 2, SessionID: "gw-2"})

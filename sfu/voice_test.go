@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"concord/federation/snowflake"
 )
 
 func TestTwoUsersHearEachOther(t *testing.T) {
@@ -15,12 +17,19 @@ func TestTwoUsersHearEachOther(t *testing.T) {
 	waitFor(t, "packets both ways", 5*time.Second, func() bool {
 		return len(a.got(3, "microphone")) > 30 && len(b.got(2, "microphone")) > 30
 	})
-	for _, p := range b.got(2, "microphone") {
-		if !strings.HasPrefix(string(p.Payload), "from-a:") {
-			t.Fatalf("b got payload %q", p.Payload)
-		}
-	}
+	wantFrom(t, b, 2, "from-a:")
 	if n := len(a.ops(opClientsConnect)); n == 0 {
 		t.Error("a was not told that b connected")
+	}
+}
+
+// wantFrom checks that every packet c received of user's microphone
+// carries what they sent, which begins with prefix.
+func wantFrom(t *testing.T, c *client, user snowflake.ID, prefix string) {
+	t.Helper()
+	for _, p := range c.got(user, "microphone") {
+		if !strings.HasPrefix(string(p.Payload), prefix) {
+			t.Fatalf("%s got %q from %s", c.user, p.Payload, user)
+		}
 	}
 }
