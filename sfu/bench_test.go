@@ -20,6 +20,7 @@ import (
 // load is what the receivers of a benchmark measured: packets whose send
 // time (inside the payload) fell in the window, and their latency.
 type load struct {
+	metric   string           // what its reported metrics' names begin with
 	offset   int              // where in the payload the send time is
 	from, to time.Time        // the measured window of send times
 	cpu      [2]time.Duration // the process's CPU time as the window opens and closes
@@ -71,14 +72,21 @@ func (l *load) report(b *testing.B, what string, expected int64) {
 	clients := (l.cpu[1] - l.cpu[0]).Seconds() / secs
 	sfu := (l.sfuCPU[1] - l.sfuCPU[0]).Seconds() / secs
 	pps := float64(l.got) / secs
-	b.ReportMetric(pps, "fwd-pps")
-	b.ReportMetric(loss, "loss-%")
-	b.ReportMetric(float64(pct(0.50).Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "p99-ms")
-	b.ReportMetric(sfu, "sfu-cores")
-	b.ReportMetric(pps/max(sfu, 0.01), "pps/sfu-core")
-	fmt.Printf("%s: %.0f packets/s forwarded, %.3f %% lost, latency p50 %v p99 %v; the SFU kept %.2f cores busy (%.0f packets/s per core, %.0f on two), its clients %.2f\n",
-		what, pps, loss, pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), sfu, pps/max(sfu, 0.01), 2*pps/max(sfu, 0.01), clients)
+	b.ReportMetric(pps, l.metric+"fwd-pps")
+	b.ReportMetric(loss, l.metric+"loss-%")
+	b.ReportMetric(float64(pct(0.50).Microseconds())/1000, l.metric+"p50-ms")
+	b.ReportMetric(float64(pct(0.99).Microseconds())/1000, l.metric+"p99-ms")
+	if l.sfu != nil {
+		b.ReportMetric(sfu, l.metric+"sfu-cores")
+		b.ReportMetric(pps/max(sfu, 0.01), l.metric+"pps/sfu-core")
+	}
+	fmt.Printf("%s: %.0f packets/s forwarded, %.3f %% lost, latency p50 %v p99 %v", what, pps, loss,
+		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond))
+	if l.sfu != nil {
+		fmt.Printf("; the SFU kept %.2f cores busy (%.0f packets/s per core, %.0f on two), its clients %.2f",
+			sfu, pps/max(sfu, 0.01), 2*pps/max(sfu, 0.01), clients)
+	}
+	fmt.Println()
 }
 
 // listen counts what c receives from every track, through l.
@@ -99,18 +107,31 @@ func audioLoad(b *testing.B, n int, d time.Duration) {
 		c.listen(l)
 		clients[i] = c
 	}
-	var sent atomic.Int64
 	stop := make(chan struct{})
+	sent, done := talk(clients, l, stop, func(int) byte { return 0 })
+	// Tracks are published at their first packet: measure once everyone
+	// receives everyone.
+	l.measure(b, d, everyoneHears(clients, n-1), func() {})
+	close(stop)
+	done()
+	l.report(b, fmt.Sprintf("%d speakers", n), sent.Load()*int64(n-1))
+}
+
+// talk has every client speak, Opus-sized packets 50 a second spread over
+// the 20 ms interval, each carrying its send time and tag(i) after it,
+// until stop closes; it counts the packets sent in l's window, and done
+// waits for the speakers to stop.
+func talk(clients []*client, l *load, stop chan struct{}, tag func(i int) byte) (sent *atomic.Int64, done func()) {
+	sent = new(atomic.Int64)
 	var wg sync.WaitGroup
+	n := len(clients)
 	for i, c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Spread the speakers over the 20 ms packet interval.
+		wg.Go(func() {
 			time.Sleep(time.Duration(i) * 20 * time.Millisecond / time.Duration(n))
 			tick := time.NewTicker(20 * time.Millisecond)
 			defer tick.Stop()
 			payload := make([]byte, 80) // a 32 kbps Opus frame
+			payload[8] = tag(i)
 			for seq := uint16(0); ; seq++ {
 				select {
 				case <-stop:
@@ -128,24 +149,70 @@ func audioLoad(b *testing.B, n int, d time.Duration) {
 					sent.Add(1)
 				}
 			}
-		}()
+		})
 	}
-	// Tracks are published at their first packet: measure once everyone
-	// receives everyone.
-	l.measure(b, d, func() bool {
+	return sent, wg.Wait
+}
+
+// everyoneHears reports whether each client's down connection is up with
+// at least tracks tracks.
+func everyoneHears(clients []*client, tracks int) func() bool {
+	return func() bool {
 		for _, c := range clients {
 			c.mu.Lock()
 			down := c.down
 			c.mu.Unlock()
-			if down == nil || down.ConnectionState() != webrtc.PeerConnectionStateConnected || len(down.GetReceivers()) < n-1 {
+			if down == nil || down.ConnectionState() != webrtc.PeerConnectionStateConnected || len(down.GetReceivers()) < tracks {
 				return false
 			}
 		}
 		return true
-	}, func() {})
-	close(stop)
-	wg.Wait()
-	l.report(b, fmt.Sprintf("%d speakers", n), sent.Load()*int64(n-1))
+	}
+}
+
+// BenchmarkCascade is one 20-speaker channel whose users live ten on each
+// of two nodes, their SFUs relaying to each other (both in this process,
+// with the clients): what crosses the relay against what stays on one
+// node.
+func BenchmarkCascade(b *testing.B) {
+	const n = 20
+	for range b.N {
+		names := []string{"node-a", "node-b"}
+		rigs := cascadeRigs(b, n+1, names...)
+		same, across := &load{}, &load{metric: "relay-"}
+		clients := make([]*client, n)
+		for i := range n {
+			home := i % 2
+			user := snowflake.ID(i + 2)
+			rigs[1-home].tell(names[home], user, testVoice)
+			c := rigs[home].connect(b, user, testVoice)
+			c.mu.Lock()
+			c.sink = func(p []byte) {
+				if len(p) > 8 && int(p[8]) == home {
+					same.record(p)
+				} else {
+					across.record(p)
+				}
+			}
+			c.mu.Unlock()
+			clients[i] = c
+		}
+		stop := make(chan struct{})
+		sent, done := talk(clients, across, stop, func(i int) byte { return byte(i % 2) })
+		across.measure(b, 5*time.Second, everyoneHears(clients, n-1), func() {
+			same.mu.Lock()
+			if same.from.IsZero() {
+				same.from = time.Now()
+			} else {
+				same.to = time.Now()
+			}
+			same.mu.Unlock()
+		})
+		close(stop)
+		done()
+		same.report(b, "cascade, heard on the speaker's node", sent.Load()*(n/2-1))
+		across.report(b, "cascade, heard across the relay", sent.Load()*n/2)
+	}
 }
 
 // BenchmarkAudioChannel is one 25-speaker channel (30,000 packets a

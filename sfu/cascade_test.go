@@ -38,12 +38,13 @@ func (k link) RelayOffer(ctx context.Context, peer, session, offer string) (stri
 	return to.AnswerRelay(ctx, k.name, session, offer)
 }
 
-// cascadeRigs makes one rig per name, each cascading to the others.
-func cascadeRigs(t *testing.T, names ...string) []*rig {
+// cascadeRigs makes one rig per name, each cascading to the others, with
+// members 1 to members in the test guild.
+func cascadeRigs(t testing.TB, members int, names ...string) []*rig {
 	l := &links{sfu: map[string]*SFU{}}
 	var out []*rig
 	for _, name := range names {
-		r := newRigOn(t, 5, nil, storage.Config{Driver: storage.SQLite, DSN: filepath.Join(t.TempDir(), "concord.db")}, link{l, name})
+		r := newRigOn(t, members, nil, storage.Config{Driver: storage.SQLite, DSN: filepath.Join(t.TempDir(), "concord.db")}, link{l, name})
 		l.mu.Lock()
 		l.sfu[name] = r.sfu
 		l.mu.Unlock()
@@ -76,7 +77,7 @@ func (r *rig) relays() (out, in int) {
 // node a relays for a user whose home is another node is not published;
 // and when bob leaves, both relays end.
 func TestCascadeAcrossNodes(t *testing.T) {
-	rigs := cascadeRigs(t, "node-a", "node-b")
+	rigs := cascadeRigs(t, 5, "node-a", "node-b")
 	a, b := rigs[0], rigs[1]
 	alice := a.connect(t, 2, testVoice)
 	carol := a.connect(t, 4, testVoice) // node b believes she lives on node c
@@ -155,7 +156,7 @@ func TestCascadeAcrossNodes(t *testing.T) {
 // TestRelayRefusedWithoutSharedVoice: a node with no user in a voice
 // channel this node has members in gets no relay.
 func TestRelayRefusedWithoutSharedVoice(t *testing.T) {
-	rigs := cascadeRigs(t, "node-a", "node-b")
+	rigs := cascadeRigs(t, 5, "node-a", "node-b")
 	a := rigs[0]
 	a.connect(t, 2, testVoice)
 	a.tell("node-b", 3, testOther) // in another channel
@@ -173,7 +174,7 @@ func TestRelayRefusedWithoutSharedVoice(t *testing.T) {
 // was relayed), and everyone hears everyone.
 func TestCascadeThreeNodes(t *testing.T) {
 	names := []string{"node-a", "node-b", "node-c"}
-	rigs := cascadeRigs(t, names...)
+	rigs := cascadeRigs(t, 5, names...)
 	users := make([]*client, 3)
 	for i, r := range rigs {
 		users[i] = r.connect(t, snowflakeOf(i+2), testVoice)

@@ -62,7 +62,7 @@ func TestCascadeLeaks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow")
 	}
-	rigs := cascadeRigs(t, "node-a", "node-b")
+	rigs := cascadeRigs(t, 5, "node-a", "node-b")
 	a, b := rigs[0], rigs[1]
 	alice := a.connect(t, 2, testVoice)
 	b.tell("node-a", 2, testVoice)
