@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"concord/federation/live"
 	"concord/federation/snowflake"
 	"concord/storage"
@@ -167,6 +169,35 @@ func TestRelayRefusedWithoutSharedVoice(t *testing.T) {
 	if _, err := a.sfu.AnswerRelay(context.Background(), "node-b", "", "v=0\r\n"); err == nil {
 		t.Fatal("an offer without a session was answered")
 	}
+}
+
+// TestRelayThatNeverConnects: a session whose offerer never completes the
+// connection ends after ConnectTimeout, as a client's would.
+func TestRelayThatNeverConnects(t *testing.T) {
+	l := &links{sfu: map[string]*SFU{}}
+	a := newRigOn(t, 5, func(c *Config) { c.ConnectTimeout = 300 * time.Millisecond },
+		storage.Config{Driver: storage.SQLite, DSN: filepath.Join(t.TempDir(), "concord.db")}, link{l, "node-a"})
+	a.connect(t, 2, testVoice)
+	a.tell("node-b", 3, testVoice)
+	pc, err := newClientAPI(t).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+		t.Fatal(err)
+	}
+	offer, _ := pc.CreateOffer(nil)
+	done := webrtc.GatheringCompletePromise(pc)
+	pc.SetLocalDescription(offer)
+	<-done
+	if _, err := a.sfu.AnswerRelay(context.Background(), "node-b", "s1", pc.LocalDescription().SDP); err != nil {
+		t.Fatal(err)
+	}
+	if _, in := a.relays(); in != 1 {
+		t.Fatalf("%d sessions in after the offer", in)
+	}
+	waitFor(t, "the session to end", 5*time.Second, func() bool { _, in := a.relays(); return in == 0 })
 }
 
 // TestCascadeThreeNodes: a user on each of three nodes in one channel;

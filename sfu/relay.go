@@ -185,6 +185,12 @@ func (s *SFU) AnswerRelay(ctx context.Context, origin, session, offer string) (s
 				s.changes.put(func() { s.dropIn(in) })
 			}
 		})
+		// A session whose media never connects ends, as a client's does.
+		time.AfterFunc(s.cfg.ConnectTimeout, func() {
+			if up.PC().ConnectionState() != webrtc.PeerConnectionStateConnected {
+				s.changes.put(func() { s.dropIn(in) })
+			}
+		})
 		s.in[origin] = in
 	}
 	s.mu.Unlock()
