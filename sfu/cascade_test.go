@@ -14,6 +14,8 @@ import (
 
 	"concord/federation/live"
 	"concord/federation/snowflake"
+	"concord/sfu/media"
+	"concord/sfu/peer"
 	"concord/storage"
 )
 
@@ -247,4 +249,52 @@ func TestCascadeThreeNodes(t *testing.T) {
 		}
 		r.sfu.mu.Unlock()
 	}
+}
+
+// TestCascadeSimulcast: a camera sent in three simulcast layers on node a
+// crosses to node b with all three, so that b chooses a layer for each of
+// its receivers as a would; b's viewer receives the camera.
+func TestCascadeSimulcast(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	rigs := cascadeRigs(t, 5, "node-a", "node-b")
+	a, b := rigs[0], rigs[1]
+	pub := a.dial(t, 2)
+	pub.identify(a.join(t, 2, testVoice))
+	pub.wait(opReady)
+	cam := pub.addVideo("camera", []int{150_000, 400_000, 1_200_000}, "q", "h", "f")
+	pub.negotiate()
+	pub.waitConnected()
+	cam.run()
+	t.Cleanup(cam.close)
+	b.tell("node-a", 2, testVoice)
+	viewer := b.connect(t, 3, testVoice)
+	a.tell("node-b", 3, testVoice)
+
+	waitFor(t, "the camera on b in three layers", 10*time.Second, func() bool {
+		for _, tr := range b.relayedTracks() {
+			if tr.Info().Kind == media.Video && tr.Info().Layers == 3 {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, "b's viewer to receive the camera", 10*time.Second, func() bool { return len(viewer.got(2, "camera")) > 100 })
+	layers := map[byte]bool{}
+	for _, p := range viewer.got(2, "camera") {
+		layers[p.Payload[2]] = true
+	}
+	t.Logf("b's viewer received layers %v", layers)
+}
+
+// relayedTracks lists the tracks other nodes relay to r.
+func (r *rig) relayedTracks() []*peer.Remote {
+	r.sfu.mu.Lock()
+	defer r.sfu.mu.Unlock()
+	var out []*peer.Remote
+	for _, in := range r.sfu.in {
+		out = append(out, in.tracks...)
+	}
+	return out
 }

@@ -52,12 +52,17 @@ func (f *Fanout) Subscribe(s Sink) {
 	}
 	w := &forwarder{sink: s, layer: -1, target: f.info.Layers - 1, video: f.info.Kind == Video,
 		clock: f.info.Codec.ClockRate}
+	if p, ok := s.(Pinned); ok {
+		w.target, w.pinned = min(max(p.Layer(), 0), f.info.Layers-1), true
+	}
 	if strings.EqualFold(f.info.Codec.MimeType, "video/VP8") {
 		w.vp8 = &vp8IDs{}
 	}
 	f.fwd = append(slices.Clip(f.fwd), w)
 	if w.video {
-		w.target, w.chosen = f.chooseLayer(w, time.Now()), time.Now()
+		if !w.pinned {
+			w.target, w.chosen = f.chooseLayer(w, time.Now()), time.Now()
+		}
 		f.requestKeyframe(w.target)
 	}
 }
@@ -149,7 +154,7 @@ func (f *Fanout) Write(p *Packet) int {
 	}
 	n := 0
 	for _, w := range f.fwd {
-		if w.video && now.Sub(w.chosen) > chooseEvery {
+		if w.video && !w.pinned && now.Sub(w.chosen) > chooseEvery {
 			w.target, w.chosen = f.chooseLayer(w, now), now
 		}
 		sent, wantKey := w.forward(p, now)

@@ -13,8 +13,9 @@ type forwarder struct {
 	video bool
 	clock uint32 // RTP clock rate
 
-	layer  int // forwarded now; -1 before the first keyframe
-	target int // wanted; switched to at its next keyframe
+	layer  int  // forwarded now; -1 before the first keyframe
+	target int  // wanted; switched to at its next keyframe
+	pinned bool // the sink takes target only (Pinned)
 	chosen time.Time
 	probe  probe
 

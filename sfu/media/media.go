@@ -87,6 +87,14 @@ type Packet struct {
 	HasLevel bool
 }
 
+// Pinned is a sink that takes one simulcast layer only, whatever its
+// bitrate: a relay to another node sends each layer on as an encoding of
+// its own, and that node chooses among them.
+type Pinned interface {
+	Sink
+	Layer() int
+}
+
 // Sink takes the packets of the tracks it subscribed to.
 type Sink interface {
 	// Write sends one packet; p.SequenceNumber and p.Timestamp are already

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"concord/sfu/media"
@@ -21,13 +22,14 @@ type Down struct {
 	pc     *webrtc.PeerConnection
 	offer  func(sdp string) // hands an offer to the client
 	answer sdpLimits        // what the client's answers may hold
+	relay  bool             // sends every simulcast layer, each an encoding of its own
 
 	budget budget
 
 	mu      sync.Mutex
-	tracks  map[media.Track]*Local
-	waiting bool // an offer is out
-	dirty   bool // tracks changed since the offer that is out
+	tracks  map[media.Track][]media.Sink // each track's Local, or a relay's pinned layers
+	waiting bool                         // an offer is out
+	dirty   bool                         // tracks changed since the offer that is out
 	closed  bool
 }
 
@@ -39,13 +41,18 @@ func (a *API) NewDown(offer func(sdp string)) (*Down, error) {
 
 // NewRelayDown returns a Down to another node's SFU, whose answers may
 // be as large as a relay's descriptions. Its tracks are added with
-// AddStream, named for the relay.
+// AddStream, named for the relay; a simulcast track goes with every layer
+// (RIDs q, h and f), so that the other node chooses for its receivers.
 func (a *API) NewRelayDown(offer func(sdp string)) (*Down, error) {
-	return a.newDown(offer, relayLimits)
+	d, err := a.newDown(offer, relayLimits)
+	if d != nil {
+		d.relay = true
+	}
+	return d, err
 }
 
 func (a *API) newDown(offer func(sdp string), answer sdpLimits) (*Down, error) {
-	d := &Down{offer: offer, answer: answer, tracks: map[media.Track]*Local{}}
+	d := &Down{offer: offer, answer: answer, tracks: map[media.Track][]media.Sink{}}
 	pc, err := a.newPC(d.budget.set)
 	if err != nil {
 		return nil, err
@@ -73,40 +80,91 @@ func (d *Down) AddStream(t media.Track, stream string) error {
 		return nil
 	}
 	info := t.Info()
-	l := newLocal(t, &d.budget, stream)
+	locals := []*Local{newLocal(t, &d.budget, stream)}
+	sinks := []media.Sink{locals[0]}
+	if d.relay && info.Kind == media.Video && info.Layers > 1 {
+		locals, sinks = nil, nil
+		for layer := range min(info.Layers, len(layerRIDs)) {
+			l := newLocal(t, &d.budget, stream)
+			l.rid, l.mid = layerRIDs[layer], d.midOf
+			locals, sinks = append(locals, l), append(sinks, pinned{l, layer})
+		}
+	}
 	// AddTrack reuses a media section whose track was removed, so that
 	// the SDP does not grow with every member who ever came and went.
-	sender, err := d.pc.AddTrack(l)
+	sender, err := d.pc.AddTrack(locals[0])
+	for _, l := range locals[1:] {
+		if err == nil {
+			err = sender.AddEncoding(l)
+		}
+	}
 	if err != nil {
+		if sender != nil {
+			d.pc.RemoveTrack(sender)
+		}
 		d.mu.Unlock()
 		return fmt.Errorf("add track %s: %w", info.ID, err)
 	}
-	l.sender = sender
-	d.tracks[t] = l
+	for _, l := range locals {
+		l.sender = sender
+	}
+	d.tracks[t] = sinks
 	d.budget.count(info.Kind, 1)
 	d.changed()
 	d.mu.Unlock()
-	go l.readRTCP()
-	t.Subscribe(l)
+	for i, l := range locals {
+		go l.readRTCP()
+		t.Subscribe(sinks[i])
+	}
 	return nil
 }
+
+// midOf is the media section sender sends in; empty before negotiation.
+func (d *Down) midOf(sender *webrtc.RTPSender) string {
+	for _, tr := range d.pc.GetTransceivers() {
+		if tr.Sender() == sender {
+			return tr.Mid()
+		}
+	}
+	return ""
+}
+
+// layerRIDs name the simulcast layers a relay sends, lowest first.
+var layerRIDs = []string{"q", "h", "f"}
+
+// pinned is a Local that takes one layer only (media.Pinned).
+type pinned struct {
+	*Local
+	layer int
+}
+
+func (p pinned) Layer() int { return p.layer }
 
 // Remove stops sending t.
 func (d *Down) Remove(t media.Track) {
 	d.mu.Lock()
-	l := d.tracks[t]
-	if l == nil {
+	sinks := d.tracks[t]
+	if sinks == nil {
 		d.mu.Unlock()
 		return
 	}
 	delete(d.tracks, t)
-	d.budget.count(l.info.Kind, -1)
+	d.budget.count(t.Info().Kind, -1)
 	if !d.closed {
-		d.pc.RemoveTrack(l.sender)
+		d.pc.RemoveTrack(localOf(sinks[0]).sender)
 		d.changed()
 	}
 	d.mu.Unlock()
-	t.Unsubscribe(l)
+	for _, s := range sinks {
+		t.Unsubscribe(s)
+	}
+}
+
+func localOf(s media.Sink) *Local {
+	if p, ok := s.(pinned); ok {
+		return p.Local
+	}
+	return s.(*Local)
 }
 
 // Waiting reports whether an offer awaits the client's answer.
@@ -180,10 +238,12 @@ func (d *Down) Close() error {
 	d.mu.Lock()
 	d.closed = true
 	tracks := d.tracks
-	d.tracks = map[media.Track]*Local{}
+	d.tracks = map[media.Track][]media.Sink{}
 	d.mu.Unlock()
-	for t, l := range tracks {
-		t.Unsubscribe(l)
+	for t, sinks := range tracks {
+		for _, s := range sinks {
+			t.Unsubscribe(s)
+		}
 	}
 	return d.pc.Close()
 }
@@ -195,6 +255,8 @@ type Local struct {
 	budget *budget
 	info   media.Info
 	stream string
+	rid    string // the simulcast encoding a relay sends it as; empty for one
+	mid    func(*webrtc.RTPSender) string
 	sender *webrtc.RTPSender
 
 	bound atomic.Pointer[binding]
@@ -206,15 +268,19 @@ type binding struct {
 	ssrc    uint32
 	pt      uint8
 	levelID uint8
-	w       webrtc.TrackLocalWriter
-	ready   atomic.Bool // DTLS is up: until then pion drops writes silently
+	// A simulcast encoding's packets name their media section and RID,
+	// which the receiver sorts layers by.
+	midID, ridID uint8
+	mid          string // looked up at the first write, once negotiated
+	w            webrtc.TrackLocalWriter
+	ready        atomic.Bool // DTLS is up: until then pion drops writes silently
 }
 
 // ID is the track's source: the client learns from it, and from the
 // stream ID (the owner's user ID), whose what it receives.
 func (l *Local) ID() string       { return string(l.info.Source) }
 func (l *Local) StreamID() string { return l.stream }
-func (l *Local) RID() string      { return "" }
+func (l *Local) RID() string      { return l.rid }
 
 // Kind is audio or video.
 func (l *Local) Kind() webrtc.RTPCodecType {
@@ -232,8 +298,13 @@ func (l *Local) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, e
 		}
 		b := &binding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), w: ctx.WriteStream()}
 		for _, e := range ctx.HeaderExtensions() {
-			if e.URI == audioLevelURI {
+			switch {
+			case e.URI == audioLevelURI:
 				b.levelID = uint8(e.ID)
+			case e.URI == sdp.SDESMidURI && l.rid != "":
+				b.midID = uint8(e.ID)
+			case e.URI == sdp.SDESRTPStreamIDURI && l.rid != "":
+				b.ridID = uint8(e.ID)
 			}
 		}
 		l.bound.Store(b)
@@ -278,6 +349,15 @@ func (l *Local) Write(p *media.Packet) error {
 		}
 		h.SetExtension(b.levelID, l.level[:])
 	}
+	if b.ridID != 0 {
+		if b.mid == "" && l.mid != nil {
+			b.mid = l.mid(l.sender)
+		}
+		if b.mid != "" && b.midID != 0 {
+			h.SetExtension(b.midID, []byte(b.mid))
+		}
+		h.SetExtension(b.ridID, []byte(l.rid))
+	}
 	_, err := b.w.WriteRTP(h, p.Payload)
 	return err
 }
@@ -289,7 +369,13 @@ func (l *Local) Bitrate() uint64 { return l.budget.bitrate() }
 // read) and passes its keyframe requests to the track.
 func (l *Local) readRTCP() {
 	for {
-		pkts, _, err := l.sender.ReadRTCP()
+		var pkts []rtcp.Packet
+		var err error
+		if l.rid == "" {
+			pkts, _, err = l.sender.ReadRTCP()
+		} else {
+			pkts, _, err = l.sender.ReadSimulcastRTCP(l.rid)
+		}
 		if err != nil {
 			return
 		}
