@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -17,10 +18,11 @@ import (
 // Relay timing: an offer's answer is awaited relayTimeout; a relay that
 // failed, or whose offer the other node refused, is tried again after
 // relayRetry (the other node may not have heard of the channel's users
-// yet).
+// yet), twice as long after each failure in a row, up to relayRetryMax.
 const (
-	relayTimeout = 15 * time.Second
-	relayRetry   = 3 * time.Second
+	relayTimeout  = 15 * time.Second
+	relayRetry    = 3 * time.Second
+	relayRetryMax = 96 * time.Second
 )
 
 // relayOut is the connection that carries this node's tracks to one other
@@ -62,7 +64,12 @@ func (s *SFU) relayTo(home string) *relayOut {
 	}
 	o.down = down
 	down.PC().OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
-		if st == webrtc.PeerConnectionStateFailed {
+		switch st {
+		case webrtc.PeerConnectionStateConnected:
+			s.mu.Lock()
+			delete(s.fails, home)
+			s.mu.Unlock()
+		case webrtc.PeerConnectionStateFailed:
 			s.changes.put(func() { s.dropOut(o, "media connection failed") })
 		}
 	})
@@ -108,11 +115,18 @@ func (s *SFU) dropOut(o *relayOut, reason string) {
 		return
 	}
 	delete(s.out, o.peer)
-	s.retry[o.peer] = time.Now().Add(relayRetry)
+	fails := s.fails[o.peer]
+	s.fails[o.peer] = fails + 1
+	wait := min(relayRetry<<min(fails, 8), relayRetryMax)
+	s.retry[o.peer] = time.Now().Add(wait)
 	s.mu.Unlock()
-	s.log.Info("sfu: relay to another node ended", "peer", o.peer, "reason", reason)
+	level := slog.LevelInfo
+	if fails > 0 {
+		level = slog.LevelDebug // said when the failures began
+	}
+	s.log.Log(context.Background(), level, "sfu: relay to another node ended", "peer", o.peer, "reason", reason, "retry_in", wait)
 	o.down.Close()
-	time.AfterFunc(relayRetry, func() { s.changes.put(s.cascadeAll) })
+	time.AfterFunc(wait, func() { s.changes.put(s.cascadeAll) })
 	s.cascadeAll()
 }
 

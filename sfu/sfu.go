@@ -121,6 +121,7 @@ type SFU struct {
 	out        map[string]*relayOut        // relays to other nodes, by peer
 	in         map[string]*relayIn         // relays from other nodes, by peer
 	retry      map[string]time.Time        // when a failed relay to a peer may open again
+	fails      map[string]int              // relays to a peer that failed in a row
 	closed     bool
 
 	changes *queue // voice states heard from the live state
@@ -163,7 +164,7 @@ func New(cfg Config, d Deps) (*SFU, error) {
 		}
 	}
 	s := &SFU{cfg: cfg, live: d.Live, guilds: d.Guilds, auth: d.Auth, blobs: d.Blobs, db: d.DB, log: d.Log, api: api, udp: u, admitConn: d.Admit, relayer: d.Relay,
-		out: map[string]*relayOut{}, in: map[string]*relayIn{}, retry: map[string]time.Time{},
+		out: map[string]*relayOut{}, in: map[string]*relayIn{}, retry: map[string]time.Time{}, fails: map[string]int{},
 		resources: map[string]*resource{}, held: map[snowflake.ID]int{}, recordings: map[snowflake.ID]*recording{},
 		grants: map[voiceKey]*grant{}, tokens: map[string]*grant{}, sessions: map[voiceKey]*session{},
 		channels: map[snowflake.ID]*channelRef{}, changes: newQueue()}
