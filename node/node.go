@@ -245,7 +245,7 @@ func (n *Node) URL() string {
 func (n *Node) Run(ctx context.Context) error {
 	n.log.Info("concord started", "version", Version, "peer_id", n.peerID.String(),
 		"url", n.URL(), "listen", n.Addr().String(), "storage", n.db.Driver(),
-		"federation_listen", n.cfg.Federation.Listen)
+		"federation_listen", n.cfg.Federation.Listen, "voice_udp_port", n.sfu.UDPPort())
 
 	type served struct {
 		srv *http.Server

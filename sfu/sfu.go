@@ -236,6 +236,15 @@ func (s *SFU) Close() error {
 	return s.api.Close()
 }
 
+// UDPPort is the port of the UDP voice protocol the bot libraries speak;
+// 0 when the node serves none.
+func (s *SFU) UDPPort() int {
+	if s.udp == nil {
+		return 0
+	}
+	return s.udp.Port()
+}
+
 // Sessions counts the open voice connections.
 func (s *SFU) Sessions() int {
 	s.mu.Lock()
