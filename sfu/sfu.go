@@ -7,7 +7,11 @@
 // Permissions are read from the guild's state (federation/room).
 //
 // Inside: media is the track model and forwarding path, channel decides
-// who receives what in one voice channel, peer is the WebRTC endpoint.
+// who receives what in one voice channel, peer is the WebRTC endpoint, udp
+// is Discord's UDP voice transport for bots. A channel with users of
+// other nodes cascades: the SFU relays its users' tracks to those nodes'
+// SFUs and publishes theirs (cascade.go, relay.go), its offers carried by
+// the federation through a Relayer.
 // Only node imports this package; it imports federation and storage, never
 // the client API.
 package sfu
