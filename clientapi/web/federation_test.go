@@ -102,6 +102,7 @@ func TestAcrossNodes(t *testing.T) {
 	alice.clickX(`//div[@role="tablist"]/button[text()="Pending"]`)
 	alice.wait(`[...document.querySelectorAll('.flist li')].some((l) => l.textContent.includes('bob@beta'))`)
 	alice.clickX(`//ul[contains(@class,"flist")]//button[text()="Accept"]`)
+	alice.wait(`!document.querySelector('.flist li[data-type="3"]')`)
 	alice.clickX(`//div[@role="tablist"]/button[text()="All"]`)
 	alice.wait(`document.querySelectorAll('.flist li').length === 1`)
 	alice.click(`.cathead .catadd`)

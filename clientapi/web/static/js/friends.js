@@ -4,7 +4,7 @@
 
 import * as api from './api.js';
 import { dmName } from './composer.js';
-import { avatar, clear, displayName, h, toast } from './dom.js';
+import { avatar, clear, displayName, h, patch, toast } from './dom.js';
 import * as modal from './modal.js';
 import * as state from './state.js';
 
@@ -31,7 +31,10 @@ export function show(app, body) {
 		const bar = h('div', { class: 'ftabs', role: 'tablist' }, tabs.map(([id, label]) => h('button', {
 			role: 'tab', 'aria-selected': tab === id ? 'true' : 'false', onclick: () => { tab = id; draw(); },
 		}, label)), h('button', { class: 'primary small' + (tab === 'add' ? ' on' : ''), role: 'tab', onclick: () => { tab = 'add'; draw(); } }, 'Add friend'));
-		clear(page, bar, tab === 'add' ? addForm() : list(app));
+		// Patched, not rebuilt: a presence or relationship arriving between
+		// a mousedown and its mouseup on a tab or a row would swallow the
+		// click.
+		patch(page, bar, tab === 'add' ? addForm() : list(app));
 	};
 	// The add form keeps what it says while requests come and go.
 	const redraw = () => {
@@ -67,7 +70,7 @@ function list(app) {
 		} else if (r.type === 4) act('Cancel', rel('DELETE'));
 		else if (r.type === 2) act('Unblock', rel('DELETE'));
 		const what = { 1: st, 2: 'Blocked', 3: 'Incoming friend request', 4: 'Outgoing friend request' }[r.type];
-		return h('li', {}, avatar(r.user, 36, r.type === 1 ? st : null), h('div', { class: 'fwho' }, h('strong', {}, displayName(r.user)), h('span', { class: 'sub' }, r.user.username + ' · ' + what)), h('div', { class: 'facts' }, acts));
+		return h('li', { 'data-user': r.id, 'data-type': String(r.type) }, avatar(r.user, 36, r.type === 1 ? st : null), h('div', { class: 'fwho' }, h('strong', {}, displayName(r.user)), h('span', { class: 'sub' }, r.user.username + ' · ' + what)), h('div', { class: 'facts' }, acts));
 	}));
 }
 
