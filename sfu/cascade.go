@@ -67,10 +67,17 @@ func (r relayReceiver) Add(t media.Track) error {
 func (r relayReceiver) Remove(t media.Track) { r.out.down.Remove(t) }
 
 // cascade brings one channel's members that stand for other nodes in line
-// with the voice states: a relay to each node with users in the channel,
-// and a member for each of those users with the tracks relayed for them.
-// It runs on the SFU's goroutine, for a channel that has local members.
+// with the voice states (cascadeChannel), then ends the relays no channel
+// uses any more. It runs on the SFU's goroutine.
 func (s *SFU) cascade(guildID, channelID snowflake.ID) {
+	s.cascadeChannel(guildID, channelID)
+	s.sweepRelays()
+}
+
+// cascadeChannel keeps, in a channel that has local members, a relay to
+// each node with users in it, and a member for each of those users with
+// the tracks relayed for them.
+func (s *SFU) cascadeChannel(guildID, channelID snowflake.ID) {
 	if s.relayer == nil {
 		return
 	}
@@ -87,14 +94,23 @@ func (s *SFU) cascade(guildID, channelID snowflake.ID) {
 
 	here := map[snowflake.ID]live.VoiceState{}
 	homes := map[string]bool{}
-	for _, v := range s.live.VoiceStates(guildID) {
-		if v.Home != "" && v.ChannelID == channelID {
-			here[v.UserID], homes[v.Home] = v, true
-		}
+	for _, v := range s.remoteVoices(guildID, channelID) {
+		here[v.UserID], homes[v.Home] = v, true
 	}
 	s.cascadeRelays(r, homes)
 	s.cascadeUsers(r, here)
-	s.sweepRelays()
+}
+
+// remoteVoices lists the voice states of other nodes' users in a voice
+// channel, as their homes announce them.
+func (s *SFU) remoteVoices(guildID, channelID snowflake.ID) []live.VoiceState {
+	var out []live.VoiceState
+	for _, v := range s.live.VoiceStates(guildID) {
+		if v.Home != "" && v.ChannelID == channelID {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // cascadeRelays keeps a relay member in r for each node of homes.
@@ -212,7 +228,7 @@ func (s *SFU) cascadeWhere(guild func(snowflake.ID) bool) {
 	}
 	s.mu.Unlock()
 	for _, r := range all {
-		s.cascade(r.guild, r.id)
+		s.cascadeChannel(r.guild, r.id)
 	}
 	s.sweepRelays()
 }

@@ -83,10 +83,8 @@ func (s *SFU) present(guildID, id, user snowflake.ID) int {
 	if r != nil {
 		r.ch.Users(users)
 	}
-	for _, v := range s.live.VoiceStates(guildID) {
-		if v.Home != "" && v.ChannelID == id {
-			users[uint64(v.UserID)] = true
-		}
+	for _, v := range s.remoteVoices(guildID, id) {
+		users[uint64(v.UserID)] = true
 	}
 	delete(users, uint64(user))
 	return len(users)

@@ -223,17 +223,15 @@ func (s *SFU) AnswerRelay(ctx context.Context, origin, session, offer string) (s
 // this node has members in.
 func (s *SFU) sharesVoice(origin string) bool {
 	s.mu.Lock()
-	here := map[snowflake.ID][]snowflake.ID{}
-	for id, r := range s.channels {
-		here[r.guild] = append(here[r.guild], id)
+	var here []*channelRef
+	for _, r := range s.channels {
+		here = append(here, r)
 	}
 	s.mu.Unlock()
-	for g, channels := range here {
-		for _, v := range s.live.VoiceStates(g) {
-			for _, id := range channels {
-				if v.Home == origin && v.ChannelID == id {
-					return true
-				}
+	for _, r := range here {
+		for _, v := range s.remoteVoices(r.guild, r.id) {
+			if v.Home == origin {
+				return true
 			}
 		}
 	}

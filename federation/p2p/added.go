@@ -43,7 +43,7 @@ func (f *Federation) added(ctx context.Context, ev *event.Event, from peer.ID) (
 	if !ok || home != f.host.ID() || f.core.View(ctx, ev.GuildID, func(*guild.State) error { return nil }) == nil {
 		return "", false
 	}
-	if event.Verify(ev) != nil || !f.mayAdd(ctx, user, ev.Sender) {
+	if event.Verify(ev) != nil || !f.mayReach(ctx, user, ev.Sender, true) {
 		return "rejected", true
 	}
 	f.mu.Lock()
@@ -57,19 +57,6 @@ func (f *Federation) added(ctx context.Context, ev *event.Event, from peer.ID) (
 	}
 	f.goRun(func() { f.fetchAdded(ev.GuildID, from, user) })
 	return "accepted", true
-}
-
-// mayAdd reports whether sender may add local user to a group DM: they
-// are friends, and neither blocked the other.
-func (f *Federation) mayAdd(ctx context.Context, user, sender snowflake.ID) bool {
-	if f.cfg.Directory == nil {
-		return true
-	}
-	if blocked, err := f.cfg.Directory.Blocked(ctx, user, sender); err != nil || blocked {
-		return false
-	}
-	friends, err := f.cfg.Directory.Friends(ctx, user, sender)
-	return err == nil && friends
 }
 
 // fetchAdded brings in the group DM that added user, from p, and
@@ -101,13 +88,13 @@ func (f *Federation) fetchAdded(gid snowflake.ID, p peer.ID, user snowflake.ID) 
 }
 
 // unwanted takes a user of this node out of a group DM another node added
-// them to, when the sender may not add them (mayAdd): the group holds the
+// them to, when the sender may not add them (mayReach): the group holds the
 // member.add for everyone, and the user's own member.leave follows it, as
 // their home may send.
 func (f *Federation) unwanted(gid, user, sender snowflake.ID, ts int64) {
 	ctx, cancel := context.WithTimeout(f.ctx, streamDeadline)
 	defer cancel()
-	if f.mayAdd(ctx, user, sender) {
+	if f.mayReach(ctx, user, sender, true) {
 		return
 	}
 	still := false

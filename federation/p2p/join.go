@@ -339,28 +339,33 @@ func (f *Federation) dmAllowed(ctx context.Context, ev *event.Event) bool {
 	if !slices.Contains(remoteRecipients(ev, ev.Origin), f.host.ID()) {
 		return false
 	}
-	if f.cfg.Directory == nil {
-		return true
-	}
 	var c guild.GuildCreate
 	if json.Unmarshal(ev.Content, &c) != nil {
 		return false
 	}
 	self := f.host.ID().String()
 	for _, r := range c.Recipients {
-		if r.Origin != self {
-			continue
-		}
-		if blocked, err := f.cfg.Directory.Blocked(ctx, r.UserID, ev.Sender); err != nil || blocked {
+		if r.Origin == self && !f.mayReach(ctx, r.UserID, ev.Sender, c.Kind == guild.KindGroupDM) {
 			return false
-		}
-		if c.Kind == guild.KindGroupDM {
-			if friends, err := f.cfg.Directory.Friends(ctx, r.UserID, ev.Sender); err != nil || !friends {
-				return false
-			}
 		}
 	}
 	return true
+}
+
+// mayReach reports whether sender may put local user in a DM: neither
+// blocked the other, and, for a group DM (friends), they are friends.
+func (f *Federation) mayReach(ctx context.Context, user, sender snowflake.ID, friends bool) bool {
+	if f.cfg.Directory == nil {
+		return true
+	}
+	if blocked, err := f.cfg.Directory.Blocked(ctx, user, sender); err != nil || blocked {
+		return false
+	}
+	if !friends {
+		return true
+	}
+	ok, err := f.cfg.Directory.Friends(ctx, user, sender)
+	return err == nil && ok
 }
 
 // push sends one local event to p directly: the member.join of a room
