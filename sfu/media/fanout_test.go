@@ -49,6 +49,9 @@ func (s *source) awaitKeyRequest(t *testing.T) {
 func (s *source) frames(n int) {
 	for range n {
 		s.frame++
+		// A request that arrives while the frame is written is for the
+		// next one: taken now, it would be spent without a keyframe.
+		key := s.keys.Load() > 0
 		for l := range 3 {
 			s.ts[l] += 3000
 			for i := range 3 {
@@ -59,12 +62,12 @@ func (s *source) frames(n int) {
 				p.Payload[0] = byte(l)
 				p.SequenceNumber, p.Timestamp = s.seq[l], s.ts[l]
 				p.Marker = i == 2
-				p.Keyframe = i == 0 && (s.frame%s.keyEvery == 0 || s.keys.Load() > 0)
+				p.Keyframe = i == 0 && (s.frame%s.keyEvery == 0 || key)
 				s.seq[l]++
 				s.f.Write(p)
 			}
 		}
-		if s.keys.Load() > 0 {
+		if key {
 			s.keys.Add(-1)
 		}
 	}
