@@ -101,7 +101,11 @@ func NewTranslator(cfg Config, d Deps, sink Sink) (*Translator, error) {
 		}
 	}
 	go t.run()
-	t.stop = []func(){d.Core.Subscribe(func(acc *room.Accepted) { t.put(item{acc: acc}) }), d.Live.Subscribe(listener{t})}
+	t.stop = []func(){d.Core.Subscribe(func(acc *room.Accepted) {
+		if !acc.Backfill { // history fetched late is no news
+			t.put(item{acc: acc})
+		}
+	}), d.Live.Subscribe(listener{t})}
 	return t, nil
 }
 

@@ -179,3 +179,6 @@ func originKey(id peer.ID) (crypto.PubKey, error) {
 	}
 	return key, nil
 }
+
+// ValidID reports whether id is an event ID in its one canonical spelling.
+func ValidID(id string) bool { return validEventID(id) }

@@ -39,3 +39,11 @@ func (f *Federation) TopicPeers(gid snowflake.ID) []peer.ID {
 
 // Subscribed reports whether the node is subscribed to a room's topics.
 func (f *Federation) Subscribed(gid snowflake.ID) bool { return f.lookup(gid) != nil }
+
+// SetJoinRecent sets how many of a room's newest events a join carries
+// whole, and returns a function that puts it back.
+func SetJoinRecent(n int) func() {
+	old := joinRecent
+	joinRecent = n
+	return func() { joinRecent = old }
+}

@@ -149,6 +149,7 @@ func New(host *Host, core *room.Core, cfg Config, reg prometheus.Registerer, log
 	f.unsub = core.Subscribe(f.committed)
 	f.goRun(f.joinRooms)
 	f.goRun(f.syncLoop)
+	f.goRun(f.resumeBackfills)
 	f.goRun(f.fetchProfiles)
 	f.goRun(f.trackHomes)
 	if cfg.Live != nil {

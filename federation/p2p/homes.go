@@ -150,9 +150,14 @@ func (h *roomHomes) add(gid snowflake.ID, p peer.ID) {
 
 // homesOf lists the nodes other than self that are home to a member of s.
 func homesOf(s *guild.State, self peer.ID) map[peer.ID]bool {
-	out := map[peer.ID]bool{}
+	// A room has many members and few homes: each is decoded once.
+	texts := map[string]bool{}
 	for uid := range s.Members {
-		if p, err := peer.Decode(s.Homes[uid]); err == nil && p != self {
+		texts[s.Homes[uid]] = true
+	}
+	out := map[peer.ID]bool{}
+	for text := range texts {
+		if p, err := peer.Decode(text); err == nil && p != self {
 			out[p] = true
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"concord/federation/event"
 	"concord/federation/guild"
+	"concord/federation/room"
 	"concord/federation/snowflake"
 )
 
@@ -68,17 +69,41 @@ func (p *InvitePreview) sane() bool {
 		len(p.Description) <= maxPreviewText && len(p.ChannelName) <= maxPreviewText
 }
 
-// joinReq asks for a page of a room's events, in the responder's log
-// order, after position After; the invite is the credential.
+// joinReq asks for a page of a room's log after position After, the
+// invite (or, without one, being a member's home) the credential. A join
+// takes every state event and the newest events whole, and the rest as
+// stubs (spec/federation.md, "Joining with partial state"): WholeFrom is
+// the depth from which every event comes whole, 0 on the first page, where
+// the answer sets it for the pages after.
 type joinReq struct {
 	GuildID    snowflake.ID `json:"guild_id"`
 	InviteCode string       `json:"invite_code"`
-	After      int64        `json:"after"`
+	After      room.Pos     `json:"after"`
+	WholeFrom  int64        `json:"whole_from"`
 }
 
 type joinResp struct {
-	Events []json.RawMessage `json:"events"`
-	Next   int64             `json:"next"`
+	Entries   []joinEntry `json:"entries"`
+	Next      room.Pos    `json:"next"`
+	WholeFrom int64       `json:"whole_from"`
+}
+
+// joinEntry is an event or its stub.
+type joinEntry struct {
+	Event json.RawMessage `json:"event,omitempty"`
+	Stub  *wireStub       `json:"stub,omitempty"`
+}
+
+// wireStub is room.Stub on the wire: the guild is the request's.
+type wireStub struct {
+	ID           string       `json:"id"`
+	Type         string       `json:"type"`
+	Sender       snowflake.ID `json:"sender"`
+	OriginTS     int64        `json:"origin_ts"`
+	Depth        int64        `json:"depth"`
+	StateParents []string     `json:"state_parents"`
+	MessageID    snowflake.ID `json:"message_id,omitzero"`
+	ChannelID    snowflake.ID `json:"channel_id,omitzero"`
 }
 
 // sendReq pushes one event; sendResp is the receiver's verdict.
@@ -93,6 +118,7 @@ type sendResp struct {
 func (f *Federation) serveStreams() {
 	serve(f, ProtoHeads, f.serveHeads)
 	serve(f, ProtoMissing, f.serveMissing)
+	serve(f, ProtoBackfill, f.serveBackfill)
 	serve(f, ProtoInvite, f.serveInvite)
 	serve(f, ProtoJoin, f.serveJoin)
 	serve(f, ProtoSend, f.serveSend)
@@ -160,13 +186,26 @@ func (f *Federation) serveJoin(s network.Stream, req *joinReq) (any, error) {
 	} else if p, _ := f.usableInvite(ctx, req.GuildID, req.InviteCode); p == nil {
 		return nil, errors.New("no usable invite")
 	}
-	evs, next, err := f.core.Log(ctx, req.GuildID, req.After, maxJoinPage, pageBytes)
+	whole := req.WholeFrom
+	if whole <= 0 {
+		var err error
+		if whole, err = f.core.WholeFrom(ctx, req.GuildID, joinRecent); err != nil {
+			return nil, err
+		}
+	}
+	entries, next, err := f.core.JoinLog(ctx, req.GuildID, req.After, whole, maxJoinPage, pageBytes)
 	if err != nil {
 		return nil, err
 	}
-	resp := joinResp{Events: make([]json.RawMessage, len(evs)), Next: next}
-	for i, e := range evs {
-		resp.Events[i] = e
+	resp := joinResp{Entries: make([]joinEntry, len(entries)), Next: next, WholeFrom: whole}
+	for i, e := range entries {
+		if e.Stub == nil {
+			resp.Entries[i].Event = e.Raw
+			continue
+		}
+		st := e.Stub
+		resp.Entries[i].Stub = &wireStub{ID: st.ID, Type: st.Type, Sender: st.Sender, OriginTS: st.OriginTS, Depth: st.Depth,
+			StateParents: st.StateParents, MessageID: st.Message, ChannelID: st.Channel}
 	}
 	return resp, nil
 }
@@ -227,46 +266,89 @@ func (f *Federation) wantProfiles(ctx context.Context, gid snowflake.ID) {
 	})
 }
 
-// fetchRoom accepts every event of room gid from p, which holds invite
-// code (empty: p is the home of a member, and this node is now one too);
-// the room's log must start with the guild.create starts accepts. The
-// room counts as joining through p from the start (Federation.joining).
+// fetchRoom takes room gid from p, which holds invite code (empty: p is
+// the home of a member, and this node is now one too): every state event
+// and the newest events, and stubs of the rest, which backfill then brings
+// (backfill.go). The room's log must start with the guild.create starts
+// accepts. The room counts as joining through p from the start
+// (Federation.joining).
 func (f *Federation) fetchRoom(ctx context.Context, gid snowflake.ID, p peer.ID, code string, starts func(*event.Event) bool) error {
 	f.mu.Lock()
 	if _, subscribed := f.topics[gid]; !subscribed {
 		f.via[gid] = p
 	}
 	f.mu.Unlock()
-	var after int64
-	for n := 0; n < maxJoinEvents; {
-		var resp joinResp
-		if err := f.call(ctx, p, ProtoJoin, joinReq{GuildID: gid, InviteCode: code, After: after}, &resp); err != nil {
-			return err
-		}
-		if len(resp.Events) == 0 {
-			break
-		}
-		if len(resp.Events) > maxJoinPage || resp.Next <= after {
-			return fmt.Errorf("join %s from %s: a page of %d events ending at %d after %d", gid, p, len(resp.Events), resp.Next, after)
-		}
-		if after == 0 {
+	// The next page is fetched while this one is accepted.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan joinResp, 1)
+	fetched := make(chan error, 1)
+	go func() {
+		defer close(pages)
+		fetched <- f.joinPages(ctx, gid, p, code, pages)
+	}()
+	stubs, first := 0, true
+	for resp := range pages {
+		if first {
 			// The log starts with the room's guild.create: anything else
 			// is another room.
-			if ev, err := event.Parse(resp.Events[0]); err != nil || ev.Type != guild.TypeGuildCreate || ev.GuildID != gid || !starts(ev) {
+			ev, err := event.Parse(resp.Entries[0].Event)
+			if err != nil || ev.Type != guild.TypeGuildCreate || ev.GuildID != gid || !starts(ev) {
 				return fmt.Errorf("join %s from %s: the log does not start with the room's guild.create", gid, p)
 			}
+			first = false
 		}
-		raws := make([][]byte, len(resp.Events))
-		for i, e := range resp.Events {
-			raws[i] = e
+		entries := make([]room.Entry, len(resp.Entries))
+		for i, e := range resp.Entries {
+			if st := e.Stub; st != nil {
+				entries[i].Stub = &room.Stub{GuildID: gid, ID: st.ID, Type: st.Type, Sender: st.Sender, OriginTS: st.OriginTS,
+					Depth: st.Depth, StateParents: st.StateParents, Message: st.MessageID, Channel: st.ChannelID}
+				stubs++
+			} else {
+				entries[i].Raw = e.Event
+			}
 		}
-		if err := f.acceptBatch(ctx, raws, nil); err != nil {
+		if err := errors.Join(f.core.AcceptEntries(ctx, entries)...); err != nil {
 			f.log.Warn("federation: join: an event was refused", "guild", gid, "peer", p, "err", err)
 		}
-		after, n = resp.Next, n+len(raws)
+	}
+	if err := <-fetched; err != nil {
+		return err
 	}
 	if err := f.core.View(ctx, gid, func(*guild.State) error { return nil }); err != nil {
 		return fmt.Errorf("join %s from %s: %w", gid, p, err)
+	}
+	if stubs > 0 {
+		f.log.Info("federation: joined with partial state; backfilling", "guild", gid, "peer", p, "stubs", stubs)
+		f.goRun(func() { f.backfill(gid, p, code, room.End) })
+	}
+	return nil
+}
+
+// joinPages fetches the pages of a join from p into pages, in order,
+// until the end of the log, and checks that each goes forward.
+func (f *Federation) joinPages(ctx context.Context, gid snowflake.ID, p peer.ID, code string, pages chan<- joinResp) error {
+	var (
+		after room.Pos
+		whole int64
+	)
+	for n := 0; n < maxJoinEvents; {
+		var resp joinResp
+		if err := f.call(ctx, p, ProtoJoin, joinReq{GuildID: gid, InviteCode: code, After: after, WholeFrom: whole}, &resp); err != nil {
+			return err
+		}
+		if len(resp.Entries) == 0 {
+			return nil
+		}
+		if len(resp.Entries) > maxJoinPage || !after.Before(resp.Next) || whole != 0 && resp.WholeFrom != whole || resp.WholeFrom <= 0 {
+			return fmt.Errorf("join %s from %s: a page of %d entries ending at %v after %v", gid, p, len(resp.Entries), resp.Next, after)
+		}
+		select {
+		case pages <- resp:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		after, whole, n = resp.Next, resp.WholeFrom, n+len(resp.Entries)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"concord/federation/canonical"
 	"concord/federation/event"
 	"concord/federation/guild"
+	"concord/federation/room"
 	"concord/federation/snowflake"
 	"concord/federation/vectors"
 )
@@ -172,9 +173,17 @@ func vectorMessages(t *testing.T) []struct {
 			ChannelID: 175928847299117064, ChannelName: "general", Members: 3, InviterID: ev.Sender, Uses: 1, MaxAge: 86400,
 			CreatedAt: 1700000000000}}},
 		{string(ProtoInvite), "answer, not held", &inviteResp{}},
-		{string(ProtoJoin), "request", &joinReq{GuildID: ev.GuildID, InviteCode: vectorCode(t), After: 0}},
-		{string(ProtoJoin), "answer", &joinResp{Events: []json.RawMessage{raw}, Next: 42}},
-		{string(ProtoJoin), "answer, end of log", &joinResp{Events: []json.RawMessage{}, Next: 42}},
+		{string(ProtoJoin), "request, first page", &joinReq{GuildID: ev.GuildID, InviteCode: vectorCode(t)}},
+		{string(ProtoJoin), "request, next page", &joinReq{GuildID: ev.GuildID, InviteCode: vectorCode(t),
+			After: room.Pos{Depth: 7, Seq: 42}, WholeFrom: 1180}},
+		{string(ProtoJoin), "answer", &joinResp{Entries: []joinEntry{
+			{Stub: &wireStub{ID: ev.PrevEvents[0], Type: guild.TypeMessageCreate, Sender: ev.Sender, OriginTS: 1699999999000,
+				Depth: ev.Depth - 1, StateParents: ev.AuthEvents, MessageID: 175928847299117071, ChannelID: 175928847299117064}},
+			{Event: raw}}, Next: room.Pos{Depth: ev.Depth, Seq: 42}, WholeFrom: 1180}},
+		{string(ProtoJoin), "answer, end of log", &joinResp{Entries: []joinEntry{}, Next: room.Pos{Depth: ev.Depth, Seq: 42}, WholeFrom: 1180}},
+		{string(ProtoBackfill), "request", &backfillReq{GuildID: ev.GuildID, Before: room.End}},
+		{string(ProtoBackfill), "request, next page", &backfillReq{GuildID: ev.GuildID, Before: room.Pos{Depth: ev.Depth, Seq: 42}}},
+		{string(ProtoBackfill), "answer", &backfillResp{Events: []json.RawMessage{raw}, Next: room.Pos{Depth: ev.Depth, Seq: 42}}},
 		{string(ProtoSend), "request", &sendReq{Event: raw}},
 		{string(ProtoSend), "answer", &sendResp{Verdict: "accepted"}},
 		{string(ProtoProfile), "request", &profileReq{UserIDs: []snowflake.ID{ev.Sender}}},

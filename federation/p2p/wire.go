@@ -22,7 +22,7 @@ const (
 	ProtoHeads   protocol.ID = "/concord/heads/1"
 	ProtoMissing protocol.ID = "/concord/missing/1"
 	ProtoInvite  protocol.ID = "/concord/invite/1"
-	ProtoJoin    protocol.ID = "/concord/join/1"
+	ProtoJoin    protocol.ID = "/concord/join/2"
 	ProtoSend    protocol.ID = "/concord/send/1"
 	ProtoProfile protocol.ID = "/concord/profile/1"
 )
@@ -35,7 +35,7 @@ const (
 	maxHeads       = 1000 // extremities in a heads answer
 	maxMissingIDs  = 100  // latest or earliest IDs in a missing request
 	maxMissing     = 100  // events in a missing answer
-	maxJoinPage    = 500  // events in a join answer
+	maxJoinPage    = 2000 // entries in a join answer
 	pageBytes      = 4 << 20
 	maxInbound     = 32 // streams of one protocol served at once
 )

@@ -19,11 +19,15 @@ import (
 // Accepted is what subscribers hear of an event after it was committed.
 type Accepted struct {
 	Event   *event.Event
-	State   bool           // a state event
-	Applied bool           // a state event that took effect in the current state
-	Changes guild.Changes  // objects whose projection changed
-	Hidden  bool           // a message hidden because a ban of its sender did not see it
-	Removed []snowflake.ID // messages this event took from view: deleted, erased or hidden by a ban
+	State   bool          // a state event
+	Applied bool          // a state event that took effect in the current state
+	Changes guild.Changes // objects whose projection changed
+	Hidden  bool          // a message hidden because a ban of its sender did not see it
+	// Backfill marks an older event of a room joined with partial state,
+	// filling its stub: not news, which subscribers that show new events
+	// skip.
+	Backfill bool
+	Removed  []snowflake.ID // messages this event took from view: deleted, erased or hidden by a ban
 	// After is what a dispatch of this event renders, as it was right
 	// after the event whatever came later (guild.State.Snapshot): the
 	// guild's own fields and the objects Changes names (with the guild,
@@ -44,6 +48,12 @@ type staged struct {
 
 // stage builds (for local events) and accepts one event into tx.
 func (r *room) stage(tx *txn, req *request) (*staged, error) {
+	if req.stub != nil {
+		if err := r.stageStub(req.ctx, tx, req.stub); err != nil {
+			return nil, err
+		}
+		return &staged{}, nil
+	}
 	ev := req.remote
 	var b *built
 	if req.local != nil {
@@ -186,7 +196,11 @@ type admission struct {
 	sparents []string
 	parents  []*resolve.Node
 	before   *guild.State
-	inert    bool // a logged event today's rules refuse: it has no effect
+	inert    bool  // a logged event today's rules refuse: it has no effect
+	fills    *Stub // the stub a backfilled event replaces
+	// descBans are the bans of a backfilled message's sender that descend
+	// from it: they saw it, so they do not hide it.
+	descBans []*resolve.Node
 }
 
 // admit runs accept's checks (spec/accept.md, "Checks, in order") on ev
@@ -195,11 +209,15 @@ type admission struct {
 func (r *room) admit(ctx context.Context, ev *event.Event, local *guild.Op, fromLog bool) (admission, error) {
 	// A local event carries a snowflake or a timestamp no other has: only
 	// remote ones can be duplicates. One replayed from the log is stored.
+	// An event known by its stub alone fills it.
+	var fills *Stub
 	if local == nil && !fromLog {
 		if m, err := r.metaOf(ctx, ev.ID()); err != nil {
 			return admission{}, err
-		} else if m != nil {
+		} else if m != nil && m.stub == nil {
 			return admission{}, ErrDuplicate
+		} else if m != nil {
+			fills = m.stub
 		}
 	}
 	if ev.GuildID != r.id {
@@ -231,8 +249,19 @@ func (r *room) admit(ctx context.Context, ev *event.Event, local *guild.Op, from
 	if err != nil {
 		return admission{}, err
 	}
+	for _, m := range authMetas {
+		if m.depth >= ev.Depth && !fromLog {
+			return admission{}, &guild.Rejection{Reason: guild.ReasonMissingAuth, Code: guild.CodeInvalidFormBody,
+				Detail: "an auth event is not shallower than the event"}
+		}
+	}
 
-	a := admission{op: opOf(ev), sparents: r.stateParents(ev.PrevEvents, prevMetas)}
+	a := admission{op: opOf(ev), sparents: r.stateParents(ev.PrevEvents, prevMetas), fills: fills}
+	if fills != nil {
+		if err := r.checkFill(ev, fills, a.sparents); err != nil {
+			return admission{}, err
+		}
+	}
 	a.parents = make([]*resolve.Node, len(a.sparents))
 	for i, p := range a.sparents {
 		a.parents[i] = r.graph.Node(p)
@@ -251,6 +280,16 @@ func (r *room) admit(ctx context.Context, ev *event.Event, local *guild.Op, from
 	}
 	if err := r.authorize(ev, a.op, a.before, r.createID, authMetas, fromLog); err != nil {
 		return admission{}, err
+	}
+	if fills != nil && ev.Type == guild.TypeMessageCreate {
+		if a.descBans, err = r.bansAfter(ctx, ev); err != nil {
+			return admission{}, err
+		}
+	}
+	if fills != nil {
+		if err := r.filled(ctx, ev); err != nil {
+			return admission{}, err
+		}
 	}
 	return a, nil
 }
@@ -272,7 +311,7 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 		r.core.log.Warn("logged event refused by today's rules: kept without effect", "guild", r.id, "event", id, "type", ev.Type)
 	}
 	isState := guild.IsState(ev.Type)
-	acc := &Accepted{Event: ev, State: isState}
+	acc := &Accepted{Event: ev, State: isState, Backfill: a.fills != nil}
 	// Everything that may fail comes before the first change to the room:
 	// an event refused here leaves no trace in memory.
 	var ban *banEffect
@@ -304,17 +343,23 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 			tx.audit(ev, op)
 		}
 	} else {
-		r.stageMessage(tx, ev, op, a.parents, acc)
+		r.stageMessage(tx, ev, op, a, acc)
 		// A message changes no state: the state it was checked against is
 		// the one its sender saw.
 		acc.After = a.before.Snapshot(nil, named(ev.Sender, op))
 	}
 
 	r.remember(id, metaFor(ev, op, isState, a.sparents))
-	for _, p := range ev.PrevEvents {
-		delete(r.extremities, p)
+	if a.fills != nil {
+		// It has descendants here already: the extremities stay.
+		r.stubs.remove(ev.Depth)
+		tx.filled = append(tx.filled, id)
+	} else {
+		for _, p := range ev.PrevEvents {
+			delete(r.extremities, p)
+		}
+		r.extremities[id] = ev.Depth
 	}
-	r.extremities[id] = ev.Depth
 	tx.insertEvent(ev, sig, isState, a.sparents, rank, op)
 	return &staged{ev: ev, accepted: acc}, nil
 }

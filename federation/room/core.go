@@ -408,16 +408,29 @@ func (c *Core) Accept(ctx context.Context, raw []byte) (*event.Event, error) {
 // core, then the writer takes them in order, batching commits. It returns
 // one error per event.
 func (c *Core) AcceptBatch(ctx context.Context, raws [][]byte) []error {
-	errs := make([]error, len(raws))
-	evs := make([]*event.Event, len(raws))
-	workers := min(runtime.GOMAXPROCS(0), len(raws))
+	entries := make([]Entry, len(raws))
+	for i, raw := range raws {
+		entries[i].Raw = raw
+	}
+	return c.AcceptEntries(ctx, entries)
+}
+
+// AcceptEntries is AcceptBatch for a partial-state join, whose entries are
+// events or stubs of events (partial.go).
+func (c *Core) AcceptEntries(ctx context.Context, entries []Entry) []error {
+	errs := make([]error, len(entries))
+	evs := make([]*event.Event, len(entries))
+	workers := min(runtime.GOMAXPROCS(0), len(entries))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < len(raws); i += workers {
-				ev, err := event.Parse(raws[i])
+			for i := w; i < len(entries); i += workers {
+				if entries[i].Stub != nil {
+					continue
+				}
+				ev, err := event.Parse(entries[i].Raw)
 				if err == nil {
 					err = verify(ev)
 				}
@@ -428,18 +441,19 @@ func (c *Core) AcceptBatch(ctx context.Context, raws [][]byte) []error {
 	wg.Wait()
 	// Queue every event before waiting for any, so that the writer batches
 	// them; one that its room did not decide is delivered again, in order.
-	rooms := make([]*room, len(raws))
-	reqs := make([]*request, len(raws))
-	for i, ev := range evs {
+	rooms := make([]*room, len(entries))
+	reqs := make([]*request, len(entries))
+	for i, e := range entries {
 		if errs[i] != nil {
 			continue
 		}
-		r, err := c.room(ctx, ev.GuildID, ev.Type == guild.TypeGuildCreate)
+		req := &request{remote: evs[i], stub: e.Stub}
+		guildID, create := req.guild()
+		r, err := c.room(ctx, guildID, create)
 		if err != nil {
 			errs[i] = err
 			continue
 		}
-		req := &request{remote: ev}
 		if errs[i] = r.send(ctx, req); errs[i] == nil {
 			rooms[i], reqs[i] = r, req
 		}
@@ -453,12 +467,21 @@ func (c *Core) AcceptBatch(ctx context.Context, raws [][]byte) []error {
 			req.alone = true
 		}
 		if errors.Is(res.err, errRetry) {
-			ev := evs[i]
-			res = c.deliver(ctx, ev.GuildID, ev.Type == guild.TypeGuildCreate, req)
+			guildID, create := req.guild()
+			res = c.deliver(ctx, guildID, create, req)
 		}
 		errs[i] = res.err
 	}
 	return errs
+}
+
+// guild names the room a remote event or a stub belongs to, and whether it
+// creates it.
+func (req *request) guild() (snowflake.ID, bool) {
+	if req.stub != nil {
+		return req.stub.GuildID, false
+	}
+	return req.remote.GuildID, req.remote.Type == guild.TypeGuildCreate
 }
 
 // verify is event.Verify, but lets through a message event whose content

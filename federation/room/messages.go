@@ -3,6 +3,7 @@ package room
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"concord/federation/event"
 	"concord/federation/guild"
@@ -15,17 +16,20 @@ import (
 func order(ev *event.Event) string { return fmt.Sprintf("%016x%s", ev.Depth, ev.ID()) }
 
 // stageMessage stages the projection of a message-level event.
-func (r *room) stageMessage(tx *txn, ev *event.Event, op *guild.Op, parents []*resolve.Node, acc *Accepted) {
-	intact := ev.ContentIntact()
+func (r *room) stageMessage(tx *txn, ev *event.Event, op *guild.Op, a admission, acc *Accepted) {
+	intact, parents := ev.ContentIntact(), a.parents
 	switch b := op.Body().(type) {
 	case *guild.MessageCreate:
-		acc.Hidden = r.bannedConcurrently(ev.Sender, parents)
+		acc.Hidden = r.bannedConcurrently(ev.Sender, parents, a.descBans)
 		erase := !intact || r.inBanWindow(ev.Sender, ev.OriginTS, parents)
 		r.messages[b.ID] = ev.ID()
 		tx.messages = append(tx.messages, newMessageRow(ev, b, acc.Hidden))
 		if erase {
 			acc.Removed = append(acc.Removed, b.ID)
 			tx.erase(r.id, b.ID)
+		}
+		if a.fills != nil {
+			tx.ops = append(tx.ops, func(ctx context.Context, q Querier) error { return catchUp(ctx, q, r.id, b.ID, acc.Hidden) })
 		}
 	case *guild.MessageEdit:
 		if !intact {
@@ -58,11 +62,12 @@ func (r *room) stageMessage(tx *txn, ev *event.Event, op *guild.Op, parents []*r
 }
 
 // bannedConcurrently reports whether some ban of user is not an ancestor of
-// an event whose state parents are parents: a ban that did not see the
-// message hides it on every node (spec/state-resolution.md, "Bans win").
-func (r *room) bannedConcurrently(user snowflake.ID, parents []*resolve.Node) bool {
+// an event whose state parents are parents, nor among later, the bans known
+// to descend from it: a ban that did not see the message hides it on every
+// node (spec/state-resolution.md, "Bans win").
+func (r *room) bannedConcurrently(user snowflake.ID, parents, later []*resolve.Node) bool {
 	for _, b := range r.bans[user] {
-		if !r.seen(b, parents) {
+		if !r.seen(b, parents) && !slices.Contains(later, b) {
 			return true
 		}
 	}

@@ -89,34 +89,6 @@ func (c *Core) Events(ctx context.Context, guildID snowflake.ID, ids []string) (
 	return out, rows.Err()
 }
 
-// Log returns up to limit of a room's events stored after position after,
-// and no more than maxBytes of them unless the first alone is larger, in
-// the order this node accepted them, which puts every event after its prev
-// and auth events; and the position of the last one (after, when there are
-// none). Position 0 is the start.
-func (c *Core) Log(ctx context.Context, guildID snowflake.ID, after int64, limit, maxBytes int) ([][]byte, int64, error) {
-	rows, err := c.store.Reader().QueryContext(ctx, `SELECT seq, body FROM events WHERE guild_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
-		int64(guildID), after, limit)
-	if err != nil {
-		return nil, after, fmt.Errorf("room: log of %s: %w", guildID, err)
-	}
-	defer rows.Close()
-	var out [][]byte
-	size := 0
-	for rows.Next() {
-		var seq int64
-		var body []byte
-		if err := rows.Scan(&seq, &body); err != nil {
-			return nil, after, err
-		}
-		if size += len(body); size > maxBytes && len(out) > 0 {
-			break
-		}
-		out, after = append(out, body), seq
-	}
-	return out, after, rows.Err()
-}
-
 // InviteRooms lists the rooms holding an invite with code, the one whose
 // invite this node stored first first.
 func (c *Core) InviteRooms(ctx context.Context, code string) ([]snowflake.ID, error) {

@@ -31,7 +31,7 @@ var projections = []string{
 const rebuildPage = maxBatch
 
 // Rebuild throws away a guild's projections and makes them anew from its
-// event log, replayed in the order it was accepted through accept: the
+// event log, replayed in log order (Pos) through accept: the
 // projections are a function of the log. It is one transaction that never
 // writes the log, so a crash at any moment leaves the old projections or
 // the new ones, and the whole log. The guild's room is unloaded meanwhile,
@@ -52,14 +52,14 @@ func (c *Core) Rebuild(ctx context.Context, guildID snowflake.ID) error {
 		// Reads go through the transaction too, so that each page sees the
 		// projections the pages before it wrote.
 		r := newRoom(c, guildID, q)
-		for after := int64(0); ; {
-			seqs, evs, err := logPage(ctx, q, guildID, after)
+		for after := (Pos{}); ; {
+			poss, evs, err := logPage(ctx, q, guildID, after)
 			if err != nil || len(evs) == 0 {
 				return err
 			}
 			tx := newLoggedTxn(r)
 			for i, ev := range evs {
-				tx.seq = seqs[i]
+				tx.seq = poss[i].Seq
 				req := &request{ctx: ctx, remote: ev, fromLog: true}
 				if _, err := r.stage(tx, req); err != nil {
 					return fmt.Errorf("event %s: %w", ev.ID(), err)
@@ -71,7 +71,7 @@ func (c *Core) Rebuild(ctx context.Context, guildID snowflake.ID) error {
 			if err := tx.commit(q); err != nil {
 				return err
 			}
-			after = seqs[len(seqs)-1]
+			after = poss[len(poss)-1]
 		}
 	})
 	if err != nil {
@@ -81,28 +81,29 @@ func (c *Core) Rebuild(ctx context.Context, guildID snowflake.ID) error {
 	return nil
 }
 
-// logPage reads the events of a guild logged after seq, a page at a time,
-// in log order.
-func logPage(ctx context.Context, q Querier, guildID snowflake.ID, after int64) ([]int64, []*event.Event, error) {
-	rows, err := q.QueryContext(ctx, `SELECT seq, body FROM events WHERE guild_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
-		int64(guildID), after, rebuildPage)
+// logPage reads the events of a guild logged after a position, a page at
+// a time, in log order.
+func logPage(ctx context.Context, q Querier, guildID snowflake.ID, after Pos) ([]Pos, []*event.Event, error) {
+	rows, err := q.QueryContext(ctx, `SELECT seq, depth, body FROM events WHERE guild_id = ?
+		AND (depth > ? OR depth = ? AND seq > ?) ORDER BY depth, seq LIMIT ?`,
+		int64(guildID), after.Depth, after.Depth, after.Seq, rebuildPage)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer rows.Close()
-	var seqs []int64
+	var poss []Pos
 	var evs []*event.Event
 	for rows.Next() {
-		var seq int64
+		var pos Pos
 		var body []byte
-		if err := rows.Scan(&seq, &body); err != nil {
+		if err := rows.Scan(&pos.Seq, &pos.Depth, &body); err != nil {
 			return nil, nil, err
 		}
 		ev, err := event.Parse(body)
 		if err != nil {
-			return nil, nil, fmt.Errorf("stored event %d: %w", seq, err)
+			return nil, nil, fmt.Errorf("stored event %d: %w", pos.Seq, err)
 		}
-		seqs, evs = append(seqs, seq), append(evs, ev)
+		poss, evs = append(poss, pos), append(evs, ev)
 	}
-	return seqs, evs, rows.Err()
+	return poss, evs, rows.Err()
 }

@@ -521,6 +521,16 @@ func replicaSeed() uint64 {
 }
 
 func runReplicaCases(t *testing.T, cases, events int, budget time.Duration, strict bool, configs func(t *testing.T) []storage.Config) {
+	runCases(t, cases, budget, func(t *testing.T, rng *rand.Rand) {
+		r := newReplicaRun(t, rng, configs(t))
+		r.run(events)
+		r.check(strict)
+	})
+}
+
+// runCases plays up to cases seeded cases within budget, each from its
+// own random source, and says how to replay one that fails.
+func runCases(t *testing.T, cases int, budget time.Duration, play func(t *testing.T, rng *rand.Rand)) {
 	seed := replicaSeed()
 	deadline := time.Now().Add(budget)
 	ran := 0
@@ -528,18 +538,13 @@ func runReplicaCases(t *testing.T, cases, events int, budget time.Duration, stri
 		if time.Now().After(deadline) {
 			break
 		}
-		ok := t.Run(fmt.Sprintf("case%d", c), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(seed, uint64(c)))
-			r := newReplicaRun(t, rng, configs(t))
-			r.run(events)
-			r.check(strict)
-		})
+		ok := t.Run(fmt.Sprintf("case%d", c), func(t *testing.T) { play(t, rand.New(rand.NewPCG(seed, uint64(c)))) })
 		ran++
 		if !ok {
 			t.Fatalf("replay with CONCORD_SEED=%d -run '%s/case%d'", seed, t.Name(), c)
 		}
 	}
-	t.Logf("%d cases of %d events, seed %d", ran, events, seed)
+	t.Logf("%d cases, seed %d", ran, seed)
 }
 
 func TestReplicasConverge(t *testing.T) {
@@ -553,11 +558,23 @@ func TestReplicasHiddenFlag(t *testing.T) {
 	runReplicaCases(t, 10, 60, 4*time.Second, true, sqliteConfigs)
 }
 
-func sqliteConfigs(t *testing.T) []storage.Config {
+func sqliteConfigs(t *testing.T) []storage.Config { return sqliteNodes(t, replicaNodes) }
+
+// sqliteNodes is n fresh SQLite databases.
+func sqliteNodes(t *testing.T, n int) []storage.Config {
 	dir := t.TempDir()
-	cfgs := make([]storage.Config, replicaNodes)
+	cfgs := make([]storage.Config, n)
 	for i := range cfgs {
 		cfgs[i] = storage.Config{Driver: storage.SQLite, DSN: filepath.Join(dir, fmt.Sprintf("node%d.db", i))}
+	}
+	return cfgs
+}
+
+// postgresNodes is n fresh PostgreSQL databases.
+func postgresNodes(t *testing.T, n int) []storage.Config {
+	cfgs := make([]storage.Config, n)
+	for i := range cfgs {
+		cfgs[i] = storagetest.Backends(t)[storage.Postgres]
 	}
 	return cfgs
 }
@@ -570,11 +587,5 @@ func TestReplicasConvergePostgres(t *testing.T) {
 	if os.Getenv("CONCORD_LONG") != "" {
 		cases, events = 20, 100
 	}
-	runReplicaCases(t, cases, events, time.Minute, false, func(t *testing.T) []storage.Config {
-		cfgs := make([]storage.Config, replicaNodes)
-		for i := range cfgs {
-			cfgs[i] = storagetest.Backends(t)[storage.Postgres]
-		}
-		return cfgs
-	})
+	runReplicaCases(t, cases, events, time.Minute, false, func(t *testing.T) []storage.Config { return postgresNodes(t, replicaNodes) })
 }

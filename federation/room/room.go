@@ -31,6 +31,7 @@ type request struct {
 	local  *localEvent
 	group  []*localEvent // SendAll's: accepted all or none
 	remote *event.Event
+	stub   *Stub // a partial-state join's stub of an event not carried
 	// fromLog marks an event replayed from this node's own log: it was
 	// accepted once, and may be stored redacted.
 	fromLog bool
@@ -62,6 +63,7 @@ type meta struct {
 	prevs    []string
 	typ      string
 	msg      *guild.MessageInfo // for message.create
+	stub     *Stub              // what a partial-state join said of an event not here yet
 }
 
 // room is one guild's writer and the state it owns.
@@ -88,6 +90,8 @@ type room struct {
 	lastTS      int64
 	bans        map[snowflake.ID][]*resolve.Node // every accepted ban, by target
 	messages    map[snowflake.ID]string          // recent message IDs → create event
+	stubs       stubDepths                       // events still stubs (partial.go)
+	frontiers   map[string]frontier              // ban → its stub frontier (partial.go)
 
 	inflight sync.WaitGroup // batches handed to the committer, not yet committed
 	failed   atomic.Bool    // a commit failed: memory is ahead of storage
@@ -224,6 +228,14 @@ func (r *room) run() {
 // they wait for no commit.
 func (r *room) stageBatch(batch []*request) *work {
 	w := &work{batch: make([]*request, 0, len(batch)), results: make([]result, 0, len(batch)), tx: newTxn(r)}
+	held, err := r.holdsAny(context.Background(), batch)
+	if err != nil {
+		for _, req := range batch {
+			req.done <- result{err: err}
+		}
+		return &work{}
+	}
+	w.tx.held = held
 	for i, req := range batch {
 		var res result
 		switch {
@@ -297,7 +309,9 @@ func (r *room) commit(w *work) {
 			r.core.store.Erased()
 		}
 		for _, st := range w.staged {
-			r.core.hub.publish(st.accepted)
+			if st.accepted != nil { // nil for a stub
+				r.core.hub.publish(st.accepted)
+			}
 		}
 	}
 	for i, req := range w.batch {
@@ -417,6 +431,9 @@ func loadRoom(ctx context.Context, c *Core, guildID snowflake.ID) (*room, error)
 		return nil, err
 	}
 	r.committed = r.graph.State().Clone()
+	if err := r.loadStubs(ctx, q); err != nil {
+		return nil, err
+	}
 	ext, err := q.QueryContext(ctx, `SELECT e.event_id, e.depth FROM guild_extremities x
 		JOIN events e ON e.event_id = x.event_id WHERE x.guild_id = ?`, int64(guildID))
 	if err != nil {
@@ -448,7 +465,7 @@ func (r *room) metaOf(ctx context.Context, id string) (*meta, error) {
 	err := r.reader.QueryRowContext(ctx, `SELECT is_state, state_parents, body FROM events
 		WHERE event_id = ? AND guild_id = ?`, id, int64(r.id)).Scan(&state, &parents, &body)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return r.stubOf(ctx, id)
 	}
 	if err != nil {
 		return nil, err

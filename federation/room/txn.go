@@ -19,9 +19,12 @@ import (
 // staged (finish), so that the writer can stage the next batch meanwhile.
 type txn struct {
 	r        *room
-	events   []eventRow   // inserted first, together
-	messages []messageRow // inserted next, together
-	edits    []editCheck  // checked last: an edit of a deleted message is redacted
+	events   []eventRow      // inserted first, together
+	messages []messageRow    // inserted next, together
+	edits    []editCheck     // checked last: an edit of a deleted message is redacted
+	stubs    []*Stub         // stubs of a partial-state join (partial.go)
+	held     map[string]bool // which of the batch's stubs the room holds already
+	filled   []string        // stubs this batch's events replace
 	ops      []func(ctx context.Context, q Querier) error
 	keys     map[guild.Key]bool
 	redacted bool
@@ -168,6 +171,17 @@ func (t *txn) erase(guildID, id snowflake.ID) {
 			int64(id), int64(guildID)); err != nil {
 			return err
 		}
+		// A message a partial-state join knows by its stub alone leaves a
+		// tombstone, which erases it when backfill brings it (catchUp).
+		if _, err := q.ExecContext(ctx, `INSERT INTO messages (id, guild_id, channel_id, author_id, event_id, depth, created_at,
+			content, embeds, attachments, mentions, mention_roles, mention_everyone, tts, flags, nonce, reference_id,
+			components, interaction, webhook, edited_at, edit_order, pinned, pin_order, pinned_at, hidden, deleted)
+			SELECT msg_id, guild_id, channel_id, sender, event_id, depth, origin_ts, '', '[]', '[]', '[]', '[]', FALSE, FALSE, 0, '', 0,
+			'[]', '', '', 0, '', FALSE, '', 0, FALSE, TRUE FROM event_stubs s WHERE s.guild_id = ? AND s.msg_id = ?
+			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.guild_id = s.guild_id AND m.id = s.msg_id)`,
+			int64(guildID), int64(id)); err != nil {
+			return err
+		}
 		return redactEvents(ctx, q, guildID, id)
 	})
 }
@@ -298,6 +312,9 @@ func (t *txn) finish() error {
 func (t *txn) commit(q Querier) error {
 	ctx := context.Background()
 	if err := t.writeEvents(ctx, q); err != nil {
+		return err
+	}
+	if err := t.writeStubs(ctx, q); err != nil {
 		return err
 	}
 	if err := writeMessages(ctx, q, t.messages); err != nil {

@@ -1,0 +1,133 @@
+package room_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"testing"
+
+	"concord/federation/guild"
+	"concord/federation/room"
+	"concord/storage"
+	"concord/storage/storagetest"
+)
+
+// joinAll takes every entry of f's room from f into c, with the newest
+// recent events whole, and returns the entries.
+func joinAll(t *testing.T, f *fixture, c *room.Core, recent int) []room.Entry {
+	t.Helper()
+	ctx := context.Background()
+	whole, err := f.core.WholeFrom(ctx, f.guild, recent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []room.Entry
+	for after := (room.Pos{}); ; {
+		entries, next, err := f.core.JoinLog(ctx, f.guild, after, whole, 100, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) == 0 {
+			return all
+		}
+		for i, err := range c.AcceptEntries(ctx, entries) {
+			if err != nil {
+				t.Fatalf("entry %d: %v", i, err)
+			}
+		}
+		all, after = append(all, entries...), next
+	}
+}
+
+// A partial room takes only stubs that could be true, fills only its
+// deepest stubs, refuses an event its stub misdescribed, and serves no
+// join until it is whole.
+func TestStubsChecked(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		member := f.core.NewID()
+		f.join(member)
+		var msgs []string
+		for i := range 4 {
+			msgs = append(msgs, f.send(member, guild.TypeMessageCreate, guild.MessageCreate{ID: f.core.NewID(), ChannelID: f.text,
+				Content: fmt.Sprint("old ", i)}))
+		}
+		f.send(member, guild.TypeMessageCreate, guild.MessageCreate{ID: f.core.NewID(), ChannelID: f.text, Content: "newest"})
+		other := newNode(t, secondConfig(t, db), 9)
+		var one *room.Stub
+		stubs := 0
+		for _, e := range joinAll(t, f, other.core, 1) {
+			if e.Stub != nil {
+				stubs++
+				one = e.Stub
+			}
+		}
+		if stubs != len(msgs) {
+			t.Fatalf("%d stubs, want one per old message (%d)", stubs, len(msgs))
+		}
+		if _, _, err := other.core.JoinLog(ctx, f.guild, room.Pos{}, 1, 10, 1<<20); !errors.Is(err, room.ErrPartial) {
+			t.Fatalf("a partial room served a join: %v", err)
+		}
+
+		bad := func(change func(s *room.Stub)) room.Entry {
+			s := *one
+			s.ID = fakeEventID()
+			change(&s)
+			return room.Entry{Stub: &s}
+		}
+		for name, e := range map[string]room.Entry{
+			"known event":          {Stub: one},
+			"state type":           bad(func(s *room.Stub) { s.Type = guild.TypeMemberBan; s.Message, s.Channel = 0, 0 }),
+			"unknown state parent": bad(func(s *room.Stub) { s.StateParents = []string{fakeEventID()} }),
+			"not an event ID":      bad(func(s *room.Stub) { s.ID = "$short" }),
+			"message without ID":   bad(func(s *room.Stub) { s.Message = 0 }),
+			"another guild":        bad(func(s *room.Stub) { s.GuildID++ }),
+		} {
+			if err := other.core.AcceptEntries(ctx, []room.Entry{e})[0]; err == nil {
+				t.Errorf("%s: stub taken", name)
+			}
+		}
+
+		raws, err := f.core.Events(ctx, f.guild, msgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.core.Accept(ctx, raws[msgs[0]]); !errors.Is(err, room.ErrMissingEvents) {
+			t.Errorf("the oldest stub filled while deeper ones wait: %v", err)
+		}
+		for i := len(msgs) - 1; i >= 0; i-- {
+			if _, err := other.core.Accept(ctx, raws[msgs[i]]); err != nil {
+				t.Fatalf("fill %d: %v", i, err)
+			}
+		}
+		if partial, err := other.core.Partial(ctx, f.guild); err != nil || partial {
+			t.Fatalf("still partial after every stub was filled (%v)", err)
+		}
+		if got := dumpQuery(t, other.db, `SELECT content FROM messages WHERE guild_id = ?`, int64(f.guild)); len(got) != len(msgs)+1 {
+			t.Fatalf("messages after backfill: %v", got)
+		}
+
+		// A stub that names another sender: its event is refused.
+		liar := newNode(t, secondConfig(t, db), 10)
+		entries, _, err := f.core.JoinLog(ctx, f.guild, room.Pos{}, math.MaxInt64, 100, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.Stub != nil && e.Stub.ID == msgs[len(msgs)-1] {
+				e.Stub.Sender = f.owner
+			}
+		}
+		for i, err := range liar.core.AcceptEntries(ctx, entries) {
+			if err != nil {
+				t.Fatalf("entry %d: %v", i, err)
+			}
+		}
+		var rej *guild.Rejection
+		if _, err := liar.core.Accept(ctx, raws[msgs[len(msgs)-1]]); !errors.As(err, &rej) || rej.Reason != guild.ReasonBadContent {
+			t.Fatalf("an event its stub misdescribed: %v", err)
+		}
+	})
+}
