@@ -83,13 +83,23 @@ func TestFriendsAcrossNodes(t *testing.T) {
 				len(seen) == 1 && seen[0].ID == sent.ID
 		})
 
-		// Bob blocks alice: alpha hears the friendship ended; her
-		// requests are refused.
+		// A DM between them, opened on alpha.
+		var dm struct {
+			ID string `json:"id"`
+		}
+		api(t, a.URL(), "POST", "/users/@me/channels", chat.alice, map[string]any{"recipient_id": bobID}, &dm)
+		api(t, a.URL(), "POST", "/channels/"+dm.ID+"/messages", chat.alice, map[string]string{"content": "just us"}, nil)
+
+		// Bob blocks alice: alpha hears the friendship ended and the
+		// block; her requests and her DMs to him are refused there.
 		api(t, b.URL(), "PUT", "/users/@me/relationships/"+chat.aliceID, bob, map[string]any{"type": 2}, nil)
 		waitUntil(t, "alpha to hear of the block", func() bool {
 			_, ok := relationships(t, a.URL(), chat.alice)[bobID]
 			return !ok
 		})
+		if code, body := apiCall(t, a.URL(), "POST", "/api/v10/channels/"+dm.ID+"/messages", chat.alice, map[string]string{"content": "hello?"}); code != http.StatusForbidden || !strings.Contains(string(body), `"code":50007`) {
+			t.Errorf("a DM to whoever blocked you: %d %s, want 403 and code 50007", code, body)
+		}
 		if code, body := apiCall(t, a.URL(), "PUT", "/api/v10/users/@me/relationships/"+bobID, chat.alice, map[string]any{}); code != http.StatusBadRequest || !strings.Contains(string(body), `"code":80000`) {
 			t.Errorf("a request to whoever blocked you: %d %s, want 400 and code 80000", code, body)
 		}
@@ -100,6 +110,9 @@ func TestFriendsAcrossNodes(t *testing.T) {
 		// Unblocked but not friends: a group DM from alice, made by an
 		// alpha that believes otherwise, is refused by beta.
 		api(t, b.URL(), "DELETE", "/users/@me/relationships/"+chat.aliceID, bob, nil, nil)
+		waitUntil(t, "alpha to hear of the unblock", func() bool {
+			return try(t, a.URL(), "POST", "/channels/"+dm.ID+"/messages", chat.alice, map[string]string{"content": "again"}, nil) == http.StatusOK
+		})
 		if err := a.db.Write(t.Context(), func(q storage.Querier) error {
 			_, err := q.ExecContext(t.Context(), `INSERT INTO relationships (user_id, peer_id, type, since) VALUES (?, ?, 1, 0)`, chat.aliceID, bobID)
 			return err

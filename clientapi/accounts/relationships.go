@@ -44,13 +44,15 @@ type relEvent struct {
 	relType int
 }
 
-// Blocked reports whether either of a and b blocks the other. DM creation
+// Blocked reports whether either of a and b blocks the other, a user of
+// another node too (blocked_by). DM creation
 // calls it inside its own transaction, hence the Querier.
 func Blocked(ctx context.Context, q storage.Querier, a, b snowflake.ID) (bool, error) {
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM relationships
-		WHERE type = ? AND ((user_id = ? AND peer_id = ?) OR (user_id = ? AND peer_id = ?))`,
-		relBlocked, int64(a), int64(b), int64(b), int64(a)).Scan(&n)
+	err := q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM relationships
+		WHERE type = ? AND ((user_id = ? AND peer_id = ?) OR (user_id = ? AND peer_id = ?)))
+		+ (SELECT COUNT(*) FROM blocked_by WHERE (user_id = ? AND by_id = ?) OR (user_id = ? AND by_id = ?))`,
+		relBlocked, int64(a), int64(b), int64(b), int64(a), int64(a), int64(b), int64(b), int64(a)).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("check block %s/%s: %w", a, b, err)
 	}

@@ -122,7 +122,7 @@ func (a *API) block(ctx context.Context, q storage.Querier, me, peer snowflake.I
 	if err := a.setRel(ctx, q, me, peer, relBlocked); err != nil {
 		return nil, err
 	}
-	if err := a.queueRemoval(ctx, q, me, peer, mine); err != nil {
+	if err := a.queueRemoval(ctx, q, me, peer, mine, true); err != nil {
 		return nil, err
 	}
 	events := []relEvent{{me, "RELATIONSHIP_ADD", peer, relBlocked}}
@@ -149,7 +149,7 @@ func (a *API) unfriend(ctx context.Context, q storage.Querier, me, peer snowflak
 	if err := delRel(ctx, q, me, peer); err != nil {
 		return nil, err
 	}
-	if err := a.queueRemoval(ctx, q, me, peer, mine); err != nil {
+	if err := a.queueRemoval(ctx, q, me, peer, mine, false); err != nil {
 		return nil, err
 	}
 	events := []relEvent{{me, "RELATIONSHIP_REMOVE", peer, mine}}

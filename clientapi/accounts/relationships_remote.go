@@ -25,8 +25,8 @@ type Remote interface {
 	// p2p.ErrFriendRefused when to's node refuses.
 	Befriend(ctx context.Context, home string, from, to snowflake.ID) (int, error)
 	// Unfriend tells home, to's home node, that from ended their
-	// friendship or request, or blocked them.
-	Unfriend(ctx context.Context, home string, from, to snowflake.ID) error
+	// friendship or request or unblocked them, or (blocked) blocked them.
+	Unfriend(ctx context.Context, home string, from, to snowflake.ID, blocked bool) error
 	// FetchAvatar writes to w the avatar of key of user, whose home node
 	// is home, and returns its size.
 	FetchAvatar(ctx context.Context, home string, user snowflake.ID, key string, w io.WriterAt) (int64, error)
@@ -99,22 +99,23 @@ func (a *API) befriendRemote(ctx context.Context, me, peer snowflake.ID, home st
 	return []relEvent{{me, "RELATIONSHIP_ADD", peer, t}}, nil
 }
 
-// queueRemoval records, in the transaction that ends me's relationship
+// queueRemoval records, in the transaction that changes me's relationship
 // mine with peer, that peer's node is to be told, when peer is a remote
-// user and there was a friendship or request to end. The outbox delivers
-// it once changeRelationships has committed and kicked it, and retries
-// until the other node has heard.
-func (a *API) queueRemoval(ctx context.Context, q storage.Querier, me, peer snowflake.ID, mine int) error {
-	if mine != relFriend && mine != relIncoming && mine != relOutgoing {
+// user and there was a friendship, request or block to end, or (blocked)
+// me blocks peer now. The outbox delivers it once changeRelationships has
+// committed and kicked it, and retries until the other node has heard;
+// a newer removal of the pair overtakes one not yet told.
+func (a *API) queueRemoval(ctx context.Context, q storage.Querier, me, peer snowflake.ID, mine int, blocked bool) error {
+	if mine == relNone && !blocked {
 		return nil
 	}
 	home, err := remoteHome(ctx, q, peer)
 	if err != nil || home == "" {
 		return nil // a local user, or one of whom this node knows nothing
 	}
-	_, err = q.ExecContext(ctx, `INSERT INTO friend_outbox (user_id, peer_id, home, queued) VALUES (?, ?, ?, ?)
-		ON CONFLICT (user_id, peer_id) DO UPDATE SET home = excluded.home, queued = excluded.queued`,
-		int64(me), int64(peer), home, a.cfg.Now().UnixMilli())
+	_, err = q.ExecContext(ctx, `INSERT INTO friend_outbox (user_id, peer_id, home, queued, blocked) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (user_id, peer_id) DO UPDATE SET home = excluded.home, queued = excluded.queued, blocked = excluded.blocked`,
+		int64(me), int64(peer), home, a.cfg.Now().UnixMilli(), blocked)
 	if err != nil {
 		return fmt.Errorf("friend outbox: %w", err)
 	}
@@ -153,15 +154,16 @@ func (a *API) deliverRemovals(ctx context.Context) error {
 	type removal struct {
 		user, peer snowflake.ID
 		home       string
+		blocked    bool
 	}
-	rows, err := a.db.Reader().QueryContext(ctx, `SELECT user_id, peer_id, home FROM friend_outbox ORDER BY queued LIMIT ?`, outboxBatch)
+	rows, err := a.db.Reader().QueryContext(ctx, `SELECT user_id, peer_id, home, blocked FROM friend_outbox ORDER BY queued LIMIT ?`, outboxBatch)
 	if err != nil {
 		return err
 	}
 	var todo []removal
 	for rows.Next() {
 		var r removal
-		if err := rows.Scan(&r.user, &r.peer, &r.home); err != nil {
+		if err := rows.Scan(&r.user, &r.peer, &r.home, &r.blocked); err != nil {
 			rows.Close()
 			return err
 		}
@@ -173,14 +175,15 @@ func (a *API) deliverRemovals(ctx context.Context) error {
 	}
 	for _, r := range todo {
 		dctx, cancel := context.WithTimeout(ctx, outboxDeadline)
-		err := a.remote.Unfriend(dctx, r.home, r.user, r.peer)
+		err := a.remote.Unfriend(dctx, r.home, r.user, r.peer, r.blocked)
 		cancel()
 		if err != nil {
 			a.log.Debug("friend outbox: not delivered yet", "peer", r.peer, "home", r.home, "err", err)
 			continue
 		}
 		if err := a.db.Write(ctx, func(q storage.Querier) error {
-			_, err := q.ExecContext(ctx, `DELETE FROM friend_outbox WHERE user_id = ? AND peer_id = ? AND home = ?`, int64(r.user), int64(r.peer), r.home)
+			_, err := q.ExecContext(ctx, `DELETE FROM friend_outbox WHERE user_id = ? AND peer_id = ? AND home = ? AND blocked = ?`,
+				int64(r.user), int64(r.peer), r.home, r.blocked)
 			return err
 		}); err != nil {
 			return err
@@ -210,6 +213,10 @@ func (a *API) FriendRequested(ctx context.Context, origin string, from, to snowf
 		}
 		if home, err := objects.RemoteHome(ctx, q, from); err != nil || home != origin {
 			return p2p.ErrFriendRefused
+		}
+		// Asking means from no longer blocks to.
+		if err := setBlockedBy(ctx, q, to, from, false, 0); err != nil {
+			return err
 		}
 		mine, err := relType(ctx, q, to, from)
 		if err != nil {
@@ -260,11 +267,16 @@ func (a *API) mayTakeRemote(ctx context.Context, q storage.Querier, from, to sno
 
 // FriendRemoved ends the friendship or request between remote user from
 // and local user to (p2p.Friends); to's block of from, if any, stays.
-func (a *API) FriendRemoved(ctx context.Context, origin string, from, to snowflake.ID) error {
+// blocked records that from blocked to, so that this node refuses what to
+// would send from (Blocked); without it, such a record goes.
+func (a *API) FriendRemoved(ctx context.Context, origin string, from, to snowflake.ID, blocked bool) error {
 	var events []relEvent
 	err := a.db.Write(ctx, func(q storage.Querier) error {
 		if home, err := objects.RemoteHome(ctx, q, from); err != nil || home != origin {
 			return fmt.Errorf("user %s does not live on %s", from, origin)
+		}
+		if err := setBlockedBy(ctx, q, to, from, blocked, a.cfg.Now().UnixMilli()); err != nil {
+			return err
 		}
 		mine, err := relType(ctx, q, to, from)
 		if err != nil || mine == relNone || mine == relBlocked {
@@ -277,5 +289,19 @@ func (a *API) FriendRemoved(ctx context.Context, origin string, from, to snowfla
 		return err
 	}
 	a.sendRelEvents(ctx, events)
+	return nil
+}
+
+// setBlockedBy records that remote user by blocks local user user, or
+// (not blocked) that they do not.
+func setBlockedBy(ctx context.Context, q storage.Querier, user, by snowflake.ID, blocked bool, now int64) error {
+	query, args := `DELETE FROM blocked_by WHERE user_id = ? AND by_id = ?`, []any{int64(user), int64(by)}
+	if blocked {
+		query = `INSERT INTO blocked_by (user_id, by_id, since) VALUES (?, ?, ?) ON CONFLICT (user_id, by_id) DO NOTHING`
+		args = append(args, now)
+	}
+	if _, err := q.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("blocked by: %w", err)
+	}
 	return nil
 }

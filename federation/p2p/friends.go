@@ -21,7 +21,8 @@ const ProtoFriend protocol.ID = "/concord/friend/1"
 // Friend actions.
 const (
 	FriendRequest = "request" // a request, or the acceptance of the other's
-	FriendRemove  = "remove"  // unfriend, cancel, decline, or a block
+	FriendRemove  = "remove"  // unfriend, cancel, decline, or unblock
+	FriendBlock   = "block"   // a remove, and from's node refuses what to sends from
 )
 
 // Friend request bounds.
@@ -59,8 +60,10 @@ type Friends interface {
 	// ErrFriendRefused.
 	FriendRequested(ctx context.Context, origin string, from, to snowflake.ID) (int, error)
 	// FriendRemoved ends whatever friendship or request lies between
-	// remote user from and local user to; a block of to's stays.
-	FriendRemoved(ctx context.Context, origin string, from, to snowflake.ID) error
+	// remote user from and local user to; a block of to's stays. With
+	// blocked, from blocked to, and to may no longer reach from; without,
+	// a block of from's, if any, is lifted.
+	FriendRemoved(ctx context.Context, origin string, from, to snowflake.ID, blocked bool) error
 }
 
 // friendsHolder holds what serves the friend stream, once set.
@@ -89,8 +92,8 @@ func (f *Federation) serveFriend(s network.Stream, req *friendReq) (any, error) 
 			return friendResp{Refused: true}, nil
 		}
 		return friendResp{Type: t}, err
-	case FriendRemove:
-		return friendResp{}, h.FriendRemoved(ctx, origin, req.From, req.To)
+	case FriendRemove, FriendBlock:
+		return friendResp{}, h.FriendRemoved(ctx, origin, req.From, req.To, req.Action == FriendBlock)
 	}
 	return nil, fmt.Errorf("unknown friend action %q", req.Action)
 }
@@ -114,9 +117,14 @@ func (f *Federation) Befriend(ctx context.Context, home string, from, to snowfla
 }
 
 // Unfriend tells home, remote user to's home node, that local user from
-// ended their friendship or request, or blocked them.
-func (f *Federation) Unfriend(ctx context.Context, home string, from, to snowflake.ID) error {
-	_, err := f.friendCall(ctx, home, friendReq{Action: FriendRemove, From: from, To: to})
+// ended their friendship or request or unblocked them, or (blocked)
+// blocked them.
+func (f *Federation) Unfriend(ctx context.Context, home string, from, to snowflake.ID, blocked bool) error {
+	action := FriendRemove
+	if blocked {
+		action = FriendBlock
+	}
+	_, err := f.friendCall(ctx, home, friendReq{Action: action, From: from, To: to})
 	return err
 }
 

@@ -202,6 +202,7 @@ func vectorMessages(t *testing.T) []struct {
 		{string(ProtoFriend), "answer, refused", &friendResp{Refused: true}},
 		{string(ProtoFriend), "request, remove", &friendReq{Action: FriendRemove, From: ev.Sender, To: 175928847299117069}},
 		{string(ProtoFriend), "answer, removed", &friendResp{}},
+		{string(ProtoFriend), "request, block", &friendReq{Action: FriendBlock, From: ev.Sender, To: 175928847299117069}},
 		{string(ProtoVoice), "offer", &voiceReq{Session: "9f2c4e1a7b3d5f60", SDP: voiceOffer}},
 		{string(ProtoVoice), "answer", &voiceResp{SDP: voiceAnswer}},
 		{string(ProtoVoice), "answer, refused", &voiceResp{Refused: "no voice channel shared with that node"}},
