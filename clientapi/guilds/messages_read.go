@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"time"
 
 	"concord/clientapi/auth"
 	"concord/clientapi/httperr"
@@ -63,6 +64,32 @@ func (a *API) history(ctx context.Context, p objects.Place, h historyArgs) ([]ob
 	return a.objects.Query(ctx, p, base+` ORDER BY id DESC LIMIT ?`, h.limit)
 }
 
+// backfillWait is how long a short page of older history waits for a room
+// joined with partial state to backfill more.
+const backfillWait = 10 * time.Second
+
+// historyBackfilled is history, except that a short page of older
+// messages of a room still backfilling (spec/federation.md, "Joining with
+// partial state") waits, up to backfillWait, for backfill to bring more:
+// a client takes a short page for the start of the channel.
+func (a *API) historyBackfilled(ctx context.Context, at where, h historyArgs) ([]objects.MessageRow, error) {
+	deadline := time.Now().Add(backfillWait)
+	for {
+		rows, err := a.history(ctx, at.place(), h)
+		if err != nil || len(rows) == h.limit || h.after != 0 || time.Now().After(deadline) {
+			return rows, err
+		}
+		if partial, err := a.core.Partial(ctx, at.guildID); err != nil || !partial {
+			return rows, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 	channelID, err := params.ID(r, "channel_id", httperr.UnknownChannel)
 	if err != nil {
@@ -82,7 +109,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 		jsonio.Write(w, http.StatusOK, []objects.Message{})
 		return nil
 	}
-	rows, err := a.history(r.Context(), at.place(), args)
+	rows, err := a.historyBackfilled(r.Context(), at, args)
 	if err != nil {
 		return err
 	}

@@ -110,6 +110,7 @@ func (f *Federation) backfill(gid snowflake.ID, p peer.ID, code string, before r
 		for _, err := range f.core.AcceptBatch(f.ctx, raws) {
 			if err == nil {
 				filled++
+				f.metrics.backfilled.Inc()
 			} else if verdict, _ := judge(err); verdict == "rejected" {
 				f.log.Warn("federation: backfill: an event was refused", "guild", gid, "peer", p, "err", err)
 			}

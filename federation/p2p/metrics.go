@@ -22,6 +22,7 @@ type metrics struct {
 	reconnects     *prometheus.CounterVec // peers disconnected to be dialled afresh, by reason
 	lag            prometheus.Histogram   // seconds from a remote event's origin_ts to its acceptance here
 	guildLag       *prometheus.GaugeVec   // the same, of each guild's last accepted remote event
+	backfilled     prometheus.Counter     // older events that filled a partial-state join's stubs
 }
 
 func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, error) {
@@ -60,6 +61,10 @@ func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, erro
 			Name: "concord_federation_guild_lag_seconds",
 			Help: "By guild (and DM room): from the origin_ts of the last remote event accepted here to its acceptance, gossiped or fetched. A guild catching up after a partition shows a high value until its newest events arrive.",
 		}, []string{"guild"}),
+		backfilled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "concord_federation_backfilled_events_total",
+			Help: "Older events of rooms joined with partial state, brought by backfill; the log says when a room is whole.",
+		}),
 		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "concord_federation_reconnects_total",
 			Help: "Peers disconnected to be dialled afresh, by reason: unresponsive (connected, but no answer to a stream in time), lost_topics (answers for a room gossip does not show it in), membership (subscribed to a room it is no member's home of, or refused before it became one).",
@@ -69,7 +74,7 @@ func newMetrics(reg prometheus.Registerer, peers func() float64) (*metrics, erro
 		Name: "concord_federation_peers",
 		Help: "Peers connected to the libp2p host.",
 	}, peers)
-	for _, c := range []prometheus.Collector{m.gossipIn, m.gossipOut, m.drops, m.fetched, m.catchup, m.streamsRefused, m.reconnects, m.lag, m.guildLag, peersGauge} {
+	for _, c := range []prometheus.Collector{m.gossipIn, m.gossipOut, m.drops, m.fetched, m.catchup, m.streamsRefused, m.reconnects, m.lag, m.guildLag, m.backfilled, peersGauge} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
