@@ -25,8 +25,10 @@ const ProtoBackfill = "/concord/backfill/1"
 const (
 	maxBackfillPage = 1000 // events in a backfill answer
 	// backfillRetry is the pause after a failed or empty page before
-	// asking again, perhaps another node.
-	backfillRetry = 2 * time.Second
+	// asking again, perhaps another node; it doubles while nothing comes,
+	// up to backfillRetryMax.
+	backfillRetry    = 2 * time.Second
+	backfillRetryMax = 5 * time.Minute
 )
 
 // joinRecent is how many of a room's newest events a join carries whole;
@@ -72,7 +74,7 @@ func (f *Federation) serveBackfill(s network.Stream, req *backfillReq) (any, err
 // if any), then from the room's other nodes, newest first from position
 // before, until the room is whole or the federation closes.
 func (f *Federation) backfill(gid snowflake.ID, p peer.ID, code string, before room.Pos) {
-	start, filled := time.Now(), 0
+	start, filled, wait := time.Now(), 0, backfillRetry
 	for f.ctx.Err() == nil {
 		partial, err := f.core.Partial(f.ctx, gid)
 		if err != nil || !partial {
@@ -99,10 +101,12 @@ func (f *Federation) backfill(gid snowflake.ID, p peer.ID, code string, before r
 			}
 			select {
 			case <-f.ctx.Done():
-			case <-time.After(backfillRetry):
+			case <-time.After(wait):
 			}
+			wait = min(2*wait, backfillRetryMax)
 			continue
 		}
+		wait = backfillRetry
 		raws := make([][]byte, len(resp.Events))
 		for i, e := range resp.Events {
 			raws[i] = e

@@ -183,9 +183,16 @@ func (d *stubDepths) remove(depth int64) {
 		d.top = 0
 	case depth == d.top:
 		// Stubs are filled deepest first, and depths have no gaps wider
-		// than a run of state events: the next is near.
-		for d.count[d.top] == 0 {
-			d.top--
+		// than a run of state events: the next is near. A stub that lied
+		// about its depth may leave a wider gap.
+		for range 64 {
+			if d.top--; d.count[d.top] > 0 {
+				return
+			}
+		}
+		d.top = 0
+		for k := range d.count {
+			d.top = max(d.top, k)
 		}
 	}
 }
