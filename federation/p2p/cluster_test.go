@@ -308,9 +308,11 @@ func TestClusterJoinMessagePartition(t *testing.T) {
 			converged(t, g.id, a, b, c)
 			holdAll(t, g.id, sent, nodes...)
 			for _, m := range nodes {
-				if counter(t, m, "concord_federation_event_lag_seconds", nil) < 20 {
-					t.Errorf("%s measured the lag of fewer than the 20 events the other side wrote", m.name)
-				}
+				// An event is observed just after its commit, which holds
+				// already showed.
+				waitFor(t, m.name+" to measure the lag of the 20 events the other side wrote", func() bool {
+					return counter(t, m, "concord_federation_event_lag_seconds", nil) >= 20
+				})
 				if len(series(t, m, "concord_federation_guild_lag_seconds", map[string]string{"guild": g.id.String()})) == 0 {
 					t.Errorf("%s shows no lag for the guild", m.name)
 				}
