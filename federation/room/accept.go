@@ -355,7 +355,10 @@ func (r *room) accept(ctx context.Context, tx *txn, ev *event.Event, b *built, f
 		r.stubs.remove(ev.Depth)
 		tx.filled = append(tx.filled, id)
 	} else {
-		for _, p := range ev.PrevEvents {
+		// Its prev events, and its state parents (which in a room joined
+		// with partial state may be ancestors only through stubs), have
+		// a descendant now.
+		for _, p := range slices.Concat(ev.PrevEvents, a.sparents) {
 			delete(r.extremities, p)
 		}
 		r.extremities[id] = ev.Depth

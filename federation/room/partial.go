@@ -94,6 +94,11 @@ func (r *room) stageStub(ctx context.Context, tx *txn, s *Stub) error {
 	}
 	r.remember(s.ID, stubMeta(s))
 	r.stubs.add(s.Depth)
+	// A stub names no prev events, but its state parents are its
+	// ancestors: none is a forward extremity.
+	for _, p := range s.StateParents {
+		delete(r.extremities, p)
+	}
 	tx.stubs = append(tx.stubs, s)
 	return nil
 }

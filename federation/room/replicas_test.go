@@ -474,6 +474,7 @@ func (r *replicaRun) check(strict bool) {
 		{"members", `SELECT * FROM guild_members WHERE guild_id = ?`},
 		{"bans", `SELECT * FROM bans WHERE guild_id = ?`},
 		{"invites", `SELECT * FROM invites WHERE guild_id = ?`},
+		{"extremities", `SELECT event_id FROM guild_extremities WHERE guild_id = ?`},
 	}
 	want := make([][]string, len(queries))
 	for i, q := range queries {

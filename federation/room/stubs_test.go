@@ -9,6 +9,7 @@ import (
 
 	"concord/federation/guild"
 	"concord/federation/room"
+	"concord/federation/snowflake"
 	"concord/storage"
 	"concord/storage/storagetest"
 )
@@ -128,6 +129,53 @@ func TestStubsChecked(t *testing.T) {
 		var rej *guild.Rejection
 		if _, err := liar.core.Accept(ctx, raws[msgs[len(msgs)-1]]); !errors.As(err, &rej) || rej.Reason != guild.ReasonBadContent {
 			t.Fatalf("an event its stub misdescribed: %v", err)
+		}
+	})
+}
+
+// A room still partial rebuilds to the same projections: stubs stay, the
+// tombstone of an old message deleted before backfill brought it comes
+// back, and backfill goes on after.
+func TestRebuildPartialRoom(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		var ids []snowflake.ID
+		var evs []string
+		for i := range 6 {
+			ids = append(ids, f.core.NewID())
+			evs = append(evs, f.send(f.owner, guild.TypeMessageCreate, guild.MessageCreate{ID: ids[i], ChannelID: f.text,
+				Content: fmt.Sprint("old ", i)}))
+		}
+		other := newNode(t, secondConfig(t, db), 9)
+		joinAll(t, f, other.core, 1)
+		later := []string{
+			f.send(f.owner, guild.TypeMessageDelete, guild.MessageTarget{ID: ids[1], ChannelID: f.text}),
+			f.send(f.owner, guild.TypeReactionAdd, guild.Reaction{MessageID: ids[2], ChannelID: f.text, Emoji: guild.Emoji{Name: "👍"}}),
+		}
+		raws, err := f.core.Events(ctx, f.guild, append(later, evs...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range later {
+			if _, err := other.core.Accept(ctx, raws[id]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := dump(t, other.db, f.guild)
+		if err := other.core.Rebuild(ctx, f.guild); err != nil {
+			t.Fatalf("rebuild: %v", err)
+		}
+		if d := diffDumps(before, dump(t, other.db, f.guild)); d != "" {
+			t.Errorf("projections differ after rebuilding a partial room:\n%s", d)
+		}
+		for i := len(evs) - 2; i >= 0; i-- { // the newest was whole
+			if _, err := other.core.Accept(ctx, raws[evs[i]]); err != nil {
+				t.Fatalf("fill %d after the rebuild: %v", i, err)
+			}
+		}
+		if d := diffDumps(dump(t, f.db, f.guild), dump(t, other.db, f.guild)); d != "" {
+			t.Errorf("after backfill the nodes differ:\n%s", d)
 		}
 	})
 }
