@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -123,17 +125,19 @@ func (f *Federation) backfill(gid snowflake.ID, p peer.ID, code string, before r
 	}
 }
 
-// backfillPeer picks the node to backfill from after p failed: another of
-// the room's topic, else p again.
+// backfillPeer picks the node to backfill from after p failed: the next,
+// after p, of the room's topic, then of the other connected nodes (one
+// that is not the room's refuses); p again when there is no other.
 func (f *Federation) backfillPeer(gid snowflake.ID, p peer.ID) peer.ID {
+	var topic []peer.ID
 	if t := f.lookup(gid); t != nil {
-		for _, q := range t.t.ListPeers() {
-			if q != p {
-				return q
-			}
-		}
+		topic = t.t.ListPeers()
 	}
-	return p
+	all := firstOf(topic, f.host.Network().Peers(), math.MaxInt)
+	if len(all) == 0 {
+		return p
+	}
+	return all[(slices.Index(all, p)+1)%len(all)]
 }
 
 // resumeBackfills goes on with the backfill of every room still partial,
