@@ -89,11 +89,25 @@ func (l *load) report(b *testing.B, what string, expected int64) {
 	fmt.Println()
 }
 
-// listen counts what c receives from every track, through l.
+// listen counts what c receives from every track, through l, and keeps c
+// heartbeating as a real client does: a large load takes longer to connect
+// than the voice gateway waits for a silent client.
 func (c *client) listen(l *load) {
 	c.mu.Lock()
 	c.sink = l.record
 	c.mu.Unlock()
+	go func() {
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for seq := 1; ; seq++ {
+			select {
+			case <-c.done:
+				return
+			case <-t.C:
+				c.send(opHeartbeat, map[string]int{"t": seq})
+			}
+		}
+	}()
 }
 
 // audioLoad runs a channel of n members who all speak (Opus-sized
