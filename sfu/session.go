@@ -543,8 +543,17 @@ func (ss *session) ack(seq int64) {
 // The session is its channel's Observer: what happens there becomes
 // frames to the client.
 
-func (ss *session) Joined(userID uint64) {
-	ss.sendJSON(opClientsConnect, map[string][]string{"user_ids": {id(userID)}})
+// Joined sends op 11, a thousand users a frame at most: a member joining a
+// full channel hears of everyone there in a few frames, not one each,
+// which would overrun the connection's queue.
+func (ss *session) Joined(userIDs []uint64) {
+	for chunk := range slices.Chunk(userIDs, 1000) {
+		ids := make([]string, len(chunk))
+		for i, u := range chunk {
+			ids[i] = id(u)
+		}
+		ss.sendJSON(opClientsConnect, map[string][]string{"user_ids": ids})
+	}
 }
 
 func (ss *session) Left(userID uint64) {

@@ -29,7 +29,9 @@ type Receiver interface {
 // Observer hears what happens in the channel. Its methods are called with
 // the channel's lock held, in order: they must only queue.
 type Observer interface {
-	Joined(userID uint64)
+	// Joined says who joined: to a member who joins, every member already
+	// there at once; to the others, the one who came.
+	Joined(userIDs []uint64)
 	Left(userID uint64)
 	// Speaking says that userID started or stopped speaking; priority
 	// while they speak as a priority speaker.
@@ -142,15 +144,24 @@ func (c *Channel) Join(m *Member) {
 	if c.recorder != nil && m.Observer != nil {
 		m.Observer.Recording(c.recorder.UserID, true)
 	}
+	var here []uint64
 	for _, o := range c.sorted() {
 		if o == m {
 			continue
 		}
 		if !m.Hidden && o.Observer != nil {
-			o.Observer.Joined(m.UserID)
+			o.Observer.Joined([]uint64{m.UserID})
 		}
-		if !o.Hidden && m.Observer != nil {
-			m.Observer.Joined(o.UserID)
+		if !o.Hidden {
+			here = append(here, o.UserID)
+		}
+	}
+	if m.Observer != nil && len(here) > 0 {
+		m.Observer.Joined(here)
+	}
+	for _, o := range c.sorted() {
+		if o == m {
+			continue
 		}
 		for _, t := range o.tracks {
 			c.route(t, o, m)

@@ -40,10 +40,15 @@ type observer struct {
 	mu       sync.Mutex
 	viewers  map[uint64][]uint64
 	speaking map[uint64]bool
+	joined   [][]uint64 // each Joined call's users
 }
 
-func (*observer) Joined(uint64) {}
-func (*observer) Left(uint64)   {}
+func (o *observer) Joined(users []uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.joined = append(o.joined, users)
+}
+func (*observer) Left(uint64) {}
 func (o *observer) Speaking(user uint64, on, _ bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -164,5 +169,34 @@ func TestJoinerHearsWhoSpeaks(t *testing.T) {
 	defer o.mu.Unlock()
 	if !o.speaking[1] {
 		t.Error("the joiner was not told that 1 speaks")
+	}
+}
+
+// A member who joins a full channel hears of everyone there in one call,
+// which the session sends as one op 11 (in frames of a thousand), not one
+// each: 300 frames at once would overrun the connection's queue.
+func TestJoinerHearsEveryoneAtOnce(t *testing.T) {
+	c := New()
+	defer c.Close()
+	var first *observer
+	for u := uint64(1); u < 300; u++ {
+		m, _, o := member(u)
+		c.Join(m)
+		if u == 1 {
+			first = o
+		}
+	}
+	last, _, o := member(300)
+	c.Join(last)
+	o.mu.Lock()
+	calls := o.joined
+	o.mu.Unlock()
+	if len(calls) != 1 || len(calls[0]) != 299 || calls[0][0] != 1 || calls[0][298] != 299 {
+		t.Fatalf("the joiner heard %d calls, the first of %d users", len(calls), len(calls[0]))
+	}
+	first.mu.Lock()
+	defer first.mu.Unlock()
+	if n := len(first.joined); n != 299 || first.joined[n-1][0] != 300 {
+		t.Errorf("the first member heard %d calls, want one per member who came after", n)
 	}
 }
