@@ -14,16 +14,7 @@ import (
 // once; paging back through the channel from beta's client API reads every
 // message, down to the first, as backfill brings them.
 func TestJoinLongHistory(t *testing.T) {
-	cfgA := testConfig(t)
-	cfgA.Node.Name = "alpha"
-	cfgA.Limits.APIPerMinute = 1 << 20
-	a := startNode(t, cfgA)
-	cfgB := testConfig(t)
-	cfgB.Node.Name = "beta"
-	cfgB.Limits.APIPerMinute = 1 << 20
-	cfgB.Federation.Bootstrap = a.p2p.FullAddrs()[:1]
-	b := startNode(t, cfgB)
-	waitConnected(t, a, b)
+	a, b := twoNodes(t, nil)
 
 	aliceID, alice := register(t, a.URL(), "alice")
 	var g, ch, inv struct {
