@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -176,6 +177,8 @@ func vectorMessages(t *testing.T) []struct {
 		{string(ProtoJoin), "request, first page", &joinReq{GuildID: ev.GuildID, InviteCode: vectorCode(t)}},
 		{string(ProtoJoin), "request, next page", &joinReq{GuildID: ev.GuildID, InviteCode: vectorCode(t),
 			After: room.Pos{Depth: 7, Seq: 42}, WholeFrom: 1180}},
+		{string(ProtoJoin), "request, after a stub the responder holds", &joinReq{GuildID: ev.GuildID, InviteCode: vectorCode(t),
+			After: room.Pos{Depth: 7, Seq: math.MaxInt64, ID: ev.PrevEvents[0]}, WholeFrom: 1180}},
 		{string(ProtoJoin), "answer", &joinResp{Entries: []joinEntry{
 			{Stub: &wireStub{ID: ev.PrevEvents[0], Type: guild.TypeMessageCreate, Sender: ev.Sender, OriginTS: 1699999999000,
 				Depth: ev.Depth - 1, StateParents: ev.AuthEvents, MessageID: 175928847299117071, ChannelID: 175928847299117064}},

@@ -2,7 +2,6 @@ package room
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 
@@ -16,14 +15,13 @@ import (
 type Pos struct {
 	Depth int64 `json:"depth"`
 	Seq   int64 `json:"seq"`
+	// ID orders the stubs a node still backfilling passes on in a join,
+	// which come after the events of their depth.
+	ID string `json:"id,omitempty"`
 }
 
 // End is past the newest event: Backfill from End starts with the newest.
 var End = Pos{Depth: math.MaxInt64, Seq: math.MaxInt64}
-
-// ErrPartial refuses what a room joined with partial state cannot serve
-// until backfill has brought all of it.
-var ErrPartial = errors.New("room: this node has not fetched all of the room's history yet")
 
 // WholeFrom returns the depth from which a partial-state join carries
 // every event of the room: its newest recent events are that deep or
@@ -46,11 +44,49 @@ func (c *Core) WholeFrom(ctx context.Context, guildID snowflake.ID, recent int) 
 // it is a state event, at least wholeFrom deep, a forward extremity, or a
 // message.create whose message this node does not project from it (two
 // creates of one ID); else its stub. A node still backfilling the room
-// serves none (ErrPartial).
+// passes on the stubs it holds, after the events of their depth: a room
+// whose other nodes are gone can still be joined.
 func (c *Core) JoinLog(ctx context.Context, guildID snowflake.ID, after Pos, wholeFrom int64, limit, maxBytes int) ([]Entry, Pos, error) {
-	if partial, err := c.Partial(ctx, guildID); err != nil || partial {
-		return nil, after, errors.Join(err, ErrPartial)
+	events, err := c.joinEvents(ctx, guildID, after, wholeFrom, limit)
+	if err != nil {
+		return nil, after, fmt.Errorf("room: log of %s: %w", guildID, err)
 	}
+	stubs, err := c.joinStubs(ctx, guildID, after, limit)
+	if err != nil {
+		return nil, after, fmt.Errorf("room: stubs of %s: %w", guildID, err)
+	}
+	var out []Entry
+	size := 0
+	for len(out) < limit && (len(events) > 0 || len(stubs) > 0) {
+		var next logEntry
+		if len(stubs) == 0 || len(events) > 0 && events[0].pos.Before(stubs[0].pos) {
+			next, events = events[0], events[1:]
+		} else {
+			next, stubs = stubs[0], stubs[1:]
+		}
+		if next.Raw != nil {
+			if size += len(next.Raw); size > maxBytes && len(out) > 0 {
+				break
+			}
+		}
+		out, after = append(out, next.Entry), next.pos
+	}
+	return out, after, nil
+}
+
+// logEntry is an entry of a join with its place in the log.
+type logEntry struct {
+	Entry
+	pos Pos
+}
+
+// stubSeq places a held stub after the events of its depth, among stubs
+// by event ID (Pos.ID).
+const stubSeq = math.MaxInt64
+
+// joinEvents reads up to limit stored events after position after, as
+// JoinLog sends them.
+func (c *Core) joinEvents(ctx context.Context, guildID snowflake.ID, after Pos, wholeFrom int64, limit int) ([]logEntry, error) {
 	rows, err := c.store.Reader().QueryContext(ctx, `SELECT e.seq, e.depth, e.event_id, e.type, e.sender, e.origin_ts,
 		e.state_parents, e.target_id, COALESCE(m.channel_id, 0),
 		CASE WHEN e.is_state OR e.depth >= ? OR x.event_id IS NOT NULL
@@ -61,38 +97,62 @@ func (c *Core) JoinLog(ctx context.Context, guildID snowflake.ID, after Pos, who
 		WHERE e.guild_id = ? AND (e.depth > ? OR e.depth = ? AND e.seq > ?)
 		ORDER BY e.depth, e.seq LIMIT ?`, wholeFrom, int64(guildID), after.Depth, after.Depth, after.Seq, limit)
 	if err != nil {
-		return nil, after, fmt.Errorf("room: log of %s: %w", guildID, err)
+		return nil, err
 	}
 	defer rows.Close()
-	var out []Entry
-	size := 0
+	var out []logEntry
 	for rows.Next() {
 		var (
-			pos     Pos
+			e       logEntry
 			s       = &Stub{GuildID: guildID}
 			parents string
 			target  int64
 			body    []byte
 		)
-		if err := rows.Scan(&pos.Seq, &pos.Depth, &s.ID, &s.Type, &s.Sender, &s.OriginTS, &parents, &target,
+		if err := rows.Scan(&e.pos.Seq, &e.pos.Depth, &s.ID, &s.Type, &s.Sender, &s.OriginTS, &parents, &target,
 			&s.Channel, &body); err != nil {
-			return nil, after, err
+			return nil, err
 		}
 		if body != nil {
-			if size += len(body); size > maxBytes && len(out) > 0 {
-				break
-			}
-			out = append(out, Entry{Raw: body})
+			e.Raw = body
 		} else {
-			s.Depth, s.StateParents = pos.Depth, splitIDs(parents)
+			s.Depth, s.StateParents = e.pos.Depth, splitIDs(parents)
 			if s.Channel != 0 {
 				s.Message = snowflake.ID(target)
 			}
-			out = append(out, Entry{Stub: s})
+			e.Stub = s
 		}
-		after = pos
+		out = append(out, e)
 	}
-	return out, after, rows.Err()
+	return out, rows.Err()
+}
+
+// joinStubs reads up to limit of the stubs a room holds after position
+// after, in log order.
+func (c *Core) joinStubs(ctx context.Context, guildID snowflake.ID, after Pos, limit int) ([]logEntry, error) {
+	// After an event, every stub of its depth is still to come; after a
+	// stub, those of greater ID.
+	since, args := `depth >= ?`, []any{int64(guildID), after.Depth}
+	if after.Seq == stubSeq {
+		since, args = `(depth > ? OR depth = ? AND event_id > ?)`, append(args, after.Depth, after.ID)
+	}
+	rows, err := c.store.Reader().QueryContext(ctx, `SELECT event_id, type, sender, origin_ts, depth, state_parents,
+		msg_id, channel_id FROM event_stubs WHERE guild_id = ? AND `+since+` ORDER BY depth, event_id LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []logEntry
+	for rows.Next() {
+		s := &Stub{GuildID: guildID}
+		var parents string
+		if err := rows.Scan(&s.ID, &s.Type, &s.Sender, &s.OriginTS, &s.Depth, &parents, &s.Message, &s.Channel); err != nil {
+			return nil, err
+		}
+		s.StateParents = splitIDs(parents)
+		out = append(out, logEntry{Entry: Entry{Stub: s}, pos: Pos{Depth: s.Depth, Seq: stubSeq, ID: s.ID}})
+	}
+	return out, rows.Err()
 }
 
 // Backfill returns up to limit of a room's events other than state events
@@ -151,7 +211,9 @@ func (c *Core) PartialRooms(ctx context.Context) (map[snowflake.ID]int64, error)
 }
 
 // Before reports whether p comes before q in the log.
-func (p Pos) Before(q Pos) bool { return p.Depth < q.Depth || p.Depth == q.Depth && p.Seq < q.Seq }
+func (p Pos) Before(q Pos) bool {
+	return p.Depth < q.Depth || p.Depth == q.Depth && (p.Seq < q.Seq || p.Seq == q.Seq && p.ID < q.ID)
+}
 
 // StubTop returns the depth of a room's deepest stub, 0 with none.
 func (c *Core) StubTop(ctx context.Context, guildID snowflake.ID) (int64, error) {

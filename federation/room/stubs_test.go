@@ -17,22 +17,28 @@ import (
 // joinAll takes every entry of f's room from f into c, with the newest
 // recent events whole, and returns the entries.
 func joinAll(t *testing.T, f *fixture, c *room.Core, recent int) []room.Entry {
+	return joinFrom(t, f.core, f.guild, c, recent)
+}
+
+// joinFrom takes every entry of room gid from src into dst, with the
+// newest recent events whole, and returns the entries.
+func joinFrom(t *testing.T, src *room.Core, gid snowflake.ID, dst *room.Core, recent int) []room.Entry {
 	t.Helper()
 	ctx := context.Background()
-	whole, err := f.core.WholeFrom(ctx, f.guild, recent)
+	whole, err := src.WholeFrom(ctx, gid, recent)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var all []room.Entry
 	for after := (room.Pos{}); ; {
-		entries, next, err := f.core.JoinLog(ctx, f.guild, after, whole, 100, 1<<20)
+		entries, next, err := src.JoinLog(ctx, gid, after, whole, 3, 1<<20)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(entries) == 0 {
 			return all
 		}
-		for i, err := range c.AcceptEntries(ctx, entries) {
+		for i, err := range dst.AcceptEntries(ctx, entries) {
 			if err != nil {
 				t.Fatalf("entry %d: %v", i, err)
 			}
@@ -42,8 +48,8 @@ func joinAll(t *testing.T, f *fixture, c *room.Core, recent int) []room.Entry {
 }
 
 // A partial room takes only stubs that could be true, fills only its
-// deepest stubs, refuses an event its stub misdescribed, and serves no
-// join until it is whole.
+// deepest stubs, refuses an event its stub misdescribed, and passes its
+// stubs on to a node joining through it.
 func TestStubsChecked(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
@@ -68,8 +74,28 @@ func TestStubsChecked(t *testing.T) {
 		if stubs != len(msgs) {
 			t.Fatalf("%d stubs, want one per old message (%d)", stubs, len(msgs))
 		}
-		if _, _, err := other.core.JoinLog(ctx, f.guild, room.Pos{}, 1, 10, 1<<20); !errors.Is(err, room.ErrPartial) {
-			t.Fatalf("a partial room served a join: %v", err)
+		// A third node joins through the partial one, which passes its
+		// stubs on, and backfills from the first.
+		third := newNode(t, secondConfig(t, db), 11)
+		if got := joinFrom(t, other.core, f.guild, third.core, 1); len(got) != len(joinAll(t, f, newNode(t, secondConfig(t, db), 12).core, 1)) {
+			t.Fatalf("a join through the partial node carried %d entries", len(got))
+		}
+		if h, _ := stateHash(t, third.core, f.guild); h != mustHashOf(t, f) {
+			t.Fatal("the third node's state differs")
+		}
+		for before := room.End; ; {
+			raws, next, err := f.core.Backfill(ctx, f.guild, before, 2, 1<<20)
+			if err != nil || len(raws) == 0 {
+				break
+			}
+			third.core.AcceptBatch(ctx, raws)
+			before = next
+		}
+		if partial, err := third.core.Partial(ctx, f.guild); err != nil || partial {
+			t.Fatalf("the third node is still partial after backfill (%v)", err)
+		}
+		if d := diffDumps(dump(t, f.db, f.guild), dump(t, third.db, f.guild)); d != "" {
+			t.Errorf("the third node differs after backfill:\n%s", d)
 		}
 
 		bad := func(change func(s *room.Stub)) room.Entry {
@@ -131,6 +157,11 @@ func TestStubsChecked(t *testing.T) {
 			t.Fatalf("an event its stub misdescribed: %v", err)
 		}
 	})
+}
+
+func mustHashOf(t *testing.T, f *fixture) [32]byte {
+	h, _ := stateHash(t, f.core, f.guild)
+	return h
 }
 
 // A room still partial rebuilds to the same projections: stubs stay, the
