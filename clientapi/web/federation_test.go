@@ -91,8 +91,9 @@ func TestAcrossNodes(t *testing.T) {
 	bob.click(`.voicepanel button[aria-label="Disconnect"]`)
 	alice.wait(`!document.querySelector('.chrow:has([data-channel="` + lounge.ID + `"]) .voicers li[data-user="` + bobID + `"]')`)
 
-	// Bob befriends alice by her name@node; she accepts from Pending and
-	// starts a group DM with him, which reaches beta.
+	// Bob befriends alice by her name@node; she accepts from Pending and,
+	// from the new-message dialog with him alone ticked, opens a DM with
+	// him, which reaches beta.
 	bob.open("/channels/@me")
 	bob.click(`.ftabs .primary`)
 	bob.typeIn(`#af-name`, "alice@alpha")
@@ -113,7 +114,7 @@ func TestAcrossNodes(t *testing.T) {
 	bob.wait(`[...document.querySelectorAll('.chan.dm')].some((c) => c.textContent.includes('alice'))`)
 	bob.eval(`[...document.querySelectorAll('.chan.dm')].find((c) => c.textContent.includes('alice')).click()`, nil)
 	bob.wait(`[...document.querySelectorAll('.msg .text')].some((t) => t.textContent === 'a group across nodes')`)
-	bob.shot("federation-group-dm")
+	bob.shot("federation-dm")
 	alice.clean()
 	bob.clean()
 }

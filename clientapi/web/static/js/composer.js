@@ -100,7 +100,7 @@ export class Composer {
 		this.attach.hidden = !can(c.id, P.ATTACH_FILES);
 		this.input.placeholder = until > Date.now() ? 'You are timed out until ' + new Date(until).toLocaleString() + '.'
 			: !allowed ? 'You do not have permission to send messages in this channel.'
-				: 'Message ' + (c.guild_id ? '#' + c.name : '@' + dmName(c));
+				: 'Message ' + (c.guild_id ? '#' + c.name : c.type === 1 ? '@' + dmName(c) : dmName(c));
 		clearTimeout(this.timeoutEnds);
 		if (until > Date.now()) this.timeoutEnds = setTimeout(() => this.permissions(), Math.min(until - Date.now() + 500, 2 ** 31 - 1));
 	}

@@ -7,6 +7,7 @@
 
 import * as api from './api.js';
 import * as commands from './commands.js';
+import { dmName } from './composer.js';
 import { avatar, displayName, h, icon, icons, nonce } from './dom.js';
 import * as emoji from './emoji.js';
 import * as history from './history.js';
@@ -160,11 +161,14 @@ export class MessagePane {
 			const u = c.recipients[0];
 			this.top.replaceChildren(h('div', { class: 'welcome' }, avatar(u, 80), h('h3', {}, displayName(u)),
 				h('p', {}, 'This is the beginning of your direct message history with ' + displayName(u) + '.')));
+		} else if (this.lo === 0 && this.tl.start && c && c.guild_id) {
+			this.top.replaceChildren(h('div', { class: 'welcome' }, h('div', { class: 'wicon' }, icon(icons.hash, 40)),
+				h('h3', {}, 'Welcome to #' + c.name + '!'), h('p', {}, 'This is the start of #' + c.name + '.')));
 		} else if (this.lo === 0 && this.tl.start) {
-			const name = c && c.guild_id ? '#' + c.name : 'this conversation';
-			this.top.replaceChildren(h('div', { class: 'welcome' }, h('div', { class: 'wicon' }, icon(c && c.guild_id ? icons.hash : icons.people, 40)),
-				h('h3', {}, c && c.guild_id ? 'Welcome to #' + c.name + '!' : 'The start of ' + name),
-				h('p', {}, 'This is the start of ' + name + '.')));
+			// A group DM begins with its name, as on Discord.
+			const name = c ? dmName(c) : 'this conversation';
+			this.top.replaceChildren(h('div', { class: 'welcome' }, h('div', { class: 'wicon' }, icon(icons.people, 40)),
+				h('h3', {}, name), h('p', {}, 'Welcome to the beginning of the ' + name + ' group.')));
 		} else {
 			this.top.replaceChildren(h('div', { class: 'loading', role: 'status' }, 'Loading older messages…'));
 		}
