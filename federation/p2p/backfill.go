@@ -78,8 +78,8 @@ func (f *Federation) serveBackfill(s network.Stream, req *backfillReq) (any, err
 func (f *Federation) backfill(gid snowflake.ID, p peer.ID, code string, before room.Pos) {
 	start, filled, wait := time.Now(), 0, backfillRetry
 	for f.ctx.Err() == nil {
-		partial, err := f.core.Partial(f.ctx, gid)
-		if err != nil || !partial {
+		top, err := f.core.StubTop(f.ctx, gid)
+		if err != nil || top == 0 {
 			if err == nil {
 				f.log.Info("federation: backfill done: the room is whole", "guild", gid, "events", filled, "took", time.Since(start))
 			}
@@ -96,11 +96,8 @@ func (f *Federation) backfill(gid snowflake.ID, p peer.ID, code string, before r
 			if err != nil {
 				f.log.Info("federation: backfill: a page failed", "guild", gid, "peer", p, "err", err)
 			}
-			p, before = f.backfillPeer(gid, p), room.End
+			p, before = f.backfillPeer(gid, p), room.Pos{Depth: top + 1}
 			code = "" // the join is through: being a member's home is the credential
-			if top, err := f.core.StubTop(f.ctx, gid); err == nil && top > 0 {
-				before = room.Pos{Depth: top + 1}
-			}
 			select {
 			case <-f.ctx.Done():
 			case <-time.After(wait):

@@ -20,6 +20,11 @@ type Pos struct {
 	ID string `json:"id,omitempty"`
 }
 
+// Before reports whether p comes before q in the log.
+func (p Pos) Before(q Pos) bool {
+	return p.Depth < q.Depth || p.Depth == q.Depth && (p.Seq < q.Seq || p.Seq == q.Seq && p.ID < q.ID)
+}
+
 // End is past the newest event: Backfill from End starts with the newest.
 var End = Pos{Depth: math.MaxInt64, Seq: math.MaxInt64}
 
@@ -185,10 +190,8 @@ func (c *Core) Backfill(ctx context.Context, guildID snowflake.ID, before Pos, l
 // Partial reports whether a room holds stubs: events backfill has yet to
 // bring.
 func (c *Core) Partial(ctx context.Context, guildID snowflake.ID) (bool, error) {
-	var n int
-	err := c.store.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM event_stubs WHERE guild_id = ? LIMIT 1) s`,
-		int64(guildID)).Scan(&n)
-	return n > 0, err
+	top, err := c.StubTop(ctx, guildID)
+	return top > 0, err
 }
 
 // PartialRooms lists the rooms that hold stubs, with the depth of the
@@ -208,11 +211,6 @@ func (c *Core) PartialRooms(ctx context.Context) (map[snowflake.ID]int64, error)
 		out[snowflake.ID(id)] = depth
 	}
 	return out, rows.Err()
-}
-
-// Before reports whether p comes before q in the log.
-func (p Pos) Before(q Pos) bool {
-	return p.Depth < q.Depth || p.Depth == q.Depth && (p.Seq < q.Seq || p.Seq == q.Seq && p.ID < q.ID)
 }
 
 // StubTop returns the depth of a room's deepest stub, 0 with none.

@@ -93,7 +93,7 @@ func (r *room) stageStub(ctx context.Context, tx *txn, s *Stub) error {
 		return ErrDuplicate
 	}
 	r.remember(s.ID, stubMeta(s))
-	r.stubs.add(s.Depth)
+	r.stubs.add(s.Depth, 1)
 	// A stub names no prev events, but its state parents are its
 	// ancestors: none is a forward extremity.
 	for _, p := range s.StateParents {
@@ -170,11 +170,12 @@ type stubDepths struct {
 	top   int64 // the deepest depth with a stub; 0 with none
 }
 
-func (d *stubDepths) add(depth int64) {
+// add counts n stubs at depth.
+func (d *stubDepths) add(depth int64, n int) {
 	if d.count == nil {
 		d.count = map[int64]int{}
 	}
-	d.count[depth]++
+	d.count[depth] += n
 	d.top = max(d.top, depth)
 }
 
@@ -234,9 +235,7 @@ func (r *room) loadStubs(ctx context.Context, q Querier) error {
 		if err := rows.Scan(&depth, &n); err != nil {
 			return err
 		}
-		for range n {
-			r.stubs.add(depth)
-		}
+		r.stubs.add(depth, n)
 	}
 	return rows.Err()
 }
