@@ -19,6 +19,7 @@ class Timeline {
 		this.start = false;
 		this.end = false;
 		this.loading = null;
+		this.early = []; // live messages that came while the newest page loaded
 	}
 
 	index(id) {
@@ -43,6 +44,9 @@ class Timeline {
 			this.msgs = got;
 			this.end = true;
 			this.start = got.length < 50;
+			// A message sent while the page was on its way may be missing
+			// from it: the gateway's copy takes its place.
+			for (const m of this.early) this.add(m);
 		});
 	}
 
@@ -81,7 +85,7 @@ class Timeline {
 			for (const m of got) state.addUser(m.author);
 			got.sort((a, b) => cmpID(a.id, b.id));
 			return apply(got);
-		}).finally(() => { this.loading = null; });
+		}).finally(() => { this.loading = null; this.early = []; });
 		return this.loading;
 	}
 
@@ -93,7 +97,10 @@ class Timeline {
 			this.msgs[i] = m;
 			return i;
 		}
-		if (i === this.msgs.length && !this.end) return -1;
+		if (i === this.msgs.length && !this.end) {
+			if (this.loading) this.early.push(m);
+			return -1;
+		}
 		if (i === 0 && !this.start && this.msgs.length) return -1;
 		this.msgs.splice(i, 0, m);
 		return i;
